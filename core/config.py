@@ -1,0 +1,109 @@
+"""Configuration loading shared by every service.
+
+Each service defines a frozen dataclass of its settings with a ``from_env`` classmethod built
+from the readers here. Values come from the process environment first, then from the
+service's ``.env`` file, then from the defaults of SPEC s2. Settings objects are passed to
+``make_app(settings)``; nothing reads the environment after start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import quote
+
+from dotenv import dotenv_values
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration value is present but unusable (the message names the variable)."""
+
+
+def load_environment(service: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Merge the service's ``.env`` file (``<service>/.env`` or ``ENV_FILE``) under the real environment."""
+    environ = dict(os.environ if environ is None else environ)
+    env_file = environ.get("ENV_FILE") or str(REPO_ROOT / service / ".env")
+    merged: dict[str, str] = {}
+    if os.path.isfile(env_file):
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(environ)
+    return merged
+
+
+class EnvReader:
+    """Typed access to one merged environment, raising ``ConfigError`` naming the variable."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.env.get(name)
+        if value is None or value.strip() == "":
+            return default
+        return value.strip()
+
+    def int(self, name: str, default: int, minimum: int | None = None) -> int:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def float(self, name: str, default: float, minimum: float | None = None) -> float:
+        raw = self.str(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+
+    def words(self, name: str, default: str) -> tuple[str, ...]:
+        """A space-separated list (secrets, for example)."""
+        return tuple((self.str(name) or default).split())
+
+    def int_list(self, name: str, default: str) -> tuple[int, ...]:
+        raw = self.str(name) or default
+        try:
+            values = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+        except ValueError:
+            raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from None
+        if any(v < 0 for v in values):
+            raise ConfigError(f"{name} must not contain negative values")
+        return values
+
+    def database_url(self, default_sqlite_name: str) -> str:
+        """``DATABASE_URL``, else a MySQL URL from ``DB_*`` when ``DB_HOST`` is set, else SQLite."""
+        url = self.str("DATABASE_URL")
+        if url:
+            return url
+        host = self.str("DB_HOST")
+        if host:
+            user = quote(self.str("DB_USER", "root") or "root", safe="")
+            password = self.str("DB_PASS")
+            auth = f"{user}:{quote(password, safe='')}" if password else user
+            port = self.int("DB_PORT", 3306)
+            name = self.str("DB_NAME", default_sqlite_name)
+            return f"mysql://{auth}@{host}:{port}/{name}"
+        return f"sqlite:///data/{default_sqlite_name}.db"
+
+
+def redact_url(url: str) -> str:
+    """The database URL with its password hidden, for logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url

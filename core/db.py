@@ -1,0 +1,226 @@
+"""Database setup and the one way to run a unit of work.
+
+Each service's models bind to its own ``peewee.DatabaseProxy``; ``open_database(url)``
+builds the real database (SQLite by default, MySQL/MariaDB through a pooled, reconnecting
+database) and ``Store`` runs every unit of work on an executor thread inside
+``connection_context()`` and ``atomic()``, so no query ever runs on the IOLoop thread and no
+transaction is shared between requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import datetime as dt
+import json
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+from urllib.parse import unquote, urlparse
+
+import peewee
+from playhouse.pool import PooledMySQLDatabase, PooledSqliteDatabase
+from playhouse.shortcuts import ReconnectMixin
+
+from .config import REPO_ROOT
+
+log = logging.getLogger("guestsync.db")
+T = TypeVar("T")
+
+# MySQL error codes that mean "run the whole transaction again".
+MYSQL_DEADLOCK = 1213
+MYSQL_LOCK_WAIT_TIMEOUT = 1205
+MYSQL_DUPLICATE_KEY = 1062
+RETRYABLE_CODES = {MYSQL_DEADLOCK, MYSQL_LOCK_WAIT_TIMEOUT}
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or answered with a server-side failure (-> 503)."""
+
+
+class ReconnectingPooledMySQLDatabase(ReconnectMixin, PooledMySQLDatabase):
+    """Pooled MySQL that reconnects after a server restart (outside transactions only)."""
+
+    reconnect_errors = ReconnectMixin.reconnect_errors + (
+        (peewee.OperationalError, "2003"),  # can't connect (server restarting)
+        (peewee.InterfaceError, ""),        # connection object already closed
+    )
+
+
+class IdField(peewee.BigAutoField):
+    """Auto-increment primary key whose values are never reused (AUTOINCREMENT on SQLite).
+
+    SQLite's plain ``INTEGER PRIMARY KEY`` hands a deleted maximum id out again; a reused guest
+    id would collide with the CRM's tombstone of the deleted guest.
+    """
+
+    def ddl(self, ctx):
+        node_list = super().ddl(ctx)
+        if ctx.state.field_types.get("BIGAUTO") == "INTEGER":  # SQLite
+            return peewee.NodeList((node_list, peewee.SQL("AUTOINCREMENT")))
+        return node_list
+
+
+class UtcDateTimeField(peewee.DateTimeField):
+    """Naive-UTC datetime with microseconds on every backend."""
+
+    field_type = "DATETIME(6)"
+
+
+class JSONTextField(peewee.TextField):
+    """JSON stored as text (LONGTEXT on MySQL), portable across SQLite, MySQL and MariaDB."""
+
+    field_type = "LONGTEXT"
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def python_value(self, value):
+        if value is None or value == "":
+            return None
+        return json.loads(value)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now, the form every datetime column stores."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    """ISO 8601 UTC with ``Z`` for datetimes (milliseconds), plain ISO for dates."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat()
+
+
+def is_mysql(database: peewee.Database) -> bool:
+    database = getattr(database, "obj", database)
+    return isinstance(database, peewee.MySQLDatabase)
+
+
+def mysql_error_code(exc: BaseException) -> int | None:
+    """The numeric MySQL error code of a (peewee-wrapped) driver error, if any."""
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0]
+    orig = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    if orig is not None and orig is not exc:
+        args = getattr(orig, "args", ())
+        if args and isinstance(args[0], int):
+            return args[0]
+    return None
+
+
+def is_duplicate_key(exc: BaseException) -> bool:
+    if mysql_error_code(exc) == MYSQL_DUPLICATE_KEY:
+        return True
+    return "UNIQUE constraint failed" in str(exc)
+
+
+def open_database(url: str, max_connections: int = 16) -> peewee.Database:
+    """A database for ``sqlite:///path`` or ``mysql://user:pass@host:port/name`` URLs."""
+    parsed = urlparse(url)
+    scheme = parsed.scheme.split("+")[0]
+    if scheme == "sqlite":
+        if ":///" not in url:
+            raise ValueError("SQLite URLs look like sqlite:///relative/path.db or sqlite:////abs/path.db")
+        path = unquote(url.split(":///", 1)[1])
+        if path != ":memory:" and not os.path.isabs(path):
+            path = str(REPO_ROOT / path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return PooledSqliteDatabase(
+            path,
+            max_connections=max_connections,
+            stale_timeout=300,
+            timeout=30,
+            lock_type="IMMEDIATE",  # writers queue on busy_timeout instead of deadlocking
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 10000,
+                "synchronous": "normal",
+                "foreign_keys": 1,
+            },
+            check_same_thread=False,
+        )
+    if scheme in ("mysql", "mariadb"):
+        return ReconnectingPooledMySQLDatabase(
+            unquote(parsed.path.lstrip("/")),
+            max_connections=max_connections,
+            stale_timeout=300,
+            timeout=30,
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 3306,
+            user=unquote(parsed.username or "root"),
+            password=unquote(parsed.password or ""),
+            charset="utf8mb4",
+            connect_timeout=5,
+            autocommit=True,
+        )
+    raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
+
+
+class Store:
+    """Runs units of work against one database, off the IOLoop thread.
+
+    ``await store.run(fn, *args)`` calls ``fn(*args)`` on an executor thread inside
+    ``connection_context()`` and ``atomic()``: the function's queries commit together or not at
+    all. Deadlocks and lock-wait timeouts retry the whole unit; an unreachable database raises
+    ``DatabaseUnavailable``. Threads that are not the IOLoop's (delivery workers) call
+    ``store.call(fn, *args)`` for the same guarantees.
+    """
+
+    def __init__(self, database: peewee.Database, max_workers: int = 8, name: str = "db",
+                 retries: int = 4):
+        self.database = database
+        self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{name}-db")
+        self.retries = retries
+
+    @property
+    def is_mysql(self) -> bool:
+        return is_mysql(self.database)
+
+    def call(self, fn: Callable[..., T], *args: Any, transaction: bool = True) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self.database.connection_context():
+                    if not transaction:
+                        return fn(*args)
+                    with self.database.atomic():
+                        return fn(*args)
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                code = mysql_error_code(exc)
+                if code in RETRYABLE_CODES and attempt < self.retries:
+                    time.sleep(0.005 * attempt)
+                    continue
+                if isinstance(exc, peewee.OperationalError) and code in RETRYABLE_CODES:
+                    raise
+                log.warning("database unavailable: %s", exc)
+                raise DatabaseUnavailable(str(exc)) from exc
+
+    async def run(self, fn: Callable[..., T], *args: Any, transaction: bool = True) -> T:
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()
+        return await loop.run_in_executor(
+            self.executor, lambda: ctx.run(self.call, fn, *args, transaction=transaction))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        close_all = getattr(self.database, "close_all", None)
+        if close_all:
+            close_all()
+        elif not self.database.is_closed():
+            self.database.close()

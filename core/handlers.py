@@ -1,0 +1,238 @@
+"""Base request handlers shared by every service.
+
+``BaseHandler`` gives every response an ``X-Request-ID`` and exposes the shared objects of
+``Application.settings`` as properties. ``APIHandler`` adds the JSON conventions of SPEC s3:
+bearer-token auth, a streamed body with a hard size limit (413 before the body is buffered),
+``json_body()`` with 400/415 errors, and ``write_error`` that renders every failure as the
+spec's error object without a stack trace. ``NotFoundHandler`` answers unknown routes.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from tornado.web import HTTPError, RequestHandler, stream_request_body
+
+from .db import DatabaseUnavailable, Store
+from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeError,
+                     ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
+                     ValidationError)
+from .logging import request_id_var
+from .pagination import PageRequest, parse_page_request
+
+log = logging.getLogger("guestsync.http")
+access_log = logging.getLogger("guestsync.access")
+
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON from bytes: UTF-8 only, no NaN/Infinity; any failure is ``InvalidJSONError``."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidJSONError("the body is not valid UTF-8") from None
+    except RecursionError:
+        raise InvalidJSONError("the body is nested too deeply") from None
+    except ValueError as exc:
+        raise InvalidJSONError(f"the body is not valid JSON: {exc}") from None
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class BaseHandler(RequestHandler):
+    """Request id, access to shared settings objects, and metrics/access logging hooks."""
+
+    route_name: str | None = None
+
+    def set_default_headers(self) -> None:
+        if not hasattr(self, "request_id"):
+            given = self.request.headers.get("X-Request-ID", "")
+            self.request_id = given if _REQUEST_ID_OK.match(given) else uuid.uuid4().hex
+        self.set_header("X-Request-ID", self.request_id)
+
+    def prepare(self):
+        request_id_var.set(self.request_id)
+
+    @property
+    def config(self):
+        """The service's frozen Settings dataclass."""
+        return self.settings["config"]
+
+    @property
+    def store(self) -> Store:
+        return self.settings["store"]
+
+
+@stream_request_body
+class APIHandler(BaseHandler):
+    """JSON API handler: auth, size-limited body, JSON errors."""
+
+    requires_auth = True
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.settings.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+
+    def prepare(self):
+        super().prepare()
+        self._chunks: list[bytes] = []
+        self._body_size = 0
+        self._body_too_large = False
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise PayloadTooLargeError(f"the body is larger than {self.max_body_bytes} bytes")
+        # A chunked body past the limit is counted in data_received; one far past it is cut off.
+        self.request.connection.set_max_body_size(self.max_body_bytes + 64 * 1024)
+        if self.requires_auth:
+            self.check_token()
+
+    def check_token(self) -> None:
+        token = self.settings.get("api_token")
+        if not token:
+            return
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise UnauthorizedError("a valid bearer token is required",
+                                    headers={"WWW-Authenticate": 'Bearer realm="guestsync"'})
+
+    def data_received(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size > self.max_body_bytes:
+            self._body_too_large = True
+            self._chunks.clear()
+        else:
+            self._chunks.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        """The raw request body; 413 when it went past the limit."""
+        if self._body_too_large:
+            raise PayloadTooLargeError(f"the body is larger than {self.max_body_bytes} bytes")
+        if not hasattr(self, "_body"):
+            self._body = b"".join(self._chunks)
+        return self._body
+
+    def check_json_content_type(self, required: bool = False) -> None:
+        """415 unless the Content-Type is JSON; an absent header passes unless ``required``."""
+        content_type = self.request.headers.get("Content-Type")
+        if content_type is None:
+            if required:
+                raise UnsupportedMediaTypeError("Content-Type must be application/json")
+            return
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise UnsupportedMediaTypeError(f"Content-Type must be application/json, got {media or 'nothing'}")
+
+    def json_body(self) -> dict:
+        """The body as a JSON object (400 ``invalid_json`` otherwise)."""
+        body = self.body
+        self.check_json_content_type()
+        if not body.strip():
+            raise InvalidJSONError("the body is empty; a JSON object is expected")
+        value = parse_json(body)
+        if not isinstance(value, dict):
+            raise InvalidJSONError("the body must be a JSON object")
+        return value
+
+    def page_request(self) -> PageRequest:
+        """``limit``/``cursor``/``since_id`` of a list request (422 when malformed)."""
+        return parse_page_request(lambda name: self.get_argument(name, None))
+
+    def int_argument(self, name: str) -> int | None:
+        """An optional non-negative integer query argument (422 when malformed)."""
+        raw = self.get_argument(name, None)
+        if raw is None or raw == "":
+            return None
+        if not raw.isdigit() or len(raw) > 18:
+            raise ValidationError.single(name, "must be a non-negative integer")
+        return int(raw)
+
+    def choice_argument(self, name: str, choices: tuple[str, ...]) -> str | None:
+        """An optional query argument restricted to ``choices`` (422 otherwise)."""
+        raw = self.get_argument(name, None)
+        if raw is None or raw == "":
+            return None
+        if raw not in choices:
+            raise ValidationError.single(name, f"must be one of {', '.join(choices)}")
+        return raw
+
+    def write_list(self, rows: list, next_cursor: str | None) -> None:
+        self.write_json({"data": rows, "next_cursor": next_cursor})
+
+    def write_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(dumps(data))
+
+    def write_data(self, data: Any, status: int = 200, **extra: Any) -> None:
+        self.write_json({"data": data, **extra}, status)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, DatabaseUnavailable):
+            exc = ServiceUnavailableError("the database is unavailable; retry shortly",
+                                          headers={"Retry-After": "5"})
+        if isinstance(exc, ApiError):
+            self.set_status(exc.status)
+            for name, value in exc.headers.items():
+                self.set_header(name, value)
+            body = exc.body()
+        elif isinstance(exc, HTTPError) and exc.status_code < 500:
+            code = STATUS_CODES.get(exc.status_code, "error")
+            body = {"error": {"code": code, "message": exc.log_message or self._reason,
+                              "details": []}}
+        else:
+            self.set_status(500 if status_code < 500 else status_code)
+            code = STATUS_CODES.get(self.get_status(), "internal_error")
+            body = {"error": {"code": code, "message": "an internal error occurred; it has been logged "
+                              f"with request id {self.request_id}", "details": []}}
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(dumps(body))
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, DatabaseUnavailable):
+            log.warning("database unavailable: %s", value)
+        elif isinstance(value, ApiError) and value.status < 500:
+            return
+        elif isinstance(value, HTTPError) and value.status_code < 500:
+            return
+        else:
+            super().log_exception(typ, value, tb)
+
+
+class NotFoundHandler(APIHandler):
+    """Unknown routes (and ids that are not integers) answer the JSON 404."""
+
+    requires_auth = False
+
+    def prepare(self):
+        super().prepare()
+        raise HTTPError(404, "no such route")
+
+
+def log_request(handler: RequestHandler) -> None:
+    """Tornado ``log_function``: one JSON access-log line per request, plus metrics."""
+    status = handler.get_status()
+    duration_ms = round(1000.0 * handler.request.request_time(), 2)
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    access_log.log(level, "%s %s %s", handler.request.method, handler.request.path, status,
+                   extra={"request_id": getattr(handler, "request_id", None), "status": status,
+                          "method": handler.request.method, "path": handler.request.path,
+                          "duration_ms": duration_ms, "remote_ip": handler.request.remote_ip})
+    metrics = handler.settings.get("metrics")
+    if metrics is not None:
+        metrics.observe_request(handler)

@@ -1,0 +1,86 @@
+"""Keyset pagination and the list conventions of SPEC s3.
+
+Lists are newest first (``id`` descending) and page with an opaque cursor; ``?since_id=N``
+switches to ascending order of ids greater than N, for tailing. The cost of a page never
+depends on how deep it is: every page is ``WHERE id < cursor ORDER BY id DESC LIMIT n+1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Callable
+
+import peewee
+
+from .errors import ValidationError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = DEFAULT_LIMIT
+    after_id: int | None = None     # keyset position
+    ascending: bool = False
+
+
+def encode_cursor(last_id: int, ascending: bool) -> str:
+    raw = f"{'a' if ascending else 'd'}:{last_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, bool]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        direction, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if direction not in ("a", "d") or not value.isdigit():
+            raise ValueError
+        return int(value), direction == "a"
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError.single("cursor", "is not a cursor this API issued") from None
+
+
+def _non_negative_int(field: str, raw: str) -> int:
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError.single(field, "must be a non-negative integer")
+    return int(raw)
+
+
+def parse_page_request(get_argument: Callable[[str], str | None]) -> PageRequest:
+    """Read ``limit``, ``cursor`` and ``since_id`` (422 on bad values; limit capped at 500)."""
+    limit = DEFAULT_LIMIT
+    raw_limit = get_argument("limit")
+    if raw_limit is not None and raw_limit != "":
+        limit = _non_negative_int("limit", raw_limit)
+        if limit < 1:
+            raise ValidationError.single("limit", "must be at least 1")
+        limit = min(limit, MAX_LIMIT)
+    cursor = get_argument("cursor")
+    if cursor:
+        after_id, ascending = decode_cursor(cursor)
+        return PageRequest(limit, after_id, ascending)
+    raw_since = get_argument("since_id")
+    if raw_since is not None and raw_since != "":
+        return PageRequest(limit, _non_negative_int("since_id", raw_since), True)
+    return PageRequest(limit)
+
+
+def paginate(query: peewee.ModelSelect, id_field: peewee.Field, page: PageRequest) -> tuple[list, str | None]:
+    """Rows of one page and the cursor of the next (``None`` on the last page)."""
+    if page.ascending:
+        if page.after_id is not None:
+            query = query.where(id_field > page.after_id)
+        query = query.order_by(id_field.asc())
+    else:
+        if page.after_id is not None:
+            query = query.where(id_field < page.after_id)
+        query = query.order_by(id_field.desc())
+    rows = list(query.limit(page.limit + 1))
+    if len(rows) <= page.limit:
+        return rows, None
+    rows = rows[: page.limit]
+    return rows, encode_cursor(getattr(rows[-1], id_field.name), page.ascending)

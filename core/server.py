@@ -1,0 +1,49 @@
+"""Process lifecycle shared by the services: listen, wait for SIGTERM/SIGINT, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Awaitable, Callable
+
+from tornado.httpserver import HTTPServer
+from tornado.web import Application
+
+log = logging.getLogger("guestsync.server")
+
+
+async def wait_for_signal() -> None:
+    """Return once SIGTERM or SIGINT arrives."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+
+
+def listen(app: Application, port: int, address: str = "", max_body_size: int = 2 * 1024 * 1024) -> HTTPServer:
+    """An HTTP server for ``app`` with a server-wide body cap far below Tornado's 100 MiB default."""
+    server = HTTPServer(app, xheaders=True, max_body_size=max_body_size)
+    server.listen(port, address)
+    return server
+
+
+async def serve(app: Application, port: int, name: str,
+                on_stop: Callable[[], Awaitable[None]] | None = None,
+                address: str = "") -> None:
+    """Serve until a stop signal, then stop accepting, finish in-flight work, run ``on_stop``."""
+    server = listen(app, port, address)
+    log.info("%s listening on port %s", name, port, extra={"port": port})
+    await wait_for_signal()
+    log.info("%s stopping", name)
+    server.stop()
+    if on_stop is not None:
+        await on_stop()
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout=5)
+    except asyncio.TimeoutError:
+        log.warning("%s: connections still open after 5s; closing anyway", name)
+    log.info("%s stopped", name)

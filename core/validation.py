@@ -1,0 +1,178 @@
+"""Field-level validation that collects one detail per invalid field.
+
+``Checker`` wraps a JSON object; each ``require_*``/``optional_*`` call validates one field,
+records ``{"field", "message"}`` on failure and returns the cleaned value. ``checker.raise_if_invalid()``
+raises ``ValidationError`` with every detail at once. Both services build their
+schemas from these primitives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import ValidationError
+
+EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MISSING = object()
+
+
+class Checker:
+    def __init__(self, data: dict, prefix: str = ""):
+        self.data = data
+        self.prefix = prefix
+        self.details: list[dict] = []
+
+    def error(self, field: str, message: str) -> None:
+        self.details.append({"field": self.prefix + field, "message": message})
+
+    @property
+    def ok(self) -> bool:
+        return not self.details
+
+    def raise_if_invalid(self) -> None:
+        if self.details:
+            raise ValidationError(self.details)
+
+    def _get(self, field: str, required: bool) -> Any:
+        value = self.data.get(field, MISSING)
+        if value is MISSING or (value is None and required):
+            if required:
+                self.error(field, "is required")
+            return MISSING
+        return value
+
+    # --- primitives: each returns MISSING when the field is absent or invalid ---
+    def string(self, field: str, *, required: bool = False, min_len: int = 0, max_len: int = 255,
+               strip: bool = True, nullable: bool = True) -> Any:
+        value = self._get(field, required)
+        if value is MISSING:
+            return MISSING
+        if value is None:
+            if not nullable:
+                self.error(field, "must not be null")
+                return MISSING
+            return None
+        if not isinstance(value, str):
+            self.error(field, "must be a string")
+            return MISSING
+        if strip:
+            value = value.strip()
+        if len(value) < min_len:
+            self.error(field, "must not be empty" if min_len == 1 else f"must be at least {min_len} characters")
+            return MISSING
+        if len(value) > max_len:
+            self.error(field, f"must be at most {max_len} characters")
+            return MISSING
+        return value
+
+    def email(self, field: str, *, required: bool = False) -> Any:
+        value = self.string(field, required=required, min_len=1, max_len=254, nullable=not required)
+        if isinstance(value, str) and not EMAIL_RE.match(value):
+            self.error(field, "must be a valid email address")
+            return MISSING
+        return value
+
+    def phone(self, field: str, *, required: bool = False) -> Any:
+        value = self.string(field, required=required, max_len=32)
+        if value == "":
+            return None
+        if isinstance(value, str):
+            digits = re.sub(r"\D", "", value)
+            if not PHONE_RE.match(value) or not 7 <= len(digits) <= 15:
+                self.error(field, "must be a phone number in international form, e.g. +14155550100")
+                return MISSING
+        return value
+
+    def date(self, field: str, *, required: bool = False, not_future: bool = False,
+             today: dt.date | None = None) -> Any:
+        value = self._get(field, required)
+        if value is MISSING or value is None:
+            return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            self.error(field, "must be a date as YYYY-MM-DD")
+            return MISSING
+        try:
+            parsed = dt.date.fromisoformat(value)
+        except ValueError:
+            self.error(field, "must be a real calendar date")
+            return MISSING
+        if not_future and parsed > (today or dt.datetime.now(dt.timezone.utc).date()):
+            self.error(field, "must not be in the future")
+            return MISSING
+        return parsed
+
+    def integer(self, field: str, *, required: bool = False, minimum: int | None = None,
+                maximum: int | None = None, nullable: bool = False) -> Any:
+        value = self._get(field, required)
+        if value is MISSING:
+            return MISSING
+        if value is None:
+            if nullable:
+                return None
+            self.error(field, "must not be null")
+            return MISSING
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(field, "must be an integer")
+            return MISSING
+        if minimum is not None and value < minimum:
+            self.error(field, f"must be at least {minimum}")
+            return MISSING
+        if maximum is not None and value > maximum:
+            self.error(field, f"must be at most {maximum}")
+            return MISSING
+        return value
+
+    def decimal(self, field: str, *, required: bool = False, minimum: Decimal | None = None,
+                places: int = 2, max_digits: int = 12) -> Any:
+        value = self._get(field, required)
+        if value is MISSING or value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.error(field, "must be a decimal amount such as \"240.00\"")
+            return MISSING
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.error(field, "must be a decimal amount such as \"240.00\"")
+            return MISSING
+        if not amount.is_finite():
+            self.error(field, "must be a finite amount")
+            return MISSING
+        if amount.as_tuple().exponent < -places:
+            self.error(field, f"must have at most {places} decimal places")
+            return MISSING
+        if minimum is not None and amount < minimum:
+            self.error(field, f"must be at least {minimum}")
+            return MISSING
+        if abs(amount) >= Decimal(10) ** (max_digits - places):
+            self.error(field, "is too large")
+            return MISSING
+        return amount.quantize(Decimal(1).scaleb(-places))
+
+    def choice(self, field: str, choices: tuple[str, ...], *, required: bool = False) -> Any:
+        value = self._get(field, required)
+        if value is MISSING or value is None:
+            return value
+        if value not in choices:
+            self.error(field, f"must be one of {', '.join(choices)}")
+            return MISSING
+        return value
+
+    def currency(self, field: str, *, required: bool = False) -> Any:
+        value = self._get(field, required)
+        if value is MISSING or value is None:
+            return value
+        if not isinstance(value, str) or not CURRENCY_RE.match(value.strip().upper()):
+            self.error(field, "must be a 3-letter ISO 4217 currency code")
+            return MISSING
+        return value.strip().upper()
+
+
+def present(values: dict) -> dict:
+    """Drop the fields a checker marked MISSING, keeping explicit ``None``s."""
+    return {k: v for k, v in values.items() if v is not MISSING}

@@ -1,0 +1,1 @@
+"""The PMS service: guests, reservations, the transactional outbox and its delivery to the CRM."""

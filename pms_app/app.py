@@ -1,0 +1,31 @@
+"""``make_app(settings)``: the PMS API as a Tornado application."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from core.app import api_application, open_store
+from core.db import Store
+from core.metrics import Metrics
+
+from .config import PmsSettings
+from .handlers import guests, reservations
+from .models import db
+
+
+def make_store(settings: PmsSettings) -> Store:
+    store = open_store(settings.database_url, settings.db_threads, "pms",
+                       extra_connections=settings.delivery_concurrency + 4)
+    db.initialize(store.database)
+    return store
+
+
+def make_app(settings: PmsSettings, store: Store | None = None,
+             metrics: Metrics | None = None) -> tornado.web.Application:
+    store = store or make_store(settings)
+    db.initialize(store.database)
+    routes = [*guests.default_handlers, *reservations.default_handlers]
+    return api_application(
+        "pms", settings.base_path, routes, config=settings, store=store,
+        metrics=metrics or Metrics("pms"), api_token=settings.api_token,
+        max_body_bytes=settings.max_body_bytes)

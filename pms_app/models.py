@@ -1,0 +1,183 @@
+"""The PMS's tables: guests, reservations, the outbox of webhook events and its delivery records.
+
+Models bind to ``db`` (a ``DatabaseProxy``), initialised by ``make_app`` or the worker from
+the configured URL. Each model's ``to_api()`` is the JSON shape of SPEC s4, the same shape the
+outbox carries as the event payload.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from core.db import IdField, JSONTextField, UtcDateTimeField, iso, utcnow
+
+db = pw.DatabaseProxy()
+
+# Outbox event statuses.
+PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
+OUTBOX_STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED)
+
+RESERVATION_STATUSES = ("confirmed", "checked_in", "checked_out", "cancelled")
+EVENT_TYPES = ("guest.created", "guest.updated", "guest.deleted",
+               "reservation.created", "reservation.updated", "reservation.deleted")
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Guest(BaseModel):
+    id = IdField()
+    email = pw.CharField(max_length=254)
+    # lower(email): uniqueness is case-insensitive on every backend.
+    email_key = pw.CharField(max_length=254, unique=True)
+    name = pw.CharField(max_length=200)
+    phone = pw.CharField(max_length=32, null=True)
+    date_of_birth = pw.DateField(null=True)
+    country = pw.CharField(max_length=64, null=True)
+    version = pw.IntegerField(default=1)
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+    def to_api(self) -> dict:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "phone": self.phone,
+            "date_of_birth": iso(self.date_of_birth),
+            "country": self.country,
+            "version": self.version,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+class Reservation(BaseModel):
+    id = IdField()
+    guest = pw.ForeignKeyField(Guest, backref="reservations", column_name="guest_id",
+                               on_delete="RESTRICT", index=True)
+    room_number = pw.CharField(max_length=16, null=True)
+    room_type = pw.CharField(max_length=64, null=True)
+    check_in = pw.DateField()
+    check_out = pw.DateField()
+    status = pw.CharField(max_length=16, default="confirmed", index=True)
+    total_amount = pw.DecimalField(max_digits=12, decimal_places=2, auto_round=True, default=0)
+    currency = pw.CharField(max_length=3, default="USD")
+    adults = pw.IntegerField(default=1)
+    children = pw.IntegerField(default=0)
+    notes = pw.TextField(null=True)
+    version = pw.IntegerField(default=1)
+    created_at = UtcDateTimeField(default=utcnow)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+    def to_api(self) -> dict:
+        return {
+            "id": self.id,
+            "guest_id": self.guest_id,
+            "room_number": self.room_number,
+            "room_type": self.room_type,
+            "check_in": iso(self.check_in),
+            "check_out": iso(self.check_out),
+            "status": self.status,
+            "total_amount": f"{self.total_amount:.2f}",
+            "currency": self.currency,
+            "adults": self.adults,
+            "children": self.children,
+            "notes": self.notes,
+            "version": self.version,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+class OutboxEvent(BaseModel):
+    """One webhook event, written in the same transaction as the change it announces.
+
+    ``seq`` orders events and pages lists; ``id`` (a UUID) is the ``webhook-id`` and the
+    event's public address.
+    """
+
+    seq = IdField()
+    id = pw.CharField(max_length=36, unique=True)
+    type = pw.CharField(max_length=32, index=True)
+    entity_id = pw.BigIntegerField(index=True)
+    entity_version = pw.IntegerField()
+    payload = JSONTextField()
+    occurred_at = UtcDateTimeField()
+    status = pw.CharField(max_length=16, default=PENDING)
+    attempt_count = pw.IntegerField(default=0)
+    next_attempt_at = UtcDateTimeField(default=utcnow)
+    claimed_by = pw.CharField(max_length=64, null=True)
+    lease_until = UtcDateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+    created_at = UtcDateTimeField(default=utcnow)
+    delivered_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        table_name = "outbox_event"
+        indexes = (
+            (("status", "next_attempt_at", "seq"), False),  # the claim query
+            (("status", "delivered_at"), False),             # retention pruning
+        )
+
+    def to_summary(self) -> dict:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status,
+            "entity_id": self.entity_id,
+            "entity_version": self.entity_version,
+            "attempt_count": self.attempt_count,
+            "next_attempt_at": iso(self.next_attempt_at) if self.status in (PENDING, DELIVERING) else None,
+            "created_at": iso(self.created_at),
+            "delivered_at": iso(self.delivered_at),
+        }
+
+
+class DeliveryAttempt(BaseModel):
+    """One HTTP attempt at delivering an outbox event (response body cut to 2 KiB)."""
+
+    id = IdField()
+    event_id = pw.CharField(max_length=36, index=True)
+    attempt = pw.IntegerField()
+    worker_id = pw.CharField(max_length=64, null=True)
+    started_at = UtcDateTimeField()
+    status_code = pw.IntegerField(null=True)
+    duration_ms = pw.IntegerField(null=True)
+    error = pw.TextField(null=True)
+    response_body = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "delivery_attempt"
+
+    def to_api(self) -> dict:
+        return {
+            "attempt": self.attempt,
+            "started_at": iso(self.started_at),
+            "status_code": self.status_code,
+            "duration_ms": self.duration_ms,
+            "error": self.error,
+            "response_body": self.response_body,
+        }
+
+
+class BreakerState(BaseModel):
+    """The circuit breaker of one worker process for one endpoint, as last reported by it."""
+
+    id = IdField()
+    worker_id = pw.CharField(max_length=64)
+    endpoint = pw.CharField(max_length=512)
+    state = pw.CharField(max_length=16, default="closed")
+    failure_count = pw.IntegerField(default=0)
+    opened_at = UtcDateTimeField(null=True)
+    updated_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "breaker_state"
+        indexes = ((("worker_id", "endpoint"), True),)
+
+
+ALL_MODELS = (Guest, Reservation, OutboxEvent, DeliveryAttempt, BreakerState)

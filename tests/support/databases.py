@@ -1,0 +1,71 @@
+"""Test databases: a migrated SQLite file or a fresh MySQL/MariaDB database per service.
+
+MySQL databases are created with a unique name (so several test runs can share one server)
+and dropped at the end of the session. Between tests every table is emptied.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import urlparse
+
+import peewee
+import pymysql
+
+from core.db import Store, open_database
+from core.migrations import migrate
+
+MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "").strip()
+
+
+def backends() -> list[str]:
+    return ["sqlite", "mysql"] if MYSQL_URL else ["sqlite"]
+
+
+def _mysql_admin():
+    parsed = urlparse(MYSQL_URL)
+    return pymysql.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 3306,
+                           user=parsed.username or "root", password=parsed.password or "",
+                           autocommit=True)
+
+
+class TestDatabase:
+    """One migrated database for one service on one backend."""
+
+    def __init__(self, service: str, backend: str, tmp_dir: str, threads: int = 8):
+        self.service = service
+        self.backend = backend
+        self.name = f"gs_test_{service}_{uuid.uuid4().hex[:10]}"
+        if backend == "sqlite":
+            self.url = f"sqlite:///{os.path.join(tmp_dir, self.name + '.db')}"
+        else:
+            with _mysql_admin() as conn, conn.cursor() as cur:
+                cur.execute(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            base = MYSQL_URL.rstrip("/")
+            self.url = f"{base}/{self.name}"
+        self.database: peewee.Database = open_database(self.url, max_connections=threads + 24)
+        migrate(self.database, service)
+        self.store = Store(self.database, max_workers=threads, name=f"test-{service}")
+
+    def truncate(self) -> None:
+        def wipe():
+            tables = [t for t in self.database.get_tables() if t != "migratehistory"]
+            if self.backend == "mysql":
+                self.database.execute_sql("SET FOREIGN_KEY_CHECKS=0")
+                for table in tables:
+                    self.database.execute_sql(f"TRUNCATE TABLE `{table}`")
+                self.database.execute_sql("SET FOREIGN_KEY_CHECKS=1")
+            else:
+                self.database.execute_sql("PRAGMA foreign_keys=OFF")
+                for table in tables:
+                    self.database.execute_sql(f'DELETE FROM "{table}"')
+                self.database.execute_sql("DELETE FROM sqlite_sequence")
+                self.database.execute_sql("PRAGMA foreign_keys=ON")
+        self.store.call(wipe, transaction=False)
+
+    def drop(self) -> None:
+        self.store.close()
+        if self.backend == "mysql":
+            with _mysql_admin() as conn, conn.cursor() as cur:
+                cur.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
