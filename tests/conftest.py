@@ -49,3 +49,15 @@ def crm_db(_databases, backend):
     db.initialize(database.database)
     yield database
     database.truncate()
+
+
+@pytest.fixture
+def http_server(request, io_loop, _unused_port, app):
+    """pytest-tornado's server, but asking for ``app`` statically so database parametrisation applies."""
+    import tornado.httpserver
+
+    server = tornado.httpserver.HTTPServer(app, xheaders=True, max_body_size=2 * 1024 * 1024)
+    server.add_socket(_unused_port[0])
+    yield server
+    server.stop()
+    io_loop.run_sync(server.close_all_connections, timeout=10)

@@ -1,0 +1,39 @@
+# Guestsync: `make run` starts everything on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+
+.PHONY: run test test-fast migrate install install-dev bench clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) -m pms_app migrate
+	$(PY) -m crm_app migrate
+
+## Start PMS (+ delivery worker), CRM and dashboard on SQLite under ./data; Ctrl-C stops all.
+run: migrate
+	$(PY) -m core.launcher
+
+## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set.
+test: install-dev
+	$(PY) -m pytest
+
+bench: install-dev
+	$(PY) bench/receiver.py
+	$(PY) bench/e2e.py
+	$(PY) bench/dashboard.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
