@@ -166,7 +166,6 @@ def open_database(url: str, max_connections: int = 16) -> peewee.Database:
             password=unquote(parsed.password or ""),
             charset="utf8mb4",
             connect_timeout=5,
-            autocommit=True,
         )
     raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
 
