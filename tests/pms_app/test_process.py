@@ -1,0 +1,46 @@
+"""``python -m pms_app``: migrate, rollback, serve, and a clean stop on SIGTERM/SIGINT."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from core.config import REPO_ROOT
+from tests.support.processes import free_port, start_module, wait_until_answers
+
+
+def run_module(*args, env):
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO_ROOT, env={**env, "ENV_FILE": "/dev/null"},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_migrate_rollback_migrate(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/pms.db"}
+    names = sorted(p.stem for p in (REPO_ROOT / "migrations" / "pms").glob("[0-9]*.py"))
+    first = run_module("pms_app", "migrate", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith(", ".join(names))
+    again = run_module("pms_app", "migrate", env=env)
+    assert "none pending" in again.stdout
+    assert run_module("pms_app", "rollback", env=env).returncode == 0
+    assert run_module("pms_app", "migrate", env=env).stdout.strip().endswith(f": {names[-1]}")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_cleanly_on_signal(tmp_path, stop_signal):
+    url = f"sqlite:///{tmp_path}/pms.db"
+    assert run_module("pms_app", "migrate", env={**os.environ, "DATABASE_URL": url}).returncode == 0
+    port = free_port()
+    process = start_module(["pms_app", "--no-worker"], {"DATABASE_URL": url, "APP_PORT": str(port)},
+                           str(tmp_path / "pms.log"))
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", process)
+        process.send_signal(stop_signal)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    log = (tmp_path / "pms.log").read_text()
+    assert '"msg": "pms stopped"' in log
