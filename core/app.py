@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import tornado.web
 
 from .db import Store, open_database
-from .handlers import NotFoundHandler, log_request
+from .handlers import InFlight, NotFoundHandler, log_request
 from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
 
@@ -33,6 +33,7 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         metrics=metrics,
         api_token=api_token,
         max_body_bytes=max_body_bytes,
+        in_flight=InFlight(),
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         compress_response=False,

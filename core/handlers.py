@@ -52,10 +52,18 @@ def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+class InFlight:
+    """How many requests an application is serving, so a stopping server can let them finish."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class BaseHandler(RequestHandler):
     """Request id, access to shared settings objects, and metrics/access logging hooks."""
 
     route_name: str | None = None
+    _counted = False
 
     def set_default_headers(self) -> None:
         if not hasattr(self, "request_id"):
@@ -65,6 +73,15 @@ class BaseHandler(RequestHandler):
 
     def prepare(self):
         request_id_var.set(self.request_id)
+        in_flight = self.settings.get("in_flight")
+        if in_flight is not None and not self._counted:
+            in_flight.count += 1
+            self._counted = True
+
+    def on_finish(self) -> None:
+        if self._counted:
+            self.settings["in_flight"].count -= 1
+            self._counted = False
 
     @property
     def config(self):

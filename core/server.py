@@ -31,15 +31,28 @@ def listen(app: Application, port: int, address: str = "", max_body_size: int = 
     return server
 
 
+async def drain(app: Application, timeout: float = 10.0) -> None:
+    """Wait (bounded) for the requests in flight to finish after the server stopped accepting."""
+    in_flight = app.settings.get("in_flight")
+    if in_flight is None:
+        return
+    deadline = asyncio.get_running_loop().time() + timeout
+    while in_flight.count > 0 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    if in_flight.count > 0:
+        log.warning("%d request(s) still in flight after %.0fs; stopping anyway", in_flight.count, timeout)
+
+
 async def serve(app: Application, port: int, name: str,
                 on_stop: Callable[[], Awaitable[None]] | None = None,
                 address: str = "") -> None:
-    """Serve until a stop signal, then stop accepting, finish in-flight work, run ``on_stop``."""
+    """Serve until a stop signal, then stop accepting, let requests in flight finish, run ``on_stop``."""
     server = listen(app, port, address)
     log.info("%s listening on port %s", name, port, extra={"port": port})
     await wait_for_signal()
     log.info("%s stopping", name)
     server.stop()
+    await drain(app)
     if on_stop is not None:
         await on_stop()
     try:
