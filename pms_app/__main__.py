@@ -10,23 +10,39 @@ import sys
 from core.config import ConfigError, redact_url
 from core.logging import configure_logging
 from core.migrations import migrate, rollback
-from core.server import serve
+from core.metrics import Metrics
+from core.server import serve, wait_for_signal
 
 from .app import make_app, make_store
 from .config import PmsSettings
+from .delivery.worker import DeliveryWorker
 
 log = logging.getLogger("guestsync.pms")
 
 
 async def run_api(settings: PmsSettings, with_worker: bool) -> None:
     store = make_store(settings)
-    app = make_app(settings, store)
+    metrics = Metrics("pms")
+    app = make_app(settings, store, metrics)
+    worker = DeliveryWorker(settings, store, metrics).start() if with_worker else None
 
     async def on_stop() -> None:
+        if worker is not None:
+            await asyncio.get_running_loop().run_in_executor(None, worker.stop)
         store.close()
 
     log.info("PMS API on port %s, database %s", settings.port, redact_url(settings.database_url))
     await serve(app, settings.port, "pms", on_stop=on_stop)
+
+
+async def run_worker(settings: PmsSettings) -> None:
+    """A standalone delivery worker until SIGTERM/SIGINT, then a graceful stop."""
+    store = make_store(settings)
+    worker = DeliveryWorker(settings, store).start()
+    log.info("PMS delivery worker %s, database %s", worker.worker_id, redact_url(settings.database_url))
+    await wait_for_signal()
+    await asyncio.get_running_loop().run_in_executor(None, worker.stop)
+    store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
         return 0
     if args.command == "worker":
-        print("the delivery worker is not available yet", file=sys.stderr)
-        return 2
+        asyncio.run(run_worker(settings))
+        return 0
     asyncio.run(run_api(settings, with_worker=not args.no_worker))
     return 0
 

@@ -9,7 +9,7 @@ from core.db import Store
 from core.metrics import Metrics
 
 from .config import PmsSettings
-from .handlers import guests, reservations
+from .handlers import deliveries, guests, reservations
 from .models import db
 
 
@@ -24,7 +24,7 @@ def make_app(settings: PmsSettings, store: Store | None = None,
              metrics: Metrics | None = None) -> tornado.web.Application:
     store = store or make_store(settings)
     db.initialize(store.database)
-    routes = [*guests.default_handlers, *reservations.default_handlers]
+    routes = [*deliveries.default_handlers, *guests.default_handlers, *reservations.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics or Metrics("pms"), api_token=settings.api_token,

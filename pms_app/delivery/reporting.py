@@ -1,0 +1,56 @@
+"""What a worker tells the database about itself: its heartbeat, breaker state and last outcomes.
+
+Every worker process owns one ``delivery_worker`` row and one ``breaker_state`` row per
+endpoint; both are refreshed on each heartbeat and the breaker row on every transition, so the
+status route (in any process) sees every live worker's breaker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+
+from core.db import utcnow
+
+from ..models import BreakerState
+from .breaker import BreakerSnapshot
+from .models import DeliveryWorker
+
+
+def register_worker(worker_id: str) -> None:
+    now = utcnow()
+    DeliveryWorker.create(worker_id=worker_id, started_at=now, heartbeat_at=now)
+
+
+def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
+    """Upsert this worker's breaker row (portable: update, else insert)."""
+    now = utcnow()
+    values = {"state": snap.state, "failure_count": snap.failure_count,
+              "opened_at": snap.opened_at, "updated_at": now}
+    updated = (BreakerState.update(**values)
+               .where((BreakerState.worker_id == worker_id) & (BreakerState.endpoint == endpoint))
+               .execute())
+    if not updated:
+        try:
+            with BreakerState._meta.database.atomic():
+                BreakerState.create(worker_id=worker_id, endpoint=endpoint, **values)
+        except pw.IntegrityError:
+            pass  # a concurrent heartbeat of the same worker inserted it
+
+
+def heartbeat(worker_id: str, endpoint: str, snap: BreakerSnapshot,
+              last_success_at: dt.datetime | None, last_failure_at: dt.datetime | None) -> None:
+    values = {"heartbeat_at": utcnow()}
+    if last_success_at is not None:
+        values["last_success_at"] = last_success_at
+    if last_failure_at is not None:
+        values["last_failure_at"] = last_failure_at
+    DeliveryWorker.update(**values).where(DeliveryWorker.worker_id == worker_id).execute()
+    save_breaker(worker_id, endpoint, snap)
+
+
+def unregister_worker(worker_id: str) -> None:
+    """A clean stop: the worker's breaker leaves the status at once; its history row stays."""
+    BreakerState.delete().where(BreakerState.worker_id == worker_id).execute()
+    DeliveryWorker.update(stopped_at=utcnow()).where(DeliveryWorker.worker_id == worker_id).execute()

@@ -1,0 +1,252 @@
+"""The delivery worker: claim due outbox events, send them, record every attempt.
+
+Threads, never the API's IOLoop:
+
+* the dispatcher claims as many due events as there are free sending slots (one probe when the
+  breaker is half-open, none while it is open) and hands them to the sender pool; it polls
+  again at once after finding work and backs off to ``poll_max`` seconds when idle;
+* ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time and settle it
+  (attempt row, then delivered / retry later / failed), fenced by the claim;
+* the maintenance thread heartbeats the worker's rows, takes over expired leases and prunes
+  delivered events past retention.
+
+``stop()`` is the graceful shutdown: no new claims, in-flight attempts finish and are recorded,
+anything claimed but not yet sent is released (back to ``pending``, lease cleared).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from core.config import redact_url
+from core.db import DatabaseUnavailable, Store, utcnow
+from core.metrics import Metrics
+from core.signing import keys_from_secrets
+
+from ..config import PmsSettings
+from . import claims, reporting, retention
+from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
+from .metrics import DeliveryMetrics
+from .retry import next_delay
+from .sender import Sender
+
+log = logging.getLogger("guestsync.delivery")
+
+
+@dataclass(frozen=True)
+class WorkerTiming:
+    """Pacing of the worker's loops (seconds); tests and benchmarks shorten them."""
+
+    poll_min: float = 0.005
+    poll_max: float = 0.1
+    heartbeat: float = 1.0
+    retention_every: float = 300.0
+    db_retry: float = 0.5
+
+
+def new_worker_id() -> str:
+    host = socket.gethostname().split(".")[0][:32] or "worker"
+    return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class DeliveryWorker:
+    def __init__(self, settings: PmsSettings, store: Store, metrics: Metrics | None = None,
+                 worker_id: str | None = None, timing: WorkerTiming = WorkerTiming()):
+        self.settings = settings
+        self.store = store
+        self.timing = timing
+        self.worker_id = worker_id or new_worker_id()
+        self.endpoint = redact_url(settings.crm_webhook_url)
+        self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
+        self.sender = Sender(settings.crm_webhook_url, keys_from_secrets(settings.crm_webhook_secrets),
+                             settings.delivery_timeout_seconds)
+        self.breaker = EndpointBreaker(self.endpoint, settings.breaker_failure_threshold,
+                                       settings.breaker_recovery_seconds,
+                                       on_change=self._breaker_changed, owner=self.worker_id)
+        self.concurrency = settings.delivery_concurrency
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
+                                        thread_name_prefix="delivery-send")
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._last_success_at: dt.datetime | None = None
+        self._last_failure_at: dt.datetime | None = None
+        self._threads: list[threading.Thread] = []
+        self._registered = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> "DeliveryWorker":
+        for name, target in (("delivery-dispatch", self._dispatch_loop),
+                             ("delivery-maintenance", self._maintenance_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("delivery worker %s started: endpoint %s, concurrency %s",
+                 self.worker_id, self.endpoint, self.concurrency)
+        return self
+
+    def wake(self) -> None:
+        """Look for due events now (new events were committed)."""
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop(self) -> None:
+        """Stop claiming, let in-flight attempts finish (or release them), then leave."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join()
+        self._pool.shutdown(wait=True)
+        if self._registered:
+            try:
+                self.store.call(reporting.unregister_worker, self.worker_id)
+            except Exception:  # the database may be gone; the heartbeat simply ages out
+                log.warning("could not unregister delivery worker %s", self.worker_id)
+        self.sender.close()
+        log.info("delivery worker %s stopped", self.worker_id)
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+    # -- dispatching -------------------------------------------------------------------------
+
+    def _dispatch_loop(self) -> None:
+        idle_wait = self.timing.poll_min
+        while not self._stopping.is_set():
+            self._wake.clear()
+            with self._lock:
+                free = self.concurrency - self._in_flight
+            claimed = 0
+            wait = self.timing.poll_max
+            if free > 0:
+                ticket = self.breaker.admit()
+                if ticket is None:
+                    wait = min(max(self.breaker.seconds_until_probe(), self.timing.poll_min),
+                               self.timing.poll_max)
+                else:
+                    claimed = self._claim_and_submit(ticket, 1 if ticket.probe else free)
+                    if claimed < 0:
+                        wait = self.timing.db_retry
+                    elif claimed == 0:
+                        wait = idle_wait
+                        idle_wait = min(idle_wait * 2, self.timing.poll_max)
+            if claimed > 0:
+                idle_wait = self.timing.poll_min
+                continue
+            self._wake.wait(wait)
+
+    def _claim_and_submit(self, ticket: Ticket, limit: int) -> int:
+        """How many events were claimed and handed to senders; -1 when the database failed."""
+        try:
+            batch = self.store.call(claims.claim_due, self.worker_id, limit,
+                                    self.settings.delivery_lease_seconds, transaction=False)
+        except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep the loop alive
+            self.breaker.release(ticket)
+            log.warning("claiming failed: %s", exc)
+            return -1
+        if not batch:
+            self.breaker.release(ticket)
+            return 0
+        with self._lock:
+            self._in_flight += len(batch)
+        for claim in batch:
+            self._pool.submit(self._deliver, claim, ticket)
+        return len(batch)
+
+    # -- one attempt -------------------------------------------------------------------------
+
+    def _deliver(self, claim: claims.Claim, ticket: Ticket) -> None:
+        try:
+            if self._stopping.is_set() or (not ticket.probe and self.breaker.state != "closed"):
+                # Shutting down, or the breaker opened meanwhile: no attempt, the event waits.
+                self.breaker.release(ticket)
+                self._settle(claims.release, claim)
+                return
+            result = self.sender.send(claim)
+            self.breaker.record(ticket, ok=not result.trips_breaker)
+            record = result.record
+            next_at = None
+            if record.ok:
+                outcome = "delivered"
+                self._last_success_at = record.started_at
+            else:
+                self._last_failure_at = record.started_at
+                delay = next_delay(self.settings.retry_schedule, claim.attempt_count + 1, result.retry_after)
+                outcome = "failed" if delay is None else "retry"
+                if delay is not None:
+                    next_at = utcnow() + dt.timedelta(seconds=delay)
+            kept = self._settle(claims.record_attempt, claim, record, next_at)
+            if kept is False:
+                outcome = "discarded"
+            self.metrics.attempt(outcome, record.duration_ms / 1000.0)
+            if not record.ok:
+                log.info("delivery of %s failed (%s): %s", claim.id, outcome, record.error)
+        except Exception:
+            log.exception("delivering %s failed unexpectedly; its lease will expire", claim.id)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._wake.set()
+
+    def _settle(self, fn, *args):
+        """Write an outcome, retrying while the database is away, until the lease would expire."""
+        deadline = time.monotonic() + self.settings.delivery_lease_seconds
+        while True:
+            try:
+                return self.store.call(fn, *args)
+            except DatabaseUnavailable:
+                if time.monotonic() > deadline:
+                    log.warning("gave up recording %s; its lease will expire", fn.__name__)
+                    return None
+                time.sleep(self.timing.db_retry)
+
+    # -- breaker reporting and maintenance ---------------------------------------------------
+
+    def _breaker_changed(self, snap: BreakerSnapshot, previous: str) -> None:
+        log.warning("circuit breaker for %s: %s -> %s (%s failures)",
+                    self.endpoint, previous, snap.state, snap.failure_count)
+        self.metrics.breaker_state(self.endpoint, snap.state)
+        try:
+            self.store.call(reporting.save_breaker, self.worker_id, self.endpoint, snap)
+        except Exception as exc:
+            log.warning("could not save the breaker state: %s", exc)
+
+    def _maintenance_loop(self) -> None:
+        next_retention = time.monotonic() + min(5.0, self.timing.retention_every)
+        while not self._stopping.is_set():
+            try:
+                if not self._registered:
+                    self.store.call(reporting.register_worker, self.worker_id)
+                    self._registered = True
+                snap = self.breaker.snapshot()
+                self.metrics.breaker_state(self.endpoint, snap.state)
+                self.store.call(reporting.heartbeat, self.worker_id, self.endpoint, snap,
+                                self._last_success_at, self._last_failure_at)
+                if self.store.call(claims.release_expired):
+                    self._wake.set()
+                self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))
+                if time.monotonic() >= next_retention:
+                    next_retention = time.monotonic() + self.timing.retention_every
+                    pruned = retention.prune(self.store.call, self.settings.outbox_retention_days,
+                                             self._stopping.is_set)
+                    if pruned:
+                        log.info("pruned %s delivered event(s) past retention", pruned)
+            except Exception as exc:
+                log.warning("delivery maintenance failed: %s", exc)
+            self._stopping.wait(self.timing.heartbeat)

@@ -1,0 +1,59 @@
+"""Webhook delivery routes: the status, the outbox list and detail, replay (thin over services.deliveries)."""
+
+from __future__ import annotations
+
+from core.config import redact_url
+from core.handlers import APIHandler
+
+from ..models import EVENT_TYPES, OUTBOX_STATUSES
+from ..services import deliveries
+
+
+class WebhookStatusHandler(APIHandler):
+    route_name = "webhook_status"
+
+    async def get(self) -> None:
+        endpoint = redact_url(self.config.crm_webhook_url)
+        self.write_data(await self.store.run(deliveries.webhook_status, endpoint))
+
+
+class DeliveriesHandler(APIHandler):
+    route_name = "deliveries"
+
+    async def get(self) -> None:
+        page = self.page_request()
+        status = self.choice_argument("status", OUTBOX_STATUSES)
+        event_type = self.choice_argument("type", EVENT_TYPES)
+        rows, cursor = await self.store.run(deliveries.list_deliveries, page, status, event_type)
+        self.write_list(rows, cursor)
+
+
+class DeliveryHandler(APIHandler):
+    route_name = "delivery"
+
+    async def get(self, event_id: str) -> None:
+        self.write_data(await self.store.run(deliveries.get_delivery, event_id))
+
+
+class ReplayHandler(APIHandler):
+    route_name = "delivery_replay"
+
+    async def post(self, event_id: str) -> None:
+        self.write_data(await self.store.run(deliveries.replay, event_id), 202)
+
+
+class ReplayFailedHandler(APIHandler):
+    route_name = "deliveries_replay_failed"
+
+    async def post(self) -> None:
+        replayed = await self.store.run(deliveries.replay_failed)
+        self.write_data({"replayed": replayed}, 202)
+
+
+default_handlers = [
+    (r"/guests/webhook/status", WebhookStatusHandler),
+    (r"/webhooks/deliveries", DeliveriesHandler),
+    (r"/webhooks/deliveries/replay", ReplayFailedHandler),
+    (r"/webhooks/deliveries/([^/]+)/replay", ReplayHandler),
+    (r"/webhooks/deliveries/([^/]+)", DeliveryHandler),
+]

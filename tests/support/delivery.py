@@ -1,0 +1,52 @@
+"""Running delivery workers in tests: settings with short timings, events written like the API does."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Iterator
+
+from core.db import Store, utcnow
+from pms_app.config import PmsSettings
+from pms_app.delivery.worker import DeliveryWorker, WorkerTiming
+from pms_app.models import OutboxEvent
+from pms_app.outbox import record_event
+
+FAST = WorkerTiming(poll_min=0.002, poll_max=0.02, heartbeat=0.1, retention_every=3600, db_retry=0.05)
+SECRET = "test-secret-one"
+
+
+def delivery_settings(url: str, **overrides) -> PmsSettings:
+    base = PmsSettings(crm_webhook_url=url, crm_webhook_secrets=(SECRET,), retry_schedule=(0, 0),
+                       delivery_timeout_seconds=2.0, delivery_lease_seconds=30, delivery_concurrency=4,
+                       breaker_failure_threshold=50, breaker_recovery_seconds=1)
+    return dataclasses.replace(base, **overrides)
+
+
+@contextlib.contextmanager
+def running_worker(settings: PmsSettings, store: Store, timing: WorkerTiming = FAST,
+                   **kwargs) -> Iterator[DeliveryWorker]:
+    worker = DeliveryWorker(settings, store, timing=timing, **kwargs).start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def add_event(store: Store, entity_id: int = 1, version: int = 1, kind: str = "guest",
+              action: str = "updated") -> str:
+    """Write one outbox event the way a committed change does; returns its id."""
+    def write() -> str:
+        now = utcnow()
+        payload = {"id": entity_id, "email": f"g{entity_id}@example.com", "name": f"Guest {entity_id}",
+                   "version": version}
+        return record_event(f"{kind}.{action}", entity_id, version, payload, now).id
+    return store.call(write)
+
+
+def event(store: Store, event_id: str) -> OutboxEvent:
+    return store.call(lambda: OutboxEvent.get(OutboxEvent.id == event_id))
+
+
+def statuses(store: Store) -> dict[str, str]:
+    return store.call(lambda: {e.id: e.status for e in OutboxEvent.select(OutboxEvent.id, OutboxEvent.status)})
