@@ -1,0 +1,46 @@
+"""``make_app(settings)``: the CRM API as a Tornado application."""
+
+from __future__ import annotations
+
+import tornado.web
+
+from core.app import api_application, open_store
+from core.db import Store
+from core.metrics import Metrics
+
+from .batching import GroupCommitter
+from .config import CrmSettings
+from .handlers import events, profiles, rejections, webhooks
+from .models import db
+from .services.receiver import receive_batch
+from .services.rejections import insert_rejections
+from .telemetry import WebhookMetrics
+
+# Rejections waiting to be written beyond this are only counted (a flood must not eat memory).
+MAX_PENDING_REJECTIONS = 10_000
+
+
+def make_store(settings: CrmSettings) -> Store:
+    store = open_store(settings.database_url, settings.db_threads, "crm")
+    db.initialize(store.database)
+    return store
+
+
+def make_app(settings: CrmSettings, store: Store | None = None,
+             metrics: Metrics | None = None) -> tornado.web.Application:
+    store = store or make_store(settings)
+    db.initialize(store.database)
+    metrics = metrics or Metrics("crm")
+    routes = [*webhooks.default_handlers, *rejections.default_handlers,
+              *events.default_handlers, *profiles.default_handlers]
+    return api_application(
+        "crm", settings.base_path, routes, config=settings, store=store, metrics=metrics,
+        api_token=settings.api_token, max_body_bytes=settings.max_body_bytes,
+        webhook_keys=settings.webhook_keys,
+        webhook_metrics=WebhookMetrics(metrics),
+        receiver=GroupCommitter(store, receive_batch, max_batch=settings.receiver_batch_max,
+                                writers=settings.receiver_writers, name="receiver"),
+        rejection_log=GroupCommitter(store, insert_rejections, max_batch=500, writers=1,
+                                     max_pending=MAX_PENDING_REJECTIONS, transaction=True,
+                                     name="rejections"),
+    )

@@ -1,0 +1,1 @@
+"""HTTP handlers of the CRM API; each module ends with ``default_handlers``."""

@@ -1,0 +1,46 @@
+"""Reading the audit log: ``GET /events`` and ``GET /events/:id``."""
+
+from __future__ import annotations
+
+from core.db import iso
+from core.errors import NotFoundError
+from core.pagination import PageRequest, paginate
+
+from ..models import Event
+from ..validation import MAX_ID
+
+
+def event_to_api(event: Event) -> dict:
+    return {
+        "id": event.id,
+        "webhook_id": event.webhook_id,
+        "type": event.type,
+        "status": event.status,
+        "entity_id": event.entity_id,
+        "entity_version": event.entity_version,
+        "occurred_at": iso(event.occurred_at),
+        "received_at": iso(event.received_at),
+        "payload": event.payload,
+    }
+
+
+def list_events(page: PageRequest, type: str | None = None, status: str | None = None,
+                entity_id: int | None = None, guest_id: int | None = None) -> tuple[list[dict], str | None]:
+    query = Event.select()
+    if type is not None:
+        query = query.where(Event.type == type)
+    if status is not None:
+        query = query.where(Event.status == status)
+    if entity_id is not None:
+        query = query.where(Event.entity_id == min(entity_id, MAX_ID))
+    if guest_id is not None:
+        query = query.where(Event.guest_id == min(guest_id, MAX_ID))
+    rows, cursor = paginate(query, Event.id, page)
+    return [event_to_api(e) for e in rows], cursor
+
+
+def get_event(event_id: int) -> dict:
+    event = Event.get_or_none(Event.id == event_id) if event_id <= MAX_ID else None
+    if event is None:
+        raise NotFoundError(f"event {event_id} not found")
+    return event_to_api(event)
