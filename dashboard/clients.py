@@ -1,0 +1,174 @@
+"""Async clients for the PMS and CRM JSON APIs (the dashboard's only data source).
+
+One ``ServiceClient`` per service wraps Tornado's ``AsyncHTTPClient`` with the service's
+``/api/v1`` base, its bearer token and a timeout. Every failure becomes one of three narrow
+errors so pages can say plainly what went wrong without ever showing a token or a traceback:
+``ServiceUnavailable`` (unreachable, timed out, 5xx, or our token refused), ``ServiceNotFound``
+(404) and ``ServiceRejected`` (any other 4xx, with the service's message).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Mapping
+from urllib.parse import quote, urlencode
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+log = logging.getLogger("guestsync.dashboard.clients")
+
+
+class ServiceError(Exception):
+    def __init__(self, service: str, message: str, status: int | None = None):
+        super().__init__(f"{service}: {message}")
+        self.service = service
+        self.message = message
+        self.status = status
+
+
+class ServiceUnavailable(ServiceError):
+    """The service could not answer usefully (down, timed out, 5xx, or refused our token)."""
+
+
+class ServiceNotFound(ServiceError):
+    """The service answered 404 for the thing asked for."""
+
+
+class ServiceRejected(ServiceError):
+    """The service refused the request (4xx other than 404), for example a bad filter."""
+
+
+def _error_message(body: bytes) -> str | None:
+    try:
+        error = json.loads(body)["error"]
+        return str(error.get("message") or error.get("code"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+class ServiceClient:
+    """JSON requests to one service's API; counts what it sends (see ``requests_sent``)."""
+
+    def __init__(self, name: str, api_base: str, token: str | None, http: AsyncHTTPClient,
+                 timeout: float = 5.0):
+        self.name = name
+        self.api_base = api_base.rstrip("/")
+        self._token = token
+        self._http = http
+        self.timeout = timeout
+        self.requests_sent = 0
+
+    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        return self.api_base + path + ("?" + urlencode(query) if query else "")
+
+    async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
+                      body: Any = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        data = None
+        if method in ("POST", "PUT"):
+            data = json.dumps(body if body is not None else {}).encode()
+            headers["Content-Type"] = "application/json"
+        request = HTTPRequest(self.url(path, params), method=method, headers=headers, body=data,
+                              connect_timeout=self.timeout, request_timeout=self.timeout,
+                              follow_redirects=False)
+        self.requests_sent += 1
+        try:
+            response = await self._http.fetch(request, raise_error=False)
+        except HTTPClientError as exc:  # timeouts surface as 599 errors
+            raise ServiceUnavailable(self.name, f"did not answer ({exc.message})") from None
+        except OSError as exc:
+            raise ServiceUnavailable(self.name, f"is unreachable ({exc.strerror or exc})") from None
+        return self._decode(response)
+
+    def _decode(self, response) -> Any:
+        code = response.code
+        if code == 599:
+            reason = str(response.error) if response.error else "no response"
+            raise ServiceUnavailable(self.name, f"is unreachable ({reason})")
+        if code in (401, 403):
+            raise ServiceUnavailable(self.name, "refused the dashboard's API token "
+                                     "(check the dashboard's API token settings)", code)
+        if code == 404:
+            raise ServiceNotFound(self.name, _error_message(response.body) or "not found", code)
+        if 400 <= code < 500:
+            raise ServiceRejected(self.name, _error_message(response.body) or f"answered {code}", code)
+        if code >= 300 or code < 200:
+            detail = _error_message(response.body)
+            raise ServiceUnavailable(self.name, f"answered {code}" + (f": {detail}" if detail else ""), code)
+        if not response.body:
+            return None
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            raise ServiceUnavailable(self.name, "answered with something that is not JSON", code) from None
+
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return await self.request("GET", path, params)
+
+    async def post(self, path: str, body: Any = None) -> Any:
+        return await self.request("POST", path, body=body)
+
+
+def segment(value: Any) -> str:
+    """One URL path segment, safely quoted (ids come from URLs and from the services)."""
+    return quote(str(value), safe="")
+
+
+class PmsClient(ServiceClient):
+    async def status(self) -> dict:
+        return (await self.get("/guests/webhook/status"))["data"]
+
+    async def deliveries(self, **params: Any) -> dict:
+        return await self.get("/webhooks/deliveries", params)
+
+    async def delivery(self, delivery_id: str) -> dict:
+        return (await self.get(f"/webhooks/deliveries/{segment(delivery_id)}"))["data"]
+
+    async def replay(self, delivery_id: str) -> Any:
+        return await self.post(f"/webhooks/deliveries/{segment(delivery_id)}/replay")
+
+    async def replay_failed(self) -> int:
+        body = await self.post("/webhooks/deliveries/replay")
+        data = (body or {}).get("data") or {}
+        return int(data.get("replayed") or 0)
+
+
+class CrmClient(ServiceClient):
+    async def events(self, **params: Any) -> dict:
+        return await self.get("/events", params)
+
+    async def event(self, event_id: int) -> dict:
+        return (await self.get(f"/events/{segment(event_id)}"))["data"]
+
+    async def profiles(self, **params: Any) -> dict:
+        return await self.get("/guest-profiles", params)
+
+    async def profile(self, guest_id: int) -> dict:
+        return (await self.get(f"/guest-profiles/{segment(guest_id)}"))["data"]
+
+    async def rejections(self, **params: Any) -> dict:
+        return await self.get("/webhooks/rejections", params)
+
+
+class Services:
+    """The two clients and the HTTP client they share; owned by the app, closed on stop."""
+
+    def __init__(self, pms: PmsClient, crm: CrmClient, http: AsyncHTTPClient):
+        self.pms = pms
+        self.crm = crm
+        self.http = http
+
+    @classmethod
+    def from_settings(cls, settings) -> "Services":
+        http = AsyncHTTPClient(force_instance=True, max_clients=32)
+        timeout = settings.request_timeout_seconds
+        return cls(PmsClient("PMS", settings.pms_api, settings.pms_api_token, http, timeout),
+                   CrmClient("CRM", settings.crm_api, settings.crm_api_token, http, timeout),
+                   http)
+
+    def close(self) -> None:
+        self.http.close()

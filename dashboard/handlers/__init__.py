@@ -1,0 +1,1 @@
+"""Request handlers of the dashboard; each module ends with ``default_handlers``."""

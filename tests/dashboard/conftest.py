@@ -1,0 +1,90 @@
+"""Fixtures for the dashboard: fake PMS and CRM servers, and the dashboard app over them.
+
+``outage`` (parametrised indirectly with "pms" or "crm") points that service's URL at a
+port where nothing listens.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import tornado.httpserver
+from tornado.testing import bind_unused_port
+
+from dashboard.app import make_app
+from dashboard.clients import Services
+from dashboard.config import DashboardSettings
+from dashboard.live import Hub
+
+from .fakes import FakeCrm, FakePms
+from .support import TOKEN, Visitor
+
+
+def _serve(io_loop, application):
+    sock, port = bind_unused_port()
+    server = tornado.httpserver.HTTPServer(application)
+    server.add_socket(sock)
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def fake_pms(io_loop):
+    fake = FakePms()
+    server, fake.url = _serve(io_loop, fake.app())
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def fake_crm(io_loop):
+    fake = FakeCrm()
+    server, fake.url = _serve(io_loop, fake.app())
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def dead_url():
+    """An origin where nothing listens (the port was bound, then closed)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def outage(request):
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def dashboard_settings(fake_pms, fake_crm, outage, dead_url):
+    return DashboardSettings(
+        pms_url=dead_url if outage == "pms" else fake_pms.url,
+        crm_url=dead_url if outage == "crm" else fake_crm.url,
+        token=TOKEN, poll_seconds=0.05, live_linger_seconds=0, request_timeout_seconds=2)
+
+
+@pytest.fixture
+def app(dashboard_settings):
+    application = make_app(dashboard_settings)
+    yield application
+    application.settings["hub"].stop()
+    application.settings["services"].close()
+
+
+@pytest.fixture
+def hub(app) -> Hub:
+    return app.settings["hub"]
+
+
+@pytest.fixture
+def services(app) -> Services:
+    return app.settings["services"]
+
+
+@pytest.fixture
+def visitor(http_client, base_url):
+    return Visitor(http_client, base_url)

@@ -1,0 +1,244 @@
+"""Small fake PMS and CRM services serving SPEC-shaped JSON, for the dashboard's tests.
+
+Each fake is a Tornado app over in-memory rows that the test owns; it records every request
+(``requests``) so tests can count what the dashboard asked for, and can be switched to
+answer 500 (``failing = True``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import tornado.web
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def now_iso(offset_seconds: float = 0) -> str:
+    return iso(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=offset_seconds))
+
+
+@dataclass
+class FakeState:
+    requests: list = field(default_factory=list)
+    failing: bool = False
+    token: str | None = None
+
+    def count(self, path: str) -> int:
+        return sum(1 for method, p, _ in self.requests if method == "GET" and p == path)
+
+
+def _page(rows: list[dict], handler: tornado.web.RequestHandler, key=lambda r: r["id"]) -> dict:
+    """Newest first with an index cursor, or ascending after ``since_id``."""
+    limit = int(handler.get_argument("limit", "50"))
+    cursor = handler.get_argument("cursor", None)
+    since = handler.get_argument("since_id", None)
+    if cursor and cursor.startswith("a"):
+        ordered = [r for r in sorted(rows, key=key) if key(r) > int(cursor[1:])]
+    elif cursor:
+        ordered = list(reversed(rows))[int(cursor):]
+    elif since is not None:
+        ordered = [r for r in sorted(rows, key=key) if key(r) > int(since)]
+    else:
+        ordered = list(reversed(rows))
+    page = ordered[:limit]
+    next_cursor = None
+    if len(ordered) > limit:
+        if cursor and cursor.startswith("a") or (since is not None and not cursor):
+            next_cursor = f"a{key(page[-1])}"
+        else:
+            next_cursor = str(int(cursor or 0) + limit)
+    return {"data": page, "next_cursor": next_cursor}
+
+
+class FakeHandler(tornado.web.RequestHandler):
+    def initialize(self, state: FakeState, service) -> None:
+        self.state = state
+        self.service = service
+
+    def prepare(self) -> None:
+        parsed = urlparse(self.request.uri)
+        self.state.requests.append((self.request.method, parsed.path, parsed.query))
+        if self.state.token and self.request.headers.get("Authorization") != f"Bearer {self.state.token}":
+            self.send(401, {"error": {"code": "unauthorized", "message": "a valid bearer token is required", "details": []}})
+        elif self.state.failing:
+            self.send(500, {"error": {"code": "internal_error", "message": "boom", "details": []}})
+
+    def send(self, status: int, body) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def not_found(self) -> None:
+        self.send(404, {"error": {"code": "not_found", "message": "no such thing", "details": []}})
+
+    def filtered(self, rows: list[dict], *names: str) -> list[dict]:
+        for name in names:
+            value = self.get_argument(name, None)
+            if value:
+                rows = [r for r in rows if str(r.get(name)) == value]
+        return rows
+
+
+# --- PMS ------------------------------------------------------------------------------
+
+class FakePms:
+    def __init__(self):
+        self.state = FakeState()
+        self.deliveries: list[dict] = []      # oldest first
+        self.details: dict[str, dict] = {}
+        self.breaker = {"state": "closed", "failure_count": 0, "opened_at": None, "workers": []}
+        self.replayed: list[str] = []
+        self.replayed_all = 0
+
+    def add_delivery(self, type_: str = "guest.created", status: str = "pending", entity_id: int = 1,
+                     payload: dict | None = None, attempts: list | None = None, created_at: str | None = None,
+                     delivered_at: str | None = None) -> dict:
+        row = {"id": str(uuid.uuid4()), "type": type_, "status": status, "entity_id": entity_id,
+               "entity_version": 1, "attempt_count": len(attempts or []), "next_attempt_at": now_iso(),
+               "created_at": created_at or now_iso(), "delivered_at": delivered_at}
+        self.deliveries.append(row)
+        self.details[row["id"]] = {"payload": payload or {"id": entity_id, "version": 1}, "attempts": attempts or []}
+        return row
+
+    def status(self) -> dict:
+        counts = {s: 0 for s in ("pending", "delivering", "delivered", "failed")}
+        for row in self.deliveries:
+            counts[row["status"]] += 1
+        return {"endpoint": "http://crm.invalid/api/v1/webhooks/pms", "breaker": self.breaker, "outbox": counts,
+                "last_success_at": None, "last_failure_at": None}
+
+    def app(self) -> tornado.web.Application:
+        fake = self
+
+        class Status(FakeHandler):
+            def get(self):
+                self.send(200, {"data": fake.status()})
+
+        class Deliveries(FakeHandler):
+            def get(self):
+                self.send(200, _page(self.filtered(fake.deliveries, "status", "type"), self,
+                                     key=lambda r: fake.deliveries.index(r)))
+
+        class Delivery(FakeHandler):
+            def get(self, delivery_id):
+                row = next((r for r in fake.deliveries if r["id"] == delivery_id), None)
+                if row is None:
+                    return self.not_found()
+                self.send(200, {"data": {**row, **fake.details[delivery_id]}})
+
+        class Replay(FakeHandler):
+            def post(self, delivery_id):
+                if delivery_id not in fake.details:
+                    return self.not_found()
+                fake.replayed.append(delivery_id)
+                self.send(202, {"data": {"id": delivery_id, "status": "pending"}})
+
+        class ReplayAll(FakeHandler):
+            def post(self):
+                failed = [r for r in fake.deliveries if r["status"] == "failed"]
+                fake.replayed_all += 1
+                self.send(202, {"data": {"replayed": len(failed)}})
+
+        kwargs = {"state": self.state, "service": self}
+        return tornado.web.Application([
+            (r"/api/v1/guests/webhook/status", Status, kwargs),
+            (r"/api/v1/webhooks/deliveries", Deliveries, kwargs),
+            (r"/api/v1/webhooks/deliveries/replay", ReplayAll, kwargs),
+            (r"/api/v1/webhooks/deliveries/([^/]+)", Delivery, kwargs),
+            (r"/api/v1/webhooks/deliveries/([^/]+)/replay", Replay, kwargs),
+        ])
+
+
+# --- CRM ------------------------------------------------------------------------------
+
+class FakeCrm:
+    def __init__(self):
+        self.state = FakeState()
+        self.events: list[dict] = []          # ascending ids
+        self.profiles: dict[int, dict] = {}
+        self.rejections: list[dict] = []
+        self._next_event_id = 1
+
+    def add_event(self, type_: str = "guest.created", entity_id: int = 1, status: str = "processed",
+                  payload: dict | None = None, event_id: int | None = None) -> dict:
+        if event_id is None:
+            event_id = self._next_event_id
+        self._next_event_id = max(self._next_event_id, event_id + 1)
+        row = {"id": event_id, "webhook_id": str(uuid.uuid4()), "type": type_, "status": status,
+               "entity_id": entity_id, "entity_version": 1, "occurred_at": now_iso(-1), "received_at": now_iso(),
+               "payload": payload or {"id": entity_id, "version": 1}}
+        self.events.append(row)
+        self.events.sort(key=lambda r: r["id"])
+        return row
+
+    def reserve_event_id(self) -> int:
+        """An id taken now whose row appears later (a transaction that commits late)."""
+        event_id = self._next_event_id
+        self._next_event_id += 1
+        return event_id
+
+    def add_profile(self, guest_id: int, name: str = "Ann Example", email: str = "ann@example.com",
+                    tier: str = "new", total: int = 0) -> dict:
+        profile = {"guest_id": guest_id, "email": email, "name": name, "phone": None, "date_of_birth": None,
+                   "country": "NL", "version": 1,
+                   "stats": {"total_reservations": total, "active_reservations": 0, "cancelled_reservations": 0,
+                             "total_nights": 2 * total, "average_nights": 2 if total else 0,
+                             "lifetime_value": {"USD": f"{240 * total}.00"} if total else {},
+                             "first_check_in": None, "last_check_out": None, "next_check_in": None},
+                   "tier": tier, "sources": ["pms"], "updated_at": now_iso()}
+        self.profiles[guest_id] = profile
+        return profile
+
+    def add_rejection(self, reason: str = "invalid_signature", webhook_id: str | None = None) -> dict:
+        row = {"id": len(self.rejections) + 1, "reason": reason, "remote_ip": "10.0.0.7",
+               "received_at": now_iso(), "webhook_id": webhook_id}
+        self.rejections.append(row)
+        return row
+
+    def app(self) -> tornado.web.Application:
+        fake = self
+
+        class Events(FakeHandler):
+            def get(self):
+                self.send(200, _page(self.filtered(fake.events, "type", "status", "entity_id"), self))
+
+        class Event(FakeHandler):
+            def get(self, event_id):
+                row = next((r for r in fake.events if r["id"] == int(event_id)), None)
+                self.send(200, {"data": row}) if row else self.not_found()
+
+        class Profiles(FakeHandler):
+            def get(self):
+                rows = sorted(fake.profiles.values(), key=lambda p: p["guest_id"])
+                q = (self.get_argument("q", "") or "").lower()
+                if q:
+                    rows = [p for p in rows if q in (p["name"] or "").lower() or q in (p["email"] or "").lower()]
+                tier = self.get_argument("tier", None)
+                if tier:
+                    rows = [p for p in rows if p["tier"] == tier]
+                self.send(200, _page(rows, self, key=lambda p: p["guest_id"]))
+
+        class Profile(FakeHandler):
+            def get(self, guest_id):
+                row = fake.profiles.get(int(guest_id))
+                self.send(200, {"data": row}) if row else self.not_found()
+
+        class Rejections(FakeHandler):
+            def get(self):
+                self.send(200, _page(fake.rejections, self))
+
+        kwargs = {"state": self.state, "service": self}
+        return tornado.web.Application([
+            (r"/api/v1/events", Events, kwargs),
+            (r"/api/v1/events/([0-9]+)", Event, kwargs),
+            (r"/api/v1/guest-profiles", Profiles, kwargs),
+            (r"/api/v1/guest-profiles/([0-9]+)", Profile, kwargs),
+            (r"/api/v1/webhooks/rejections", Rejections, kwargs),
+        ])

@@ -1,0 +1,75 @@
+"""A cookie-keeping test client for the dashboard: logs in, sends forms with the XSRF token."""
+
+from __future__ import annotations
+
+import re
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
+from tornado.websocket import websocket_connect
+
+TOKEN = "test-dashboard-token"
+
+
+class Visitor:
+    """One browser: a cookie jar, GET/POST helpers (no redirects followed) and login."""
+
+    def __init__(self, http: AsyncHTTPClient, base_url: str):
+        self.http = http
+        self.base_url = base_url
+        self.cookies: dict[str, str] = {}
+        self.last_set_cookies: list[str] = []
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def _remember(self, response: HTTPResponse) -> None:
+        self.last_set_cookies = response.headers.get_list("Set-Cookie")
+        for header in self.last_set_cookies:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["expires"] and "1970" in morsel["expires"] or morsel.value == "":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+    async def get(self, path: str, headers: dict | None = None) -> HTTPResponse:
+        response = await self.http.fetch(self.base_url + path, headers={"Cookie": self.cookie_header(), **(headers or {})},
+                                         follow_redirects=False, raise_error=False)
+        self._remember(response)
+        return response
+
+    async def xsrf(self, path: str | None = None) -> str:
+        """The XSRF form value, read from a page's form (the login page until logged in)."""
+        response = await self.get(path or ("/rejections" if "gs_session" in self.cookies else "/login"))
+        match = re.search(r'name="_xsrf" value="([^"]+)"', response.body.decode())
+        assert match, "the page has no XSRF field"
+        return match.group(1)
+
+    async def post(self, path: str, form: dict | None = None, with_xsrf: bool = True,
+                   headers: dict | None = None) -> HTTPResponse:
+        form = dict(form or {})
+        if with_xsrf and "_xsrf" not in form:
+            form["_xsrf"] = await self.xsrf()
+        response = await self.http.fetch(
+            self.base_url + path, method="POST", body=urlencode(form),
+            headers={"Cookie": self.cookie_header(), "Content-Type": "application/x-www-form-urlencoded",
+                     **(headers or {})},
+            follow_redirects=False, raise_error=False)
+        self._remember(response)
+        return response
+
+    async def login(self, token: str = TOKEN) -> HTTPResponse:
+        response = await self.post("/login", {"token": token, "next": "/"})
+        return response
+
+    async def websocket(self, origin: str | None = "same"):
+        url = self.base_url.replace("http://", "ws://") + "/ws/live"
+        headers = {"Cookie": self.cookie_header()}
+        if origin == "same":
+            headers["Origin"] = self.base_url
+        elif origin:
+            headers["Origin"] = origin
+        return await websocket_connect(HTTPRequest(url, headers=headers))
