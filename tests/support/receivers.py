@@ -178,3 +178,67 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+class ServedApp:
+    """A real Tornado application (the CRM, say) served on its own thread and a fixed port.
+
+    ``stop()`` closes the listening socket and every connection (the endpoint refuses
+    connections, like a crashed service); ``start()`` serves again on the same port.
+    ``factory`` builds the application inside the serving thread's event loop.
+    """
+
+    def __init__(self, factory: Callable[[], tornado.web.Application], path: str = "/api/v1/webhooks/pms"):
+        self.factory = factory
+        self.path = path
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.path}"
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServedApp":
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+
+            async def open_server():
+                server = tornado.httpserver.HTTPServer(self.factory(), xheaders=True)
+                server.listen(self.port, "127.0.0.1", reuse_port=False)
+                return server
+
+            try:
+                server = loop.run_until_complete(open_server())
+            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            loop.call_soon(ready.set)
+            loop.run_forever()
+            server.stop()
+            loop.run_until_complete(server.close_all_connections())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"served-{self.port}", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(15)
+            self._thread = None
