@@ -55,9 +55,11 @@ class PageHandler(BaseHandler):
 
     # --- rendering -------------------------------------------------------------------
 
-    def render_page(self, template: str, status_code: int = 200, **context: Any) -> None:
+    def render_page(self, template: str, status_code: int | None = None, **context: Any) -> None:
+        """Render ``template`` with the shared page context; the status stays as set unless given."""
         env = self.settings["jinja_env"]
-        self.set_status(status_code)
+        if status_code is not None:
+            self.set_status(status_code)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         page = env.get_template(template).render(
             static_url=self.static_url,

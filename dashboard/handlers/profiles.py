@@ -26,12 +26,11 @@ class ProfileHandler(PageHandler):
         crm = self.services.crm
         profile, events = await asyncio.gather(
             self.fetch_one(crm.profile(int(guest_id)), "profile"),
-            self.fetch(crm.events(entity_id=guest_id, limit=100)),
+            self.fetch(crm.events(guest_id=guest_id, limit=100)),
         )
-        # entity_id alone also matches reservation events of a reservation with the same number.
-        guest_events = [e for e in (events or {}).get("data") or [] if str(e.get("type", "")).startswith("guest.")]
         self.render_page("profile.html", title=f"Guest {guest_id}", profile=profile, guest_id=guest_id,
-                         events=guest_events if events is not None else None)
+                         events=events.get("data") if events is not None else None,
+                         older_events=bool(events and events.get("next_cursor")))
 
 
 default_handlers = [

@@ -207,7 +207,12 @@ class FakeCrm:
 
         class Events(FakeHandler):
             def get(self):
-                self.send(200, _page(self.filtered(fake.events, "type", "status", "entity_id"), self))
+                rows = self.filtered(fake.events, "type", "status", "entity_id")
+                guest_id = self.get_argument("guest_id", None)
+                if guest_id:
+                    rows = [r for r in rows if str(r["entity_id"] if r["type"].startswith("guest.")
+                                                   else (r["payload"] or {}).get("guest_id")) == guest_id]
+                self.send(200, _page(rows, self))
 
         class Event(FakeHandler):
             def get(self, event_id):

@@ -1,0 +1,230 @@
+"""The live feed's logic without sockets: tails, change detection, poll ticks, fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dashboard.clients import Services
+from dashboard.config import DashboardSettings
+from dashboard.live import ClientQueue, DeliveryWatch, Hub, IdTail, Poller, breaker_key, profile_guest_id
+
+
+def rows(*ids):
+    return [{"id": i} for i in ids]
+
+
+def test_tail_sends_each_row_once_in_id_order():
+    tail = IdTail()
+    tail.baseline([1, 2, 3])
+    assert tail.since_id() == 3
+    assert [r["id"] for r in tail.accept(rows(5, 4))] == [4, 5]
+    assert tail.accept(rows(4, 5)) == []
+    assert tail.since_id() == 5
+
+
+def test_tail_catches_a_row_that_commits_after_a_higher_id():
+    tail = IdTail(gap_seconds=30, clock=lambda: 100.0)
+    tail.baseline([10])
+    assert [r["id"] for r in tail.accept(rows(12, 13))] == [12, 13]   # 11 not visible yet
+    assert tail.since_id() == 10                                      # so keep reading from before it
+    assert [r["id"] for r in tail.accept(rows(11, 12, 13))] == [11]   # it commits: sent once, late
+    assert tail.since_id() == 13
+
+
+def test_tail_gives_up_on_an_id_that_never_commits():
+    now = [0.0]
+    tail = IdTail(gap_seconds=30, clock=lambda: now[0])
+    tail.baseline([1])
+    tail.accept(rows(3))
+    assert tail.since_id() == 1
+    now[0] = 31.0
+    assert tail.since_id() == 3
+
+
+def test_tail_baseline_holes_are_watched_too():
+    tail = IdTail(clock=lambda: 0.0)
+    tail.baseline([1, 2, 4])
+    assert tail.since_id() == 2
+    assert [r["id"] for r in tail.accept(rows(3, 4))] == [3]
+
+
+def test_tail_bounds_the_gaps_it_tracks():
+    tail = IdTail(max_gaps=10, clock=lambda: 0.0)
+    tail.baseline([0])
+    tail.accept(rows(1_000_000))
+    assert len(tail.gaps) <= 10
+    assert tail.since_id() >= 1_000_000 - 11
+
+
+def delivery(id_, status="pending", attempts=0):
+    return {"id": id_, "status": status, "attempt_count": attempts, "next_attempt_at": None, "delivered_at": None}
+
+
+def test_delivery_watch_sends_new_and_changed_rows_oldest_first():
+    watch = DeliveryWatch()
+    watch.baseline([delivery("b"), delivery("a")])
+    changed = watch.accept([delivery("c"), delivery("b", "delivered", 1), delivery("a")])
+    assert [(r["id"], r["status"]) for r in changed] == [("b", "delivered"), ("c", "pending")]
+    assert watch.accept([delivery("c"), delivery("b", "delivered", 1), delivery("a")]) == []
+
+
+def test_breaker_key_ignores_heartbeats_but_not_state():
+    closed = {"state": "closed", "failure_count": 0, "opened_at": None,
+              "workers": [{"worker_id": "w1", "state": "closed", "failure_count": 0, "opened_at": None, "updated_at": "t1"}]}
+    heartbeat = {**closed, "workers": [{**closed["workers"][0], "updated_at": "t2"}]}
+    opened = {**closed, "state": "open", "failure_count": 5}
+    assert breaker_key(closed) == breaker_key(heartbeat)
+    assert breaker_key(closed) != breaker_key(opened)
+
+
+@pytest.mark.parametrize("event, guest", [
+    ({"type": "guest.updated", "entity_id": 4}, 4),
+    ({"type": "reservation.created", "entity_id": 9, "payload": {"guest_id": 4}}, 4),
+    ({"type": "guest.deleted", "entity_id": 4}, None),
+    ({"type": "loyalty.changed", "entity_id": 4}, None),
+])
+def test_profile_guest_id(event, guest):
+    assert profile_guest_id(event) == guest
+
+
+class Recorder:
+    def __init__(self):
+        self.messages = []
+
+    def __call__(self, kind, data):
+        self.messages.append((kind, data))
+
+
+def make_services(fake_pms, fake_crm) -> Services:
+    return Services.from_settings(DashboardSettings(pms_url=fake_pms.url, crm_url=fake_crm.url, token="x"))
+
+
+@pytest.mark.gen_test
+async def test_poller_baselines_then_sends_changes_with_the_services_data(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    old = fake_pms.add_delivery()
+    fake_crm.add_event("guest.created", entity_id=1)
+    await poller.poll_once()
+    assert sent.messages == []                       # the page already shows what exists
+
+    new_delivery = fake_pms.add_delivery("guest.updated", entity_id=2)
+    old["status"] = "delivered"
+    event = fake_crm.add_event("reservation.created", entity_id=8, payload={"id": 8, "guest_id": 2})
+    profile = fake_crm.add_profile(2, name="Bea")
+    fake_pms.breaker.update(state="open", failure_count=5)
+    await poller.poll_once()
+    kinds = [k for k, _ in sent.messages]
+    assert sorted(kinds) == ["breaker", "delivery", "delivery", "event", "profile"]
+    data = {k: d for k, d in sent.messages if k != "delivery"}
+    assert data["event"] == event
+    assert data["profile"] == profile
+    assert data["breaker"]["state"] == "open"
+    assert [d for k, d in sent.messages if k == "delivery"] == [old, new_delivery]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_makes_one_request_per_list_per_tick(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    poller = Poller(services, Recorder(), interval=1)
+    for _ in range(3):
+        await poller.poll_once()
+    assert fake_crm.state.count("/api/v1/events") == 3
+    assert fake_pms.state.count("/api/v1/webhooks/deliveries") == 3
+    assert fake_pms.state.count("/api/v1/guests/webhook/status") == 3
+    assert len(fake_crm.state.requests) + len(fake_pms.state.requests) == 9
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_keeps_going_when_a_service_is_down(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    await poller.poll_once()
+    fake_crm.state.failing = True
+    row = fake_pms.add_delivery()
+    await poller.poll_once()
+    assert sent.messages == [("delivery", row)]
+    fake_crm.state.failing = False
+    event = fake_crm.add_event()
+    await poller.poll_once()
+    assert sent.messages[-1] == ("event", event)
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_follows_pages_when_many_rows_arrive_in_one_tick(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1, deliveries_window=10, events_page=10)
+    await poller.poll_once()
+    for i in range(25):
+        fake_pms.add_delivery(entity_id=i)
+        fake_crm.add_event("loyalty.changed", entity_id=i)
+    await poller.poll_once()
+    assert [d["entity_id"] for k, d in sent.messages if k == "delivery"] == list(range(25))
+    assert [d["entity_id"] for k, d in sent.messages if k == "event"] == list(range(25))
+    services.close()
+
+
+class FakeSocket:
+    """A websocket stand-in: writes complete at once, or never (``stuck``)."""
+
+    def __init__(self, stuck: bool = False):
+        self.stuck = stuck
+        self.received: list[str] = []
+        self.closed = False
+
+    async def write(self, message: str) -> None:
+        if self.stuck:
+            await asyncio.Event().wait()
+        self.received.append(message)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.gen_test
+async def test_a_stuck_client_is_dropped_and_never_delays_the_others(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    hub = Hub(services, interval=60, linger=0)
+    good, stuck = FakeSocket(), FakeSocket(stuck=True)
+    good_q = ClientQueue(good.write, good.close, size=4)
+    stuck_q = ClientQueue(stuck.write, stuck.close, size=4)
+    hub.subscribe(good_q)
+    hub.subscribe(stuck_q)
+    for i in range(20):
+        hub.publish("event", {"id": i})
+        await asyncio.sleep(0)  # let writers run, as the IOLoop does between messages
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert len(good.received) == 20
+    assert stuck.closed and stuck_q not in hub.clients
+    assert good_q in hub.clients and not good.closed
+    good_q.shutdown()
+    hub.stop()
+    await asyncio.sleep(0)
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_the_poller_runs_only_while_someone_listens(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    hub = Hub(services, interval=0.01, linger=0)
+    assert not hub.running
+    client = ClientQueue(FakeSocket().write, lambda: None, size=4)
+    hub.subscribe(client)
+    assert hub.running
+    hub.unsubscribe(client)
+    deadline = asyncio.get_running_loop().time() + 5
+    while hub.running and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    assert not hub.running
+    client.shutdown()
+    await asyncio.sleep(0)
+    services.close()
