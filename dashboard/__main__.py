@@ -22,7 +22,7 @@ async def run(settings: DashboardSettings) -> None:
     async def on_stop() -> None:
         app.settings["hub"].stop()
         for handler in list(app.settings["hub"].clients):
-            handler.shutdown()
+            handler.shutdown(1001, "the dashboard is stopping")
         app.settings["services"].close()
 
     log.info("dashboard on port %s, PMS %s, CRM %s", settings.port, settings.pms_url, settings.crm_url)

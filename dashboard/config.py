@@ -35,7 +35,7 @@ class DashboardSettings:
     request_timeout_seconds: float = 5.0
     # Live feed tuning (not in the SPEC's table; environment overrides exist for operators).
     live_linger_seconds: float = 30.0
-    client_queue_size: int = 256
+    client_queue_size: int = 1000
     log_level: str = "INFO"
 
     @property
@@ -62,6 +62,6 @@ class DashboardSettings:
             token_generated=generated,
             request_timeout_seconds=env.float("DASHBOARD_REQUEST_TIMEOUT_SECONDS", 5.0, minimum=0.1),
             live_linger_seconds=env.float("DASHBOARD_LIVE_LINGER_SECONDS", 30.0, minimum=0),
-            client_queue_size=env.int("DASHBOARD_CLIENT_QUEUE", 256, minimum=1),
+            client_queue_size=env.int("DASHBOARD_CLIENT_QUEUE", 1000, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
         )

@@ -326,10 +326,16 @@ class Hub:
                 self.clients.discard(client)
 
 
-class ClientQueue:
-    """A bounded queue of serialised messages for one client, drained by its writer task."""
+CLOSE_TOO_SLOW = 4000  # the browser reloads the page when it reconnects after this
 
-    def __init__(self, write: Callable[[str], Any], close: Callable[[], None], size: int):
+
+class ClientQueue:
+    """A bounded queue of serialised messages for one client, drained by its writer task.
+
+    ``close(code, reason)`` is called once when the client is dropped for falling behind.
+    """
+
+    def __init__(self, write: Callable[[str], Any], close: Callable[..., None], size: int):
         self._write = write
         self._close = close
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
@@ -344,14 +350,14 @@ class ClientQueue:
             return True
         except asyncio.QueueFull:
             log.warning("live feed: a client fell %d messages behind; disconnecting it", self._queue.maxsize)
-            self.shutdown()
+            self.shutdown(CLOSE_TOO_SLOW, "too far behind; reload")
             return False
 
-    def shutdown(self) -> None:
+    def shutdown(self, code: int | None = None, reason: str | None = None) -> None:
         if not self.closed:
             self.closed = True
             self._task.cancel()
-            self._close()
+            self._close(code, reason)
 
     async def _drain(self) -> None:
         while True:
@@ -360,7 +366,7 @@ class ClientQueue:
                 await self._write(message)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception:  # the socket closed under us
                 self.closed = True
-                self._close()
+                self._close(None, None)
                 return

@@ -237,6 +237,7 @@
   // --- the socket -----------------------------------------------------------------------
 
   var stateNode = null;
+  var reloadOnOpen = false;  // set when the server dropped us for falling behind: the page is stale
   var delay = 1000;
   var MAX_DELAY = 30000;
 
@@ -257,6 +258,7 @@
     }
     setState("connecting", "Connecting…");
     socket.onopen = function () {
+      if (reloadOnOpen) { location.reload(); return; }
       delay = 1000;
       setState("live", "Live");
     };
@@ -266,7 +268,10 @@
       var handler = parsed && HANDLERS[parsed.kind];
       if (handler && parsed.data) { handler(parsed.data); }
     };
-    socket.onclose = function () { scheduleReconnect(); };
+    socket.onclose = function (closed) {
+      if (closed.code === 4000) { reloadOnOpen = true; }
+      scheduleReconnect();
+    };
   }
 
   function scheduleReconnect() {

@@ -9,23 +9,17 @@ from __future__ import annotations
 import socket
 
 import pytest
-import tornado.httpserver
-from tornado.testing import bind_unused_port
-
 from dashboard.app import make_app
 from dashboard.clients import Services
 from dashboard.config import DashboardSettings
 from dashboard.live import Hub
 
 from .fakes import FakeCrm, FakePms
-from .support import TOKEN, Visitor
+from .support import TOKEN, Visitor, serve_app
 
 
 def _serve(io_loop, application):
-    sock, port = bind_unused_port()
-    server = tornado.httpserver.HTTPServer(application)
-    server.add_socket(sock)
-    return server, f"http://127.0.0.1:{port}"
+    return serve_app(application)
 
 
 @pytest.fixture
@@ -64,7 +58,8 @@ def dashboard_settings(fake_pms, fake_crm, outage, dead_url):
     return DashboardSettings(
         pms_url=dead_url if outage == "pms" else fake_pms.url,
         crm_url=dead_url if outage == "crm" else fake_crm.url,
-        token=TOKEN, poll_seconds=0.05, live_linger_seconds=0, request_timeout_seconds=2)
+        token=TOKEN, poll_seconds=0.05, live_linger_seconds=0, request_timeout_seconds=2,
+        client_queue_size=16)
 
 
 @pytest.fixture

@@ -185,8 +185,9 @@ class FakeSocket:
             await asyncio.Event().wait()
         self.received.append(message)
 
-    def close(self) -> None:
+    def close(self, code=None, reason=None) -> None:
         self.closed = True
+        self.close_code = code
 
 
 @pytest.mark.gen_test
@@ -205,6 +206,7 @@ async def test_a_stuck_client_is_dropped_and_never_delays_the_others(fake_pms, f
         await asyncio.sleep(0)
     assert len(good.received) == 20
     assert stuck.closed and stuck_q not in hub.clients
+    assert stuck.close_code == 4000
     assert good_q in hub.clients and not good.closed
     good_q.shutdown()
     hub.stop()
@@ -217,7 +219,7 @@ async def test_the_poller_runs_only_while_someone_listens(fake_pms, fake_crm):
     services = make_services(fake_pms, fake_crm)
     hub = Hub(services, interval=0.01, linger=0)
     assert not hub.running
-    client = ClientQueue(FakeSocket().write, lambda: None, size=4)
+    client = ClientQueue(FakeSocket().write, lambda *args: None, size=4)
     hub.subscribe(client)
     assert hub.running
     hub.unsubscribe(client)

@@ -1,0 +1,188 @@
+"""``/ws/live`` through the real dashboard app: login, Origin, fan-out, one poll for all, slow clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import WebSocketClientConnection
+
+from dashboard.app import make_app
+from dashboard.config import DashboardSettings
+from pms_app.app import make_app as make_pms_app
+from pms_app.config import PmsSettings
+from tests.support.http import call, json_of
+
+from .support import TOKEN, Visitor, serve_app
+
+
+async def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def next_message(ws: WebSocketClientConnection, kind: str, timeout: float = 10.0) -> dict:
+    """The next message of ``kind`` (others are skipped)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise AssertionError(f"no {kind} message within {timeout}s")
+        raw = await asyncio.wait_for(ws.read_message(), remaining)
+        assert raw is not None, "the socket closed"
+        message = json.loads(raw)
+        assert set(message) == {"kind", "data"}
+        if message["kind"] == kind:
+            return message["data"]
+
+
+async def baseline_taken(hub) -> None:
+    start = hub.poller.ticks
+    await wait_for(lambda: hub.poller.ticks >= start + 1, what="the poller's first tick")
+
+
+@pytest.mark.gen_test
+async def test_websocket_needs_a_login(visitor):
+    with pytest.raises(HTTPClientError) as refused:
+        await visitor.websocket()
+    assert refused.value.code == 401
+    visitor.cookies["gs_session"] = "forged"
+    with pytest.raises(HTTPClientError):
+        await visitor.websocket()
+
+
+@pytest.mark.gen_test
+async def test_websocket_refuses_a_foreign_origin(visitor, fake_pms, fake_crm, hub):
+    await visitor.login()
+    with pytest.raises(HTTPClientError) as refused:
+        await visitor.websocket(origin="http://evil.example")
+    assert refused.value.code == 403
+    port = visitor.base_url.rsplit(":", 1)[1]
+    with pytest.raises(HTTPClientError):
+        await visitor.websocket(origin=f"http://evil.example:{port}")
+    assert not hub.clients
+
+
+@pytest.mark.gen_test
+async def test_a_change_in_the_pms_reaches_a_connected_client(visitor, fake_pms, fake_crm, hub):
+    await visitor.login()
+    ws = await visitor.websocket()
+    await baseline_taken(hub)
+    row = fake_pms.add_delivery("guest.updated", entity_id=42)
+    assert await next_message(ws, "delivery") == row
+    fake_pms.breaker.update(state="open", failure_count=5, opened_at="2026-11-29T10:00:00.000Z")
+    assert (await next_message(ws, "breaker"))["state"] == "open"
+    event = fake_crm.add_event("guest.updated", entity_id=42)
+    profile = fake_crm.add_profile(42, name="Zoë")
+    assert await next_message(ws, "event") == event
+    assert await next_message(ws, "profile") == profile
+    ws.close()
+
+
+@pytest.mark.gen_test
+async def test_one_poll_per_interval_whatever_the_number_of_clients(visitor, fake_pms, fake_crm, hub):
+    await visitor.login()
+    sockets = [await visitor.websocket() for _ in range(8)]
+    await baseline_taken(hub)
+    await wait_for(lambda: hub.poller.ticks >= 3, what="three ticks")
+    ticks_before = hub.poller.ticks
+    events_before = fake_crm.state.count("/api/v1/events")
+    deliveries_before = fake_pms.state.count("/api/v1/webhooks/deliveries")
+    status_before = fake_pms.state.count("/api/v1/guests/webhook/status")
+    await wait_for(lambda: hub.poller.ticks >= ticks_before + 10, what="ten more ticks")
+    ticks = hub.poller.ticks - ticks_before
+    for delta in (fake_crm.state.count("/api/v1/events") - events_before,
+                  fake_pms.state.count("/api/v1/webhooks/deliveries") - deliveries_before,
+                  fake_pms.state.count("/api/v1/guests/webhook/status") - status_before):
+        assert ticks - 1 <= delta <= ticks + 1  # one read per tick (one may be in flight), not one per client
+    row = fake_pms.add_delivery()
+    for ws in sockets:
+        assert await next_message(ws, "delivery") == row
+        ws.close()
+
+
+async def raw_websocket(visitor: Visitor) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A websocket that completes the handshake and then never reads (a dead or frozen browser)."""
+    host, port = visitor.base_url.split("//")[1].split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", int(port)))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write((f"GET /ws/live HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nOrigin: {visitor.base_url}\r\n"
+                  f"Cookie: {visitor.cookie_header()}\r\n\r\n").encode())
+    await writer.drain()
+    status = await reader.readline()
+    assert b" 101 " in status, status
+    return reader, writer
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_dead_client_does_not_block_the_others(visitor, fake_pms, fake_crm, hub):
+    await visitor.login()
+    healthy = await visitor.websocket()
+    _, dead_writer = await raw_websocket(visitor)
+    await wait_for(lambda: len(hub.clients) == 2, what="both clients")
+    await baseline_taken(hub)
+    big = "x" * 100_000
+    sent, received = [], []
+    for batch in range(12):  # ten large events per tick: far more than the dead socket's buffers hold
+        sent += [fake_crm.add_event("guest.updated", entity_id=batch * 10 + i, payload={"id": i, "notes": big})["id"]
+                 for i in range(10)]
+        while len(received) < len(sent):
+            received.append((await next_message(healthy, "event", timeout=30))["id"])
+    assert received == sent
+    await wait_for(lambda: len(hub.clients) == 1, what="the dead client to be dropped")
+    later = fake_crm.add_event("guest.created", entity_id=999)
+    assert (await next_message(healthy, "event"))["id"] == later["id"]
+    dead_writer.close()
+    healthy.close()
+
+
+@pytest.mark.gen_test
+async def test_closing_every_socket_stops_the_poller(visitor, fake_pms, fake_crm, hub):
+    await visitor.login()
+    ws = await visitor.websocket()
+    await wait_for(lambda: hub.running, what="the poller to start")
+    ws.close()
+    await wait_for(lambda: not hub.running, what="the poller to stop")
+    polls = fake_crm.state.count("/api/v1/events")
+    await asyncio.sleep(0.2)  # several poll intervals: nothing may be asked meanwhile
+    assert fake_crm.state.count("/api/v1/events") == polls
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_guest_created_in_the_real_pms_reaches_the_client(pms_db, fake_crm, http_client):
+    pms_server, pms_url = serve_app(make_pms_app(PmsSettings(), store=pms_db.store))
+    settings = DashboardSettings(pms_url=pms_url, crm_url=fake_crm.url, token=TOKEN, poll_seconds=0.05,
+                                 live_linger_seconds=0)
+    dashboard = make_app(settings)
+    dash_server, dash_url = serve_app(dashboard, host="localhost")
+    try:
+        visitor = Visitor(http_client, dash_url)
+        await visitor.login()
+        ws = await visitor.websocket()
+        await baseline_taken(dashboard.settings["hub"])
+        created = await call(http_client, pms_url, "POST", "/api/v1/guests",
+                             {"email": "live@example.com", "name": "<b>Live</b> Guest"})
+        assert created.code == 201, created.body
+        guest = json_of(created)["data"]
+        delivery = await next_message(ws, "delivery")
+        assert delivery["type"] == "guest.created"
+        assert delivery["entity_id"] == guest["id"]
+        listed = json_of(await call(http_client, pms_url, "GET", "/api/v1/webhooks/deliveries"))["data"][0]
+        assert delivery["id"] == listed["id"]
+        ws.close()
+    finally:
+        dashboard.settings["hub"].stop()
+        dashboard.settings["services"].close()
+        dash_server.stop()
+        pms_server.stop()
