@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
 from core.signing import keys_from_secrets, signed_headers
 from crm_app.models import Event, GuestProfile, Rejection, ReservationMirror
-from tests.crm_app.webhook_factory import (PLAIN_SECRET, SECRET, WEBHOOK_PATH, envelope, guest,
+from tests.crm_app.webhook_factory import (PLAIN_SECRET, SECRET, Sender, envelope, guest,
                                            signed_request)
+from tests.crm_app.servers import running_app
 from tests.support.http import call, json_of
 
 
@@ -242,29 +244,12 @@ async def test_idempotency_key_may_be_absent(sender, crm_db):
 
 
 @pytest.mark.gen_test
-async def test_receiver_ignores_api_token_and_xsrf(crm_db, http_client, base_url, crm_settings):
-    from dataclasses import replace
-
-    import tornado.httpserver
-    from tornado.testing import bind_unused_port
-
-    from crm_app.app import make_app
-    from tests.crm_app.webhook_factory import Sender
-
-    app = make_app(replace(crm_settings, api_token="t0ken"), store=crm_db.store)
-    app.settings["xsrf_cookies"] = True
-    sock, port = bind_unused_port()
-    server = tornado.httpserver.HTTPServer(app)
-    server.add_sockets([sock])
-    try:
-        other = Sender(http_client, f"http://127.0.0.1:{port}")
-        response = await other.send("guest.created", guest(1))
+async def test_receiver_ignores_api_token_and_xsrf(crm_db, http_client, crm_settings):
+    settings = replace(crm_settings, api_token="t0ken")
+    async with running_app(settings, crm_db.store, xsrf_cookies=True) as url:
+        response = await Sender(http_client, url).send("guest.created", guest(1))
         assert response.code == 202, response.body
-        listed = await call(http_client, f"http://127.0.0.1:{port}", "GET", "/api/v1/events")
-        assert listed.code == 401
-    finally:
-        server.stop()
-        await server.close_all_connections()
+        assert (await call(http_client, url, "GET", "/api/v1/events")).code == 401
 
 
 @pytest.mark.gen_test
