@@ -1,0 +1,460 @@
+"""End-to-end delivery benchmark: PMS + delivery worker(s) + CRM as real processes on MariaDB.
+
+It creates fresh databases, runs three measurements and drops the databases again:
+
+(a) latency from a PMS commit to the CRM having applied it (the 2xx reached the worker), at a
+    steady write rate (default 100 writes/s), p50/p99; ceiling: the same rate of signed
+    webhooks sent straight to the CRM, so the ratio shows what the outbox path adds;
+(b) drain: with the CRM stopped, N events are queued (default 20,000); the CRM starts and the
+    backlog drains; events/s with 1 and 2 workers; ceiling: the CRM receiver's own throughput
+    with the same number of concurrent senders, no PMS involved;
+(c) claim cost: the claim query's time with 1,000,000 delivered rows in the outbox vs 1,000.
+
+Prints one JSON document. Flags scale every part down for a quick run, for example
+``python bench/e2e.py --latency-seconds 5 --drain-events 2000 --claim-rows 20000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime as dt
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pymysql
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.signing import keys_from_secrets, signed_headers  # noqa: E402
+
+SECRET = "bench-secret"
+
+
+# -- infrastructure -------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MariaDB:
+    def __init__(self, url: str):
+        self.parsed = urlparse(url)
+        self.base = url.rstrip("/")
+        self.created: list[str] = []
+
+    def connect(self, database: str | None = None):
+        p = self.parsed
+        return pymysql.connect(host=p.hostname or "127.0.0.1", port=p.port or 3306, user=p.username or "root",
+                               password=p.password or "", database=database, autocommit=True)
+
+    def create(self, label: str) -> str:
+        name = f"gs_bench_{label}_{uuid.uuid4().hex[:8]}"
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        self.created.append(name)
+        return name
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+    def drop_all(self) -> None:
+        with self.connect() as conn, conn.cursor() as cur:
+            for name in self.created:
+                cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+class Proc:
+    """``python -m <args>`` from the repository root, logs in a temporary file."""
+
+    def __init__(self, args: list[str], env: dict, log_dir: Path, label: str):
+        full_env = {**os.environ, "ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING", **env}
+        self.log_path = log_dir / f"{label}.log"
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=full_env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_http(self, url: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"process exited early, see {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=1):
+                    return
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.05)
+        raise TimeoutError(url)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def run_module(args: list[str], env: dict) -> None:
+    subprocess.run([sys.executable, "-m", *args], cwd=ROOT, check=True, capture_output=True,
+                   env={**os.environ, "ENV_FILE": os.devnull, **env})
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100.0 * (len(ordered) - 1))))]
+
+
+def guest_payload(guest_id: int, version: int = 1) -> dict:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {"id": guest_id, "email": f"bench{guest_id}@example.com", "name": f"Bench Guest {guest_id}",
+            "phone": None, "date_of_birth": None, "country": "PT", "version": version,
+            "created_at": now, "updated_at": now}
+
+
+class Stack:
+    """Fresh PMS and CRM databases, a CRM process, a PMS API and delivery worker processes."""
+
+    def __init__(self, db: MariaDB, log_dir: Path, concurrency: int):
+        self.db = db
+        self.log_dir = log_dir
+        self.pms_db = db.create("pms")
+        self.crm_db = db.create("crm")
+        self.crm_port, self.pms_port = free_port(), free_port()
+        self.crm_url = f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms"
+        self.pms_env = {"DATABASE_URL": db.url(self.pms_db), "APP_PORT": str(self.pms_port),
+                        "CRM_WEBHOOK_URL": self.crm_url, "CRM_WEBHOOK_SECRET": SECRET,
+                        "DELIVERY_CONCURRENCY": str(concurrency), "BREAKER_RECOVERY_SECONDS": "1",
+                        "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+                        "DB_THREADS": "8"}
+        self.crm_env = {"DATABASE_URL": db.url(self.crm_db), "APP_PORT": str(self.crm_port),
+                        "WEBHOOK_SHARED_SECRET": SECRET}
+        run_module(["pms_app", "migrate"], self.pms_env)
+        run_module(["crm_app", "migrate"], self.crm_env)
+        self.crm: Proc | None = None
+        self.pms: Proc | None = None
+        self.workers: list[Proc] = []
+
+    def start_crm(self) -> None:
+        self.crm = Proc(["crm_app"], self.crm_env, self.log_dir, "crm")
+        self.crm.wait_http(f"http://127.0.0.1:{self.crm_port}/api/v1/health")
+
+    def stop_crm(self) -> None:
+        if self.crm:
+            self.crm.stop()
+            self.crm = None
+
+    def start_pms_api(self) -> None:
+        self.pms = Proc(["pms_app", "--no-worker"], self.pms_env, self.log_dir, "pms")
+        self.pms.wait_http(f"http://127.0.0.1:{self.pms_port}/api/v1/health")
+
+    def start_workers(self, n: int) -> None:
+        for i in range(n):
+            self.workers.append(Proc(["pms_app", "worker"], self.pms_env, self.log_dir, f"worker{i}"))
+        time.sleep(0.5)  # let them connect and register
+        for w in self.workers:
+            if w.process.poll() is not None:
+                raise RuntimeError(f"worker exited, see {w.log_path}")
+
+    def stop_workers(self) -> None:
+        for w in self.workers:
+            w.stop()
+        self.workers = []
+
+    def stop(self) -> None:
+        self.stop_workers()
+        if self.pms:
+            self.pms.stop()
+        self.stop_crm()
+
+    def pms_query(self, sql: str, args=()) -> list:
+        with self.db.connect(self.pms_db) as conn, conn.cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    def backlog(self) -> int:
+        return self.pms_query("SELECT COUNT(*) FROM outbox_event WHERE status IN ('pending','delivering')")[0][0]
+
+    def wait_backlog_empty(self, timeout: float) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.backlog() == 0:
+                return time.monotonic()
+            time.sleep(0.05)
+        raise TimeoutError("the backlog did not drain")
+
+
+# -- (a) latency ----------------------------------------------------------------------------
+
+def paced(rate: float, seconds: float, action, threads: int = 16) -> list:
+    """Call ``action(i)`` at a steady ``rate`` for ``seconds``; returns the results in order."""
+    total = int(rate * seconds)
+    results = [None] * total
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        futures = []
+        start = time.monotonic()
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append((i, pool.submit(action, i)))
+        for i, future in futures:
+            results[i] = future.result()
+    return results
+
+
+def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
+    stack.start_crm()
+    stack.start_pms_api()
+    stack.start_workers(1)
+    base = f"http://127.0.0.1:{stack.pms_port}/api/v1"
+    local = threading.local()
+    created: list[int] = []
+
+    def session() -> requests.Session:
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        return local.s
+
+    def write(i: int) -> int:
+        if created and i % 4 == 3:   # one write in four updates an existing guest
+            guest_id = random.choice(created)
+            r = session().put(f"{base}/guests/{guest_id}", json={"name": f"Renamed {i}"}, timeout=10)
+        else:
+            r = session().post(f"{base}/guests", json={"email": f"lat{i}@example.com", "name": f"L {i}"},
+                               timeout=10)
+            if r.status_code == 201:
+                created.append(r.json()["data"]["id"])
+        return r.status_code
+
+    # Warm up connections and the worker's loop, then run at the steady rate.
+    paced(rate, 1.0, lambda i: write(10_000_000 + i))
+    stack.wait_backlog_empty(60)
+    since = stack.pms_query("SELECT COALESCE(MAX(seq), 0) FROM outbox_event")[0][0]
+    codes = paced(rate, seconds, write)
+    stack.wait_backlog_empty(120)
+    rows = stack.pms_query(
+        "SELECT e.occurred_at, a.started_at, a.duration_ms FROM outbox_event e "
+        "JOIN delivery_attempt a ON a.event_id = e.id AND a.status_code BETWEEN 200 AND 299 "
+        "WHERE e.seq > %s", (since,))
+    latencies = [((started - occurred).total_seconds() * 1000.0 + duration) for occurred, started, duration in rows]
+
+    # Ceiling: the same rate of signed webhooks straight to the CRM (its own apply latency).
+    keys = keys_from_secrets([SECRET])
+
+    def direct(i: int) -> float:
+        event_id = str(uuid.uuid4())
+        body = json.dumps({"type": "guest.created", "idempotency_key": event_id,
+                           "timestamp": int(time.time() * 1000),
+                           "payload": guest_payload(20_000_000 + i)}).encode()
+        t0 = time.monotonic()
+        r = session().post(stack.crm_url, data=body, headers=signed_headers(keys, event_id, body), timeout=10)
+        assert r.status_code in (200, 202), r.text
+        return (time.monotonic() - t0) * 1000.0
+
+    direct_ms = paced(rate, seconds, direct)
+    stack.stop()
+    return {
+        "rate_per_s": rate, "seconds": seconds, "writes": len(codes),
+        "write_errors": sum(1 for c in codes if c not in (200, 201)),
+        "events_measured": len(latencies),
+        "commit_to_applied_ms": {"p50": round(percentile(latencies, 50), 2),
+                                 "p99": round(percentile(latencies, 99), 2),
+                                 "max": round(max(latencies), 2)},
+        "ceiling_direct_to_crm_ms": {"p50": round(percentile(direct_ms, 50), 2),
+                                     "p99": round(percentile(direct_ms, 99), 2)},
+        "target_p99_ms": 50,
+    }
+
+
+# -- (b) drain ------------------------------------------------------------------------------
+
+def queue_events(stack: Stack, n: int, first_id: int) -> None:
+    """Bulk-insert ``n`` committed ``guest.created`` changes into the PMS outbox."""
+    now = dt.datetime.utcnow()
+    rows = []
+    for i in range(n):
+        guest_id = first_id + i
+        rows.append((str(uuid.uuid4()), "guest.created", guest_id, 1, json.dumps(guest_payload(guest_id)),
+                     now, "pending", 0, now, now))
+    with stack.db.connect(stack.pms_db) as conn, conn.cursor() as cur:
+        for start in range(0, n, 2000):
+            cur.executemany(
+                "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, status,"
+                " attempt_count, next_attempt_at, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                rows[start:start + 2000])
+
+
+def crm_ceiling(stack: Stack, n: int, senders: int, first_id: int) -> float:
+    """Events/s the CRM receiver absorbs from ``senders`` concurrent keep-alive clients."""
+    keys = keys_from_secrets([SECRET])
+    bodies = []
+    for i in range(n):
+        event_id = str(uuid.uuid4())
+        body = json.dumps({"type": "guest.created", "idempotency_key": event_id,
+                           "timestamp": int(time.time() * 1000),
+                           "payload": guest_payload(first_id + i)}).encode()
+        bodies.append((event_id, body))
+    local = threading.local()
+
+    def send(item) -> int:
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        event_id, body = item
+        return local.s.post(stack.crm_url, data=body, headers=signed_headers(keys, event_id, body),
+                            timeout=30).status_code
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(senders) as pool:
+        codes = list(pool.map(send, bodies))
+    elapsed = time.monotonic() - t0
+    assert all(c in (200, 202) for c in codes), set(codes)
+    return n / elapsed
+
+
+def measure_drain(db: MariaDB, log_dir: Path, events: int, worker_counts: list[int], concurrency: int) -> dict:
+    out = {"events": events, "concurrency_per_worker": concurrency, "runs": []}
+    for n_workers in worker_counts:
+        stack = Stack(db, log_dir, concurrency)
+        try:
+            stack.start_workers(n_workers)           # the CRM is down
+            queue_events(stack, events, first_id=30_000_000)
+            stack.start_crm()
+            t0 = time.monotonic()
+            t1 = stack.wait_backlog_empty(600)
+            rate = events / (t1 - t0)
+            stack.stop_workers()
+            ceiling = crm_ceiling(stack, min(events, 5000), n_workers * concurrency, first_id=40_000_000)
+            out["runs"].append({"workers": n_workers, "seconds": round(t1 - t0, 2),
+                                "events_per_s": round(rate), "crm_ceiling_events_per_s": round(ceiling),
+                                "ratio_to_ceiling": round(rate / ceiling, 2)})
+        finally:
+            stack.stop()
+    out["target_events_per_s_with_2_workers"] = 1500
+    return out
+
+
+# -- (c) claim cost -------------------------------------------------------------------------
+
+def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dict:
+    from core.db import Store, open_database
+    from core.migrations import migrate
+    from pms_app.delivery import claims
+    from pms_app.models import db as proxy
+
+    name = db.create("claim")
+    database = open_database(db.url(name), max_connections=4)
+    migrate(database, "pms")
+    proxy.initialize(database)
+    store = Store(database, max_workers=1, name="bench")
+    conn = db.connect(name)
+    inserted = 0
+
+    def add_delivered(target: int) -> None:
+        nonlocal inserted
+        old = dt.datetime.utcnow() - dt.timedelta(days=1)
+        with conn.cursor() as cur:
+            while inserted < target:
+                batch = min(10_000, target - inserted)
+                cur.executemany(
+                    "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, status,"
+                    " attempt_count, next_attempt_at, created_at, delivered_at)"
+                    " VALUES (%s,'guest.updated',%s,%s,'{\"id\":1}',%s,'delivered',1,%s,%s,%s)",
+                    [(str(uuid.uuid4()), random.randrange(200_000), inserted + k + 1, old, old, old, old)
+                     for k in range(batch)])
+                inserted += batch
+        with conn.cursor() as cur:
+            cur.execute("ANALYZE TABLE outbox_event")
+
+    def timed_claims() -> dict:
+        now = dt.datetime.utcnow()
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, status,"
+                " attempt_count, next_attempt_at, created_at) VALUES (%s,'guest.updated',%s,1,'{\"id\":1}',%s,"
+                "'pending',0,%s,%s)",
+                [(str(uuid.uuid4()), random.randrange(200_000), now, now, now) for _ in range(samples * 8)])
+        times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            batch = store.call(claims.claim_due, "bench", 8, 60, transaction=False)
+            times.append((time.perf_counter() - t0) * 1000.0)
+            with conn.cursor() as cur:
+                cur.execute("UPDATE outbox_event SET status='delivered', delivered_at=%s WHERE seq IN (%s)"
+                            % ("%s", ",".join(str(c.seq) for c in batch)), (now,))
+        return {"median_ms": round(statistics.median(times), 3), "p90_ms": round(percentile(times, 90), 3)}
+
+    try:
+        add_delivered(small)
+        at_small = timed_claims()
+        add_delivered(large)
+        at_large = timed_claims()
+    finally:
+        conn.close()
+        store.close()
+    return {"delivered_rows_small": small, "delivered_rows_large": large, "claims_per_size": samples,
+            "small": at_small, "large": at_large,
+            "ratio_median": round(at_large["median_ms"] / at_small["median_ms"], 2),
+            "target_ratio": 1.5}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mysql-url", default=os.environ.get("TEST_MYSQL_URL") or "mysql://root@127.0.0.1:3306/")
+    parser.add_argument("--rate", type=float, default=100.0, help="writes/s for (a)")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--drain-events", type=int, default=20_000)
+    parser.add_argument("--drain-workers", default="1,2", help="worker counts for (b), comma-separated")
+    parser.add_argument("--concurrency", type=int, default=8, help="DELIVERY_CONCURRENCY of each worker")
+    parser.add_argument("--claim-rows", type=int, default=1_000_000, help="delivered rows for the large case of (c)")
+    parser.add_argument("--claim-samples", type=int, default=300)
+    parser.add_argument("--only", default="a,b,c", help="which parts to run, e.g. a,c")
+    parser.add_argument("--log-dir", default=None, help="where process logs go (default: a temporary folder)")
+    args = parser.parse_args()
+
+    import tempfile
+    log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="guestsync-bench-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    db = MariaDB(args.mysql_url)
+    parts = set(args.only.split(","))
+    result: dict = {"benchmark": "e2e", "cpu_count": os.cpu_count()}
+    started = time.monotonic()
+    try:
+        if "a" in parts:
+            stack = Stack(db, log_dir, args.concurrency)
+            try:
+                result["latency"] = measure_latency(stack, args.rate, args.latency_seconds)
+            finally:
+                stack.stop()
+        if "b" in parts:
+            counts = [int(x) for x in args.drain_workers.split(",") if x]
+            result["drain"] = measure_drain(db, log_dir, args.drain_events, counts, args.concurrency)
+        if "c" in parts:
+            result["claim_cost"] = measure_claim_cost(db, 1000, args.claim_rows, args.claim_samples)
+    finally:
+        db.drop_all()
+    result["elapsed_s"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
