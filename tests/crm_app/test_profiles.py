@@ -218,3 +218,24 @@ async def test_unknown_profile_is_404(http_client, base_url, crm_db):
         response = await call(http_client, base_url, "GET", path)
         assert response.code == 404, path
         assert json_of(response)["error"]["code"] == "not_found"
+
+
+def test_dated_stats_follow_the_calendar_not_the_apply_time(crm_db):
+    from crm_app.services.profiles import get_profile
+    from crm_app.services.receiver import receive_one
+    from tests.crm_app.webhook_factory import incoming
+
+    for rid, (check_in, check_out, status) in enumerate([
+            ("2026-05-01", "2026-05-05", "confirmed"), ("2026-05-10", "2026-05-12", "confirmed"),
+            ("2026-05-08", "2026-05-09", "cancelled")], start=1):
+        crm_db.store.call(receive_one, incoming("reservation.created", reservation(
+            rid, 1, check_in=check_in, check_out=check_out, status=status)), transaction=False)
+
+    def dated(today: str) -> tuple:
+        stats = crm_db.store.call(get_profile, 1, dt.date.fromisoformat(today))["stats"]
+        return stats["active_reservations"], stats["next_check_in"]
+
+    assert dated("2026-04-01") == (2, "2026-05-01")
+    assert dated("2026-05-05") == (2, "2026-05-10")   # checking out today still counts as active
+    assert dated("2026-05-11") == (1, None)           # a stay in progress is active, not "next"
+    assert dated("2026-05-13") == (0, None)
