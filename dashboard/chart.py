@@ -77,13 +77,15 @@ def format_ms(value: float | None) -> str:
         return "–"
     if value < 1000:
         return f"{value:.0f} ms"
-    if value < 120_000:
+    if value < 10_000:
         return f"{value / 1000:.1f} s"
+    if value < 120_000:
+        return f"{value / 1000:.0f} s"
     return f"{value / 60000:.1f} min"
 
 
-def chart_geometry(series: list[Minute], p50_ms: float | None = None, width: int = 720, height: int = 200, pad_left: int = 44,
-                   pad_right: int = 60, pad_top: int = 12, pad_bottom: int = 28) -> dict:
+def chart_geometry(series: list[Minute], p50_ms: float | None = None, width: int = 1100, height: int = 220,
+                   pad_left: int = 56, pad_right: int = 64, pad_top: int = 12, pad_bottom: int = 28) -> dict:
     """Bars (count per minute, left axis) and a line (p50 latency, right axis) in SVG units."""
     plot_w = width - pad_left - pad_right
     plot_h = height - pad_top - pad_bottom

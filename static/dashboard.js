@@ -14,9 +14,12 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  // Today's times as HH:MM:SS (what ops compare at a glance), older ones with their date.
   function localText(date) {
-    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + " " +
-      pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds());
+    var now = new Date();
+    var time = pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds());
+    if (date.toDateString() === now.toDateString()) { return time; }
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + " " + time;
   }
 
   function utcText(date) {
@@ -70,7 +73,7 @@
   function entityCell(id, version) {
     var children = [String(id == null ? "" : id)];
     if (version) { children.push(" ", el("span", { "class": "dim" }, ["v" + version])); }
-    return td(children);
+    return td(children, { "class": "nowrap" });
   }
 
   function money(values) {

@@ -1,0 +1,150 @@
+"""A real headless Chromium: log in, watch the overview, see a new guest's change arrive live.
+
+The PMS and CRM are the real applications on the test databases, with a real delivery worker
+between them; the dashboard is the real app. Screenshots go to the test's ``tmp_path``.
+Skipped only when Chromium is absent and ``CI`` is unset (in CI it must run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+import pytest
+
+from crm_app.app import make_app as make_crm_app
+from crm_app.config import CrmSettings
+from dashboard.app import make_app as make_dashboard_app
+from dashboard.config import DashboardSettings
+from pms_app.app import make_app as make_pms_app
+from pms_app.delivery.worker import DeliveryWorker
+from tests.support.delivery import FAST, SECRET, delivery_settings
+from tests.support.http import call, json_of
+
+from .support import TOKEN, serve_app
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--disable-gpu"]
+
+if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+    pytestmark = pytest.mark.skip(reason="Chromium is not installed (set CHROMIUM_PATH); CI always runs this")
+else:
+    pytestmark = pytest.mark.browser
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.mark.gen_test(timeout=180)
+async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db, crm_db, http_client, tmp_path):
+    from playwright.async_api import async_playwright
+
+    crm_server, crm_url = serve_app(make_crm_app(CrmSettings(webhook_secrets=(SECRET,)), store=crm_db.store))
+    pms_settings = delivery_settings(crm_url + "/api/v1/webhooks/pms")
+    pms_server, pms_url = serve_app(make_pms_app(pms_settings, store=pms_db.store))
+    worker = DeliveryWorker(pms_settings, pms_db.store, timing=FAST).start()
+    dashboard = make_dashboard_app(DashboardSettings(pms_url=pms_url, crm_url=crm_url, token=TOKEN,
+                                                     poll_seconds=0.2, live_linger_seconds=0))
+    dash_server, dash_url = serve_app(dashboard, host="localhost")
+    dialogs: list[str] = []
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+            try:
+                page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.on("dialog", lambda dialog: (dialogs.append(dialog.message), asyncio.ensure_future(dialog.dismiss())))
+
+                await page.goto(dash_url + "/")
+                assert "/login" in page.url
+                await page.fill("#token", "not-the-token")
+                await page.click("button[type=submit]")
+                assert await page.locator(".form-error").inner_text() == "That token was not accepted."
+                await page.fill("#token", TOKEN)
+                await page.click("button[type=submit]")
+                await page.wait_for_url(dash_url + "/")
+                await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
+                await page.evaluate("window.__sameDocument = true")
+
+                created = await call(http_client, pms_url, "POST", "/api/v1/guests",
+                                     {"email": "ann.live@example.com", "name": HOSTILE, "country": "NL"})
+                assert created.code == 201, created.body
+                guest_id = json_of(created)["data"]["id"]
+
+                delivery_row = page.locator('tbody[data-live-list="delivery"] tr', has_text="guest.created")
+                await delivery_row.first.wait_for(timeout=15_000)
+                assert str(guest_id) in await delivery_row.first.inner_text()
+                event_row = page.locator('tbody[data-live-list="event"] tr', has_text="guest.created")
+                await event_row.first.wait_for(timeout=15_000)
+                await page.locator('tbody[data-live-list="delivery"] tr .badge[data-status="delivered"]').first.wait_for(
+                    timeout=15_000)
+                assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+                # local time shown, UTC on hover
+                title = await page.locator('tbody[data-live-list="event"] time').first.get_attribute("title")
+                assert title.endswith(" UTC")
+                await page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+                await page.goto(dash_url + f"/profiles/{guest_id}")
+                heading = await page.locator("h1").first.inner_text()
+                assert HOSTILE in heading  # shown as text, not run
+                await page.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
+
+                await page.goto(dash_url + "/deliveries")
+                await page.click('tbody[data-live-list="delivery"] tr a')
+                await page.click("text=Replay")
+                await page.wait_for_selector(".flash-good")
+                await page.screenshot(path=str(tmp_path / "delivery.png"), full_page=True)
+            finally:
+                await browser.close()
+        assert dialogs == [], "a script from guest data ran"
+        assert (tmp_path / "overview.png").stat().st_size > 10_000
+    finally:
+        dashboard.settings["hub"].stop()
+        dashboard.settings["services"].close()
+        dash_server.stop()
+        await asyncio.get_running_loop().run_in_executor(None, worker.stop)
+        pms_server.stop()
+        crm_server.stop()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms, fake_crm, http_server, base_url, tmp_path):
+    from playwright.async_api import async_playwright
+
+    from .fakes import now_iso
+
+    for minute in range(0, 60, 3):
+        for i in range(minute % 7 + 1):
+            fake_pms.add_delivery("guest.updated", "delivered", entity_id=minute * 10 + i,
+                                  created_at=now_iso(-minute * 60 - 2 - i * 3), delivered_at=now_iso(-minute * 60))
+    fake_pms.add_delivery("reservation.created", "failed", entity_id=77)
+    fake_crm.add_event("guest.updated", entity_id=5)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+            await page.goto(base_url + "/login")
+            await page.fill("#token", TOKEN)
+            await page.click("button[type=submit]")
+            await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
+            assert await page.locator("svg.chart rect.bar").count() == 60
+            assert await page.locator("#breaker-badge .badge").inner_text() == "closed"
+            failed_before = int(await page.locator('[data-count="failed"]').inner_text())
+
+            fake_pms.breaker.update(state="open", failure_count=5, opened_at=now_iso())
+            row = fake_pms.add_delivery("guest.deleted", "failed", entity_id=78)
+            await page.wait_for_selector('#breaker-badge .badge[data-status="open"]', timeout=10_000)
+            assert "holding events" in await page.locator("#breaker-help").inner_text()
+            await page.locator(f'tbody[data-live-list="delivery"] tr[data-id="{row["id"]}"]').wait_for(timeout=10_000)
+            assert int(await page.locator('[data-count="failed"]').inner_text()) == failed_before + 1
+            await page.screenshot(path=str(tmp_path / "breaker-open.png"), full_page=True)
+
+            await page.goto(base_url + "/events?type=guest.created")
+            await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
+            fake_crm.add_event("guest.updated", entity_id=6)
+            wanted = fake_crm.add_event("guest.created", entity_id=7)
+            await page.locator(f'tbody[data-live-list="event"] tr[data-id="{wanted["id"]}"]').wait_for(timeout=10_000)
+            assert await page.locator('tbody[data-live-list="event"] tr', has_text="guest.updated").count() == 0
+            await page.screenshot(path=str(tmp_path / "events.png"), full_page=True)
+        finally:
+            await browser.close()
