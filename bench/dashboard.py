@@ -1,0 +1,316 @@
+"""Dashboard live-feed benchmark: many websocket clients on one dashboard process.
+
+Runs the real PMS (with its delivery worker), the real CRM and the dashboard as subprocesses
+(SQLite by default, ``--mysql URL`` for MySQL/MariaDB), connects websocket clients, creates
+guests through the PMS API and measures:
+
+- the delay from a PMS change (the POST returning) to each client receiving the change's
+  ``delivery`` message, p50/p99 over all clients and changes, with 1 client and with N clients;
+  the ceiling is the 1-client run, so ``fanout_p99_ratio`` shows what N clients add, and
+  ``p50_over_poll_interval`` shows how much of the delay is just waiting for the next poll;
+- the dashboard process's RSS with no clients, 1 client and N clients;
+- the requests per second the dashboard makes to the services with 1 client and with N clients
+  (counted from the services' own ``/metrics``); ``requests_ratio`` must stay near 1.
+
+Prints one JSON document. ``python bench/dashboard.py --clients 500 --changes 50`` for a bigger run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+import pymysql
+import requests
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-shared-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up within {timeout}s")
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def get_requests(metrics_url: str) -> float:
+    """GET requests a service has answered, not counting /metrics and /health."""
+    total = 0.0
+    for line in requests.get(metrics_url, timeout=5).text.splitlines():
+        if line.startswith("http_requests_total{") and 'method="GET"' in line:
+            route = re.search(r'route="([^"]*)"', line).group(1)
+            if route not in ("MetricsHandler", "health"):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+class Databases:
+    """Fresh databases for the run: SQLite files in a temp dir, or MySQL databases dropped at the end."""
+
+    def __init__(self, mysql_url: str | None, tmp: str):
+        self.mysql_url = mysql_url.rstrip("/") if mysql_url else None
+        self.names: list[str] = []
+        self.tmp = tmp
+
+    def url(self, service: str) -> str:
+        if not self.mysql_url:
+            return f"sqlite:///{self.tmp}/{service}.db"
+        name = f"gs_bench_{service}_{uuid.uuid4().hex[:8]}"
+        with self._admin() as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        self.names.append(name)
+        return f"{self.mysql_url}/{name}"
+
+    def _admin(self):
+        parsed = urlparse(self.mysql_url)
+        return pymysql.connect(host=parsed.hostname, port=parsed.port or 3306, user=parsed.username or "root",
+                               password=parsed.password or "", autocommit=True)
+
+    def drop(self) -> None:
+        if self.names:
+            with self._admin() as conn, conn.cursor() as cur:
+                for name in self.names:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+class Stack:
+    """PMS (+ worker), CRM and dashboard processes."""
+
+    def __init__(self, databases: Databases, poll: float, log_dir: str):
+        self.procs: list[subprocess.Popen] = []
+        self.log_dir = log_dir
+        self.pms_port, self.crm_port, self.dash_port = free_port(), free_port(), free_port()
+        self.token = secrets.token_urlsafe(16)
+        base = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "ENV_FILE": os.devnull}
+        self.crm_env = {**base, "APP_PORT": str(self.crm_port), "DATABASE_URL": databases.url("crm"),
+                        "WEBHOOK_SHARED_SECRET": SECRET}
+        self.pms_env = {**base, "APP_PORT": str(self.pms_port), "DATABASE_URL": databases.url("pms"),
+                        "CRM_WEBHOOK_URL": f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms",
+                        "CRM_WEBHOOK_SECRET": SECRET}
+        self.dash_env = {**base, "APP_PORT": str(self.dash_port), "PMS_URL": f"http://127.0.0.1:{self.pms_port}",
+                         "CRM_URL": f"http://127.0.0.1:{self.crm_port}", "DASHBOARD_TOKEN": self.token,
+                         "DASHBOARD_POLL_SECONDS": str(poll), "DASHBOARD_LIVE_LINGER_SECONDS": "0"}
+
+    def start(self) -> None:
+        for module, env in (("crm_app", self.crm_env), ("pms_app", self.pms_env)):
+            subprocess.run([sys.executable, "-m", module, "migrate"], env=env, cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+        self.crm = self._spawn("crm", ["-m", "crm_app"], self.crm_env)
+        self.pms = self._spawn("pms", ["-m", "pms_app"], self.pms_env)
+        self.dashboard = self._spawn("dashboard", ["-m", "dashboard"], self.dash_env)
+        wait_http(f"http://127.0.0.1:{self.crm_port}/api/v1/health")
+        wait_http(f"http://127.0.0.1:{self.pms_port}/api/v1/health")
+        wait_http(f"http://127.0.0.1:{self.dash_port}/login")
+
+    def _spawn(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
+        log = open(os.path.join(self.log_dir, f"{name}.log"), "wb")
+        proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    @property
+    def dash_url(self) -> str:
+        return f"http://127.0.0.1:{self.dash_port}"
+
+    @property
+    def pms_url(self) -> str:
+        return f"http://127.0.0.1:{self.pms_port}"
+
+    @property
+    def crm_url(self) -> str:
+        return f"http://127.0.0.1:{self.crm_port}"
+
+    def session_cookie(self) -> str:
+        session = requests.Session()
+        page = session.get(self.dash_url + "/login", timeout=5)
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        answer = session.post(self.dash_url + "/login", data={"token": self.token, "_xsrf": xsrf},
+                              allow_redirects=False, timeout=5)
+        assert answer.status_code == 302, answer.status_code
+        return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+    def service_requests(self) -> float:
+        return get_requests(self.pms_url + "/metrics") + get_requests(self.crm_url + "/metrics")
+
+
+class Client:
+    """One websocket client recording when each delivery message for a guest first arrived."""
+
+    def __init__(self):
+        self.arrivals: dict[int, float] = {}
+        self.messages = 0
+
+    async def run(self, url: str, cookie: str, origin: str, connected: asyncio.Event | None = None) -> None:
+        request = HTTPRequest(url, headers={"Cookie": cookie, "Origin": origin})
+        self.ws = await websocket_connect(request, max_message_size=64 * 1024 * 1024)
+        if connected:
+            connected.set()
+        while True:
+            raw = await self.ws.read_message()
+            if raw is None:
+                return
+            self.messages += 1
+            message = json.loads(raw)
+            if message["kind"] == "delivery" and message["data"]["type"] == "guest.created":
+                self.arrivals.setdefault(message["data"]["entity_id"], time.monotonic())
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+async def connect(stack: Stack, count: int, cookie: str) -> tuple[list[Client], list[asyncio.Task]]:
+    url = stack.dash_url.replace("http://", "ws://") + "/ws/live"
+    clients, tasks = [], []
+    for _ in range(count):
+        client, ready = Client(), asyncio.Event()
+        tasks.append(asyncio.create_task(client.run(url, cookie, stack.dash_url, ready)))
+        await asyncio.wait_for(ready.wait(), 10)
+        clients.append(client)
+    return clients, tasks
+
+
+async def measure_requests(stack: Stack, seconds: float) -> float:
+    loop = asyncio.get_running_loop()
+    before = await loop.run_in_executor(None, stack.service_requests)
+    await asyncio.sleep(seconds)
+    after = await loop.run_in_executor(None, stack.service_requests)
+    return (after - before) / seconds
+
+
+async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll: float) -> dict:
+    loop = asyncio.get_running_loop()
+    session = requests.Session()
+    delays, all_have = [], []
+    rng = secrets.SystemRandom()
+    for i in range(changes):
+        await asyncio.sleep(rng.uniform(0.2, 0.2 + poll))  # sample every phase of the poll interval
+        body = {"email": f"bench-{uuid.uuid4().hex[:12]}@example.com", "name": f"Bench Guest {i}"}
+        response = await loop.run_in_executor(None, lambda: session.post(stack.pms_url + "/api/v1/guests", json=body, timeout=10))
+        committed = time.monotonic()
+        guest_id = response.json()["data"]["id"]
+        deadline = committed + 30
+        while any(guest_id not in c.arrivals for c in clients) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        got = [c.arrivals[guest_id] - committed for c in clients if guest_id in c.arrivals]
+        if len(got) < len(clients):
+            raise RuntimeError(f"{len(clients) - len(got)} clients never received change {i}")
+        delays += got
+        all_have.append(max(got))
+    return {"p50_ms": round(1000 * percentile(delays, 50), 1), "p99_ms": round(1000 * percentile(delays, 99), 1),
+            "all_clients_p50_ms": round(1000 * statistics.median(all_have), 1),
+            "all_clients_max_ms": round(1000 * max(all_have), 1), "samples": len(delays)}
+
+
+async def run(args) -> dict:
+    tmp = tempfile.mkdtemp(prefix="gs-bench-dashboard-")
+    databases = Databases(args.mysql, tmp)
+    stack = Stack(databases, args.poll, tmp)
+    try:
+        stack.start()
+        cookie = stack.session_cookie()
+        await asyncio.sleep(1)
+        rss_idle = rss_kib(stack.dashboard.pid)
+        idle_rate = await measure_requests(stack, args.seconds / 2)
+
+        one, one_tasks = await connect(stack, 1, cookie)
+        await asyncio.sleep(2 * args.poll)
+        rate_one = await measure_requests(stack, args.seconds)
+        delay_one = await measure_delays(stack, one, args.changes, args.poll)
+        rss_one = rss_kib(stack.dashboard.pid)
+
+        many, many_tasks = await connect(stack, args.clients - 1, cookie)
+        everyone = one + many
+        await asyncio.sleep(2 * args.poll)
+        rate_many = await measure_requests(stack, args.seconds)
+        delay_many = await measure_delays(stack, everyone, args.changes, args.poll)
+        rss_many = rss_kib(stack.dashboard.pid)
+        for client in everyone:
+            client.close()
+        await asyncio.gather(*one_tasks, *many_tasks, return_exceptions=True)
+        return {
+            "benchmark": "dashboard_live_feed",
+            "database": "mysql" if args.mysql else "sqlite",
+            "poll_seconds": args.poll,
+            "clients": args.clients,
+            "changes_per_phase": args.changes,
+            "delay_1_client": delay_one,
+            "delay_n_clients": delay_many,
+            "fanout_p99_ratio": round(delay_many["p99_ms"] / delay_one["p99_ms"], 2),
+            "p50_over_poll_interval": round(delay_many["p50_ms"] / (1000 * args.poll), 2),
+            "dashboard_rss_mib": {"idle": round(rss_idle / 1024, 1), "1_client": round(rss_one / 1024, 1),
+                                  "n_clients": round(rss_many / 1024, 1)},
+            "service_requests_per_second": {"no_clients": round(idle_rate, 2), "1_client": round(rate_one, 2),
+                                            "n_clients": round(rate_many, 2)},
+            "requests_ratio": round(rate_many / rate_one, 2) if rate_one else None,
+        }
+    finally:
+        stack.stop()
+        databases.drop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--changes", type=int, default=15, help="guest creations measured per phase")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each request-rate window")
+    parser.add_argument("--poll", type=float, default=1.0, help="DASHBOARD_POLL_SECONDS")
+    parser.add_argument("--mysql", help="a MySQL/MariaDB server URL such as mysql://root@127.0.0.1:3306/")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args)), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
