@@ -5,7 +5,8 @@ Runs the real PMS (with its delivery worker), the real CRM and the dashboard as 
 guests through the PMS API and measures:
 
 - the delay from a PMS change (the POST returning) to each client receiving the change's
-  ``delivery`` message, p50/p99 over all clients and changes, with 1 client and with N clients;
+  ``delivery`` message, p50/p99 over all clients and changes, with 1 client and with N clients,
+  and the spread between the first and the last client getting the same change (the fan-out);
   the ceiling is the 1-client run, so ``fanout_p99_ratio`` shows what N clients add, and
   ``p50_over_poll_interval`` shows how much of the delay is just waiting for the next poll;
 - the dashboard process's RSS with no clients, 1 client and N clients;
@@ -232,7 +233,7 @@ async def measure_requests(stack: Stack, seconds: float) -> float:
 async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll: float) -> dict:
     loop = asyncio.get_running_loop()
     session = requests.Session()
-    delays, all_have = [], []
+    delays, all_have, spreads = [], [], []
     rng = secrets.SystemRandom()
     for i in range(changes):
         await asyncio.sleep(rng.uniform(0.2, 0.2 + poll))  # sample every phase of the poll interval
@@ -248,9 +249,11 @@ async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll
             raise RuntimeError(f"{len(clients) - len(got)} clients never received change {i}")
         delays += got
         all_have.append(max(got))
+        spreads.append(max(got) - min(got))
     return {"p50_ms": round(1000 * percentile(delays, 50), 1), "p99_ms": round(1000 * percentile(delays, 99), 1),
             "all_clients_p50_ms": round(1000 * statistics.median(all_have), 1),
-            "all_clients_max_ms": round(1000 * max(all_have), 1), "samples": len(delays)}
+            "all_clients_max_ms": round(1000 * max(all_have), 1),
+            "first_to_last_client_p50_ms": round(1000 * statistics.median(spreads), 1), "samples": len(delays)}
 
 
 async def run(args) -> dict:

@@ -11,6 +11,7 @@ from .base import PageHandler
 
 CHART_PAGE = 500
 CHART_MAX_PAGES = 4
+RECENT_REJECTION = dt.timedelta(minutes=15)
 
 
 async def delivered_last_hour(pms: PmsClient, now: dt.datetime) -> list[dict]:
@@ -33,18 +34,23 @@ class OverviewHandler(PageHandler):
     async def get(self) -> None:
         pms, crm = self.services.pms, self.services.crm
         now = dt.datetime.now(dt.timezone.utc)
-        status, delivered, recent, events = await asyncio.gather(
+        status, delivered, recent, events, rejections = await asyncio.gather(
             self.fetch(pms.status()),
             self.fetch(delivered_last_hour(pms, now)),
             self.fetch(pms.deliveries(limit=10)),
             self.fetch(crm.events(limit=15)),
+            self.fetch(crm.rejections(limit=1)),
         )
         chart = None
         if delivered is not None:
             series, p50 = minute_series(delivered, now)
             chart = chart_geometry(series, p50)
+        latest = ((rejections or {}).get("data") or [None])[0]
+        recent_rejection = None
+        if latest and (received := parse_time(latest.get("received_at"))) and now - received < RECENT_REJECTION:
+            recent_rejection = latest
         self.render_page(
-            "overview.html", title="Overview", status=status, chart=chart,
+            "overview.html", title="Overview", status=status, chart=chart, recent_rejection=recent_rejection,
             deliveries=(recent or {}).get("data") if recent is not None else None,
             events=(events or {}).get("data") if events is not None else None,
         )

@@ -210,3 +210,14 @@ async def test_the_token_never_appears_on_a_page(visitor, fake_pms, fake_crm):
     await visitor.login()
     for path in ("/", "/events", "/deliveries", "/login"):
         assert TOKEN not in (await visitor.get(path)).body.decode()
+
+
+@pytest.mark.gen_test
+async def test_overview_warns_about_a_recent_rejection(visitor, fake_pms, fake_crm):
+    await visitor.login()
+    assert "rejected a webhook" not in (await visitor.get("/")).body.decode()
+    fake_crm.add_rejection("invalid_signature")
+    body = (await visitor.get("/")).body.decode()
+    assert "The CRM rejected a webhook" in body and "secrets probably differ" in body
+    fake_crm.rejections[-1]["received_at"] = now_iso(-3600)
+    assert "rejected a webhook" not in (await visitor.get("/")).body.decode()
