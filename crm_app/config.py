@@ -21,7 +21,7 @@ class CrmSettings:
     max_body_bytes: int = 1024 * 1024
     db_threads: int = 8
     receiver_batch_max: int = 64
-    receiver_writers: int = 2
+    receiver_writers: int = 1
     log_level: str = "INFO"
 
     @property
@@ -43,7 +43,7 @@ class CrmSettings:
             max_body_bytes=env.int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             db_threads=env.int("DB_THREADS", 8, minimum=1),
             receiver_batch_max=env.int("RECEIVER_BATCH_MAX", 64, minimum=1),
-            receiver_writers=env.int("RECEIVER_WRITERS", 2, minimum=1),
+            receiver_writers=env.int("RECEIVER_WRITERS", 1, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
         )
         try:

@@ -7,17 +7,14 @@ last version, so this is exactly "higher version wins" for real histories, and k
 final even for a malformed one). Every profile a change touches has its stats recomputed from
 the mirror. State is therefore a function of the set of events, not of their order.
 
-Each ``apply_*`` returns ``(applied, guest_id, audit_payload)``.
+Each ``apply_*`` works on a locked ``WorkingSet`` and returns ``(applied, guest_id, audit_payload)``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ..models import PERSONAL_FIELDS
-from .erasure import erase_guest_events, scrub
-from .rows import lock_guest, lock_guests, lock_reservation
-from .stats import recompute
+from .erasure import scrub
+from .working_set import WorkingSet
 
 GUEST_IDENTITY = (*PERSONAL_FIELDS, "country")
 RESERVATION_FIELDS = ("room_number", "room_type", "check_in", "check_out", "status",
@@ -28,20 +25,21 @@ def _newer(row_deleted: bool, row_version: int | None, deleted: bool, version: i
     return (deleted, version) > (bool(row_deleted), row_version or 0)
 
 
-def apply_guest_upsert(values: dict, payload: dict, now: dt.datetime) -> tuple[bool, int, dict]:
-    profile = lock_guest(values["id"])
+def apply_guest_upsert(rows: WorkingSet, values: dict, payload: dict) -> tuple[bool, int, dict]:
+    profile = rows.guest(values["id"])
     if not _newer(profile.deleted, profile.version, False, values["version"]):
+        # A late copy of an erased guest must not bring personal data back into the audit log.
         return False, profile.guest_id, scrub(payload) if profile.deleted else payload
     for name in GUEST_IDENTITY:
         setattr(profile, name, values.get(name))
     profile.email_key = values["email"].lower()
     profile.version = values["version"]
-    recompute(profile, now)
+    rows.touch_guests(profile.guest_id)
     return True, profile.guest_id, payload
 
 
-def apply_guest_delete(values: dict, payload: dict, now: dt.datetime) -> tuple[bool, int, dict]:
-    profile = lock_guest(values["id"])
+def apply_guest_delete(rows: WorkingSet, values: dict, payload: dict) -> tuple[bool, int, dict]:
+    profile = rows.guest(values["id"])
     if not _newer(profile.deleted, profile.version, True, values["version"]):
         return False, profile.guest_id, payload
     for name in GUEST_IDENTITY:
@@ -49,38 +47,34 @@ def apply_guest_delete(values: dict, payload: dict, now: dt.datetime) -> tuple[b
     profile.email_key = None
     profile.deleted = True
     profile.version = values["version"]
-    recompute(profile, now)
-    erase_guest_events(profile.guest_id)
+    rows.touch_guests(profile.guest_id)
+    rows.erase(profile.guest_id)
     return True, profile.guest_id, payload
 
 
-def _apply_reservation(values: dict, deleted: bool, now: dt.datetime) -> tuple[bool, int]:
-    mirror = lock_reservation(values["id"])
+def _apply_reservation(rows: WorkingSet, values: dict, deleted: bool) -> bool:
+    mirror = rows.mirror(values["id"])
     if not _newer(mirror.deleted, mirror.version, deleted, values["version"]):
-        return False, values["guest_id"]
+        return False
     previous_guest = mirror.guest_id
     for name in RESERVATION_FIELDS:
-        # A tombstone keeps no data: it must look the same whether or not the live copy came first.
-        setattr(mirror, name, None if deleted else values.get(name))
+        # Delete payloads carry no data: a tombstone looks the same whichever copy came first.
+        setattr(mirror, name, values.get(name))
     mirror.guest_id = values["guest_id"]
     mirror.version = values["version"]
     mirror.deleted = deleted
-    mirror.updated_at = now
-    mirror.save()
-    touched = {values["guest_id"]} | ({previous_guest} if previous_guest is not None else set())
-    for profile in lock_guests(touched).values():
-        recompute(profile, now)
-    return True, values["guest_id"]
+    mirror.updated_at = rows.now
+    rows.touch_mirror(mirror.reservation_id)
+    rows.touch_guests(*({values["guest_id"]} | ({previous_guest} if previous_guest is not None else set())))
+    return True
 
 
-def apply_reservation_upsert(values: dict, payload: dict, now: dt.datetime) -> tuple[bool, int, dict]:
-    applied, guest_id = _apply_reservation(values, False, now)
-    return applied, guest_id, payload
+def apply_reservation_upsert(rows: WorkingSet, values: dict, payload: dict) -> tuple[bool, int, dict]:
+    return _apply_reservation(rows, values, False), values["guest_id"], payload
 
 
-def apply_reservation_delete(values: dict, payload: dict, now: dt.datetime) -> tuple[bool, int, dict]:
-    applied, guest_id = _apply_reservation(values, True, now)
-    return applied, guest_id, payload
+def apply_reservation_delete(rows: WorkingSet, values: dict, payload: dict) -> tuple[bool, int, dict]:
+    return _apply_reservation(rows, values, True), values["guest_id"], payload
 
 
 APPLIERS = {
@@ -91,3 +85,10 @@ APPLIERS = {
     "reservation.updated": apply_reservation_upsert,
     "reservation.deleted": apply_reservation_delete,
 }
+
+
+def entity_ids(event_type: str, values: dict) -> tuple[list[int], list[int]]:
+    """The (reservation ids, guest ids) an event will lock, for locking a whole batch up front."""
+    if event_type.startswith("reservation."):
+        return [values["id"]], [values["guest_id"]]
+    return [], [values["id"]]

@@ -1,10 +1,11 @@
-"""Recording a verified webhook in the audit log and applying it, in one transaction.
+"""Recording verified webhooks in the audit log and applying them, one transaction per batch.
 
-``receive(incoming)`` is the unit of work: it applies the event (or finds it stale or of an
-unknown type) and inserts its audit row, whose unique ``webhook_id`` makes a second copy fail
-with a duplicate key; ``DuplicateWebhook`` then rolls the whole unit back. ``receive_batch``
-runs several units in one transaction, each inside its own savepoint, so one commit serves
-many requests while a failure or a duplicate stays confined to its own webhook.
+``receive_batch(batch)`` is the unit of work of the group committer: it finds the webhooks
+already recorded (one query), locks every guest and reservation the rest touch, applies them
+in order to a ``WorkingSet`` and flushes it, so the audit rows and the profile changes of the
+whole batch commit together. If anything in that fast path fails, nothing of it was
+committed, and the batch falls back to one transaction per webhook, so one bad webhook gets
+its own failure (a 500, retried by the sender) and the others their own answers.
 
 On MySQL/MariaDB the transaction runs at READ COMMITTED: profile stats are recomputed under
 the guest's row lock from plain reads of the mirror, and those reads must see every change
@@ -15,67 +16,83 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 import peewee as pw
 
-from core.db import is_duplicate_key, is_mysql, utcnow
+from core.db import RETRYABLE_CODES, is_duplicate_key, is_mysql, mysql_error_code, utcnow
 
 from ..models import IGNORED, PROCESSED, STALE, Event, db
 from ..validation import Incoming
-from .convergence import APPLIERS
+from .convergence import APPLIERS, entity_ids
+from .working_set import WorkingSet
 
 log = logging.getLogger("guestsync.crm.receiver")
 
 ACCEPTED, DUPLICATE = "accepted", "duplicate"
 # The answer's status for each audit-log status.
 ANSWERS = {PROCESSED: ACCEPTED, STALE: STALE, IGNORED: IGNORED}
-
-
-class DuplicateWebhook(Exception):
-    """The webhook-id is already in the audit log."""
+SINGLE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: str          # accepted | stale | ignored | duplicate
     id: str              # the webhook-id
-    event_id: int | None = None
 
 
 def _entity_keys(payload: dict) -> tuple[int | None, int | None]:
-    def as_int(value):
-        return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63 else None
-    version = as_int(payload.get("version"))
-    return as_int(payload.get("id")), version if version is not None and version < 2**31 else None
+    def as_int(value, limit):
+        return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < limit else None
+    return as_int(payload.get("id"), 2**63), as_int(payload.get("version"), 2**31)
 
 
-def receive(incoming: Incoming, now: dt.datetime | None = None) -> Outcome:
-    """Apply and record one webhook; raises ``DuplicateWebhook`` when it was seen before."""
+def already_recorded(webhook_ids: list[str]) -> set[str]:
+    return {e.webhook_id for e in Event.select(Event.webhook_id).where(Event.webhook_id.in_(webhook_ids))}
+
+
+def apply_batch(batch: list[Incoming], now: dt.datetime | None = None) -> list[Outcome]:
+    """Apply and record every webhook of ``batch`` in the caller's transaction."""
     now = now or utcnow()
-    if Event.select(Event.id).where(Event.webhook_id == incoming.webhook_id).exists():
-        raise DuplicateWebhook(incoming.webhook_id)
-    entity_id, entity_version = _entity_keys(incoming.payload)
+    done = already_recorded(sorted({i.webhook_id for i in batch}))
+    rows = WorkingSet(now)
+    reservation_ids, guest_ids = [], []
+    for incoming in batch:
+        if incoming.known and incoming.webhook_id not in done:
+            reservations, guests = entity_ids(incoming.type, incoming.values)
+            reservation_ids += reservations
+            guest_ids += guests
+    rows.lock_mirrors(reservation_ids)   # reservations before guests, each in key order
+    rows.lock_guests(guest_ids)
+    outcomes = []
+    for incoming in batch:
+        if incoming.webhook_id in done:  # recorded earlier, or a second copy inside this batch
+            outcomes.append(Outcome(DUPLICATE, incoming.webhook_id))
+            continue
+        done.add(incoming.webhook_id)
+        outcomes.append(Outcome(ANSWERS[_apply(rows, incoming)], incoming.webhook_id))
+    rows.flush()
+    return outcomes
+
+
+def _apply(rows: WorkingSet, incoming: Incoming) -> str:
     guest_id, payload = None, incoming.payload
     if incoming.known:
-        applied, guest_id, payload = APPLIERS[incoming.type](incoming.values, incoming.payload, now)
+        applied, guest_id, payload = APPLIERS[incoming.type](rows, incoming.values, incoming.payload)
         status = PROCESSED if applied else STALE
     else:
         status = IGNORED
-    try:
-        event = Event.create(webhook_id=incoming.webhook_id, type=incoming.type, status=status,
-                             entity_id=entity_id, entity_version=entity_version, guest_id=guest_id,
-                             occurred_at=incoming.occurred_at, received_at=now, payload=payload)
-    except pw.IntegrityError as exc:
-        if is_duplicate_key(exc):
-            raise DuplicateWebhook(incoming.webhook_id) from None
-        raise
-    return Outcome(ANSWERS[status], incoming.webhook_id, event.id)
+    entity_id, entity_version = _entity_keys(incoming.payload)
+    rows.record({"webhook_id": incoming.webhook_id, "type": incoming.type, "status": status,
+                 "entity_id": entity_id, "entity_version": entity_version, "guest_id": guest_id,
+                 "occurred_at": incoming.occurred_at, "received_at": rows.now, "payload": payload})
+    return status
 
 
 def in_transaction(fn: Callable, *args):
-    """Run ``fn(*args)`` in one transaction (READ COMMITTED on MySQL); for ``Store.run(transaction=False)``."""
+    """Run ``fn(*args)`` in one transaction (READ COMMITTED on MySQL)."""
     database = db.obj
     if is_mysql(database):
         with database.atomic(isolation_level="READ COMMITTED"):
@@ -85,33 +102,48 @@ def in_transaction(fn: Callable, *args):
 
 
 def receive_one(incoming: Incoming) -> Outcome:
-    """One webhook in its own transaction; a duplicate answers ``duplicate``."""
-    try:
-        return in_transaction(receive, incoming)
-    except DuplicateWebhook:
-        return Outcome(DUPLICATE, incoming.webhook_id)
+    """One webhook in its own transaction, retried when it lost a race for a row.
+
+    A duplicate key means another transaction recorded the same webhook (answer duplicate) or
+    created the same guest or reservation row first (run again: the row is now visible).
+    Deadlocks and lock-wait timeouts are run again too. Other errors propagate.
+    """
+    for attempt in range(1, SINGLE_ATTEMPTS + 1):
+        try:
+            return in_transaction(apply_batch, [incoming])[0]
+        except pw.IntegrityError as exc:
+            if not is_duplicate_key(exc) or attempt == SINGLE_ATTEMPTS:
+                raise
+            if already_recorded([incoming.webhook_id]):
+                return Outcome(DUPLICATE, incoming.webhook_id)
+        except pw.OperationalError as exc:
+            if mysql_error_code(exc) not in RETRYABLE_CODES or attempt == SINGLE_ATTEMPTS:
+                raise
+        time.sleep(0.002 * attempt)
+    raise AssertionError("unreachable")
 
 
 def receive_batch(batch: list[Incoming]) -> list[Outcome | BaseException]:
-    """Several webhooks in one transaction, each in a savepoint: one commit, separate fates.
+    """One transaction for the whole batch, or one per webhook if that fails (see module doc).
 
-    Returns one ``Outcome`` or exception per webhook, in order. A webhook whose unit failed
-    is rolled back to its savepoint and does not affect the others. Errors that abort the
-    whole transaction (deadlock, lost connection) propagate, and ``Store`` retries the batch.
+    Returns one ``Outcome`` or exception per webhook, in order. Deadlocks and lost
+    connections in the fast path propagate so that ``Store`` retries or fails the batch whole.
+    (SQLite's IMMEDIATE transactions serialise writers, so only MySQL ever needs the retries.)
     """
-    def run() -> list[Outcome | BaseException]:
-        results: list[Outcome | BaseException] = []
-        now = utcnow()
-        for incoming in batch:
-            try:
-                with db.obj.atomic():  # a savepoint inside the batch transaction
-                    results.append(receive(incoming, now))
-            except DuplicateWebhook:
-                results.append(Outcome(DUPLICATE, incoming.webhook_id))
-            except pw.OperationalError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - confined to this webhook, answered 500
+    try:
+        return in_transaction(apply_batch, batch)
+    except (pw.OperationalError, pw.InterfaceError):
+        raise  # the database, not a webhook: Store retries the batch or answers 503
+    except Exception as exc:  # noqa: BLE001 - nothing committed; retried one by one below
+        fast_path_error = exc
+    if len(batch) > 1:
+        log.info("batch of %d failed (%s); applying one by one", len(batch), fast_path_error)
+    results: list[Outcome | BaseException] = []
+    for incoming in batch:
+        try:
+            results.append(receive_one(incoming))
+        except Exception as exc:  # noqa: BLE001 - this webhook alone answers 500
+            if not isinstance(exc, pw.OperationalError):
                 log.exception("applying webhook %s failed", incoming.webhook_id)
-                results.append(exc)
-        return results
-    return in_transaction(run)
+            results.append(exc)
+    return results

@@ -27,10 +27,16 @@ def tier_for(reservations: int, nights: int) -> str:
     return "new"
 
 
-def live_reservations(guest_id: int) -> list[ReservationMirror]:
-    return list(ReservationMirror.select().where(
-        (ReservationMirror.guest_id == guest_id) & (ReservationMirror.deleted == False)  # noqa: E712
-        & (ReservationMirror.version > 0)))
+def live_reservations_of(guest_ids: list[int]) -> dict[int, list[ReservationMirror]]:
+    """The live (not deleted) mirror rows of each guest, in one query."""
+    grouped: dict[int, list[ReservationMirror]] = {gid: [] for gid in guest_ids}
+    if guest_ids:
+        query = ReservationMirror.select().where(
+            ReservationMirror.guest_id.in_(guest_ids) & (ReservationMirror.deleted == False)  # noqa: E712
+            & (ReservationMirror.version > 0))
+        for row in query:
+            grouped[row.guest_id].append(row)
+    return grouped
 
 
 def stored_stats(reservations: Iterable[ReservationMirror]) -> dict:
@@ -56,14 +62,12 @@ def stored_stats(reservations: Iterable[ReservationMirror]) -> dict:
     }
 
 
-def recompute(profile: GuestProfile, now: dt.datetime) -> None:
-    """Refresh a (locked) profile's stored stats and visibility from the mirror, and save it."""
-    reservations = live_reservations(profile.guest_id)
+def refresh(profile: GuestProfile, reservations: list[ReservationMirror], now: dt.datetime) -> None:
+    """Set a profile's stored stats and visibility from its live reservations (not saved here)."""
     for name, value in stored_stats(reservations).items():
         setattr(profile, name, value)
     profile.listed = not profile.deleted and (profile.version is not None or bool(reservations))
     profile.updated_at = now
-    profile.save()
 
 
 def dated_stats(guest_ids: list[int], today: dt.date) -> dict[int, dict]:

@@ -72,8 +72,8 @@ async def test_queue_is_bounded_when_asked():
 def test_one_failing_webhook_does_not_poison_its_batch(crm_db, monkeypatch):
     real = convergence.APPLIERS["guest.updated"]
 
-    def half_then_fail(values, payload, now):
-        real(values, payload, now)  # writes the profile, then fails: must be rolled back alone
+    def half_then_fail(rows, values, payload):
+        real(rows, values, payload)  # changes the profile, then fails: must be rolled back alone
         raise RuntimeError("boom")
 
     monkeypatch.setitem(convergence.APPLIERS, "guest.updated", half_then_fail)

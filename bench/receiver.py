@@ -1,0 +1,264 @@
+"""CRM receiver throughput: signed webhooks over loopback against one real CRM process on MariaDB.
+
+It creates a fresh MariaDB database, migrates it, starts ``python -m crm_app`` on it, and drives
+N pre-signed webhooks (a realistic mix: each guest is created, gets reservations, one of them is
+updated) at a chosen concurrency over keep-alive connections. In the same run it starts a bare
+Tornado handler (its own process, answering 202 with the same JSON shape and no work) and drives
+the same requests at it: that is the ceiling of this machine, this client and Tornado. It prints
+JSON with accepted/s, p50/p99 latency for both, and the ratio; then stops both processes and
+drops the database.
+
+    python bench/receiver.py                      # defaults: 12,000 webhooks, concurrency 32
+    python bench/receiver.py --requests 50000 --concurrency 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.signing import keys_from_secrets, signed_headers  # noqa: E402
+
+SECRET = "bench-receiver-secret"
+PATH = "/api/v1/webhooks/pms"
+
+
+# -- the bare ceiling -------------------------------------------------------------------------
+
+def serve_bare(port: int) -> None:
+    """A Tornado app whose webhook handler does nothing but answer like the receiver."""
+    import tornado.ioloop
+    import tornado.web
+
+    class Bare(tornado.web.RequestHandler):
+        def post(self) -> None:
+            self.set_status(202)
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(json.dumps({"data": {"status": "accepted",
+                                             "id": self.request.headers.get("webhook-id")}}))
+
+    class Health(tornado.web.RequestHandler):
+        def get(self) -> None:
+            self.finish({"status": "ok"})
+
+    app = tornado.web.Application([(PATH, Bare), ("/api/v1/health", Health)], log_function=lambda h: None)
+    app.listen(port, "127.0.0.1")
+    tornado.ioloop.IOLoop.current().start()
+
+
+# -- processes and database -------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Database:
+    def __init__(self, server_url: str):
+        import pymysql
+        self.pymysql = pymysql
+        self.parsed = urlparse(server_url)
+        self.name = f"gs_bench_receiver_{uuid.uuid4().hex[:8]}"
+        self.url = f"{server_url.rstrip('/')}/{self.name}"
+
+    def _admin(self):
+        p = self.parsed
+        return self.pymysql.connect(host=p.hostname or "127.0.0.1", port=p.port or 3306,
+                                    user=p.username or "root", password=p.password or "", autocommit=True)
+
+    def create(self) -> None:
+        with self._admin() as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+
+    def count(self, table: str) -> int:
+        with self._admin() as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM `{self.name}`.`{table}`")
+            return cur.fetchone()[0]
+
+    def drop(self) -> None:
+        with self._admin() as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+
+
+# -- workload --------------------------------------------------------------------------------
+
+def workload(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
+    """``n`` webhooks in PMS order: per guest one create, reservations, one reservation update."""
+    rng = random.Random(seed)
+    events: list[tuple[str, dict]] = []
+    guest_id = reservation_id = 0
+    while len(events) < n:
+        guest_id += 1
+        events.append(("guest.created", {
+            "id": guest_id, "email": f"bench{guest_id}@example.com", "name": f"Bench Guest {guest_id}",
+            "phone": "+14155550100", "date_of_birth": "1980-01-01", "country": "PT", "version": 1,
+            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"}))
+        for _ in range(rng.randint(1, 3)):
+            reservation_id += 1
+            payload = {"id": reservation_id, "guest_id": guest_id, "room_number": "101",
+                       "room_type": "double", "check_in": "2026-06-01", "check_out": "2026-06-04",
+                       "status": "confirmed", "total_amount": "360.00", "currency": "USD", "adults": 2,
+                       "children": 0, "notes": None, "version": 1,
+                       "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"}
+            events.append(("reservation.created", dict(payload)))
+        events.append(("reservation.updated", dict(payload, version=2, status="checked_in")))
+    keys = keys_from_secrets([SECRET])
+    now = int(time.time())
+    requests = []
+    for event_type, payload in events[:n]:
+        webhook_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        body = json.dumps({"type": event_type, "idempotency_key": webhook_id,
+                           "timestamp": now * 1000, "payload": payload}).encode()
+        headers = signed_headers(keys, webhook_id, body, timestamp=now)
+        head = f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        requests.append((webhook_id, head.encode() + body))
+    return requests
+
+
+# -- the driver ------------------------------------------------------------------------------
+
+async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) -> dict:
+    """Send every request once over ``concurrency`` keep-alive connections, in order per connection."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    position = 0
+
+    async def connection() -> None:
+        nonlocal position
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while position < len(requests):
+                _, raw = requests[position]
+                position += 1
+                started = time.perf_counter()
+                writer.write(raw)
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+                status = int(status_line.split()[1])
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*[connection() for _ in range(concurrency)])
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
+
+    return {"requests": len(latencies), "seconds": round(elapsed, 2),
+            "accepted_per_s": round(statuses.get(202, 0) / elapsed, 1),
+            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+
+
+def measure(port: int, requests, concurrency: int, warmup: int) -> dict:
+    if warmup:
+        asyncio.run(drive(port, requests[:warmup], min(concurrency, warmup)))
+    return asyncio.run(drive(port, requests[warmup:], concurrency))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=12000, help="webhooks to send to each server")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections sending at once")
+    parser.add_argument("--warmup", type=int, default=300, help="webhooks sent first and not measured")
+    parser.add_argument("--mysql-url", default=os.environ.get("BENCH_MYSQL_URL")
+                        or os.environ.get("TEST_MYSQL_URL") or "mysql://root@127.0.0.1:3306/")
+    parser.add_argument("--db-threads", type=int, default=8, help="DB_THREADS of the CRM process")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return 0
+
+    requests = workload(args.requests + args.warmup)
+    database = Database(args.mysql_url)
+    database.create()
+    env = {**os.environ, "DATABASE_URL": database.url, "WEBHOOK_SHARED_SECRET": SECRET,
+           "LOG_LEVEL": "WARNING", "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
+    procs: list[subprocess.Popen] = []
+    try:
+        subprocess.run([sys.executable, "-m", "crm_app", "migrate"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        crm_port, bare_port = free_port(), free_port()
+        crm = subprocess.Popen([sys.executable, "-m", "crm_app"], cwd=ROOT,
+                               env={**env, "APP_PORT": str(crm_port)})
+        procs.append(crm)
+        wait_healthy(crm_port, crm)
+        crm_result = measure(crm_port, requests, args.concurrency, args.warmup)
+        crm_result["events_recorded"] = database.count("event")
+        stop(crm)
+
+        bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port)], cwd=ROOT)
+        procs.append(bare)
+        wait_healthy(bare_port, bare)
+        bare_result = measure(bare_port, requests, args.concurrency, args.warmup)
+        stop(bare)
+    finally:
+        for proc in procs:
+            stop(proc)
+        database.drop()
+
+    print(json.dumps({
+        "benchmark": "crm_receiver",
+        "requests": args.requests, "concurrency": args.concurrency, "cpus": os.cpu_count(),
+        "crm": crm_result,
+        "bare_tornado": bare_result,
+        "ratio": round(crm_result["accepted_per_s"] / bare_result["accepted_per_s"], 3),
+    }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
