@@ -9,7 +9,8 @@
   ``gap_seconds`` pass (an id taken by a rolled-back transaction never shows up). Rows already
   seen are dropped, so nothing is sent twice and a late commit is still sent.
 - Each new CRM event names a guest (its entity for ``guest.*``, ``payload.guest_id`` for
-  ``reservation.*``); that guest's profile is fetched once per tick and sent as ``profile``.
+  ``reservation.*``); that guest's profile is fetched once per tick and sent as ``profile``
+  (at most ``MAX_PROFILES_PER_TICK`` per tick; the rest wait for the next ticks).
 - PMS deliveries are addressed by UUID and change status after they are created, so instead
   of a tail ``DeliveryWatch`` re-reads the newest page each tick and sends every row that is
   new or whose status/attempts changed (following older pages while a page is all new).
@@ -171,6 +172,7 @@ class Poller:
         self.events = IdTail(self.gap_seconds)
         self.deliveries = DeliveryWatch()
         self.breaker: str | None = None
+        self.profiles_due: dict[int, None] = {}   # guest ids whose profile is to be sent, oldest first
         self._failing: set[str] = set()
 
     async def run(self) -> None:
@@ -183,7 +185,13 @@ class Poller:
 
     async def poll_once(self) -> None:
         touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker())
-        await self._poll_profiles(touched[0])
+        for guest_id in touched[0]:
+            self.profiles_due.pop(guest_id, None)
+            self.profiles_due[guest_id] = None
+        due = list(self.profiles_due)[:MAX_PROFILES_PER_TICK]
+        for guest_id in due:
+            del self.profiles_due[guest_id]
+        await self._poll_profiles(due)
         self.ticks += 1
 
     async def _guard(self, what: str, coro) -> Any:
@@ -261,7 +269,7 @@ class Poller:
             except ServiceError:
                 return  # erased meanwhile, or the CRM went away; the next change retries
             self.publish("profile", profile)
-        await asyncio.gather(*(one(g) for g in guest_ids[:MAX_PROFILES_PER_TICK]))
+        await asyncio.gather(*(one(g) for g in guest_ids))
 
 
 class Subscriber(Protocol):

@@ -3,7 +3,10 @@
 The session is a Tornado signed cookie (HttpOnly, SameSite=Lax, Secure over HTTPS) whose
 signing key is derived from ``DASHBOARD_TOKEN``, so changing the token signs everyone out.
 Failed logins are counted per client address; after ``max_failures`` within ``window``
-seconds that address is refused for ``lockout`` seconds, whatever it sends.
+seconds that address is refused for ``lockout`` seconds, whatever it sends. Because a client
+address can be spoofed through ``X-Forwarded-For`` when nothing strips it, failures are also
+counted for everyone together: past ``max_global_failures`` within ``window`` every login is
+refused for ``lockout`` seconds (a guessing attack then costs the attacker more than it costs ops).
 """
 
 from __future__ import annotations
@@ -57,9 +60,13 @@ def safe_next(target: str | None) -> str:
 class LoginThrottle:
     """Counts failed logins per address and refuses an address for a while after too many."""
 
+    EVERYONE = "*"
+
     def __init__(self, max_failures: int = 5, window: float = 300.0, lockout: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, max_tracked: int = 10_000):
+                 clock: Callable[[], float] = time.monotonic, max_tracked: int = 10_000,
+                 max_global_failures: int = 100):
         self.max_failures = max_failures
+        self.max_global_failures = max_global_failures
         self.window = window
         self.lockout = lockout
         self.clock = clock
@@ -69,25 +76,33 @@ class LoginThrottle:
 
     def retry_after(self, address: str) -> int | None:
         """Seconds this address must wait, or ``None`` when it may try."""
-        until = self._locked_until.get(address)
+        waits = [w for w in (self._wait(address), self._wait(self.EVERYONE)) if w is not None]
+        return max(waits) if waits else None
+
+    def _wait(self, key: str) -> int | None:
+        until = self._locked_until.get(key)
         if until is None:
             return None
         remaining = until - self.clock()
         if remaining <= 0:
-            del self._locked_until[address]
+            del self._locked_until[key]
             return None
         return max(1, int(remaining + 0.999))
 
     def failed(self, address: str) -> None:
         now = self.clock()
-        recent = [t for t in self._failures.get(address, []) if t > now - self.window]
-        recent.append(now)
-        if len(recent) >= self.max_failures:
-            self._locked_until[address] = now + self.lockout
-            recent = []
-        self._failures[address] = recent
+        self._count(address, self.max_failures, now)
+        self._count(self.EVERYONE, self.max_global_failures, now)
         if len(self._failures) > self.max_tracked:
             self._prune(now)
+
+    def _count(self, key: str, limit: int, now: float) -> None:
+        recent = [t for t in self._failures.get(key, []) if t > now - self.window]
+        recent.append(now)
+        if len(recent) >= limit:
+            self._locked_until[key] = now + self.lockout
+            recent = []
+        self._failures[key] = recent
 
     def succeeded(self, address: str) -> None:
         self._failures.pop(address, None)

@@ -134,6 +134,13 @@ def test_throttle_locks_after_too_many_failures_then_lets_go():
     assert throttle.retry_after("1.2.3.4") is None
 
 
+def test_throttle_refuses_everyone_when_failures_come_from_many_addresses():
+    throttle = LoginThrottle(max_failures=5, window=60, lockout=30, max_global_failures=10, clock=lambda: 0.0)
+    for i in range(10):
+        throttle.failed(f"10.0.0.{i}")
+    assert throttle.retry_after("192.168.1.1") == 30
+
+
 def test_throttle_forgets_failures_outside_the_window():
     now = [0.0]
     throttle = LoginThrottle(max_failures=3, window=60, lockout=30, clock=lambda: now[0])

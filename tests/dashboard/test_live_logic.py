@@ -172,6 +172,25 @@ async def test_poller_follows_pages_when_many_rows_arrive_in_one_tick(fake_pms, 
     services.close()
 
 
+@pytest.mark.gen_test
+async def test_profiles_beyond_the_per_tick_budget_are_sent_on_the_next_ticks(fake_pms, fake_crm):
+    from dashboard.live import MAX_PROFILES_PER_TICK
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    await poller.poll_once()
+    total = MAX_PROFILES_PER_TICK + 5
+    for guest_id in range(1, total + 1):
+        fake_crm.add_profile(guest_id)
+        fake_crm.add_event("guest.created", entity_id=guest_id)
+    await poller.poll_once()
+    assert len([1 for kind, _ in sent.messages if kind == "profile"]) == MAX_PROFILES_PER_TICK
+    await poller.poll_once()
+    profiles = [data["guest_id"] for kind, data in sent.messages if kind == "profile"]
+    assert sorted(profiles) == list(range(1, total + 1))
+    services.close()
+
+
 class FakeSocket:
     """A websocket stand-in: writes complete at once, or never (``stuck``)."""
 
