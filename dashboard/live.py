@@ -3,11 +3,13 @@
 ``Poller`` asks each service once per interval what changed and hands each change to
 ``Hub.publish`` as ``{"kind": ..., "data": ...}`` with ``data`` exactly as the service returned it:
 
-- CRM events are tailed with ``?since_id=``. Auto-increment ids can commit out of order (a
-  row with a lower id becomes visible after a higher one), so ``IdTail`` remembers the ids it
-  skipped over ("gaps") and keeps re-reading from the oldest open gap until that id shows up or
-  ``gap_seconds`` pass (an id taken by a rolled-back transaction never shows up). Rows already
-  seen are dropped, so nothing is sent twice and a late commit is still sent.
+- CRM events are tailed with ``?since_id=`` from the highest id seen. Auto-increment ids can
+  commit out of order (a row with a lower id becomes visible after a higher one), so ``IdTail``
+  remembers the ids it skipped over ("gaps"); while any is open, a second read per tick
+  re-reads one page from just before the oldest gap, until that id shows up or ``gap_seconds``
+  pass (an id taken by a rolled-back transaction never shows up). Rows already seen are
+  dropped, so nothing is sent twice and a late commit is still sent; new rows never wait
+  behind a gap.
 - Each new CRM event names a guest (its entity for ``guest.*``, ``payload.guest_id`` for
   ``reservation.*``); that guest's profile is fetched once per tick and sent as ``profile``
   (at most ``MAX_PROFILES_PER_TICK`` per tick; the rest wait for the next ticks).
@@ -44,7 +46,7 @@ MAX_PROFILES_PER_TICK = 25
 class IdTail:
     """Which rows of an id-ordered list are new, tolerant of ids that commit out of order."""
 
-    def __init__(self, gap_seconds: float = 30.0, max_gaps: int = 1000,
+    def __init__(self, gap_seconds: float = 10.0, max_gaps: int = 1000,
                  clock: Callable[[], float] = time.monotonic):
         self.high: int | None = None
         self.gaps: dict[int, float] = {}
@@ -57,11 +59,13 @@ class IdTail:
         return self.high is not None
 
     def since_id(self) -> int:
-        """Where the next read starts: just before the oldest open gap, else the highest id."""
-        self._expire()
-        if self.gaps:
-            return min(self.gaps) - 1
+        """Where the read of new rows starts: the highest id seen."""
         return self.high or 0
+
+    def gap_since_id(self) -> int | None:
+        """Where the re-read of late rows starts (just before the oldest open gap), if any is open."""
+        self._expire()
+        return min(self.gaps) - 1 if self.gaps else None
 
     def baseline(self, ids: Iterable[int]) -> None:
         """Start from the rows visible now (none of them is new); holes among them are gaps."""
@@ -158,7 +162,7 @@ class Poller:
 
     def __init__(self, services: Services, publish: Callable[[str, Any], None],
                  interval: float, deliveries_window: int = 100, events_page: int = 500,
-                 gap_seconds: float = 30.0):
+                 gap_seconds: float = 10.0):
         self.services = services
         self.publish = publish
         self.interval = interval
@@ -215,8 +219,10 @@ class Poller:
             if page is not None:
                 self.events.baseline(row["id"] for row in page.get("data") or [])
             return []
+        high = self.events.since_id()
+        gap_since = self.events.gap_since_id()
         rows: list[dict] = []
-        params: dict[str, Any] = {"since_id": self.events.since_id(), "limit": self.events_page}
+        params: dict[str, Any] = {"since_id": high, "limit": self.events_page}
         for _ in range(MAX_PAGES_PER_TICK):
             page = await self._guard("CRM events", crm.events(**params))
             if page is None:
@@ -225,6 +231,9 @@ class Poller:
             if not page.get("next_cursor"):
                 break
             params = {"cursor": page["next_cursor"], "limit": self.events_page}
+        if gap_since is not None:
+            page = await self._guard("CRM events", crm.events(since_id=gap_since, limit=self.events_page))
+            rows += [row for row in (page or {}).get("data") or [] if row["id"] <= high]
         touched: list[int] = []
         for event in self.events.accept(rows):
             self.publish("event", event)

@@ -18,7 +18,7 @@ def rows(*ids):
 def test_tail_sends_each_row_once_in_id_order():
     tail = IdTail()
     tail.baseline([1, 2, 3])
-    assert tail.since_id() == 3
+    assert tail.since_id() == 3 and tail.gap_since_id() is None
     assert [r["id"] for r in tail.accept(rows(5, 4))] == [4, 5]
     assert tail.accept(rows(4, 5)) == []
     assert tail.since_id() == 5
@@ -28,9 +28,9 @@ def test_tail_catches_a_row_that_commits_after_a_higher_id():
     tail = IdTail(gap_seconds=30, clock=lambda: 100.0)
     tail.baseline([10])
     assert [r["id"] for r in tail.accept(rows(12, 13))] == [12, 13]   # 11 not visible yet
-    assert tail.since_id() == 10                                      # so keep reading from before it
+    assert tail.since_id() == 13 and tail.gap_since_id() == 10         # re-read from before it
     assert [r["id"] for r in tail.accept(rows(11, 12, 13))] == [11]   # it commits: sent once, late
-    assert tail.since_id() == 13
+    assert tail.gap_since_id() is None
 
 
 def test_tail_gives_up_on_an_id_that_never_commits():
@@ -38,15 +38,15 @@ def test_tail_gives_up_on_an_id_that_never_commits():
     tail = IdTail(gap_seconds=30, clock=lambda: now[0])
     tail.baseline([1])
     tail.accept(rows(3))
-    assert tail.since_id() == 1
+    assert tail.gap_since_id() == 1
     now[0] = 31.0
-    assert tail.since_id() == 3
+    assert tail.gap_since_id() is None
 
 
 def test_tail_baseline_holes_are_watched_too():
     tail = IdTail(clock=lambda: 0.0)
     tail.baseline([1, 2, 4])
-    assert tail.since_id() == 2
+    assert tail.gap_since_id() == 2
     assert [r["id"] for r in tail.accept(rows(3, 4))] == [3]
 
 
@@ -55,7 +55,7 @@ def test_tail_bounds_the_gaps_it_tracks():
     tail.baseline([0])
     tail.accept(rows(1_000_000))
     assert len(tail.gaps) <= 10
-    assert tail.since_id() >= 1_000_000 - 11
+    assert tail.gap_since_id() >= 1_000_000 - 11
 
 
 def delivery(id_, status="pending", attempts=0):
@@ -137,6 +137,29 @@ async def test_poller_makes_one_request_per_list_per_tick(fake_pms, fake_crm):
     assert fake_pms.state.count("/api/v1/webhooks/deliveries") == 3
     assert fake_pms.state.count("/api/v1/guests/webhook/status") == 3
     assert len(fake_crm.state.requests) + len(fake_pms.state.requests) == 9
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_sends_an_event_that_commits_late_without_holding_back_new_ones(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    fake_crm.add_event(entity_id=1)
+    await poller.poll_once()
+    late_id = fake_crm.reserve_event_id()          # a transaction took this id and has not committed
+    early = fake_crm.add_event(entity_id=3)
+    await poller.poll_once()
+    assert sent.messages == [("event", early)]
+    newer = fake_crm.add_event(entity_id=4)
+    late = fake_crm.add_event(entity_id=2, event_id=late_id)   # now it commits
+    await poller.poll_once()
+    assert [d["id"] for k, d in sent.messages if k == "event"] == [early["id"], late_id, newer["id"]]
+    assert late in [d for _, d in sent.messages]
+    requests_before = fake_crm.state.count("/api/v1/events")
+    await poller.poll_once()                                   # no gap left: one read per tick again
+    assert fake_crm.state.count("/api/v1/events") == requests_before + 1
+    assert [d["id"] for k, d in sent.messages if k == "event"] == [early["id"], late_id, newer["id"]]
     services.close()
 
 
