@@ -86,3 +86,14 @@ def test_moves_between_two_guests_at_once_keep_both_profiles_exact(crm_db):
     assert totals == {1: 4, 2: 4}
     owners = crm_db.store.call(lambda: {m.reservation_id: m.guest_id for m in ReservationMirror.select()})
     assert owners == {i + 1: 2 - i % 2 for i in range(8)}
+
+
+def test_webhook_ids_differing_only_in_case_are_distinct(crm_db):
+    first = crm_db.store.call(receive_one, incoming("guest.created", guest(1), webhook_id="Evt-ABC"),
+                              transaction=False)
+    second = crm_db.store.call(receive_one, incoming("guest.created", guest(2), webhook_id="evt-abc"),
+                               transaction=False)
+    third = crm_db.store.call(receive_one, incoming("guest.created", guest(3), webhook_id="evt-abc "),
+                              transaction=False)
+    assert [first.status, second.status, third.status] == ["accepted"] * 3
+    assert crm_db.store.call(lambda: Event.select().count()) == 3
