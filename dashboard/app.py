@@ -62,5 +62,5 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         default_handler_class=NotFoundPage,
         log_function=log_request,
         websocket_ping_interval=20,
-        websocket_ping_timeout=30,
+        websocket_ping_timeout=20,
     )
