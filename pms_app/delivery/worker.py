@@ -2,11 +2,12 @@
 
 Threads, never the API's IOLoop:
 
-* the dispatcher claims as many due events as there are free sending slots (one probe when the
-  breaker is half-open, none while it is open) and hands them to the sender pool; it polls
-  again at once after finding work and backs off to ``poll_max`` seconds when idle;
-* ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time and settle it
-  (attempt row, then delivered / retry later / failed), fenced by the claim;
+* the dispatcher, in one short transaction per turn, settles the outcomes the senders handed
+  back (attempt rows; delivered / retry later / failed; fenced by the claim) and claims as many
+  due events as there are free sending slots (one probe when the breaker is half-open, none
+  while it is open); it turns again at once after finding work and backs off to ``poll_max``
+  seconds when idle. Batching the writes this way costs one commit per turn, not per event;
+* ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time;
 * the maintenance thread heartbeats the worker's rows, takes over expired leases and prunes
   delivered events past retention.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -27,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from core.config import redact_url
-from core.db import DatabaseUnavailable, Store, utcnow
+from core.db import Store, utcnow
 from core.metrics import Metrics
 from core.signing import keys_from_secrets
 
@@ -72,11 +74,15 @@ class DeliveryWorker:
                                        settings.breaker_recovery_seconds,
                                        on_change=self._breaker_changed, owner=self.worker_id)
         self.concurrency = settings.delivery_concurrency
+        # Claimed but unsettled events per worker: twice the senders, so senders always have the
+        # next event ready while the dispatcher's transaction runs (claims wait in the pool queue).
+        self.max_unsettled = 2 * self.concurrency
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
                                         thread_name_prefix="delivery-send")
         self._lock = threading.Lock()
         self._in_flight = 0
         self._wake = threading.Event()
+        self._outcomes: queue.SimpleQueue[claims.Outcome] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._last_success_at: dt.datetime | None = None
         self._last_failure_at: dt.datetime | None = None
@@ -109,7 +115,7 @@ class DeliveryWorker:
             return
         self._stopping.set()
         self._wake.set()
-        for thread in self._threads:
+        for thread in self._threads:   # the dispatcher leaves once every claim is settled
             thread.join()
         self._pool.shutdown(wait=True)
         if self._registered:
@@ -127,94 +133,114 @@ class DeliveryWorker:
     # -- dispatching -------------------------------------------------------------------------
 
     def _dispatch_loop(self) -> None:
+        """Settle what the senders finished and claim new work, one short transaction per turn."""
         idle_wait = self.timing.poll_min
-        while not self._stopping.is_set():
+        finished: list[claims.Outcome] = []
+        while True:
             self._wake.clear()
+            finished += self._take_outcomes()
+            stopping = self._stopping.is_set()
             with self._lock:
-                free = self.concurrency - self._in_flight
-            claimed = 0
+                unsettled = self._in_flight
+            if stopping and unsettled == 0:
+                break
+            # Outcomes settled in this turn free their slots in the same turn.
+            free = 0 if stopping else self.max_unsettled - (unsettled - len(finished))
+            ticket = self.breaker.admit() if free > 0 else None
+            limit = (1 if ticket.probe else free) if ticket else 0
             wait = self.timing.poll_max
-            if free > 0:
-                ticket = self.breaker.admit()
-                if ticket is None:
-                    wait = min(max(self.breaker.seconds_until_probe(), self.timing.poll_min),
-                               self.timing.poll_max)
-                else:
-                    claimed = self._claim_and_submit(ticket, 1 if ticket.probe else free)
-                    if claimed < 0:
-                        wait = self.timing.db_retry
-                    elif claimed == 0:
-                        wait = idle_wait
-                        idle_wait = min(idle_wait * 2, self.timing.poll_max)
-            if claimed > 0:
+            batch: list[claims.Claim] = []
+            if finished or limit:
+                try:
+                    kept, batch = self.store.call(claims.cycle, self.worker_id, finished, limit,
+                                                  self.settings.delivery_lease_seconds, transaction=False)
+                except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep going
+                    if ticket:
+                        self.breaker.release(ticket)
+                    log.warning("settling/claiming failed: %s", exc)
+                    finished = self._keep_unexpired(finished, give_up=stopping)
+                    self._wake.wait(self.timing.db_retry)
+                    continue
+                self._count(finished, kept)
+                with self._lock:
+                    self._in_flight += len(batch) - len(finished)
+                finished = []
+                for claim in batch:
+                    self._pool.submit(self._deliver, claim, ticket)
+            if ticket and not batch:
+                self.breaker.release(ticket)
+            if batch:
                 idle_wait = self.timing.poll_min
                 continue
+            if free > 0 and ticket is None:
+                # Open breaker: nothing is claimed until the probe may go.
+                wait = min(max(self.breaker.seconds_until_probe(), self.timing.poll_min), self.timing.poll_max)
+            elif free > 0:
+                wait = idle_wait
+                idle_wait = min(idle_wait * 2, self.timing.poll_max)
             self._wake.wait(wait)
 
-    def _claim_and_submit(self, ticket: Ticket, limit: int) -> int:
-        """How many events were claimed and handed to senders; -1 when the database failed."""
-        try:
-            batch = self.store.call(claims.claim_due, self.worker_id, limit,
-                                    self.settings.delivery_lease_seconds, transaction=False)
-        except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep the loop alive
-            self.breaker.release(ticket)
-            log.warning("claiming failed: %s", exc)
-            return -1
-        if not batch:
-            self.breaker.release(ticket)
-            return 0
-        with self._lock:
-            self._in_flight += len(batch)
-        for claim in batch:
-            self._pool.submit(self._deliver, claim, ticket)
-        return len(batch)
+    def _take_outcomes(self) -> list[claims.Outcome]:
+        taken = []
+        while True:
+            try:
+                taken.append(self._outcomes.get_nowait())
+            except queue.Empty:
+                return taken
 
-    # -- one attempt -------------------------------------------------------------------------
+    def _keep_unexpired(self, finished: list[claims.Outcome], give_up: bool) -> list[claims.Outcome]:
+        """Outcomes to retry writing; those whose lease ran out (or all, when stopping) are dropped:
+        their events go back to the queue when the lease expires and are sent again."""
+        now = utcnow()
+        keep = [] if give_up else [o for o in finished if o.claim.lease_until > now]
+        if len(keep) < len(finished):
+            log.warning("dropping %s unrecorded outcome(s); their leases will expire", len(finished) - len(keep))
+            with self._lock:
+                self._in_flight -= len(finished) - len(keep)
+        return keep
+
+    def _count(self, finished: list[claims.Outcome], kept: list[bool]) -> None:
+        for outcome, holds in zip(finished, kept):
+            attempt = outcome.attempt
+            if attempt is None:
+                continue
+            if not holds:
+                label = "discarded"
+            elif attempt.ok:
+                label = "delivered"
+            else:
+                label = "failed" if outcome.next_attempt_at is None else "retry"
+            self.metrics.attempt(label, attempt.duration_ms / 1000.0)
+
+    # -- one attempt (sender threads) --------------------------------------------------------
 
     def _deliver(self, claim: claims.Claim, ticket: Ticket) -> None:
+        outcome = claims.Outcome(claim, None)
         try:
             if self._stopping.is_set() or (not ticket.probe and self.breaker.state != "closed"):
                 # Shutting down, or the breaker opened meanwhile: no attempt, the event waits.
                 self.breaker.release(ticket)
-                self._settle(claims.release, claim)
                 return
             result = self.sender.send(claim)
             self.breaker.record(ticket, ok=not result.trips_breaker)
             record = result.record
             next_at = None
             if record.ok:
-                outcome = "delivered"
                 self._last_success_at = record.started_at
             else:
                 self._last_failure_at = record.started_at
                 delay = next_delay(self.settings.retry_schedule, claim.attempt_count + 1, result.retry_after)
-                outcome = "failed" if delay is None else "retry"
                 if delay is not None:
                     next_at = utcnow() + dt.timedelta(seconds=delay)
-            kept = self._settle(claims.record_attempt, claim, record, next_at)
-            if kept is False:
-                outcome = "discarded"
-            self.metrics.attempt(outcome, record.duration_ms / 1000.0)
-            if not record.ok:
-                log.info("delivery of %s failed (%s): %s", claim.id, outcome, record.error)
+                log.info("delivery of %s failed (%s): %s", claim.id,
+                         "retry" if next_at else "giving up", record.error)
+            outcome = claims.Outcome(claim, record, next_at)
         except Exception:
-            log.exception("delivering %s failed unexpectedly; its lease will expire", claim.id)
+            log.exception("delivering %s failed unexpectedly; it goes back to the queue", claim.id)
+            outcome = claims.Outcome(claim, None)
         finally:
-            with self._lock:
-                self._in_flight -= 1
+            self._outcomes.put(outcome)
             self._wake.set()
-
-    def _settle(self, fn, *args):
-        """Write an outcome, retrying while the database is away, until the lease would expire."""
-        deadline = time.monotonic() + self.settings.delivery_lease_seconds
-        while True:
-            try:
-                return self.store.call(fn, *args)
-            except DatabaseUnavailable:
-                if time.monotonic() > deadline:
-                    log.warning("gave up recording %s; its lease will expire", fn.__name__)
-                    return None
-                time.sleep(self.timing.db_retry)
 
     # -- breaker reporting and maintenance ---------------------------------------------------
 
