@@ -4,10 +4,11 @@ A batch of webhooks touches a handful of guests and reservations. ``WorkingSet``
 front in one statement per table (``SELECT ... FOR UPDATE`` in primary-key order on MySQL, so
 concurrent transactions take locks in the same order; SQLite's IMMEDIATE transactions already
 serialise writers), lets the convergence rules change the rows in memory, and ``flush()``
-writes each changed row once, recomputes each touched profile once from the mirror, inserts
-the audit rows in one statement and then erases the personal data of guests deleted in the
-batch. Missing rows are created in memory and inserted on flush; if another transaction
-inserted the same key meanwhile the insert fails with a duplicate key and the caller retries.
+writes the changed rows (at most two statements per table), recomputes each touched profile
+once from the mirror, inserts the audit rows in one statement and then erases the personal
+data of guests deleted in the batch. A row found missing is created in memory and plainly
+inserted: nothing locks a missing key, so if another transaction creates the same key
+meanwhile, the insert fails with a duplicate key and the caller retries.
 """
 
 from __future__ import annotations
@@ -97,30 +98,43 @@ class WorkingSet:
                 refresh(self.guests[gid], reservations[gid], self.now)
         self._write(GuestProfile, self.guests, self.changed_guests, self.new_guests)
         if self.events:
-            insert_rows(Event, self.events)
+            write_rows(Event, self.events, upsert=False)
         for gid in sorted(self.erased_guests):
             erase_guest_events(gid)
 
     @staticmethod
     def _write(model, rows: dict, changed: set, new: set) -> None:
-        inserts = [rows[key].__data__ for key in sorted(changed & new)]
-        if inserts:
-            insert_rows(model, inserts)
-        for key in sorted(changed - new):
-            rows[key].save()
+        # Rows this transaction found missing are plainly inserted, so that a concurrent
+        # creation of the same key fails with a duplicate key instead of being overwritten;
+        # rows it holds locked are updated with one upsert.
+        if changed & new:
+            write_rows(model, [rows[key].__data__ for key in sorted(changed & new)], upsert=False)
+        if changed - new:
+            write_rows(model, [rows[key].__data__ for key in sorted(changed - new)], upsert=True)
 
 
-def insert_rows(model: type[pw.Model], rows: list[dict]) -> None:
-    """One multi-row INSERT of every column but an auto-increment key (absent keys as NULL).
+def write_rows(model: type[pw.Model], rows: list[dict], upsert: bool) -> None:
+    """One multi-row INSERT of every column but an auto-increment key (absent keys as NULL);
+    with ``upsert``, rows whose primary key exists are updated in place instead.
 
     Hand-built because peewee's ``insert_many`` spends more time composing a large statement
-    than the database spends running it, and takes its column list from the first row only.
+    than the database spends running it, takes its column list from the first row only, and
+    cannot express a portable multi-row upsert. The rows written here are locked by the
+    caller, so the upsert cannot race.
     """
     database = model._meta.database
     fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
     quote = database.quote
-    columns = ", ".join(f.column_name.join(quote) for f in fields)
+    names = [f.column_name.join(quote) for f in fields]
     placeholders = "(" + ", ".join([database.param] * len(fields)) + ")"
-    sql = (f"INSERT INTO {model._meta.table_name.join(quote)} ({columns}) VALUES "
+    sql = (f"INSERT INTO {model._meta.table_name.join(quote)} ({', '.join(names)}) VALUES "
            + ", ".join([placeholders] * len(rows)))
+    if upsert:
+        pk = model._meta.primary_key
+        others = [name for f, name in zip(fields, names) if f is not pk]
+        if is_mysql(database):
+            sql += " ON DUPLICATE KEY UPDATE " + ", ".join(f"{n} = VALUES({n})" for n in others)
+        else:
+            sql += (f" ON CONFLICT ({pk.column_name.join(quote)}) DO UPDATE SET "
+                    + ", ".join(f"{n} = excluded.{n}" for n in others))
     database.execute_sql(sql, [f.db_value(row.get(f.name)) for row in rows for f in fields])
