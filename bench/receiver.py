@@ -8,7 +8,7 @@ the same requests at it: that is the ceiling of this machine, this client and To
 JSON with accepted/s, p50/p99 latency for both, and the ratio; then stops both processes and
 drops the database.
 
-    python bench/receiver.py                      # defaults: 12,000 webhooks, concurrency 32
+    python bench/receiver.py                      # defaults: 20,000 webhooks, concurrency 32
     python bench/receiver.py --requests 50000 --concurrency 64
 """
 
@@ -210,7 +210,7 @@ def measure(port: int, requests, concurrency: int, warmup: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=12000, help="webhooks to send to each server")
+    parser.add_argument("--requests", type=int, default=20000, help="webhooks to send to each server")
     parser.add_argument("--concurrency", type=int, default=32, help="connections sending at once")
     parser.add_argument("--warmup", type=int, default=300, help="webhooks sent first and not measured")
     parser.add_argument("--mysql-url", default=os.environ.get("BENCH_MYSQL_URL")

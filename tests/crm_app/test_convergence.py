@@ -9,7 +9,6 @@ set of events, erasure) must equal the in-order one every time.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 
 from core.pagination import PageRequest
