@@ -142,3 +142,16 @@ async def test_secret_rotation(crm_db, http_client, crm_settings):
         old = await sender.send("guest.created", guest(4), secrets=(PLAIN_SECRET,))
         assert (old.code, json_of(old)["error"]["code"]) == (401, "invalid_signature")
         assert (await sender.send("guest.created", guest(5), secrets=(SECRET,))).code == 202
+
+
+@pytest.mark.gen_test
+async def test_events_of_one_guest_include_its_reservation_events(sender, http_client, base_url):
+    await sender.send_ok("guest.created", guest(1))
+    await sender.send_ok("guest.created", guest(2))
+    await sender.send_ok("reservation.created", reservation(10, 1))
+    await sender.send_ok("reservation.created", reservation(11, 2))
+    await sender.send_ok("reservation.updated", reservation(11, 1, version=2))  # moved to guest 1
+    code, body = await get(http_client, base_url, "/api/v1/events?guest_id=1")
+    assert code == 200
+    assert [(e["type"], e["entity_id"]) for e in body["data"]] == [
+        ("reservation.updated", 11), ("reservation.created", 10), ("guest.created", 1)]
