@@ -5,8 +5,8 @@ Threads, never the API's IOLoop:
 * the dispatcher, in one short transaction per turn, settles the outcomes the senders handed
   back (attempt rows; delivered / retry later / failed; fenced by the claim) and claims as many
   due events as there are free sending slots (one probe when the breaker is half-open, none
-  while it is open); it turns again at once after finding work and backs off to ``poll_max``
-  seconds when idle. Batching the writes this way costs one commit per turn, not per event;
+  while it is open); it turns again at once after finding work, polls every ``poll_min``
+  seconds while work came recently (``busy_window``) and backs off to ``poll_max`` when idle. Batching the writes this way costs one commit per turn, not per event;
 * ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time;
 * the maintenance thread heartbeats the worker's rows, takes over expired leases and prunes
   delivered events past retention.
@@ -49,6 +49,7 @@ class WorkerTiming:
 
     poll_min: float = 0.005
     poll_max: float = 0.1
+    busy_window: float = 1.0
     heartbeat: float = 1.0
     retention_every: float = 300.0
     db_retry: float = 0.5
@@ -135,6 +136,7 @@ class DeliveryWorker:
     def _dispatch_loop(self) -> None:
         """Settle what the senders finished and claim new work, one short transaction per turn."""
         idle_wait = self.timing.poll_min
+        last_work = 0.0
         finished: list[claims.Outcome] = []
         while True:
             self._wake.clear()
@@ -171,10 +173,13 @@ class DeliveryWorker:
                 self.breaker.release(ticket)
             if batch:
                 idle_wait = self.timing.poll_min
+                last_work = time.monotonic()
                 continue
             if free > 0 and ticket is None:
                 # Open breaker: nothing is claimed until the probe may go.
                 wait = min(max(self.breaker.seconds_until_probe(), self.timing.poll_min), self.timing.poll_max)
+            elif free > 0 and time.monotonic() - last_work < self.timing.busy_window:
+                wait = self.timing.poll_min     # busy lately: the next event is likely moments away
             elif free > 0:
                 wait = idle_wait
                 idle_wait = min(idle_wait * 2, self.timing.poll_max)
