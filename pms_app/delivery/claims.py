@@ -205,10 +205,16 @@ def release(claim: Claim) -> bool:
 
 
 def release_expired() -> int:
-    """Put events whose lease ran out (their worker died or hung) back in the queue."""
-    return (OutboxEvent.update(status=PENDING, claimed_by=None, lease_until=None)
-            .where((OutboxEvent.status == DELIVERING) & (OutboxEvent.lease_until < utcnow()))
-            .execute())
+    """Put events whose lease ran out (their worker died or hung) back in the queue.
+
+    Opens its own READ COMMITTED transaction on MySQL, like ``cycle``: a range update under
+    REPEATABLE READ would gap-lock the in-flight range that every claim writes into.
+    """
+    mysql = is_mysql(db)
+    with db.atomic(isolation_level="READ COMMITTED") if mysql else db.atomic():
+        return (OutboxEvent.update(status=PENDING, claimed_by=None, lease_until=None)
+                .where((OutboxEvent.status == DELIVERING) & (OutboxEvent.lease_until < utcnow()))
+                .execute())
 
 
 def backlog() -> int:

@@ -269,7 +269,7 @@ class DeliveryWorker:
                 self.metrics.breaker_state(self.endpoint, snap.state)
                 self.store.call(reporting.heartbeat, self.worker_id, self.endpoint, snap,
                                 self._last_success_at, self._last_failure_at)
-                if self.store.call(claims.release_expired):
+                if self.store.call(claims.release_expired, transaction=False):
                     self._wake.set()
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))
                 if time.monotonic() >= next_retention:
