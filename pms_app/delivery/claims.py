@@ -54,7 +54,8 @@ class AttemptRecord:
 
 
 # Due events, oldest first, unless an earlier event of the same entity (same kind: the type up
-# to its dot, same id) is in flight or due itself.
+# to its dot, same id) is in flight or due itself. The ``status IN`` lets the check read only
+# the entity's undelivered entries of index (entity_id, status, seq) (migration 003).
 CLAIM_SQL = """
 SELECT e.seq, e.id, e.type, e.payload, e.occurred_at, e.attempt_count FROM outbox_event e
 WHERE e.status = 'pending' AND e.next_attempt_at <= {p}
@@ -62,7 +63,8 @@ WHERE e.status = 'pending' AND e.next_attempt_at <= {p}
     SELECT 1 FROM outbox_event earlier
     WHERE earlier.entity_id = e.entity_id AND earlier.seq < e.seq
       AND SUBSTR(earlier.type, 1, INSTR(earlier.type, '.')) = SUBSTR(e.type, 1, INSTR(e.type, '.'))
-      AND (earlier.status = 'delivering' OR (earlier.status = 'pending' AND earlier.next_attempt_at <= {p})))
+      AND earlier.status IN ('delivering', 'pending')
+      AND (earlier.status = 'delivering' OR earlier.next_attempt_at <= {p}))
 ORDER BY e.next_attempt_at, e.seq
 LIMIT {p}"""
 
