@@ -5,8 +5,9 @@ Threads, never the API's IOLoop:
 * the dispatcher, in one short transaction per turn, settles the outcomes the senders handed
   back (attempt rows; delivered / retry later / failed; fenced by the claim) and claims as many
   due events as there are free sending slots (one probe when the breaker is half-open, none
-  while it is open); it turns again at once after finding work, polls every ``poll_min``
-  seconds while work came recently (``busy_window``) and backs off to ``poll_max`` when idle. Batching the writes this way costs one commit per turn, not per event;
+  while it is open). Batching the writes this way costs one commit per turn, not per event.
+  It turns again at once after finding work, polls every ``poll_min`` seconds while work came
+  recently (``busy_window``) and backs off to ``poll_max`` when idle;
 * ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time;
 * the maintenance thread heartbeats the worker's rows, takes over expired leases and prunes
   delivered events past retention.
@@ -102,10 +103,6 @@ class DeliveryWorker:
                  self.worker_id, self.endpoint, self.concurrency)
         return self
 
-    def wake(self) -> None:
-        """Look for due events now (new events were committed)."""
-        self._wake.set()
-
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
@@ -126,10 +123,6 @@ class DeliveryWorker:
                 log.warning("could not unregister delivery worker %s", self.worker_id)
         self.sender.close()
         log.info("delivery worker %s stopped", self.worker_id)
-
-    def join(self) -> None:
-        for thread in self._threads:
-            thread.join()
 
     # -- dispatching -------------------------------------------------------------------------
 

@@ -110,7 +110,8 @@ def test_breaker_names_are_unique_per_instance():
     a = EndpointBreaker("http://crm/hook", 5, 30)
     b = EndpointBreaker("http://crm/hook", 5, 30)
     assert a._cb.name != b._cb.name
-    assert CircuitBreakerMonitor.get(a._cb.name) is None or CircuitBreakerMonitor.get(a._cb.name) is a._cb
+    # Never registered in the package's class-level monitor: no state shared between breakers.
+    assert CircuitBreakerMonitor.get(a._cb.name) is None and CircuitBreakerMonitor.get(b._cb.name) is None
 
 
 def test_retry_delays():
