@@ -7,9 +7,8 @@ import asyncio
 import logging
 import sys
 
-from core.config import ConfigError, redact_url
-from core.logging import configure_logging
-from core.migrations import migrate, rollback
+from core.cli import load_settings, run_migrations
+from core.config import redact_url
 from core.server import serve
 
 from .app import make_app, make_store
@@ -36,24 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_app", description="Guestsync CRM service")
     parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate", "rollback"))
     args = parser.parse_args(argv)
-    try:
-        settings = CrmSettings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging("crm", settings.log_level)
+    settings = load_settings(CrmSettings, "crm")
     if args.command in ("migrate", "rollback"):
-        store = make_store(settings)
-        try:
-            if args.command == "migrate":
-                applied = migrate(store.database, "crm")
-                print(f"crm: applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
-            else:
-                rollback(store.database, "crm")
-                print("crm: rolled back the latest migration")
-        finally:
-            store.close()
-        return 0
+        return run_migrations(args.command, "crm", lambda: make_store(settings))
     asyncio.run(run_api(settings))
     return 0
 

@@ -6,8 +6,7 @@ import asyncio
 import logging
 import sys
 
-from core.config import ConfigError
-from core.logging import configure_logging
+from core.cli import load_settings
 from core.server import serve
 
 from .app import make_app
@@ -30,12 +29,7 @@ async def run(settings: DashboardSettings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        settings = DashboardSettings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging("dashboard", settings.log_level)
+    settings = load_settings(DashboardSettings, "dashboard")
     if settings.token_generated:
         # Printed once to the console for the operator who started it; never logged.
         print(f"dashboard login token: {settings.token}", flush=True)

@@ -7,9 +7,8 @@ import asyncio
 import logging
 import sys
 
-from core.config import ConfigError, redact_url
-from core.logging import configure_logging
-from core.migrations import migrate, rollback
+from core.cli import load_settings, run_migrations
+from core.config import redact_url
 from core.metrics import Metrics
 from core.server import serve, wait_for_signal
 
@@ -52,22 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-worker", action="store_true",
                         help="serve the API without the in-process delivery worker")
     args = parser.parse_args(argv)
-    try:
-        settings = PmsSettings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging("pms", settings.log_level)
+    settings = load_settings(PmsSettings, "pms")
     if args.command in ("migrate", "rollback"):
-        store = make_store(settings)
-        if args.command == "migrate":
-            applied = migrate(store.database, "pms")
-            print(f"pms: applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
-        else:
-            rollback(store.database, "pms")
-            print("pms: rolled back the latest migration")
-        store.close()
-        return 0
+        return run_migrations(args.command, "pms", lambda: make_store(settings))
     if args.command == "worker":
         asyncio.run(run_worker(settings))
         return 0

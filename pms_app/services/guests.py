@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from core.db import is_duplicate_key, utcnow
-from core.errors import ConflictError, NotFoundError
+from core.errors import ConflictError
 from core.pagination import PageRequest, paginate
 
 from ..models import Guest, Reservation

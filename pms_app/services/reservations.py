@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.db import utcnow
-from core.errors import NotFoundError, ValidationError
+from core.errors import ValidationError
 from core.pagination import PageRequest, paginate
 
 from ..models import Guest, Reservation
