@@ -1,7 +1,7 @@
 """Dashboard live-feed benchmark: many websocket clients on one dashboard process.
 
 Runs the real PMS (with its delivery worker), the real CRM and the dashboard as subprocesses
-(SQLite by default, ``--mysql URL`` for MySQL/MariaDB), connects websocket clients, creates
+(SQLite by default, ``--mysql-url URL`` for MySQL/MariaDB), connects websocket clients, creates
 guests through the PMS API and measures:
 
 - the delay from a PMS change (the POST returning) to each client receiving the change's
@@ -258,7 +258,7 @@ async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll
 
 async def run(args) -> dict:
     tmp = tempfile.mkdtemp(prefix="gs-bench-dashboard-")
-    databases = Databases(args.mysql, tmp)
+    databases = Databases(args.mysql_url, tmp)
     stack = Stack(databases, args.poll, tmp)
     try:
         stack.start()
@@ -284,7 +284,7 @@ async def run(args) -> dict:
         await asyncio.gather(*one_tasks, *many_tasks, return_exceptions=True)
         return {
             "benchmark": "dashboard_live_feed",
-            "database": "mysql" if args.mysql else "sqlite",
+            "database": "mysql" if args.mysql_url else "sqlite",
             "poll_seconds": args.poll,
             "clients": args.clients,
             "changes_per_phase": args.changes,
@@ -309,7 +309,8 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=15, help="guest creations measured per phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each request-rate window")
     parser.add_argument("--poll", type=float, default=1.0, help="DASHBOARD_POLL_SECONDS")
-    parser.add_argument("--mysql", help="a MySQL/MariaDB server URL such as mysql://root@127.0.0.1:3306/")
+    parser.add_argument("--mysql-url", help="a MySQL/MariaDB server URL such as mysql://root@127.0.0.1:3306/ "
+                        "(default: SQLite)")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args)), indent=2))
     return 0

@@ -121,6 +121,7 @@ class OutboxEvent(BaseModel):
         indexes = (
             (("status", "next_attempt_at", "seq"), False),  # the claim query
             (("status", "delivered_at"), False),             # retention pruning
+            (("entity_id", "status", "seq"), False),         # per-entity order check (migration 003)
         )
 
     def to_summary(self) -> dict:
