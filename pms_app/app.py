@@ -11,6 +11,7 @@ from core.metrics import Metrics
 from .config import PmsSettings
 from .handlers import deliveries, guests, reservations
 from .models import db
+from .services.outbox_counts import OutboxCounts
 
 
 def make_store(settings: PmsSettings) -> Store:
@@ -28,4 +29,4 @@ def make_app(settings: PmsSettings, store: Store | None = None,
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics or Metrics("pms"), api_token=settings.api_token,
-        max_body_bytes=settings.max_body_bytes)
+        max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts())

@@ -14,7 +14,8 @@ class WebhookStatusHandler(APIHandler):
 
     async def get(self) -> None:
         endpoint = redact_url(self.config.crm_webhook_url)
-        self.write_data(await self.store.run(deliveries.webhook_status, endpoint))
+        self.write_data(await self.store.run(deliveries.webhook_status, endpoint,
+                                             self.settings["outbox_counts"]))
 
 
 class DeliveriesHandler(APIHandler):

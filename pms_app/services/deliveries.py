@@ -19,7 +19,8 @@ from core.pagination import PageRequest, paginate
 
 from ..delivery.breaker import SEVERITY
 from ..delivery.models import DeliveryWorker
-from ..models import FAILED, OUTBOX_STATUSES, PENDING, BreakerState, DeliveryAttempt, OutboxEvent
+from ..models import FAILED, PENDING, BreakerState, DeliveryAttempt, OutboxEvent
+from .outbox_counts import OutboxCounts
 
 # A worker is live while its heartbeat (every second by default) is at most this old.
 WORKER_LIVE_SECONDS = 5.0
@@ -78,17 +79,14 @@ def _worker(row: BreakerState) -> dict:
             "opened_at": iso(row.opened_at), "updated_at": iso(row.updated_at)}
 
 
-def webhook_status(endpoint: str, live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
+def webhook_status(endpoint: str, counts: OutboxCounts | None = None,
+                   live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
     """SPEC s4 ``GET /guests/webhook/status``: the worst live worker's breaker, outbox counts."""
     cutoff = utcnow() - dt.timedelta(seconds=live_seconds)
     rows = list(BreakerState.select()
                 .where((BreakerState.endpoint == endpoint) & (BreakerState.updated_at >= cutoff))
                 .order_by(BreakerState.worker_id))
     worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
-    counts = {status: 0 for status in OUTBOX_STATUSES}
-    for status, count in (OutboxEvent.select(OutboxEvent.status, pw.fn.COUNT(OutboxEvent.seq))
-                          .group_by(OutboxEvent.status).tuples()):
-        counts[status] = count
     last = DeliveryWorker.select(pw.fn.MAX(DeliveryWorker.last_success_at),
                                  pw.fn.MAX(DeliveryWorker.last_failure_at)).tuples().first()
     last_success, last_failure = last if last else (None, None)
@@ -100,7 +98,7 @@ def webhook_status(endpoint: str, live_seconds: float = WORKER_LIVE_SECONDS) -> 
             "opened_at": iso(worst.opened_at) if worst else None,
             "workers": [_worker(r) for r in rows],
         },
-        "outbox": counts,
+        "outbox": (counts or OutboxCounts()).read(),
         "last_success_at": iso(_as_datetime(last_success)),
         "last_failure_at": iso(_as_datetime(last_failure)),
     }
