@@ -23,7 +23,7 @@ from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeEr
                      ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
                      ValidationError)
 from .logging import request_id_var
-from .pagination import PageRequest, parse_page_request
+from .pagination import PageRequest, parse_non_negative_int, parse_page_request
 
 log = logging.getLogger("guestsync.http")
 access_log = logging.getLogger("guestsync.access")
@@ -36,16 +36,38 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return False
+        except UnicodeEncodeError:
+            return True
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON from bytes: UTF-8 only, no NaN/Infinity; any failure is ``InvalidJSONError``."""
+    """Strict JSON from bytes: UTF-8 only, no NaN/Infinity, no unpaired UTF-16 surrogate
+    escapes (text no database can store); any failure is ``InvalidJSONError``."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise InvalidJSONError("the body is not valid UTF-8") from None
     except RecursionError:
         raise InvalidJSONError("the body is nested too deeply") from None
     except ValueError as exc:
         raise InvalidJSONError(f"the body is not valid JSON: {exc}") from None
+    # Only a body with a \uD800-\uDFFF escape can hold one; look closer only then.
+    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
+        raise InvalidJSONError("the body contains an unpaired UTF-16 surrogate escape")
+    return value
 
 
 def dumps(data: Any) -> str:
@@ -165,6 +187,15 @@ class APIHandler(BaseHandler):
             raise InvalidJSONError("the body must be a JSON object")
         return value
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """Query arguments that are not UTF-8 are a 422 on that field; path arguments a 404."""
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            if name is None:
+                raise HTTPError(404, "no such resource") from None
+            raise ValidationError.single(name, "must be valid UTF-8 text") from None
+
     def page_request(self) -> PageRequest:
         """``limit``/``cursor``/``since_id`` of a list request (422 when malformed)."""
         return parse_page_request(lambda name: self.get_argument(name, None))
@@ -174,9 +205,7 @@ class APIHandler(BaseHandler):
         raw = self.get_argument(name, None)
         if raw is None or raw == "":
             return None
-        if not raw.isdigit() or len(raw) > 18:
-            raise ValidationError.single(name, "must be a non-negative integer")
-        return int(raw)
+        return parse_non_negative_int(name, raw)
 
     def choice_argument(self, name: str, choices: tuple[str, ...]) -> str | None:
         """An optional query argument restricted to ``choices`` (422 otherwise)."""

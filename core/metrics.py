@@ -10,6 +10,8 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from tornado.web import RequestHandler
 
+from .handlers import BaseHandler
+
 
 class Metrics:
     def __init__(self, service: str):
@@ -37,7 +39,7 @@ class Metrics:
         self.http_latency.labels(method, route).observe(handler.request.request_time())
 
 
-class MetricsHandler(RequestHandler):
+class MetricsHandler(BaseHandler):
     """``GET /metrics`` in Prometheus text format, never behind the API token."""
 
     def get(self) -> None:

@@ -43,11 +43,16 @@ def decode_cursor(cursor: str) -> tuple[int, bool]:
         raise ValidationError.single("cursor", "is not a cursor this API issued") from None
 
 
-def _non_negative_int(field: str, raw: str) -> int:
+MAX_INT = 2**63 - 1  # the largest id a BIGINT column holds
+
+
+def parse_non_negative_int(field: str, raw: str) -> int:
+    """A non-negative integer argument (422 otherwise); values past a BIGINT are clamped to it,
+    so a huge id or ``since_id`` simply matches nothing."""
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isascii() or not raw.isdigit():
         raise ValidationError.single(field, "must be a non-negative integer")
-    return int(raw)
+    return min(int(raw[:20]) if len(raw) <= 20 else MAX_INT, MAX_INT)
 
 
 def parse_page_request(get_argument: Callable[[str], str | None]) -> PageRequest:
@@ -55,7 +60,7 @@ def parse_page_request(get_argument: Callable[[str], str | None]) -> PageRequest
     limit = DEFAULT_LIMIT
     raw_limit = get_argument("limit")
     if raw_limit is not None and raw_limit != "":
-        limit = _non_negative_int("limit", raw_limit)
+        limit = parse_non_negative_int("limit", raw_limit)
         if limit < 1:
             raise ValidationError.single("limit", "must be at least 1")
         limit = min(limit, MAX_LIMIT)
@@ -65,7 +70,7 @@ def parse_page_request(get_argument: Callable[[str], str | None]) -> PageRequest
         return PageRequest(limit, after_id, ascending)
     raw_since = get_argument("since_id")
     if raw_since is not None and raw_since != "":
-        return PageRequest(limit, _non_negative_int("since_id", raw_since), True)
+        return PageRequest(limit, parse_non_negative_int("since_id", raw_since), True)
     return PageRequest(limit)
 
 

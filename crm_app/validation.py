@@ -132,7 +132,7 @@ def parse_webhook(data: dict, webhook_id: str) -> Incoming:
     event_type = check.string("type", required=True, min_len=1, max_len=64, nullable=False)
     timestamp = check.integer("timestamp", required=True, minimum=0, maximum=MAX_TIMESTAMP_MS)
     key = data.get("idempotency_key", MISSING)
-    if key is not MISSING and key != webhook_id:
+    if key is not MISSING and key is not None and key != webhook_id:  # null counts as absent
         check.error("idempotency_key", "must equal the webhook-id header")
     payload = data.get("payload", MISSING)
     if payload is MISSING or payload is None:

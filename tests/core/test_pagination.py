@@ -36,3 +36,11 @@ def test_since_id_is_ascending_and_cursor_wins():
     assert (page.after_id, page.ascending) == (10, True)
     page = parse_page_request(args(since_id="10", cursor=encode_cursor(3, False)))
     assert (page.after_id, page.ascending) == (3, False)
+
+
+def test_integers_past_a_bigint_are_clamped():
+    assert parse_page_request(args(limit="9" * 40)).limit == MAX_LIMIT
+    assert parse_page_request(args(since_id="9" * 40)).after_id == 2**63 - 1
+    for bad in ("٣", "1_000", "+5"):
+        with pytest.raises(ValidationError):
+            parse_page_request(args(limit=bad))

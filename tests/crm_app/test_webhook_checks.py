@@ -98,13 +98,22 @@ async def test_each_webhook_header_is_required(sender, crm_db, header):
     await assert_rejected(sender, crm_db, body, headers, 400, "missing_header")
 
 
-@pytest.mark.parametrize("timestamp", ["soon", "12.5", "-5", ""])
+@pytest.mark.parametrize("timestamp", ["soon", "12.5", "1e9", "0x10", ""])
 @pytest.mark.gen_test
 async def test_timestamp_must_be_an_integer(sender, crm_db, timestamp):
     webhook_id, body = good_body()
     headers = signed_request(body, webhook_id)
     headers["webhook-timestamp"] = timestamp
     await assert_rejected(sender, crm_db, body, headers, 400, "missing_header")
+
+
+@pytest.mark.parametrize("timestamp", ["-5", "+9795966794", "99999999999999999999"])
+@pytest.mark.gen_test
+async def test_any_integer_timestamp_is_well_formed_and_judged_by_tolerance(sender, crm_db, timestamp):
+    webhook_id, body = good_body()
+    headers = signed_request(body, webhook_id)
+    headers["webhook-timestamp"] = timestamp
+    await assert_rejected(sender, crm_db, body, headers, 401, "timestamp_out_of_tolerance")
 
 
 @pytest.mark.parametrize("offset", [-1801, 1801, -10**6])
@@ -234,13 +243,28 @@ async def test_unknown_type_with_valid_envelope_is_recorded_as_ignored(sender, c
     assert [(e["webhook_id"], e["type"]) for e in listed] == [(data["id"], "invoice.paid")]
 
 
+@pytest.mark.parametrize("absent", ["missing", "null"])
 @pytest.mark.gen_test
-async def test_idempotency_key_may_be_absent(sender, crm_db):
+async def test_idempotency_key_may_be_absent(sender, crm_db, absent):
     webhook_id, body = envelope("guest.created", guest(1))
-    del body["idempotency_key"]
+    if absent == "missing":
+        del body["idempotency_key"]
+    else:
+        body["idempotency_key"] = None
     raw = json.dumps(body).encode()
     response = await sender.post_raw(raw, signed_request(raw, webhook_id))
     assert response.code == 202, response.body
+
+
+@pytest.mark.parametrize("raw_payload", [
+    '{"id": 1, "email": "a@example.com", "name": "\\ud800", "version": 1}',
+    '{"id": 1, "email": "a@example.com", "name": "ok", "version": 1, "\\udfff": 1}',
+])
+@pytest.mark.gen_test
+async def test_unpaired_surrogate_escape_is_invalid_json_not_a_500(sender, crm_db, raw_payload):
+    webhook_id = "surrogate-" + str(abs(hash(raw_payload)))
+    raw = ('{"type": "guest.created", "timestamp": 1764424800000, "payload": %s}' % raw_payload).encode()
+    await assert_rejected(sender, crm_db, raw, signed_request(raw, webhook_id), 400, "invalid_json")
 
 
 @pytest.mark.gen_test

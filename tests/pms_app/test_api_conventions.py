@@ -182,3 +182,40 @@ class TestDatabaseDown:
         response = await call(http_client, base_url, "GET", f"{API}/guests")
         assert response.code == 503
         assert json_of(response)["error"]["code"] == "service_unavailable"
+
+
+@pytest.mark.gen_test
+async def test_unpaired_surrogate_escape_is_invalid_json(http_client, base_url, pms_db):
+    for raw in (b'{"email": "s@example.com", "name": "\\ud800"}', b'{"email": "s@example.com", "name": "A", "\\udc00": 1}'):
+        response = await call(http_client, base_url, "POST", f"{API}/guests", raw=raw,
+                              headers={"Content-Type": "application/json"})
+        assert response.code == 400, response.body
+        assert json_of(response)["error"]["code"] == "invalid_json"
+    paired = await call(http_client, base_url, "POST", f"{API}/guests", raw=b'{"email": "s@example.com", "name": "\\ud83d\\ude00"}',
+                        headers={"Content-Type": "application/json"})
+    assert paired.code == 201 and json_of(paired)["data"]["name"] == "\U0001F600"
+
+
+@pytest.mark.gen_test
+async def test_huge_integers_in_the_query_are_clamped_not_refused(http_client, base_url):
+    await create_guest(http_client, base_url)
+    huge = "9" * 40
+    body = json_of(await call(http_client, base_url, "GET", f"{API}/guests?limit={huge}"))
+    assert len(body["data"]) == 1
+    for query in (f"/guests?since_id={huge}", f"/reservations?guest_id={huge}"):
+        response = await call(http_client, base_url, "GET", API + query)
+        assert response.code == 200, query
+        assert json_of(response) == {"data": [], "next_cursor": None}
+
+
+@pytest.mark.gen_test
+async def test_query_arguments_that_are_not_utf8_are_a_422_on_that_field(http_client, base_url):
+    response = await call(http_client, base_url, "GET", f"{API}/guests?email=%ED%A0%80")
+    assert response.code == 422
+    assert json_of(response)["error"]["details"] == [{"field": "email", "message": "must be valid UTF-8 text"}]
+
+
+@pytest.mark.gen_test
+async def test_metrics_carry_a_request_id_too(http_client, base_url):
+    response = await call(http_client, base_url, "GET", "/metrics", headers={"X-Request-ID": "scrape-1"})
+    assert response.code == 200 and response.headers["X-Request-ID"] == "scrape-1"
