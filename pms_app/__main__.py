@@ -22,8 +22,8 @@ log = logging.getLogger("guestsync.pms")
 async def run_api(settings: PmsSettings, with_worker: bool) -> None:
     store = make_store(settings)
     metrics = Metrics("pms")
-    app = make_app(settings, store, metrics)
     worker = DeliveryWorker(settings, store, metrics).start() if with_worker else None
+    app = make_app(settings, store, metrics, wake_delivery=worker.wake if worker else None)
 
     async def on_stop() -> None:
         if worker is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import tornado.web
 
 from core.app import api_application, open_store
@@ -21,12 +23,15 @@ def make_store(settings: PmsSettings) -> Store:
     return store
 
 
-def make_app(settings: PmsSettings, store: Store | None = None,
-             metrics: Metrics | None = None) -> tornado.web.Application:
+def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics | None = None,
+             wake_delivery: Callable[[], None] | None = None) -> tornado.web.Application:
+    """The PMS API; ``wake_delivery`` is called after each committed change (the in-process
+    delivery worker's ``wake``), so events go out at once rather than at the next poll."""
     store = store or make_store(settings)
     db.initialize(store.database)
     routes = [*deliveries.default_handlers, *guests.default_handlers, *reservations.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics or Metrics("pms"), api_token=settings.api_token,
-        max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts())
+        max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts(),
+        wake_delivery=wake_delivery)

@@ -103,6 +103,10 @@ class DeliveryWorker:
                  self.worker_id, self.endpoint, self.concurrency)
         return self
 
+    def wake(self) -> None:
+        """New events were committed: claim now instead of at the next poll (thread-safe)."""
+        self._wake.set()
+
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from core.config import redact_url
-from core.handlers import APIHandler
+from .base import PmsHandler
 
 from ..models import EVENT_TYPES, OUTBOX_STATUSES
 from ..services import deliveries
 
 
-class WebhookStatusHandler(APIHandler):
+class WebhookStatusHandler(PmsHandler):
     route_name = "webhook_status"
 
     async def get(self) -> None:
@@ -18,7 +18,7 @@ class WebhookStatusHandler(APIHandler):
                                              self.settings["outbox_counts"]))
 
 
-class DeliveriesHandler(APIHandler):
+class DeliveriesHandler(PmsHandler):
     route_name = "deliveries"
 
     async def get(self) -> None:
@@ -29,25 +29,25 @@ class DeliveriesHandler(APIHandler):
         self.write_list(rows, cursor)
 
 
-class DeliveryHandler(APIHandler):
+class DeliveryHandler(PmsHandler):
     route_name = "delivery"
 
     async def get(self, event_id: str) -> None:
         self.write_data(await self.store.run(deliveries.get_delivery, event_id))
 
 
-class ReplayHandler(APIHandler):
+class ReplayHandler(PmsHandler):
     route_name = "delivery_replay"
 
     async def post(self, event_id: str) -> None:
-        self.write_data(await self.store.run(deliveries.replay, event_id), 202)
+        self.write_data(await self.write_change(deliveries.replay, event_id), 202)
 
 
-class ReplayFailedHandler(APIHandler):
+class ReplayFailedHandler(PmsHandler):
     route_name = "deliveries_replay_failed"
 
     async def post(self) -> None:
-        replayed = await self.store.run(deliveries.replay_failed)
+        replayed = await self.write_change(deliveries.replay_failed)
         self.write_data({"replayed": replayed}, 202)
 
 

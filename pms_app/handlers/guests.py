@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core.handlers import APIHandler
+from .base import PmsHandler
 
 from ..services import guests
 from ..validation import validate_guest
 
 
-class GuestsHandler(APIHandler):
+class GuestsHandler(PmsHandler):
     route_name = "guests"
 
     async def get(self) -> None:
@@ -18,10 +18,10 @@ class GuestsHandler(APIHandler):
 
     async def post(self) -> None:
         values = validate_guest(self.json_body())
-        self.write_data(await self.store.run(guests.create_guest, values), 201)
+        self.write_data(await self.write_change(guests.create_guest, values), 201)
 
 
-class GuestHandler(APIHandler):
+class GuestHandler(PmsHandler):
     route_name = "guest"
 
     async def get(self, guest_id: str) -> None:
@@ -29,10 +29,10 @@ class GuestHandler(APIHandler):
 
     async def put(self, guest_id: str) -> None:
         values = validate_guest(self.json_body(), partial=True)
-        self.write_data(await self.store.run(guests.update_guest, int(guest_id), values))
+        self.write_data(await self.write_change(guests.update_guest, int(guest_id), values))
 
     async def delete(self, guest_id: str) -> None:
-        await self.store.run(guests.delete_guest, int(guest_id))
+        await self.write_change(guests.delete_guest, int(guest_id))
         self.set_status(204)
         self.finish()
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core.handlers import APIHandler
+from .base import PmsHandler
 
 from ..models import RESERVATION_STATUSES
 from ..services import reservations
 
 
-class ReservationsHandler(APIHandler):
+class ReservationsHandler(PmsHandler):
     route_name = "reservations"
 
     async def get(self) -> None:
@@ -20,10 +20,10 @@ class ReservationsHandler(APIHandler):
 
     async def post(self) -> None:
         body = self.json_body()
-        self.write_data(await self.store.run(reservations.create_reservation, body), 201)
+        self.write_data(await self.write_change(reservations.create_reservation, body), 201)
 
 
-class ReservationHandler(APIHandler):
+class ReservationHandler(PmsHandler):
     route_name = "reservation"
 
     async def get(self, reservation_id: str) -> None:
@@ -31,10 +31,10 @@ class ReservationHandler(APIHandler):
 
     async def put(self, reservation_id: str) -> None:
         body = self.json_body()
-        self.write_data(await self.store.run(reservations.update_reservation, int(reservation_id), body))
+        self.write_data(await self.write_change(reservations.update_reservation, int(reservation_id), body))
 
     async def delete(self, reservation_id: str) -> None:
-        await self.store.run(reservations.delete_reservation, int(reservation_id))
+        await self.write_change(reservations.delete_reservation, int(reservation_id))
         self.set_status(204)
         self.finish()
 
