@@ -125,6 +125,9 @@ class PmsClient(ServiceClient):
     async def deliveries(self, **params: Any) -> dict:
         return await self.get("/webhooks/deliveries", params)
 
+    async def breaker_transitions(self, **params: Any) -> dict:
+        return await self.get("/guests/webhook/transitions", params)
+
     async def delivery(self, delivery_id: str) -> dict:
         return (await self.get(f"/webhooks/deliveries/{segment(delivery_id)}"))["data"]
 

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 
 from ..chart import WINDOW_MINUTES, chart_geometry, minute_series, parse_time
-from ..clients import PmsClient
+from ..clients import PmsClient, ServiceNotFound
 from .base import PageHandler
 
 CHART_PAGE = 500
@@ -30,12 +30,21 @@ async def delivered_last_hour(pms: PmsClient, now: dt.datetime) -> list[dict]:
     return rows
 
 
+async def breaker_history(pms: PmsClient, limit: int = 3) -> list | None:
+    """The newest breaker state changes; ``None`` from a PMS that keeps no history."""
+    try:
+        return (await pms.breaker_transitions(limit=limit)).get("data")
+    except ServiceNotFound:
+        return None
+
+
 class OverviewHandler(PageHandler):
     async def get(self) -> None:
         pms, crm = self.services.pms, self.services.crm
         now = dt.datetime.now(dt.timezone.utc)
-        status, delivered, recent, events, rejections = await asyncio.gather(
+        status, transitions, delivered, recent, events, rejections = await asyncio.gather(
             self.fetch(pms.status()),
+            self.fetch(breaker_history(pms)),
             self.fetch(delivered_last_hour(pms, now)),
             self.fetch(pms.deliveries(limit=10)),
             self.fetch(crm.events(limit=15)),
@@ -51,6 +60,7 @@ class OverviewHandler(PageHandler):
             recent_rejection = latest
         self.render_page(
             "overview.html", title="Overview", status=status, chart=chart, recent_rejection=recent_rejection,
+            transitions=transitions,
             deliveries=(recent or {}).get("data") if recent is not None else None,
             events=(events or {}).get("data") if events is not None else None,
         )

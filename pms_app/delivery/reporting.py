@@ -2,7 +2,8 @@
 
 Every worker process owns one ``delivery_worker`` row and one ``breaker_state`` row per
 endpoint; both are refreshed on each heartbeat and the breaker row on every transition, so the
-status route (in any process) sees every live worker's breaker.
+status route (in any process) sees every live worker's breaker. Each transition also adds a
+``breaker_transition`` row.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from core.db import utcnow
 
 from ..models import BreakerState
 from .breaker import BreakerSnapshot
-from .models import DeliveryWorker
+from .models import BreakerTransition, DeliveryWorker
 
 
 def register_worker(worker_id: str) -> None:
@@ -37,6 +38,13 @@ def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
                 BreakerState.create(worker_id=worker_id, endpoint=endpoint, **values)
         except pw.IntegrityError:
             pass  # a concurrent heartbeat of the same worker inserted it
+
+
+def record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:
+    """A state change: the worker's breaker row and one history row, in one transaction."""
+    save_breaker(worker_id, endpoint, snap)
+    BreakerTransition.create(worker_id=worker_id, endpoint=endpoint, from_state=previous,
+                             to_state=snap.state, failure_count=snap.failure_count, at=utcnow())
 
 
 def heartbeat(worker_id: str, endpoint: str, snap: BreakerSnapshot,

@@ -251,7 +251,7 @@ class DeliveryWorker:
                     self.endpoint, previous, snap.state, snap.failure_count)
         self.metrics.breaker_state(self.endpoint, snap.state)
         try:
-            self.store.call(reporting.save_breaker, self.worker_id, self.endpoint, snap)
+            self.store.call(reporting.record_transition, self.worker_id, self.endpoint, snap, previous)
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
 

@@ -18,6 +18,14 @@ class WebhookStatusHandler(PmsHandler):
                                              self.settings["outbox_counts"]))
 
 
+class BreakerTransitionsHandler(PmsHandler):
+    route_name = "breaker_transitions"
+
+    async def get(self) -> None:
+        rows, cursor = await self.store.run(deliveries.list_breaker_transitions, self.page_request())
+        self.write_list(rows, cursor)
+
+
 class DeliveriesHandler(PmsHandler):
     route_name = "deliveries"
 
@@ -53,6 +61,7 @@ class ReplayFailedHandler(PmsHandler):
 
 default_handlers = [
     (r"/guests/webhook/status", WebhookStatusHandler),
+    (r"/guests/webhook/transitions", BreakerTransitionsHandler),
     (r"/webhooks/deliveries", DeliveriesHandler),
     (r"/webhooks/deliveries/replay", ReplayFailedHandler),
     (r"/webhooks/deliveries/([^/]+)/replay", ReplayHandler),

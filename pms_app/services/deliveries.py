@@ -18,7 +18,7 @@ from core.errors import NotFoundError
 from core.pagination import PageRequest, paginate
 
 from ..delivery.breaker import SEVERITY
-from ..delivery.models import DeliveryWorker
+from ..delivery.models import BreakerTransition, DeliveryWorker
 from ..models import FAILED, PENDING, BreakerState, DeliveryAttempt, OutboxEvent
 from .outbox_counts import OutboxCounts
 
@@ -72,6 +72,12 @@ def replay(event_id: str) -> dict:
 def replay_failed() -> int:
     """Queue every ``failed`` event again now; returns how many."""
     return OutboxEvent.update(_requeue_fields(utcnow())).where(OutboxEvent.status == FAILED).execute()
+
+
+def list_breaker_transitions(page: PageRequest) -> tuple[list[dict], str | None]:
+    """The history of every worker's breaker state changes, newest first."""
+    rows, cursor = paginate(BreakerTransition.select(), BreakerTransition.id, page)
+    return [{"id": t.id, **t.to_api()} for t in rows], cursor
 
 
 def _worker(row: BreakerState) -> dict:

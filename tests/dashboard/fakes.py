@@ -96,6 +96,7 @@ class FakePms:
         self.breaker = {"state": "closed", "failure_count": 0, "opened_at": None, "workers": []}
         self.replayed: list[str] = []
         self.replayed_all = 0
+        self.transitions: list[dict] | None = None   # None: a PMS without the history route
 
     def add_delivery(self, type_: str = "guest.created", status: str = "pending", entity_id: int = 1,
                      payload: dict | None = None, attempts: list | None = None, created_at: str | None = None,
@@ -140,6 +141,12 @@ class FakePms:
                 fake.replayed.append(delivery_id)
                 self.send(202, {"data": {"id": delivery_id, "status": "pending"}})
 
+        class Transitions(FakeHandler):
+            def get(self):
+                if fake.transitions is None:
+                    return self.not_found()
+                self.send(200, {"data": list(reversed(fake.transitions)), "next_cursor": None})
+
         class ReplayAll(FakeHandler):
             def post(self):
                 failed = [r for r in fake.deliveries if r["status"] == "failed"]
@@ -149,6 +156,7 @@ class FakePms:
         kwargs = {"state": self.state, "service": self}
         return tornado.web.Application([
             (r"/api/v1/guests/webhook/status", Status, kwargs),
+            (r"/api/v1/guests/webhook/transitions", Transitions, kwargs),
             (r"/api/v1/webhooks/deliveries", Deliveries, kwargs),
             (r"/api/v1/webhooks/deliveries/replay", ReplayAll, kwargs),
             (r"/api/v1/webhooks/deliveries/([^/]+)", Delivery, kwargs),

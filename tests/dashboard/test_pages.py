@@ -221,3 +221,19 @@ async def test_overview_warns_about_a_recent_rejection(visitor, fake_pms, fake_c
     assert "The CRM rejected a webhook" in body and "secrets probably differ" in body
     fake_crm.rejections[-1]["received_at"] = now_iso(-3600)
     assert "rejected a webhook" not in (await visitor.get("/")).body.decode()
+
+
+@pytest.mark.gen_test
+async def test_overview_shows_recent_breaker_changes_when_the_pms_keeps_them(visitor, fake_pms):
+    await visitor.login()
+    body = (await visitor.get("/")).body.decode()
+    assert "Recent changes" not in body            # a PMS without the history route still renders
+    fake_pms.transitions = [
+        {"id": 1, "worker_id": "w", "from": "closed", "to": "open", "failure_count": 5, "at": now_iso(-120)},
+        {"id": 2, "worker_id": "w", "from": "open", "to": "half_open", "failure_count": 5, "at": now_iso(-90)},
+    ]
+    response = await visitor.get("/")
+    assert response.code == 200
+    body = response.body.decode()
+    assert "Recent changes" in body
+    assert body.index('data-status="half_open"') < body.index('data-status="open"', body.index("Recent changes"))

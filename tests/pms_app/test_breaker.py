@@ -8,6 +8,7 @@ import time
 from pms_app.delivery.breaker import STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN, EndpointBreaker
 from pms_app.delivery.retry import next_delay, parse_retry_after
 from pms_app.models import DELIVERED, PENDING, OutboxEvent
+from pms_app.delivery.models import BreakerTransition
 from pms_app.services.deliveries import webhook_status
 from tests.support.delivery import add_event, delivery_settings, event, running_worker, statuses
 from tests.support.receivers import Receiver, always, slow, wait_until
@@ -160,6 +161,10 @@ def test_worker_breaker_opens_probes_once_and_closes(pms_db):
             assert worker.breaker.state == STATE_CLOSED
             wait_until(lambda: store.call(webhook_status, worker.endpoint)["breaker"]["state"] == "closed",
                        message="closed state in the database")
+        history = store.call(lambda: [(t.from_state, t.to_state) for t in
+                                      BreakerTransition.select().order_by(BreakerTransition.id)])
+        assert history[0] == ("closed", "open") and history[-1] == ("half_open", "closed")
+        assert ("open", "half_open") in history and ("half_open", "open") in history
         probe, after = receiver.received[before_probe + 1], receiver.received[before_probe + 2]
         assert after.at - probe.at >= 0.29
         assert receiver.count() == before_probe + 1 + 10

@@ -176,3 +176,20 @@ async def test_replay_every_failed_event(http_client, base_url, pms_db):
     assert all(after[row["id"]]["attempt_count"] == 0 for row in rows[:3])
     r = await api(http_client, base_url, "POST", "/webhooks/deliveries/replay")
     assert json_of(r) == {"data": {"replayed": 0}}
+
+
+@pytest.mark.gen_test
+async def test_breaker_transitions_are_listed_newest_first(http_client, base_url, pms_db):
+    store = pms_db.store
+    endpoint = "http://crm/hook"
+    opened = utcnow()
+    store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("open", 5, opened), "closed")
+    store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("half_open", 5, opened), "open")
+    store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("closed", 0, None), "half_open")
+    r = await api(http_client, base_url, "GET", "/guests/webhook/transitions?limit=2")
+    assert r.code == 200
+    body = json_of(r)
+    assert [(t["from"], t["to"]) for t in body["data"]] == [("half_open", "closed"), ("open", "half_open")]
+    assert set(body["data"][0]) == {"id", "worker_id", "from", "to", "failure_count", "at"}
+    r = await api(http_client, base_url, "GET", f"/guests/webhook/transitions?cursor={body['next_cursor']}")
+    assert [(t["from"], t["to"], t["failure_count"]) for t in json_of(r)["data"]] == [("closed", "open", 5)]

@@ -6,6 +6,7 @@ import datetime as dt
 
 from core.db import utcnow
 from pms_app.delivery import retention
+from pms_app.delivery.models import BreakerTransition
 from pms_app.models import DELIVERED, FAILED, PENDING, DeliveryAttempt, OutboxEvent
 from tests.support.delivery import add_event
 
@@ -39,7 +40,7 @@ def test_prunes_old_delivered_events_in_batches(pms_db):
         return store.call(fn, *args)
 
     assert retention.prune(counting_call, 7, batch_size=3) == 7
-    assert len(batches) == 3                                # 3 + 3 + 1
+    assert len(batches) == 4                                # events 3 + 3 + 1, then breaker history
     left = store.call(lambda: {e.id for e in OutboxEvent.select()})
     assert left == {recent, old_failed, old_pending}
     attempts_left = store.call(lambda: {a.event_id for a in DeliveryAttempt.select()})
@@ -70,3 +71,14 @@ def test_the_worker_prunes_periodically(pms_db):
         with running_worker(delivery_settings(receiver.url), store, timing=timing):
             wait_until(lambda: store.call(lambda: OutboxEvent.select().count()) == 0, message="pruned")
         assert receiver.count() == 0
+
+
+def test_prunes_old_breaker_history(pms_db):
+    store = pms_db.store
+    now = utcnow()
+    store.call(lambda: [BreakerTransition.create(worker_id="w", endpoint="e", from_state="closed",
+                                                 to_state="open", at=now - dt.timedelta(days=d))
+                        for d in (30, 9, 1)])
+    retention.prune(store.call, 7, batch_size=1)
+    left = store.call(lambda: sorted((now - t.at).days for t in BreakerTransition.select()))
+    assert left == [1]
