@@ -98,22 +98,17 @@ async def test_each_webhook_header_is_required(sender, crm_db, header):
     await assert_rejected(sender, crm_db, body, headers, 400, "missing_header")
 
 
-@pytest.mark.parametrize("timestamp", ["soon", "12.5", "1e9", "0x10", ""])
+@pytest.mark.parametrize("timestamp, status, code", [
+    *[(bad, 400, "missing_header") for bad in ("soon", "12.5", "1e9", "0x10", "")],
+    # Any integer is well-formed; one far from the clock fails the tolerance check instead.
+    *[(far, 401, "timestamp_out_of_tolerance") for far in ("-5", "+9795966794", "9" * 20)],
+])
 @pytest.mark.gen_test
-async def test_timestamp_must_be_an_integer(sender, crm_db, timestamp):
+async def test_timestamp_must_be_an_integer(sender, crm_db, timestamp, status, code):
     webhook_id, body = good_body()
     headers = signed_request(body, webhook_id)
     headers["webhook-timestamp"] = timestamp
-    await assert_rejected(sender, crm_db, body, headers, 400, "missing_header")
-
-
-@pytest.mark.parametrize("timestamp", ["-5", "+9795966794", "99999999999999999999"])
-@pytest.mark.gen_test
-async def test_any_integer_timestamp_is_well_formed_and_judged_by_tolerance(sender, crm_db, timestamp):
-    webhook_id, body = good_body()
-    headers = signed_request(body, webhook_id)
-    headers["webhook-timestamp"] = timestamp
-    await assert_rejected(sender, crm_db, body, headers, 401, "timestamp_out_of_tolerance")
+    await assert_rejected(sender, crm_db, body, headers, status, code)
 
 
 @pytest.mark.parametrize("offset", [-1801, 1801, -10**6])
