@@ -128,6 +128,16 @@ def is_duplicate_key(exc: BaseException) -> bool:
     return "UNIQUE constraint failed" in str(exc)
 
 
+def read_committed(database: peewee.Database):
+    """A transaction at READ COMMITTED on MySQL/MariaDB (row locks only, no gap locks, and reads
+    that see every commit made before each statement); a plain one on SQLite, whose
+    IMMEDIATE transactions are serialised anyway."""
+    database = getattr(database, "obj", database)
+    if is_mysql(database):
+        return database.atomic(isolation_level="READ COMMITTED")
+    return database.atomic()
+
+
 def open_database(url: str, max_connections: int = 16) -> peewee.Database:
     """A database for ``sqlite:///path`` or ``mysql://user:pass@host:port/name`` URLs."""
     parsed = urlparse(url)

@@ -22,7 +22,8 @@ from typing import Callable
 
 import peewee as pw
 
-from core.db import RETRYABLE_CODES, is_duplicate_key, is_mysql, mysql_error_code, utcnow
+from core.contract import MAX_ID
+from core.db import RETRYABLE_CODES, is_duplicate_key, mysql_error_code, read_committed, utcnow
 
 from ..models import IGNORED, PROCESSED, STALE, Event, db
 from ..validation import Incoming
@@ -46,7 +47,7 @@ class Outcome:
 def _entity_keys(payload: dict) -> tuple[int | None, int | None]:
     def as_int(value, limit):
         return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < limit else None
-    return as_int(payload.get("id"), 2**63), as_int(payload.get("version"), 2**31)
+    return as_int(payload.get("id"), MAX_ID + 1), as_int(payload.get("version"), 2**31)
 
 
 def already_recorded(webhook_ids: list[str]) -> set[str]:
@@ -93,11 +94,7 @@ def _apply(rows: WorkingSet, incoming: Incoming) -> str:
 
 def in_transaction(fn: Callable, *args):
     """Run ``fn(*args)`` in one transaction (READ COMMITTED on MySQL)."""
-    database = db.obj
-    if is_mysql(database):
-        with database.atomic(isolation_level="READ COMMITTED"):
-            return fn(*args)
-    with database.atomic():
+    with read_committed(db):
         return fn(*args)
 
 

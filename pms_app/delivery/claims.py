@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 
-from core.db import is_mysql, utcnow
+from core.db import is_mysql, read_committed, utcnow
 
 from ..models import DELIVERING, FAILED, PENDING, OutboxEvent, db
 
@@ -182,7 +182,7 @@ def cycle(worker_id: str, outcomes: list[Outcome], limit: int,
     """
     mysql = is_mysql(db)
     # READ COMMITTED: lock only the rows touched, no gap locks that would stall the API's inserts.
-    with db.atomic(isolation_level="READ COMMITTED") if mysql else db.atomic():
+    with read_committed(db):
         kept = _settle(outcomes, mysql)
         claimed = _claim(worker_id, limit, lease_seconds, mysql) if limit > 0 else []
     return kept, claimed
@@ -212,8 +212,7 @@ def release_expired() -> int:
     Opens its own READ COMMITTED transaction on MySQL, like ``cycle``: a range update under
     REPEATABLE READ would gap-lock the in-flight range that every claim writes into.
     """
-    mysql = is_mysql(db)
-    with db.atomic(isolation_level="READ COMMITTED") if mysql else db.atomic():
+    with read_committed(db):
         return (OutboxEvent.update(status=PENDING, claimed_by=None, lease_until=None)
                 .where((OutboxEvent.status == DELIVERING) & (OutboxEvent.lease_until < utcnow()))
                 .execute())
