@@ -14,6 +14,7 @@ from typing import Callable
 
 import peewee
 
+from .contract import MAX_ID
 from .errors import ValidationError
 
 DEFAULT_LIMIT = 50
@@ -43,7 +44,6 @@ def decode_cursor(cursor: str) -> tuple[int, bool]:
         raise ValidationError.single("cursor", "is not a cursor this API issued") from None
 
 
-MAX_INT = 2**63 - 1  # the largest id a BIGINT column holds
 
 
 def parse_non_negative_int(field: str, raw: str) -> int:
@@ -52,7 +52,7 @@ def parse_non_negative_int(field: str, raw: str) -> int:
     raw = raw.strip()
     if not raw.isascii() or not raw.isdigit():
         raise ValidationError.single(field, "must be a non-negative integer")
-    return min(int(raw[:20]) if len(raw) <= 20 else MAX_INT, MAX_INT)
+    return min(int(raw[:20]) if len(raw) <= 20 else MAX_ID, MAX_ID)
 
 
 def parse_page_request(get_argument: Callable[[str], str | None]) -> PageRequest:

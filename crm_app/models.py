@@ -126,5 +126,3 @@ class Rejection(BaseModel):
     class Meta:
         table_name = "rejection"
 
-
-ALL_MODELS = (Event, GuestProfile, ReservationMirror, Rejection)

@@ -12,19 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.contract import MAX_ID, RESERVATION_STATUSES
 from core.errors import InvalidJSONError, ValidationError
 from core.validation import MISSING, Checker, present
 
 from .models import WEBHOOK_ID_MAX
 
-GUEST_UPSERTS = ("guest.created", "guest.updated")
-RESERVATION_UPSERTS = ("reservation.created", "reservation.updated")
-GUEST_DELETED = "guest.deleted"
-RESERVATION_DELETED = "reservation.deleted"
-KNOWN_TYPES = (*GUEST_UPSERTS, GUEST_DELETED, *RESERVATION_UPSERTS, RESERVATION_DELETED)
-
-RESERVATION_STATUSES = ("confirmed", "checked_in", "checked_out", "cancelled")
-MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1
 MAX_TIMESTAMP_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 MAX_JSON_DEPTH = 32

@@ -48,7 +48,7 @@ def _error_message(body: bytes) -> str | None:
 
 
 class ServiceClient:
-    """JSON requests to one service's API; counts what it sends (see ``requests_sent``)."""
+    """JSON requests to one service's API."""
 
     def __init__(self, name: str, api_base: str, token: str | None, http: AsyncHTTPClient,
                  timeout: float = 5.0):
@@ -57,7 +57,6 @@ class ServiceClient:
         self._token = token
         self._http = http
         self.timeout = timeout
-        self.requests_sent = 0
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
@@ -75,7 +74,6 @@ class ServiceClient:
         request = HTTPRequest(self.url(path, params), method=method, headers=headers, body=data,
                               connect_timeout=self.timeout, request_timeout=self.timeout,
                               follow_redirects=False)
-        self.requests_sent += 1
         try:
             response = await self._http.fetch(request, raise_error=False)
         except HTTPClientError as exc:  # timeouts surface as 599 errors

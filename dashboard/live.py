@@ -294,7 +294,6 @@ class Hub:
         self.clients: set[Subscriber] = set()
         self._task: asyncio.Task | None = None
         self._stop_handle: asyncio.TimerHandle | None = None
-        self.messages_published = 0
 
     @property
     def running(self) -> bool:
@@ -337,7 +336,6 @@ class Hub:
 
     def publish(self, kind: str, data: Any) -> None:
         message = json.dumps({"kind": kind, "data": data}, separators=(",", ":"), ensure_ascii=False)
-        self.messages_published += 1
         for client in list(self.clients):
             if not client.offer(message):
                 self.clients.discard(client)

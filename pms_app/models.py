@@ -17,9 +17,6 @@ db = pw.DatabaseProxy()
 PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
 OUTBOX_STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED)
 
-RESERVATION_STATUSES = ("confirmed", "checked_in", "checked_out", "cancelled")
-EVENT_TYPES = ("guest.created", "guest.updated", "guest.deleted",
-               "reservation.created", "reservation.updated", "reservation.deleted")
 
 
 class BaseModel(pw.Model):
@@ -180,5 +177,3 @@ class BreakerState(BaseModel):
         table_name = "breaker_state"
         indexes = ((("worker_id", "endpoint"), True),)
 
-
-ALL_MODELS = (Guest, Reservation, OutboxEvent, DeliveryAttempt, BreakerState)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from core.contract import RESERVATION_STATUSES
 from core.errors import ValidationError
 from core.validation import MISSING, Checker, present
-
-from .models import RESERVATION_STATUSES
 
 
 def validate_guest(data: dict, partial: bool = False) -> dict:

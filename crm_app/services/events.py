@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from core.contract import MAX_ID
 from core.db import iso
 from core.errors import NotFoundError
 from core.pagination import PageRequest, paginate
 
 from ..models import Event
-from ..validation import MAX_ID
 
 
 def event_to_api(event: Event) -> dict:

@@ -6,12 +6,12 @@ import datetime as dt
 
 import peewee as pw
 
+from core.contract import MAX_ID
 from core.db import iso
 from core.errors import NotFoundError
 from core.pagination import PageRequest, paginate
 
 from ..models import GuestProfile
-from ..validation import MAX_ID
 from .stats import dated_stats
 
 SOURCES = ["pms"]

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from core.contract import EVENT_TYPES
+
 from ..clients import ServiceNotFound, ServiceRejected, ServiceUnavailable
 from .base import PageHandler
-from .events import EVENT_TYPES
 
 DELIVERY_STATUSES = ("pending", "delivering", "delivered", "failed")
 DELIVERY_ID = r"([0-9A-Za-z\-]{1,64})"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.contract import EVENT_TYPES
+
 from .base import PageHandler
 
-EVENT_TYPES = ("guest.created", "guest.updated", "guest.deleted",
-               "reservation.created", "reservation.updated", "reservation.deleted")
 EVENT_STATUSES = ("processed", "stale", "ignored")
 
 

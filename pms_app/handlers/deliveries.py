@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core.config import redact_url
-from .base import PmsHandler
+from core.contract import EVENT_TYPES
 
-from ..models import EVENT_TYPES, OUTBOX_STATUSES
+from ..models import OUTBOX_STATUSES
 from ..services import deliveries
+from .base import PmsHandler
 
 
 class WebhookStatusHandler(PmsHandler):

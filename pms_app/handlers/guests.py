@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .base import PmsHandler
-
 from ..services import guests
 from ..validation import validate_guest
+from .base import PmsHandler
 
 
 class GuestsHandler(PmsHandler):

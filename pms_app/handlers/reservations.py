@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .base import PmsHandler
+from core.contract import RESERVATION_STATUSES
 
-from ..models import RESERVATION_STATUSES
 from ..services import reservations
+from .base import PmsHandler
 
 
 class ReservationsHandler(PmsHandler):

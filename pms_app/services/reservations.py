@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.contract import MAX_ID
 from core.db import utcnow
 from core.errors import ValidationError
 from core.pagination import PageRequest, paginate
@@ -11,7 +12,7 @@ from core.pagination import PageRequest, paginate
 from ..models import Guest, Reservation
 from ..outbox import deleted_payload, record_event
 from ..validation import validate_reservation
-from .rows import MAX_ID, for_update, get_or_404
+from .rows import for_update, get_or_404
 
 
 def _get(reservation_id: int, lock: bool = False) -> Reservation:

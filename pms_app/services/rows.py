@@ -6,10 +6,10 @@ from typing import TypeVar
 
 import peewee as pw
 
+from core.contract import MAX_ID
 from core.db import is_mysql
 from core.errors import NotFoundError
 
-MAX_ID = 2**63 - 1  # ids past a signed BIGINT cannot exist
 M = TypeVar("M", bound=pw.Model)
 
 
