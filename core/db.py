@@ -35,6 +35,9 @@ MYSQL_DEADLOCK = 1213
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DUPLICATE_KEY = 1062
 RETRYABLE_CODES = {MYSQL_DEADLOCK, MYSQL_LOCK_WAIT_TIMEOUT}
+# MySQL client/server codes that mean "the server cannot be reached or is going away".
+UNAVAILABLE_CODES = {1040, 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2014, 2055, 4031}
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
 
 
 class DatabaseUnavailable(Exception):
@@ -120,6 +123,17 @@ def mysql_error_code(exc: BaseException) -> int | None:
         if args and isinstance(args[0], int):
             return args[0]
     return None
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a driver error means the database is unreachable or overloaded (-> 503), as
+    opposed to a fault in the query itself (-> 500, logged)."""
+    if isinstance(exc, peewee.InterfaceError):
+        return True
+    code = mysql_error_code(exc)
+    if code is not None:
+        return code in UNAVAILABLE_CODES
+    return str(exc).lower().startswith(SQLITE_UNAVAILABLE)
 
 
 def is_duplicate_key(exc: BaseException) -> bool:
@@ -215,8 +229,8 @@ class Store:
                 if code in RETRYABLE_CODES and attempt < self.retries:
                     time.sleep(0.005 * attempt)
                     continue
-                if isinstance(exc, peewee.OperationalError) and code in RETRYABLE_CODES:
-                    raise
+                if not is_unavailable(exc):
+                    raise  # a deadlock that kept recurring, or a fault in the query: a 500
                 log.warning("database unavailable: %s", exc)
                 raise DatabaseUnavailable(str(exc)) from exc
 
