@@ -76,7 +76,8 @@ def test_malformed_signature_headers_are_invalid_signature(signature):
 
 
 def test_a_malformed_entry_does_not_hide_a_good_one():
-    verify([KEY], headers("v1,a,b " + VECTOR_SIGNATURE + " v1"), VECTOR_BODY, 300, now=VECTOR_TS)
+    meta = verify([KEY], headers("v1,a,b " + VECTOR_SIGNATURE + " v1"), VECTOR_BODY, 300, now=VECTOR_TS)
+    assert (meta.msg_id, meta.timestamp) == (VECTOR_ID, VECTOR_TS)
 
 
 @pytest.mark.parametrize("changes", [
