@@ -1,15 +1,34 @@
-"""Assembling a service's Tornado ``Application`` the same way for every API service."""
+"""Assembling a service's Tornado ``Application`` the same way for every API service.
+
+``ApiApplication`` resolves the client behind trusted proxies and sends every CORS preflight
+to ``PreflightHandler`` before the service's own routes are looked at.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
 import tornado.web
+from tornado.httputil import HTTPServerRequest
 
+from .cors import CorsPolicy, is_preflight
 from .db import Store, open_database
 from .handlers import InFlight, NotFoundHandler, log_request
 from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
+from .preflight import PreflightHandler
+from .proxies import ProxyAwareApplication
+from .ratelimit import RateLimiter
+
+
+class ApiApplication(ProxyAwareApplication):
+    """A service's API: trusted-proxy resolution, then preflights, then the routes."""
+
+    def find_handler(self, request: HTTPServerRequest, **kwargs: Any):
+        delegate = super().find_handler(request, **kwargs)
+        if is_preflight(request.method, request.headers):
+            return self.get_handler_delegate(request, PreflightHandler)
+        return delegate
 
 
 def open_store(database_url: str, threads: int, name: str, extra_connections: int = 4) -> Store:
@@ -21,11 +40,14 @@ def open_store(database_url: str, threads: int, name: str, extra_connections: in
 def api_application(service: str, base_path: str, routes: Iterable[tuple], *, config: Any,
                     store: Store, metrics: Metrics, api_token: str | None, max_body_bytes: int,
                     **settings: Any) -> tornado.web.Application:
-    """Routes under ``base_path`` plus ``{base}/health`` and ``/metrics``; JSON 404 elsewhere."""
+    """Routes under ``base_path`` plus ``{base}/health`` and ``/metrics``; JSON 404 elsewhere.
+
+    ``config`` supplies ``trusted_proxies``, ``api_rate_limit`` and ``cors_allowed_origins``.
+    """
     handlers = [(base_path + r"/health", HealthHandler)]
     handlers += [(base_path + pattern, *rest) for pattern, *rest in routes]
     handlers += [(r"/metrics", MetricsHandler)]
-    return tornado.web.Application(
+    return ApiApplication(
         handlers,
         service=service,
         config=config,
@@ -34,6 +56,9 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         api_token=api_token,
         max_body_bytes=max_body_bytes,
         in_flight=InFlight(),
+        trusted_proxies=config.trusted_proxies,
+        rate_limiter=RateLimiter(config.api_rate_limit) if config.api_rate_limit else None,
+        cors=CorsPolicy.of(config.cors_allowed_origins),
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         compress_response=False,

@@ -66,6 +66,10 @@ class UnsupportedMediaTypeError(ApiError):
     status, code = 415, "unsupported_media_type"
 
 
+class RateLimitedError(ApiError):
+    status, code = 429, "rate_limited"
+
+
 class ServiceUnavailableError(ApiError):
     status, code = 503, "service_unavailable"
 

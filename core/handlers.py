@@ -9,7 +9,6 @@ spec's error object without a stack trace. ``NotFoundHandler`` answers unknown r
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -18,12 +17,15 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
+from .auth import token_accepted
+from .cors import add_cors_headers
 from .db import DatabaseUnavailable, Store
 from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeError,
                      ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
                      ValidationError)
 from .logging import request_id_var
 from .pagination import PageRequest, parse_non_negative_int, parse_page_request
+from .ratelimit import add_rate_limit_headers, enforce_rate_limit
 
 log = logging.getLogger("guestsync.http")
 access_log = logging.getLogger("guestsync.access")
@@ -92,6 +94,9 @@ class BaseHandler(RequestHandler):
             given = self.request.headers.get("X-Request-ID", "")
             self.request_id = given if _REQUEST_ID_OK.match(given) else uuid.uuid4().hex
         self.set_header("X-Request-ID", self.request_id)
+        # Also called again when an error clears the headers, so errors keep these too.
+        add_cors_headers(self)
+        add_rate_limit_headers(self)
 
     def prepare(self):
         request_id_var.set(self.request_id)
@@ -120,6 +125,8 @@ class APIHandler(BaseHandler):
     """JSON API handler: auth, size-limited body, JSON errors."""
 
     requires_auth = True
+    # Counted against API_RATE_LIMIT (the webhook receiver and /health opt out).
+    rate_limited = True
 
     @property
     def max_body_bytes(self) -> int:
@@ -127,6 +134,7 @@ class APIHandler(BaseHandler):
 
     def prepare(self):
         super().prepare()
+        enforce_rate_limit(self)
         self._chunks: list[bytes] = []
         self._body_size = 0
         self._body_too_large = False
@@ -142,9 +150,7 @@ class APIHandler(BaseHandler):
         token = self.settings.get("api_token")
         if not token:
             return
-        header = self.request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        if not token_accepted(self.request.headers, token):
             raise UnauthorizedError("a valid bearer token is required",
                                     headers={"WWW-Authenticate": 'Bearer realm="guestsync"'})
 

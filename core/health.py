@@ -8,6 +8,7 @@ from .handlers import APIHandler
 
 class HealthHandler(APIHandler):
     requires_auth = False
+    rate_limited = False  # probes must keep answering whatever clients do
     route_name = "health"
 
     async def get(self) -> None:

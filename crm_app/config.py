@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from limits import RateLimitItem
+
 from core.config import ConfigError, EnvReader, load_environment
+from core.cors import parse_allowed_origins
+from core.proxies import TrustedProxies
+from core.ratelimit import parse_rate_limit
 from core.signing import keys_from_secrets
 
 
@@ -23,6 +28,9 @@ class CrmSettings:
     receiver_batch_max: int = 64
     receiver_writers: int = 1
     log_level: str = "INFO"
+    trusted_proxies: TrustedProxies = TrustedProxies()
+    api_rate_limit: RateLimitItem | None = None
+    cors_allowed_origins: tuple[str, ...] = ()
 
     @property
     def webhook_keys(self) -> tuple[bytes, ...]:
@@ -45,6 +53,9 @@ class CrmSettings:
             receiver_batch_max=env.int("RECEIVER_BATCH_MAX", 64, minimum=1),
             receiver_writers=env.int("RECEIVER_WRITERS", 1, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
+            api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
+            cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
         )
         try:
             settings.webhook_keys

@@ -12,6 +12,7 @@ import tornado.web
 
 from core.config import REPO_ROOT
 from core.handlers import log_request
+from core.proxies import ProxyAwareApplication
 
 from .clients import Services
 from .config import DashboardSettings
@@ -46,9 +47,10 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         *rejections.default_handlers,
         *live.default_handlers,
     ]
-    return tornado.web.Application(
+    return ProxyAwareApplication(
         routes,
         config=settings,
+        trusted_proxies=settings.trusted_proxies,
         services=services,
         hub=hub,
         jinja_env=make_environment(TEMPLATE_DIR),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from core.config import ConfigError, EnvReader, load_environment
+from core.proxies import TrustedProxies
 
 API_PREFIX = "/api/v1"
 
@@ -37,6 +38,7 @@ class DashboardSettings:
     live_linger_seconds: float = 30.0
     client_queue_size: int = 1000
     log_level: str = "INFO"
+    trusted_proxies: TrustedProxies = TrustedProxies()
 
     @property
     def pms_api(self) -> str:
@@ -64,4 +66,5 @@ class DashboardSettings:
             live_linger_seconds=env.float("DASHBOARD_LIVE_LINGER_SECONDS", 30.0, minimum=0),
             client_queue_size=env.int("DASHBOARD_CLIENT_QUEUE", 1000, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
         )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from limits import RateLimitItem
+
 from core.config import EnvReader, load_environment
+from core.cors import parse_allowed_origins
+from core.proxies import TrustedProxies
+from core.ratelimit import parse_rate_limit
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class PmsSettings:
     max_body_bytes: int = 1024 * 1024
     db_threads: int = 8
     log_level: str = "INFO"
+    trusted_proxies: TrustedProxies = TrustedProxies()
+    api_rate_limit: RateLimitItem | None = None
+    cors_allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
@@ -47,4 +55,7 @@ class PmsSettings:
             max_body_bytes=env.int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             db_threads=env.int("DB_THREADS", 8, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
+            api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
+            cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
         )

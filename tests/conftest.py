@@ -54,9 +54,9 @@ def crm_db(_databases, backend):
 @pytest.fixture
 def http_server(request, io_loop, _unused_port, app):
     """pytest-tornado's server, but asking for ``app`` statically so database parametrisation applies."""
-    import tornado.httpserver
+    from core.server import make_http_server
 
-    server = tornado.httpserver.HTTPServer(app, xheaders=True, max_body_size=2 * 1024 * 1024)
+    server = make_http_server(app)
     server.add_socket(_unused_port[0])
     yield server
     server.stop()

@@ -29,9 +29,11 @@ def verification_error(exc: VerificationError) -> ApiError:
 
 
 class WebhookHandler(APIHandler):
-    """Exempt from API_TOKEN (it has its own signature) and from XSRF (it is not a form)."""
+    """Exempt from API_TOKEN (it has its own signature), from XSRF (it is not a form) and from
+    API_RATE_LIMIT (the PMS's delivery pace is governed by its own retries and breaker)."""
 
     requires_auth = False
+    rate_limited = False
     route_name = "webhook"
 
     def check_xsrf_cookie(self) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 
-import tornado.httpserver
 from tornado.testing import bind_unused_port
 
+from core.server import make_http_server
 from crm_app.app import make_app
 
 
@@ -16,7 +16,7 @@ async def running_app(settings, store, **app_settings):
     app = make_app(settings, store=store)
     app.settings.update(app_settings)
     sock, port = bind_unused_port()
-    server = tornado.httpserver.HTTPServer(app, xheaders=True)
+    server = make_http_server(app)
     server.add_sockets([sock])
     try:
         yield f"http://127.0.0.1:{port}"

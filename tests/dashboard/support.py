@@ -6,18 +6,20 @@ import re
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
-import tornado.httpserver
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
+from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 from tornado.websocket import websocket_connect
+
+from core.server import make_http_server
 
 TOKEN = "test-dashboard-token"
 
 
-def serve_app(application, host: str = "127.0.0.1") -> tuple[tornado.httpserver.HTTPServer, str]:
+def serve_app(application, host: str = "127.0.0.1") -> tuple[HTTPServer, str]:
     """Serve ``application`` on a free local port of the current IOLoop; returns the server and its origin."""
     sock, port = bind_unused_port()
-    server = tornado.httpserver.HTTPServer(application, xheaders=True)
+    server = make_http_server(application)
     server.add_socket(sock)
     return server, f"http://{host}:{port}"
 

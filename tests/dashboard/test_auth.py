@@ -44,16 +44,6 @@ async def test_good_token_sets_a_signed_httponly_lax_cookie_and_opens_the_pages(
 
 
 @pytest.mark.gen_test
-async def test_cookie_is_secure_behind_https(visitor):
-    xsrf = await visitor.xsrf()
-    response = await visitor.post("/login", {"token": TOKEN, "_xsrf": xsrf},
-                                  headers={"X-Forwarded-Proto": "https"})
-    assert response.code == 302
-    session = [c for c in visitor.last_set_cookies if c.startswith("gs_session=")][0]
-    assert "secure" in session.lower()
-
-
-@pytest.mark.gen_test
 async def test_wrong_token_is_refused_without_detail(visitor):
     response = await visitor.login("test-dashboard-tokeX")
     assert response.code == 401

@@ -21,6 +21,8 @@ from typing import Callable
 import tornado.httpserver
 import tornado.web
 
+from core.server import make_http_server
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -214,7 +216,7 @@ class ServedApp:
             asyncio.set_event_loop(loop)
 
             async def open_server():
-                server = tornado.httpserver.HTTPServer(self.factory(), xheaders=True)
+                server = make_http_server(self.factory())
                 server.listen(self.port, "127.0.0.1", reuse_port=False)
                 return server
 
