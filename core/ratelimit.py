@@ -1,7 +1,7 @@
 """Per-client rate limiting of the API routes (``API_RATE_LIMIT``), on the ``limits`` library.
 
 A client is its API token when it sends the service's valid ``API_TOKEN`` (kept only as a
-fingerprint), else its address as resolved behind trusted proxies. A wrong or unused token
+fingerprint), else its address as resolved behind trusted proxies (an IPv6 address by its /64). A wrong or unused token
 counts against the address, so guessing tokens is limited like any other traffic and a client
 cannot mint itself a fresh allowance by sending a new made-up token each time.
 
@@ -14,6 +14,7 @@ request does not use up the allowance. Every answer of a limited route carries
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import time
@@ -88,7 +89,21 @@ def client_key(request: HTTPServerRequest, api_token: str | None) -> str:
     """Who a request counts against: the valid API token's fingerprint, else the address."""
     if api_token and token_accepted(request.headers, api_token):
         return "token:" + token_fingerprint(bearer_token(request.headers) or "")
-    return "address:" + (request.remote_ip or "unknown")
+    return "address:" + address_key(request.remote_ip or "unknown")
+
+
+def address_key(remote_ip: str) -> str:
+    """An IPv4 address as it is; an IPv6 one as its /64, the block one site is usually given
+    (one host could otherwise take a fresh allowance from each of 2^64 addresses)."""
+    try:
+        address = ipaddress.ip_address(remote_ip)
+    except ValueError:
+        return remote_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def enforce_rate_limit(handler: RequestHandler) -> None:

@@ -110,6 +110,15 @@ async def test_two_addresses_are_counted_apart(http_client, base_url, clock):
 
 
 @pytest.mark.gen_test
+async def test_ipv6_clients_are_counted_by_their_64_block(http_client, base_url, clock):
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"):
+        assert (await get(http_client, base_url, headers={"X-Forwarded-For": host})).code == 401
+    same_block = await get(http_client, base_url, headers={"X-Forwarded-For": "2001:db8:1:2::4"})
+    other_block = await get(http_client, base_url, headers={"X-Forwarded-For": "2001:db8:1:3::1"})
+    assert (same_block.code, other_block.code) == (429, 401)
+
+
+@pytest.mark.gen_test
 async def test_errors_carry_the_headers_too(http_client, base_url, clock):
     not_found = await get(http_client, base_url, "/api/v1/guests/999", headers=AUTH)
     invalid = await call(http_client, base_url, "POST", "/api/v1/guests", body={"email": "x"}, headers=AUTH)
