@@ -26,7 +26,7 @@ class PmsHandler(APIHandler):
     @property
     def actor(self) -> Actor:
         """Who is behind this request, for services that record what they do (audit log)."""
-        return Actor(self._operator, self.request_id)
+        return Actor(self.operator, self.request_id)
 
     async def write_change(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a unit of work that queues outbox events; once it committed, wake the delivery
