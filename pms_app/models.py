@@ -120,7 +120,8 @@ class OutboxEvent(BaseModel):
     attempts_since_replay = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     # The trigger the next attempt records: "replay" from a replay until that attempt is made,
     # with the operator who asked for it (null when an API client named none).
-    next_trigger = pw.CharField(max_length=16, default=SCHEDULED, constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
+    next_trigger = pw.CharField(max_length=16, default=SCHEDULED,
+                                constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
     replayed_by = pw.CharField(max_length=64, null=True)
 
     class Meta:
@@ -158,7 +159,8 @@ class DeliveryAttempt(BaseModel):
     error = pw.TextField(null=True)
     response_body = pw.TextField(null=True)
     # "trigger" is a reserved word in MySQL, hence the column's longer name (migration 007).
-    trigger_kind = pw.CharField(max_length=16, default=SCHEDULED, constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
+    trigger_kind = pw.CharField(max_length=16, default=SCHEDULED,
+                                constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
     replayed_by = pw.CharField(max_length=64, null=True)
 
     class Meta:
@@ -191,7 +193,6 @@ class BreakerState(BaseModel):
     class Meta:
         table_name = "breaker_state"
         indexes = ((("worker_id", "endpoint"), True),)
-
 
 
 class AuditEntry(BaseModel):

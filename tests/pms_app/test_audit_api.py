@@ -136,8 +136,8 @@ async def test_replaying_every_failed_event_is_one_entry_with_the_count(http_cli
 
 @pytest.mark.gen_test
 async def test_a_replay_that_fails_writes_no_entry(http_client, base_url, pms_db):
-    r = await api(http_client, base_url, "POST", "/webhooks/deliveries/6f1c2d1e-0000-4000-8000-000000000000/replay",
-                  operator="alice")
+    unknown = "6f1c2d1e-0000-4000-8000-000000000000"
+    r = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{unknown}/replay", operator="alice")
     assert r.code == 404
     assert audit_rows(pms_db.store) == []
 
@@ -164,7 +164,8 @@ async def test_an_action_failing_after_its_entry_was_written_rolls_the_entry_bac
     assert len(written) == 1          # the entry was written inside the unit of work...
     assert audit_rows(store) == []    # ...and rolled back with it
     row = outbox(store)[event_id]
-    assert (row.status, row.next_trigger, row.replayed_by, row.attempts_since_replay) == (FAILED, SCHEDULED, None, 3)
+    assert (row.status, row.next_trigger, row.replayed_by, row.attempts_since_replay) == \
+        (FAILED, SCHEDULED, None, 3)
 
 
 @pytest.mark.gen_test
@@ -177,7 +178,8 @@ async def test_an_entry_that_cannot_be_written_undoes_the_action(http_client, ba
 
     rename("audit_log", "audit_log_away")
     try:
-        single = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{ids[0]}/replay", operator="alice")
+        single = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{ids[0]}/replay",
+                           operator="alice")
         every = await api(http_client, base_url, "POST", "/webhooks/deliveries/replay", operator="alice")
     finally:
         rename("audit_log_away", "audit_log")
@@ -243,9 +245,10 @@ async def test_audit_lists_newest_first_with_filters_and_pages(http_client, base
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("query, field", [("action=delivery.exploded", "action"), ("operator=no%20spaces", "operator"),
-                                          ("operator=" + "x" * 65, "operator"), ("limit=0", "limit"),
-                                          ("cursor=zzz", "cursor"), ("since_id=-1", "since_id")])
+@pytest.mark.parametrize("query, field", [
+    ("action=delivery.exploded", "action"), ("operator=no%20spaces", "operator"),
+    ("operator=" + "x" * 65, "operator"), ("limit=0", "limit"), ("cursor=zzz", "cursor"),
+    ("since_id=-1", "since_id")])
 async def test_audit_refuses_malformed_arguments(http_client, base_url, pms_db, query, field):
     r = await api(http_client, base_url, "GET", f"/audit?{query}")
     assert r.code == 422

@@ -77,7 +77,8 @@ def test_forward_and_back_over_existing_data(old_db):
 
     # Rows written the old way (bench/e2e.py inserts by hand) still get valid values.
     store.call(lambda: (insert_event(database, "by-hand", "pending", 0), insert_attempts(database, "by-hand", 1)))
-    assert store.call(outbox_rows, database, "attempts_since_replay", "next_trigger")["by-hand"] == (0, "scheduled")
+    by_hand = store.call(outbox_rows, database, "attempts_since_replay", "next_trigger")["by-hand"]
+    assert by_hand == (0, "scheduled")
     store.call(lambda: database.execute_sql(
         "INSERT INTO audit_log (operator, action, target, details, request_id, at) "
         f"VALUES ({', '.join([database.param] * 6)})", ("alice", "delivery.replay", "replayed", "{}", "r1", T0)))

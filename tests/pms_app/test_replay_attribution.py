@@ -103,7 +103,8 @@ async def test_a_send_the_breaker_held_back_keeps_the_replay_for_the_real_attemp
     assert (after.trigger, after.replayed_by, after.attempts_since_replay) == ("scheduled", None, 1)
 
     data = await detail(http_client, base_url, event_id)
-    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == [(1, "scheduled", None), (2, "replay", "carol")]
+    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == \
+        [(1, "scheduled", None), (2, "replay", "carol")]
     assert data["attempt_count"] == 2
 
 
@@ -121,6 +122,7 @@ async def test_a_replay_during_an_attempt_marks_the_next_one(http_client, base_u
     (replayed,) = store.call(claims.claim_due, "w2", 1, 30, transaction=False)
     assert store.call(claims.record_attempt, replayed, success, None) is True
     data = await detail(http_client, base_url, event_id)
-    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == [(1, "scheduled", None), (2, "replay", "dave")]
+    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == \
+        [(1, "scheduled", None), (2, "replay", "dave")]
     assert "result discarded" in data["attempts"][0]["error"]
     assert (data["status"], data["attempt_count"]) == (DELIVERED, 2)
