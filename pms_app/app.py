@@ -11,7 +11,7 @@ from core.db import Store
 from core.metrics import Metrics
 
 from .config import PmsSettings
-from .handlers import deliveries, guests, reservations
+from .handlers import audit, deliveries, guests, reservations
 from .models import db
 from .services.outbox_counts import OutboxCounts
 
@@ -29,7 +29,8 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     delivery worker's ``wake``), so events go out at once rather than at the next poll."""
     store = store or make_store(settings)
     db.initialize(store.database)
-    routes = [*deliveries.default_handlers, *guests.default_handlers, *reservations.default_handlers]
+    routes = [*audit.default_handlers, *deliveries.default_handlers, *guests.default_handlers,
+              *reservations.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics or Metrics("pms"), api_token=settings.api_token,

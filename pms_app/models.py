@@ -1,4 +1,5 @@
-"""The PMS's tables: guests, reservations, the outbox of webhook events and its delivery records.
+"""The PMS's tables: guests, reservations, the outbox of webhook events and its delivery records,
+and the audit log of operator actions.
 
 Models bind to ``db`` (a ``DatabaseProxy``), initialised by ``make_app`` or the worker from
 the configured URL. Each model's ``to_api()`` is the JSON shape of SPEC s4, the same shape the
@@ -17,6 +18,8 @@ db = pw.DatabaseProxy()
 PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
 OUTBOX_STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED)
 
+# What caused a delivery attempt: the retry schedule, or a replay someone asked for.
+SCHEDULED, REPLAY = "scheduled", "replay"
 
 
 class BaseModel(pw.Model):
@@ -112,6 +115,14 @@ class OutboxEvent(BaseModel):
     last_error = pw.TextField(null=True)
     created_at = UtcDateTimeField(default=utcnow)
     delivered_at = UtcDateTimeField(null=True)
+    # attempt_count counts every attempt ever; the retry schedule restarts at each replay, so
+    # its step comes from the attempts made since then (migration 006).
+    attempts_since_replay = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+    # The trigger the next attempt records: "replay" from a replay until that attempt is made,
+    # with the operator who asked for it (null when an API client named none).
+    next_trigger = pw.CharField(max_length=16, default=SCHEDULED,
+                                constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
+    replayed_by = pw.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "outbox_event"
@@ -147,6 +158,10 @@ class DeliveryAttempt(BaseModel):
     duration_ms = pw.IntegerField(null=True)
     error = pw.TextField(null=True)
     response_body = pw.TextField(null=True)
+    # "trigger" is a reserved word in MySQL, hence the column's longer name (migration 007).
+    trigger_kind = pw.CharField(max_length=16, default=SCHEDULED,
+                                constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
+    replayed_by = pw.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "delivery_attempt"
@@ -159,6 +174,8 @@ class DeliveryAttempt(BaseModel):
             "duration_ms": self.duration_ms,
             "error": self.error,
             "response_body": self.response_body,
+            "trigger": self.trigger_kind,
+            "replayed_by": self.replayed_by,
         }
 
 
@@ -177,3 +194,34 @@ class BreakerState(BaseModel):
         table_name = "breaker_state"
         indexes = ((("worker_id", "endpoint"), True),)
 
+
+class AuditEntry(BaseModel):
+    """One operator action (a replay, later an endpoint change), written in the same transaction
+    as the action itself. ``operator`` is the ``X-Operator`` name, null for API clients that
+    named nobody; ``details`` holds what an auditor needs beyond the target (e.g. a count)."""
+
+    id = IdField()
+    operator = pw.CharField(max_length=64, null=True)
+    action = pw.CharField(max_length=64)
+    target = pw.CharField(max_length=255, null=True)
+    details = JSONTextField(null=True)
+    request_id = pw.CharField(max_length=128, null=True)
+    at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "audit_log"
+        indexes = (
+            (("operator", "id"), False),   # ?operator= pages by id within one operator
+            (("action", "id"), False),     # ?action= likewise
+        )
+
+    def to_api(self) -> dict:
+        return {
+            "id": self.id,
+            "operator": self.operator,
+            "action": self.action,
+            "target": self.target,
+            "at": iso(self.at),
+            "details": self.details or {},
+            "request_id": self.request_id,
+        }

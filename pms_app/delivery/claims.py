@@ -13,6 +13,12 @@ path are plain SQL (identical on SQLite and MySQL/MariaDB but for the parameter 
 building them through peewee's query builder cost more CPU than the database spent running
 them, and CPU is what limits a worker's throughput.
 
+Attribution: a replay marks the event (``next_trigger`` "replay", ``replayed_by``); the claim reads
+the mark with the rest of the row and the attempt that follows copies it onto its attempt row,
+while settling that attempt clears it, in the statements the hot path runs anyway. A send the
+breaker held back is no attempt and leaves the mark for the real one. ``attempt_count`` counts
+every attempt, a discarded one included; ``attempts_since_replay`` picks the retry step.
+
 Per-entity order: an event is not claimable while an earlier event of the same entity is in
 flight or due, so one entity's events go out one after another, oldest first. An earlier event
 waiting out a retry delay does not hold its successors back (the CRM converges by version).
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 
 from core.db import is_mysql, read_committed, utcnow
 
-from ..models import DELIVERING, FAILED, PENDING, OutboxEvent, db
+from ..models import DELIVERING, FAILED, PENDING, SCHEDULED, OutboxEvent, db
 
 RESPONSE_BODY_LIMIT = 2048
 
@@ -38,9 +44,11 @@ class Claim:
     type: str
     payload: dict
     occurred_at: dt.datetime
-    attempt_count: int
     worker_id: str
     lease_until: dt.datetime
+    attempts_since_replay: int   # picks the retry step: the schedule restarts at each replay
+    trigger: str                 # recorded on the attempt made of this claim
+    replayed_by: str | None
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,8 @@ class AttemptRecord:
 # to its dot, same id) is in flight or due itself. The ``status IN`` lets the check read only
 # the entity's undelivered entries of index (entity_id, status, seq) (migration 003).
 CLAIM_SQL = """
-SELECT e.seq, e.id, e.type, e.payload, e.occurred_at, e.attempt_count FROM outbox_event e
+SELECT e.seq, e.id, e.type, e.payload, e.occurred_at, e.attempts_since_replay, e.next_trigger,
+       e.replayed_by FROM outbox_event e
 WHERE e.status = 'pending' AND e.next_attempt_at <= {p}
   AND NOT EXISTS (
     SELECT 1 FROM outbox_event earlier
@@ -90,9 +99,9 @@ def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool) -> lis
                    f"lease_until = {db.param} WHERE status = 'pending' AND seq IN ({_params(len(rows))})",
                    (worker_id, _when(lease_until), *[r[0] for r in rows]))
     payload, occurred = OutboxEvent.payload.python_value, OutboxEvent.occurred_at.python_value
-    return [Claim(seq, event_id, event_type, payload(body), occurred(occurred_at), attempts, worker_id,
-                  lease_until)
-            for seq, event_id, event_type, body, occurred_at, attempts in rows]
+    return [Claim(seq, event_id, event_type, payload(body), occurred(occurred_at), worker_id, lease_until,
+                  since_replay, trigger, replayed_by)
+            for seq, event_id, event_type, body, occurred_at, since_replay, trigger, replayed_by in rows]
 
 
 @dataclass(frozen=True)
@@ -117,10 +126,14 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                for seq, owner, until in db.execute_sql(sql, [o.claim.seq for o in outcomes]).fetchall()}
     kept = [holders.get(o.claim.seq) == (o.claim.worker_id, o.claim.lease_until) for o in outcomes]
     settled = {OutboxEvent.claimed_by: None, OutboxEvent.lease_until: None}
-    attempted = {**settled, OutboxEvent.attempt_count: OutboxEvent.attempt_count + 1}
-    delivered, released = [], []
+    attempted = {**settled, OutboxEvent.attempt_count: OutboxEvent.attempt_count + 1,
+                 OutboxEvent.attempts_since_replay: OutboxEvent.attempts_since_replay + 1,
+                 OutboxEvent.next_trigger: SCHEDULED, OutboxEvent.replayed_by: None}
+    delivered, released, discarded = [], [], []
     for outcome, holds in zip(outcomes, kept):
         if not holds:
+            if outcome.attempt is not None:
+                discarded.append(outcome.claim.seq)
             continue
         seq, attempt = outcome.claim.seq, outcome.attempt
         if attempt is None:
@@ -136,18 +149,25 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                 .where(OutboxEvent.seq == seq).execute()
     if delivered:
         db.execute_sql(f"UPDATE outbox_event SET status = 'delivered', delivered_at = {db.param}, "
-                       f"last_error = NULL, attempt_count = attempt_count + 1, claimed_by = NULL, "
-                       f"lease_until = NULL WHERE seq IN ({_params(len(delivered))})",
+                       f"last_error = NULL, attempt_count = attempt_count + 1, "
+                       f"attempts_since_replay = attempts_since_replay + 1, next_trigger = '{SCHEDULED}', "
+                       f"replayed_by = NULL, claimed_by = NULL, lease_until = NULL "
+                       f"WHERE seq IN ({_params(len(delivered))})",
                        (_when(now), *delivered))
     if released:
         db.execute_sql(f"UPDATE outbox_event SET status = 'pending', claimed_by = NULL, lease_until = NULL "
                        f"WHERE seq IN ({_params(len(released))})", released)
+    if discarded:
+        # The attempt happened and is listed, so it counts; the event's claim, retry step and
+        # replay mark belong to whoever holds it now and are left alone.
+        db.execute_sql(f"UPDATE outbox_event SET attempt_count = attempt_count + 1 "
+                       f"WHERE seq IN ({_params(len(discarded))})", discarded)
     _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept) if o.attempt is not None])
     return kept
 
 
 ATTEMPT_COLUMNS = ("event_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms", "error",
-                   "response_body")
+                   "response_body", "trigger_kind", "replayed_by")
 
 
 def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
@@ -167,7 +187,8 @@ def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
         if not holds:
             error = ((error + "; ") if error else "") + "result discarded: the claim was taken over or replayed"
         values += [outcome.claim.id, number, outcome.claim.worker_id, _when(attempt.started_at),
-                   attempt.status_code, attempt.duration_ms, error, attempt.response_body]
+                   attempt.status_code, attempt.duration_ms, error, attempt.response_body,
+                   outcome.claim.trigger, outcome.claim.replayed_by]
     row = f"({_params(len(ATTEMPT_COLUMNS))})"
     db.execute_sql(f"INSERT INTO delivery_attempt ({', '.join(ATTEMPT_COLUMNS)}) VALUES "
                    + ", ".join([row] * len(made)), values)

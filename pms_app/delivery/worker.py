@@ -231,7 +231,8 @@ class DeliveryWorker:
                 self._last_success_at = record.started_at
             else:
                 self._last_failure_at = record.started_at
-                delay = next_delay(self.settings.retry_schedule, claim.attempt_count + 1, result.retry_after)
+                delay = next_delay(self.settings.retry_schedule, claim.attempts_since_replay + 1,
+                                   result.retry_after)
                 if delay is not None:
                     next_at = utcnow() + dt.timedelta(seconds=delay)
                 log.info("delivery of %s failed (%s): %s", claim.id,

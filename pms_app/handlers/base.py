@@ -1,4 +1,4 @@
-"""The PMS's API handler base: writes that queue outbox events nudge the in-process worker."""
+"""The PMS's API handler base: who is acting (``X-Operator``), and writes that wake the worker."""
 
 from __future__ import annotations
 
@@ -6,10 +6,28 @@ from typing import Any, Callable, TypeVar
 
 from core.handlers import APIHandler
 
+from ..operators import OPERATOR_HEADER, Actor, parse_operator
+
 T = TypeVar("T")
 
 
 class PmsHandler(APIHandler):
+    def prepare(self):
+        super().prepare()
+        # Checked on every route, reads included, so a malformed name is refused the same way
+        # wherever a client sends it, not only when an action happens to record it.
+        self._operator = parse_operator(self.request.headers.get(OPERATOR_HEADER))
+
+    @property
+    def operator(self) -> str | None:
+        """The ``X-Operator`` name (``None``: the caller named nobody)."""
+        return self._operator
+
+    @property
+    def actor(self) -> Actor:
+        """Who is behind this request, for services that record what they do (audit log)."""
+        return Actor(self.operator, self.request_id)
+
     async def write_change(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a unit of work that queues outbox events; once it committed, wake the delivery
         worker of this process (if any) so the events go out now instead of at its next poll."""

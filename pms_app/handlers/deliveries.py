@@ -49,14 +49,14 @@ class ReplayHandler(PmsHandler):
     route_name = "delivery_replay"
 
     async def post(self, event_id: str) -> None:
-        self.write_data(await self.write_change(deliveries.replay, event_id), 202)
+        self.write_data(await self.write_change(deliveries.replay, self.actor, event_id), 202)
 
 
 class ReplayFailedHandler(PmsHandler):
     route_name = "deliveries_replay_failed"
 
     async def post(self) -> None:
-        replayed = await self.write_change(deliveries.replay_failed)
+        replayed = await self.write_change(deliveries.replay_failed, self.actor)
         self.write_data({"replayed": replayed}, 202)
 
 

@@ -4,7 +4,9 @@ Deliveries are addressed by their UUID; lists page by the integer ``seq`` (commi
 guaranteed, but ``seq`` is the order events were written). ``?since_id=N`` on the list means
 "events with ``seq`` greater than N", ascending; each summary carries its ``seq`` for that.
 Replaying queues an event again now, whatever its state, with a fresh retry schedule
-(``attempt_count`` back to 0; the attempt history keeps growing).
+(``attempts_since_replay`` back to 0; ``attempt_count`` and the attempt history keep growing).
+The replay marks the event so its next attempt records ``trigger: "replay"`` and who asked
+(``replayed_by``), and it is written to the audit log in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from core.pagination import PageRequest, paginate
 
 from ..delivery.breaker import SEVERITY
 from ..delivery.models import BreakerTransition, DeliveryWorker
-from ..models import FAILED, PENDING, BreakerState, DeliveryAttempt, OutboxEvent
+from ..models import FAILED, PENDING, REPLAY, BreakerState, DeliveryAttempt, OutboxEvent
+from ..operators import Actor
+from . import audit
 from .outbox_counts import OutboxCounts
 
 # A worker is live while its heartbeat (every second by default) is at most this old.
@@ -56,22 +60,28 @@ def get_delivery(event_id: str) -> dict:
     return {**summary(event), "payload": event.payload, "attempts": [a.to_api() for a in attempts]}
 
 
-def _requeue_fields(now: dt.datetime) -> dict:
-    return {OutboxEvent.status: PENDING, OutboxEvent.attempt_count: 0,
+def _requeue_fields(now: dt.datetime, actor: Actor) -> dict:
+    return {OutboxEvent.status: PENDING, OutboxEvent.attempts_since_replay: 0,
             OutboxEvent.next_attempt_at: now, OutboxEvent.claimed_by: None,
-            OutboxEvent.lease_until: None, OutboxEvent.delivered_at: None}
+            OutboxEvent.lease_until: None, OutboxEvent.delivered_at: None,
+            OutboxEvent.next_trigger: REPLAY, OutboxEvent.replayed_by: actor.operator}
 
 
-def replay(event_id: str) -> dict:
-    """Queue one event again now; 404 if unknown."""
+def replay(actor: Actor, event_id: str) -> dict:
+    """Queue one event again now, on ``actor``'s behalf; 404 if unknown."""
     event = _get(event_id)
-    OutboxEvent.update(_requeue_fields(utcnow())).where(OutboxEvent.seq == event.seq).execute()
+    OutboxEvent.update(_requeue_fields(utcnow(), actor)).where(OutboxEvent.seq == event.seq).execute()
+    audit.record(actor, audit.DELIVERY_REPLAY, event.id, previous_status=event.status)
     return summary(OutboxEvent.get_by_id(event.seq))
 
 
-def replay_failed() -> int:
-    """Queue every ``failed`` event again now; returns how many."""
-    return OutboxEvent.update(_requeue_fields(utcnow())).where(OutboxEvent.status == FAILED).execute()
+def replay_failed(actor: Actor) -> int:
+    """Queue every ``failed`` event again now, on ``actor``'s behalf; returns how many."""
+    replayed = (OutboxEvent.update(_requeue_fields(utcnow(), actor))
+                .where(OutboxEvent.status == FAILED).execute())
+    # Recorded even when nothing was failed: someone asked, and an auditor may need to know.
+    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed)
+    return replayed
 
 
 def list_breaker_transitions(page: PageRequest) -> tuple[list[dict], str | None]:

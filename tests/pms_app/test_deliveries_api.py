@@ -142,7 +142,7 @@ async def test_detail_has_payload_and_attempts(http_client, base_url, pms_db):
     assert data["attempt_count"] == 1 and data["status"] == "pending"
     assert data["attempts"] == [{"attempt": 1, "started_at": data["attempts"][0]["started_at"],
                                  "status_code": 500, "duration_ms": 12, "error": "HTTP 500",
-                                 "response_body": "oops"}]
+                                 "response_body": "oops", "trigger": "scheduled", "replayed_by": None}]
     for unknown in ("6f1c2d1e-0000-4000-8000-000000000000", "nope", "x" * 300):
         r = await api(http_client, base_url, "GET", f"/webhooks/deliveries/{unknown}")
         assert r.code == 404 and json_of(r)["error"]["code"] == "not_found"
@@ -157,7 +157,8 @@ async def test_replay_one_whatever_its_state(http_client, base_url, pms_db):
     assert r.code == 202
     data = json_of(r)["data"]
     assert data["id"] == summary["id"] and data["status"] == PENDING
-    assert data["attempt_count"] == 0 and data["delivered_at"] is None and data["next_attempt_at"]
+    # attempt_count counts every attempt ever: a replay does not reset it.
+    assert data["attempt_count"] == 1 and data["delivered_at"] is None and data["next_attempt_at"]
     r = await api(http_client, base_url, "POST", "/webhooks/deliveries/6f1c2d1e-0000-4000-8000-000000000000/replay")
     assert r.code == 404 and json_of(r)["error"]["code"] == "not_found"
 
@@ -173,7 +174,7 @@ async def test_replay_every_failed_event(http_client, base_url, pms_db):
     assert r.code == 202 and json_of(r) == {"data": {"replayed": 3}}
     after = {e["id"]: e for e in json_of(await api(http_client, base_url, "GET", "/webhooks/deliveries"))["data"]}
     assert [after[row["id"]]["status"] for row in rows] == ["pending", "pending", "pending", "delivered"]
-    assert all(after[row["id"]]["attempt_count"] == 0 for row in rows[:3])
+    assert all(after[row["id"]]["attempt_count"] == 9 for row in rows[:3])
     r = await api(http_client, base_url, "POST", "/webhooks/deliveries/replay")
     assert json_of(r) == {"data": {"replayed": 0}}
 

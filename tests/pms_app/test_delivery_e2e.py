@@ -10,6 +10,7 @@ from crm_app.app import make_app as make_crm_app
 from crm_app.config import CrmSettings
 from crm_app.models import Event, GuestProfile
 from pms_app.models import DELIVERED, DeliveryAttempt, OutboxEvent
+from pms_app.operators import Actor
 from pms_app.services import deliveries, guests, reservations
 from tests.support.delivery import SECRET, delivery_settings, event, running_worker, statuses
 from tests.support.receivers import ServedApp, wait_until
@@ -74,7 +75,7 @@ def test_replay_of_a_delivered_event_is_a_duplicate_and_changes_nothing(pms_db, 
         (event_id,) = statuses(store)
         before_events = crm_events(crm_db)
         before_profile = crm_db.store.call(lambda: GuestProfile.get(GuestProfile.guest_id == guest["id"]).__data__)
-        store.call(deliveries.replay, event_id)
+        store.call(deliveries.replay, Actor(), event_id)
         wait_until(lambda: event(store, event_id).status == DELIVERED
                    and store.call(lambda: DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id)
                                   .count()) == 2, message="replayed delivery")

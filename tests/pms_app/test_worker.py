@@ -181,8 +181,10 @@ def test_an_expired_lease_is_taken_over(pms_db):
     late = claims.AttemptRecord(utcnow(), 500, 5, "HTTP 500", None, False)
     assert store.call(claims.record_attempt, dead, late, None) is False
     row = event(store, event_id)
-    assert row.status == DELIVERED and row.attempt_count == 1
-    assert "result discarded" in attempts(store, event_id)[-1].error
+    # It changes nothing but the count: attempt_count counts every attempt listed, this one too.
+    assert row.status == DELIVERED and row.attempt_count == 2 and row.delivered_at is not None
+    made = attempts(store, event_id)
+    assert [a.attempt for a in made] == [1, 2] and "result discarded" in made[-1].error
 
 
 def test_claims_are_exclusive_and_fenced(pms_db):

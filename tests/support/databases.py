@@ -14,7 +14,7 @@ import peewee
 import pymysql
 
 from core.db import Store, open_database
-from core.migrations import migrate
+from core.migrations import migrate, router
 
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "").strip()
 
@@ -31,9 +31,11 @@ def _mysql_admin():
 
 
 class TestDatabase:
-    """One migrated database for one service on one backend."""
+    """One migrated database for one service on one backend (migrated up to ``upto``, when given)."""
 
-    def __init__(self, service: str, backend: str, tmp_dir: str, threads: int = 8):
+    __test__ = False   # a helper, not a test class, when a test module imports it
+
+    def __init__(self, service: str, backend: str, tmp_dir: str, threads: int = 8, upto: str | None = None):
         self.service = service
         self.backend = backend
         self.name = f"gs_test_{service}_{uuid.uuid4().hex[:10]}"
@@ -45,7 +47,11 @@ class TestDatabase:
             base = MYSQL_URL.rstrip("/")
             self.url = f"{base}/{self.name}"
         self.database: peewee.Database = open_database(self.url, max_connections=threads + 24)
-        migrate(self.database, service)
+        if upto is None:
+            migrate(self.database, service)
+        else:
+            with self.database.connection_context():
+                router(self.database, service).run(upto)
         self.store = Store(self.database, max_workers=threads, name=f"test-{service}")
 
     def truncate(self) -> None:
