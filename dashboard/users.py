@@ -120,7 +120,10 @@ def write_users(path: Path, users: UsersFile) -> None:
         before = path.stat()
     except FileNotFoundError:
         before = None
-    fd, temp = tempfile.mkstemp(prefix=".users.", suffix=".tmp", dir=folder)  # created 0600
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".users.", suffix=".tmp", dir=folder)  # created 0600
+    except OSError as exc:
+        raise UsersFileError(f"cannot write in {folder}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(users.render())

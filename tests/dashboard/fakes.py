@@ -1,4 +1,4 @@
-"""Small fake PMS and CRM services serving SPEC-shaped JSON, for the dashboard's tests.
+"""Small fake PMS and CRM services serving the JSON shapes of the real APIs, for the dashboard's tests.
 
 Each fake is a Tornado app over in-memory rows that the test owns; it records every request
 (``requests``) so tests can count what the dashboard asked for, and can be switched to

@@ -271,3 +271,22 @@ async def test_overview_shows_recent_breaker_changes_when_the_pms_keeps_them(vis
     body = response.body.decode()
     assert "Recent changes" in body
     assert body.index('data-status="half_open"') < body.index('data-status="open"', body.index("Recent changes"))
+
+
+ODD_VALUES = ["%00", "%ff", "%0d%0a", "-1", "99999999999999999999999", "%2F%2Fevil", "..%2F..", "%3Cscript%3E",
+              "a" * 3000, "%E2%80%A8", "\\", "%5C"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_no_query_value_makes_a_page_fail(visitor, fake_pms, fake_crm):
+    ids = seed(fake_pms, fake_crm)
+    await visitor.login()
+    paths = [*pages(ids), "/audit", "/login"]
+    for path in paths:
+        for name in ("cursor", "type", "status", "q", "tier", "entity_id", "operator", "action", "next"):
+            for value in ODD_VALUES:
+                response = await visitor.get(f"{path}?{name}={value}")
+                assert response.code < 500, (path, name, value, response.code)
+    for value in ODD_VALUES:
+        response = await visitor.get(f"/deliveries/{value}")
+        assert response.code in (404, 200), value

@@ -236,3 +236,14 @@ def test_the_command_as_a_process(tmp_path):
     assert dashboard("nonsense").returncode == 2
     assert dashboard("users", "remove", "alice").returncode == 0
     assert dashboard("users", "list").stdout.startswith("no operators")
+
+
+def test_a_folder_it_may_not_write_in_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("dashboard.users.tempfile.mkstemp", refused)
+    code, _ = run(tmp_path / "users.txt", "add", "alice")
+    err = capsys.readouterr().err
+    assert code == 1 and "cannot write in" in err and "Permission denied" in err
+    assert not (tmp_path / "users.txt").exists()
