@@ -3,8 +3,11 @@
 Each address and each user name gets a few free failures (``free_per_address``,
 ``free_per_user``); once it has had that many in a row, each failure makes that address (or
 name) wait before its next try: 1 s, then 2 s, 4 s ... up to ``max_delay``.
-A success clears the name's counter (the address's stays, so knowing one password does
-not buy more guesses at others); a counter with no failure for ``forget_after`` seconds is
+The caller counts an attempt as failed *before* checking the password (checking takes time,
+and parallel tries must not all pass the gate while the first is being checked), and calls
+``succeeded`` when it turns out right: that clears the name's counter and takes the attempt
+back from the address's count (earlier failures from the address stay, so knowing one password
+does not buy more guesses at others). A counter with no failure for ``forget_after`` seconds is
 forgotten. There is no global lockout: failures from one address or against one name never
 stop anyone else from signing in. Attempts refused while waiting are not counted, so a client
 that keeps hammering stays at the delay it earned. At most ``max_tracked`` counters are kept
@@ -80,8 +83,16 @@ class LoginThrottle:
         if len(self._counters) > self.max_tracked:
             self._prune(now)
 
-    def succeeded(self, user: str) -> None:
-        self._counters.pop(("user", user[:64]), None)
+    def succeeded(self, address: str | None, user: str) -> None:
+        address_key, user_key = self._keys(address, user)
+        self._counters.pop(user_key, None)
+        counter = self._counters.get(address_key)
+        if counter is not None:
+            counter.failures -= 1
+            if counter.failures <= 0:
+                del self._counters[address_key]
+            else:
+                counter.blocked_until = counter.last_failure + self.delay_after(counter.failures, self.free["address"])
 
     def _prune(self, now: float) -> None:
         for key in [k for k, c in self._counters.items() if self._forgettable(c, now)]:

@@ -59,13 +59,15 @@ class LoginHandler(PageHandler):
             self.render_page("login.html", status_code=429, next=target, username=shown,
                              error=f"Too many failed attempts. Try again in {wait} second{'s' if wait != 1 else ''}.")
             return
+        # Counted before the (slow) check so that parallel tries cannot all slip past the delay;
+        # taken back below when the password is right.
+        self.throttle.failed(address, name)
         identity = await self.authenticator.check(username, password)
         if identity is None:
-            self.throttle.failed(address, name)
             log.warning("failed sign-in as %r from %s", name[:64], address)
             self.render_page("login.html", status_code=401, next=target, username=shown, error=FAILED)
             return
-        self.throttle.succeeded(identity.name)
+        self.throttle.succeeded(address, name)
         start_session(self, self.sessions, identity.name, identity.credential)
         log.info("%s signed in from %s", identity.name, address)
         self.redirect(target)

@@ -3,6 +3,7 @@ the throttle, the return path after sign-in, and XSRF on the forms."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import quote
 
@@ -256,6 +257,15 @@ async def test_many_failures_never_lock_out_everyone(visitor, app, fake_pms, fak
     for i in range(25):
         assert (await visitor.sign_in(f"guess{i}", "wrong")).code == 401
     assert (await visitor.login()).code == 302
+
+
+@pytest.mark.gen_test
+async def test_parallel_guesses_cannot_slip_past_the_delay(visitor, app, fake_pms, fake_crm, users_file):
+    add_operator(users_file, "alice", "correct horse battery")
+    await visitor.xsrf()
+    answers = await asyncio.gather(*(visitor.sign_in("alice", f"guess {i}") for i in range(20)))
+    codes = sorted(a.code for a in answers)
+    assert codes == [401] * 5 + [429] * 15   # five free tries, however they are timed
 
 
 @pytest.mark.gen_test

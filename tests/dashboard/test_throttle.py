@@ -60,15 +60,26 @@ def test_failures_from_everywhere_never_lock_out_everyone():
     assert throttle.retry_after("192.168.1.1", "ops") is None
 
 
-def test_success_clears_the_name_but_not_the_address():
-    throttle, now = make(free_per_user=2, free_per_address=3)
+def test_success_clears_the_name_and_takes_back_only_its_own_attempt_from_the_address():
+    throttle, now = make(free_per_user=3, free_per_address=4)
     throttle.failed("a", "alice")
     throttle.failed("a", "alice")
+    throttle.failed("a", "alice")             # the attempt being checked, counted in advance
     assert throttle.retry_after("b", "alice") == 1
-    throttle.succeeded("alice")
+    throttle.succeeded("a", "alice")          # ...and it was right
     assert throttle.retry_after("b", "alice") is None
+    assert throttle.retry_after("a", "carol") is None
     throttle.failed("a", "bob")
-    assert throttle.retry_after("a", "carol") == 1   # three failures from "a" in all
+    throttle.failed("a", "bob")
+    assert throttle.retry_after("a", "carol") == 1   # the two earlier failures from "a" still count
+
+
+def test_many_successes_from_one_address_never_add_up():
+    throttle, now = make(free_per_address=3)
+    for _ in range(50):
+        throttle.failed("office", "alice")
+        throttle.succeeded("office", "alice")
+    assert throttle.retry_after("office", "bob") is None and len(throttle) == 0
 
 
 def test_counters_are_forgotten_after_a_quiet_period():
