@@ -1,12 +1,15 @@
 """``make_app(settings)``: the dashboard as a Tornado application.
 
 Shared objects live in ``Application.settings``: ``config`` (``DashboardSettings``),
-``services`` (the PMS and CRM clients), ``hub`` (the live feed), ``jinja_env`` and
+``services`` (the PMS and CRM clients), ``hub`` (the live feed), ``jinja_env``,
+``authenticator`` (operators and the token), ``sessions`` (server-side sessions) and
 ``login_throttle``. Templates come from ``templates/``, assets from ``static/`` with
-versioned URLs.
+versioned URLs. ``close_app`` releases what the app owns when the process stops.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import tornado.web
 
@@ -16,10 +19,14 @@ from core.proxies import ProxyAwareApplication
 
 from .clients import Services
 from .config import DashboardSettings
-from .handlers import auth, deliveries, events, live, overview, profiles, rejections
+from .handlers import audit, auth, deliveries, events, live, overview, profiles, rejections
 from .handlers.base import PageHandler
+from .handlers.static import StaticFiles
 from .live import Hub
-from .session import LoginThrottle, cookie_secret_for
+from .login import Authenticator
+from .session_store import SessionStore
+from .throttle import LoginThrottle
+from .users import UserDirectory
 from .views import make_environment
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
@@ -38,6 +45,10 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
              hub: Hub | None = None) -> tornado.web.Application:
     services = services or Services.from_settings(settings)
     hub = hub or Hub(services, settings.poll_seconds, linger=settings.live_linger_seconds)
+    authenticator = Authenticator(settings.token, UserDirectory(settings.users_file))
+    sessions = SessionStore(
+        idle_seconds=settings.session_idle_seconds, max_age_seconds=settings.session_max_seconds,
+        is_current=lambda session: authenticator.is_current(session.user, session.credential))
     routes = [
         *auth.default_handlers,
         *overview.default_handlers,
@@ -45,6 +56,7 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         *profiles.default_handlers,
         *deliveries.default_handlers,
         *rejections.default_handlers,
+        *audit.default_handlers,
         *live.default_handlers,
     ]
     return ProxyAwareApplication(
@@ -54,15 +66,27 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         services=services,
         hub=hub,
         jinja_env=make_environment(TEMPLATE_DIR),
+        authenticator=authenticator,
+        sessions=sessions,
         login_throttle=LoginThrottle(),
-        cookie_secret=cookie_secret_for(settings.token),
+        # Sessions live in this process's memory, so a key made here loses nothing on restart.
+        cookie_secret=secrets.token_hex(32),
         login_url="/login",
         xsrf_cookies=True,
         xsrf_cookie_kwargs={"httponly": True, "samesite": "Lax"},
         cross_origin_protection=True,
         static_path=str(STATIC_DIR),
+        static_handler_class=StaticFiles,
         default_handler_class=NotFoundPage,
         log_function=log_request,
         websocket_ping_interval=20,
         websocket_ping_timeout=20,
     )
+
+
+def close_app(app: tornado.web.Application) -> None:
+    """Stop the live feed and the session sweeper, release the HTTP client and the hashing threads."""
+    app.settings["hub"].stop()
+    app.settings["sessions"].stop()
+    app.settings["services"].close()
+    app.settings["authenticator"].close()

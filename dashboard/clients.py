@@ -5,6 +5,9 @@ One ``ServiceClient`` per service wraps Tornado's ``AsyncHTTPClient`` with the s
 errors so pages can say plainly what went wrong without ever showing a token or a traceback:
 ``ServiceUnavailable`` (unreachable, timed out, 5xx, or our token refused), ``ServiceNotFound``
 (404) and ``ServiceRejected`` (any other 4xx, with the service's message).
+
+Every action sent to the PMS names the operator who asked for it in ``X-Operator``; the
+handler passes the signed-in operator's name explicitly on each call.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Mapping
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from .links import segment
 
 log = logging.getLogger("guestsync.dashboard.clients")
 
@@ -63,8 +68,8 @@ class ServiceClient:
         return self.api_base + path + ("?" + urlencode(query) if query else "")
 
     async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
-                      body: Any = None) -> Any:
-        headers = {"Accept": "application/json"}
+                      body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        headers = {"Accept": "application/json", **(headers or {})}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         data = None
@@ -107,13 +112,15 @@ class ServiceClient:
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return await self.request("GET", path, params)
 
-    async def post(self, path: str, body: Any = None) -> Any:
-        return await self.request("POST", path, body=body)
+    async def post(self, path: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        return await self.request("POST", path, body=body, headers=headers)
 
 
-def segment(value: Any) -> str:
-    """One URL path segment, safely quoted (ids come from URLs and from the services)."""
-    return quote(str(value), safe="")
+def operator_header(operator: str) -> dict[str, str]:
+    """``X-Operator`` for an action; refuses a name that could not travel in a header."""
+    if not operator or not operator.isascii() or not operator.isprintable() or len(operator) > 64:
+        raise ValueError(f"not an operator name: {operator!r}")
+    return {"X-Operator": operator}
 
 
 class PmsClient(ServiceClient):
@@ -129,13 +136,18 @@ class PmsClient(ServiceClient):
     async def delivery(self, delivery_id: str) -> dict:
         return (await self.get(f"/webhooks/deliveries/{segment(delivery_id)}"))["data"]
 
-    async def replay(self, delivery_id: str) -> Any:
-        return await self.post(f"/webhooks/deliveries/{segment(delivery_id)}/replay")
+    async def replay(self, delivery_id: str, operator: str) -> Any:
+        return await self.post(f"/webhooks/deliveries/{segment(delivery_id)}/replay",
+                               headers=operator_header(operator))
 
-    async def replay_failed(self) -> int:
-        body = await self.post("/webhooks/deliveries/replay")
+    async def replay_failed(self, operator: str) -> int:
+        body = await self.post("/webhooks/deliveries/replay", headers=operator_header(operator))
         data = (body or {}).get("data") or {}
         return int(data.get("replayed") or 0)
+
+    async def audit(self, **params: Any) -> dict:
+        """Operator actions, newest first (``operator``, ``action``, ``cursor``, ``limit``)."""
+        return await self.get("/audit", params)
 
 
 class CrmClient(ServiceClient):

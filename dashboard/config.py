@@ -1,19 +1,28 @@
-"""The dashboard's settings (SPEC s2), read once at start-up and passed to ``make_app``.
+"""The dashboard's settings (see the README's Configuration), read once at start-up and passed to ``make_app``.
 
 The login token comes from ``DASHBOARD_TOKEN``; when it is unset a random one is generated
 (``token_generated`` tells the entry point to print it). Nothing here is ever rendered.
+``DASHBOARD_USERS_FILE`` names the operators file; a relative path is taken from the
+repository root, so the dashboard and ``python -m dashboard users`` agree from any directory.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
-from core.config import ConfigError, EnvReader, load_environment
+from core.config import REPO_ROOT, ConfigError, EnvReader, load_environment
 from core.proxies import TrustedProxies
 
 API_PREFIX = "/api/v1"
+DEFAULT_USERS_FILE = "dashboard/users.txt"
+
+
+def users_file_path(value: str | None) -> Path:
+    path = Path(value or DEFAULT_USERS_FILE).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def _origin(env: EnvReader, name: str, default: str) -> str:
@@ -33,8 +42,12 @@ class DashboardSettings:
     poll_seconds: float = 1.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     token_generated: bool = False
+    users_file: Path = field(default_factory=lambda: users_file_path(None))
+    # Sessions end after this much time without a page request, and this long after sign-in.
+    session_idle_seconds: float = 12 * 3600
+    session_max_seconds: float = 7 * 86400
     request_timeout_seconds: float = 5.0
-    # Live feed tuning (not in the SPEC's table; environment overrides exist for operators).
+    # Live feed tuning (optional settings beyond the main table of the README).
     live_linger_seconds: float = 30.0
     client_queue_size: int = 1000
     log_level: str = "INFO"
@@ -62,6 +75,9 @@ class DashboardSettings:
             poll_seconds=env.float("DASHBOARD_POLL_SECONDS", 1.0, minimum=0.05),
             token=token or secrets.token_urlsafe(24),
             token_generated=generated,
+            users_file=users_file_path(env.str("DASHBOARD_USERS_FILE")),
+            session_idle_seconds=3600 * env.float("DASHBOARD_SESSION_IDLE_HOURS", 12.0, minimum=0.01),
+            session_max_seconds=86400 * env.float("DASHBOARD_SESSION_MAX_DAYS", 7.0, minimum=0.01),
             request_timeout_seconds=env.float("DASHBOARD_REQUEST_TIMEOUT_SECONDS", 5.0, minimum=0.1),
             live_linger_seconds=env.float("DASHBOARD_LIVE_LINGER_SECONDS", 30.0, minimum=0),
             client_queue_size=env.int("DASHBOARD_CLIENT_QUEUE", 1000, minimum=1),

@@ -1,7 +1,9 @@
 """The Jinja2 environment of the dashboard: autoescaped templates and the filters pages share.
 
 Every string from the services reaches the HTML through autoescaping (or ``markupsafe.escape``
-inside the filters that build markup), so a guest named ``<script>`` is shown as text.
+inside the filters that build markup), so a guest named ``<script>`` is shown as text. Every id
+a service sent goes into a link through the ``segment`` filter (``dashboard/links.py``), so it
+stays one path segment whatever it contains.
 The status vocabulary is mapped to one set of colour classes used on every page.
 """
 
@@ -15,6 +17,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .chart import parse_time
+from .links import segment
 
 STATUS_CLASSES = {
     # good: the thing reached its goal
@@ -83,6 +86,7 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(status_class=status_class, badge=badge, tier_badge=tier_badge,
-                       time=time_tag, pretty_json=pretty_json, money=money, short_id=short_id)
+                       time=time_tag, pretty_json=pretty_json, money=money, short_id=short_id,
+                       segment=segment)
     env.globals.update(escape=escape)
     return env

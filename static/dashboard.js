@@ -68,6 +68,14 @@
 
   function td(children, attrs) { return el("td", attrs, children); }
 
+  // One path segment from a service's id: "/" and every other reserved character encoded, and
+  // a dots-only id ("..") encoded twice so the browser cannot resolve it as "go up" (the same
+  // rule as the server's segment filter).
+  function segment(value) {
+    var text = encodeURIComponent(String(value));
+    return /^\.+$/.test(text) ? text.replace(/\./g, "%252E") : text;
+  }
+
   function shortId(id) { id = String(id || ""); return id.length > 12 ? id.slice(0, 8) : id; }
 
   function entityCell(id, version) {
@@ -85,7 +93,7 @@
 
   function eventRow(e) {
     return el("tr", { "data-id": String(e.id) }, [
-      td([el("a", { href: "/events/" + encodeURIComponent(e.id) }, ["#" + e.id])]),
+      td([el("a", { href: "/events/" + segment(e.id) }, ["#" + e.id])]),
       td([el("code", {}, [String(e.type)])]),
       td([badge(e.status)]),
       entityCell(e.entity_id, e.entity_version),
@@ -96,7 +104,7 @@
 
   function deliveryRow(d) {
     return el("tr", { "data-id": String(d.id) }, [
-      td([el("a", { href: "/deliveries/" + encodeURIComponent(d.id), title: String(d.id) }, [el("code", {}, [shortId(d.id)])])]),
+      td([el("a", { href: "/deliveries/" + segment(d.id), title: String(d.id) }, [el("code", {}, [shortId(d.id)])])]),
       td([el("code", {}, [String(d.type)])]),
       td([badge(d.status)], { "data-field": "status" }),
       entityCell(d.entity_id, d.entity_version),
@@ -240,6 +248,7 @@
   // --- the socket -----------------------------------------------------------------------
 
   var stateNode = null;
+  var leaving = false;       // a navigation away from this page has started
   var reloadOnOpen = false;  // set when the server dropped us for falling behind: the page is stale
   var delay = 1000;
   var MAX_DELAY = 30000;
@@ -272,6 +281,10 @@
       if (handler && parsed.data) { handler(parsed.data); }
     };
     socket.onclose = function (closed) {
+      // 4401: the session ended (signed out, removed, password changed, expired): reloading
+      // shows the login page instead of retrying a feed that will refuse this browser.
+      // Not while this page is already navigating (its own sign-out form ended the session).
+      if (closed.code === 4401) { if (!leaving) { location.reload(); } return; }
       if (closed.code === 4000) { reloadOnOpen = true; }
       scheduleReconnect();
     };
@@ -284,6 +297,8 @@
              (navigator.onLine === false ? "Offline – retrying in " : "Reconnecting in ") + Math.round(wait / 1000) + " s");
     setTimeout(connect, wait);
   }
+
+  window.addEventListener("beforeunload", function () { leaving = true; });
 
   document.addEventListener("DOMContentLoaded", function () {
     localiseAll(document);

@@ -3,6 +3,9 @@
 Pages read the services through ``self.services``; ``fetch()`` turns an unreachable service
 into a banner naming it (the page still renders, with 200) instead of an error page.
 Not-logged-in GETs are redirected to ``/login?next=...``; other methods get 403.
+``SessionAware`` (shared with the live feed's websocket) finds the signed-in operator through the
+server-side session on every request; the protective headers go on every answer, error pages
+and redirects included (see ``dashboard/headers.py``).
 """
 
 from __future__ import annotations
@@ -18,14 +21,31 @@ from tornado.web import HTTPError
 from core.handlers import BaseHandler
 
 from ..clients import ServiceNotFound, ServiceRejected, ServiceUnavailable, Services
-from ..session import current_user, safe_next
+from ..headers import set_protective_headers
+from ..links import safe_next
+from ..session import current_session
+from ..session_store import Session, SessionStore
 
 log = logging.getLogger("guestsync.dashboard")
 
 FLASH_COOKIE = "gs_flash"
 
 
-class PageHandler(BaseHandler):
+class SessionAware:
+    """The signed-in operator of a request, looked up (and checked) in the server-side sessions."""
+
+    session: Session | None = None
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.settings["sessions"]
+
+    def get_current_user(self) -> str | None:
+        self.session = current_session(self, self.sessions)
+        return self.session.user if self.session else None
+
+
+class PageHandler(SessionAware, BaseHandler):
     requires_login = True
 
     def initialize(self) -> None:
@@ -35,18 +55,12 @@ class PageHandler(BaseHandler):
     def services(self) -> Services:
         return self.settings["services"]
 
-    def get_current_user(self) -> str | None:
-        return current_user(self)
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        set_protective_headers(self)
 
     def prepare(self):
         super().prepare()
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Frame-Options", "DENY")
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("Content-Security-Policy",
-                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
         if self.requires_login and not self.current_user:
             if self.request.method in ("GET", "HEAD"):
                 self.redirect("/login?" + urlencode({"next": safe_next(self.request.uri)}))

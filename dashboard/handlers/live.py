@@ -1,4 +1,9 @@
-"""``/ws/live``: the authenticated websocket that relays the hub's messages to one browser."""
+"""``/ws/live``: the authenticated websocket that relays the hub's messages to one browser.
+
+The handshake needs a valid session; the socket then watches that session and is closed with
+``CLOSE_SIGNED_OUT`` the moment it ends (sign-out, operator removed, password changed, expiry),
+after which the page reloads and lands on the login page.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,19 @@ from urllib.parse import urlsplit
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler
 
+from ..headers import set_protective_headers
 from ..live import ClientQueue, Hub
-from ..session import current_user
+from .base import SessionAware
+
+CLOSE_SIGNED_OUT = 4401
 
 
-class LiveSocketHandler(WebSocketHandler):
-    def get_current_user(self) -> str | None:
-        return current_user(self)
+class LiveSocketHandler(SessionAware, WebSocketHandler):
+    queue: ClientQueue | None = None
+    watched: str | None = None
+
+    def set_default_headers(self) -> None:
+        set_protective_headers(self)
 
     async def get(self, *args, **kwargs) -> None:
         if not self.current_user:
@@ -31,15 +42,26 @@ class LiveSocketHandler(WebSocketHandler):
     def open(self) -> None:
         self.queue = ClientQueue(self.write_message, self.close, self.settings["config"].client_queue_size)
         self.hub.subscribe(self.queue)
+        self.watched = self.session.id
+        self.sessions.watch(self.watched, self.signed_out)
+
+    def signed_out(self) -> None:
+        self.watched = None
+        if self.queue is not None:
+            self.queue.shutdown(CLOSE_SIGNED_OUT, "signed out")
 
     def on_message(self, message) -> None:
-        """The feed is one-way; anything the browser sends is ignored."""
+        """The feed is one-way; anything the browser sends is ignored (but the session is checked)."""
+        if self.watched and self.sessions.get(self.watched, touch=False) is None:
+            self.signed_out()
 
     def on_close(self) -> None:
-        queue = getattr(self, "queue", None)
-        if queue is not None:
-            queue.shutdown()
-            self.hub.unsubscribe(queue)
+        if self.watched is not None:
+            self.sessions.unwatch(self.watched, self.signed_out)
+            self.watched = None
+        if self.queue is not None:
+            self.queue.shutdown()
+            self.hub.unsubscribe(self.queue)
 
 
 default_handlers = [(r"/ws/live", LiveSocketHandler)]

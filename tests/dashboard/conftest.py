@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from dashboard.app import make_app
+from dashboard.app import close_app, make_app
 from dashboard.clients import Services
 from dashboard.config import DashboardSettings
 from dashboard.live import Hub
@@ -54,20 +54,25 @@ def outage(request):
 
 
 @pytest.fixture
-def dashboard_settings(fake_pms, fake_crm, outage, dead_url):
+def users_file(tmp_path):
+    """Where this test's operators file lives (absent until a test writes it)."""
+    return tmp_path / "users.txt"
+
+
+@pytest.fixture
+def dashboard_settings(fake_pms, fake_crm, outage, dead_url, users_file):
     return DashboardSettings(
         pms_url=dead_url if outage == "pms" else fake_pms.url,
         crm_url=dead_url if outage == "crm" else fake_crm.url,
         token=TOKEN, poll_seconds=0.05, live_linger_seconds=0, request_timeout_seconds=2,
-        client_queue_size=16)
+        client_queue_size=16, users_file=users_file)
 
 
 @pytest.fixture
 def app(dashboard_settings):
     application = make_app(dashboard_settings)
     yield application
-    application.settings["hub"].stop()
-    application.settings["services"].close()
+    close_app(application)
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""Small fake PMS and CRM services serving SPEC-shaped JSON, for the dashboard's tests.
+"""Small fake PMS and CRM services serving the JSON shapes of the real APIs, for the dashboard's tests.
 
 Each fake is a Tornado app over in-memory rows that the test owns; it records every request
 (``requests``) so tests can count what the dashboard asked for, and can be switched to
-answer 500 (``failing = True``).
+answer 500 (``failing = True``). The fake PMS records the ``X-Operator`` of every action in
+``audit`` (as ``GET /audit`` lists them); ``audit = None`` makes it an older PMS without
+that route (404).
 """
 
 from __future__ import annotations
@@ -97,6 +99,20 @@ class FakePms:
         self.replayed: list[str] = []
         self.replayed_all = 0
         self.transitions: list[dict] | None = None   # None: a PMS without the history route
+        self.audit: list[dict] | None = []           # oldest first; None: a PMS without /audit
+        self.operators: list[str | None] = []         # X-Operator of each action, in order
+
+    def record(self, handler: tornado.web.RequestHandler, action: str, target: str | None) -> None:
+        operator = handler.request.headers.get("X-Operator")
+        self.operators.append(operator)
+        if self.audit is not None:
+            self.add_audit(operator or "unknown", action, target)
+
+    def add_audit(self, operator: str, action: str, target: str | None = None) -> dict:
+        row = {"id": len(self.audit) + 1, "operator": operator, "action": action, "target": target,
+               "at": now_iso()}
+        self.audit.append(row)
+        return row
 
     def add_delivery(self, type_: str = "guest.created", status: str = "pending", entity_id: int = 1,
                      payload: dict | None = None, attempts: list | None = None, created_at: str | None = None,
@@ -139,6 +155,7 @@ class FakePms:
                 if delivery_id not in fake.details:
                     return self.not_found()
                 fake.replayed.append(delivery_id)
+                fake.record(self, "delivery.replay", delivery_id)
                 self.send(202, {"data": {"id": delivery_id, "status": "pending"}})
 
         class Transitions(FakeHandler):
@@ -151,10 +168,18 @@ class FakePms:
             def post(self):
                 failed = [r for r in fake.deliveries if r["status"] == "failed"]
                 fake.replayed_all += 1
+                fake.record(self, "delivery.replay_failed", None)
                 self.send(202, {"data": {"replayed": len(failed)}})
+
+        class Audit(FakeHandler):
+            def get(self):
+                if fake.audit is None:
+                    return self.not_found()
+                self.send(200, _page(self.filtered(fake.audit, "operator", "action"), self))
 
         kwargs = {"state": self.state, "service": self}
         return tornado.web.Application([
+            (r"/api/v1/audit", Audit, kwargs),
             (r"/api/v1/guests/webhook/status", Status, kwargs),
             (r"/api/v1/guests/webhook/transitions", Transitions, kwargs),
             (r"/api/v1/webhooks/deliveries", Deliveries, kwargs),

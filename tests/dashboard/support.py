@@ -1,9 +1,14 @@
-"""A cookie-keeping test client for the dashboard: logs in, sends forms with the XSRF token."""
+"""A cookie-keeping test client for the dashboard: logs in, sends forms with the XSRF token.
+
+``add_operator`` writes an operator into a users file with a cheap hash, so tests that sign
+in by name do not pay the production cost of scrypt on every run.
+"""
 
 from __future__ import annotations
 
 import re
 from http.cookies import SimpleCookie
+from pathlib import Path
 from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
@@ -12,8 +17,23 @@ from tornado.testing import bind_unused_port
 from tornado.websocket import websocket_connect
 
 from core.server import make_http_server
+from dashboard.passwords import ScryptParams, hash_password
+from dashboard.users import read_users, write_users
 
 TOKEN = "test-dashboard-token"
+CHEAP = ScryptParams(n=2 ** 10, r=8, p=1)
+
+
+def add_operator(users_file: Path, name: str, password: str) -> None:
+    users = read_users(users_file)
+    users.set(name, hash_password(password, CHEAP))
+    write_users(users_file, users)
+
+
+def remove_operator(users_file: Path, name: str) -> None:
+    users = read_users(users_file)
+    users.remove(name)
+    write_users(users_file, users)
 
 
 def serve_app(application, host: str = "127.0.0.1") -> tuple[HTTPServer, str]:
@@ -56,6 +76,8 @@ class Visitor:
     async def xsrf(self, path: str | None = None) -> str:
         """The XSRF form value, read from a page's form (the login page until logged in)."""
         response = await self.get(path or ("/rejections" if "gs_session" in self.cookies else "/login"))
+        if response.code == 302 and response.headers["Location"].startswith("/login"):
+            response = await self.get("/login")  # the session ended meanwhile
         match = re.search(r'name="_xsrf" value="([^"]+)"', response.body.decode())
         assert match, "the page has no XSRF field"
         return match.group(1)
@@ -74,8 +96,15 @@ class Visitor:
         return response
 
     async def login(self, token: str = TOKEN) -> HTTPResponse:
+        """Signs in the way the first dashboard did: the single ``token`` field."""
         response = await self.post("/login", {"token": token, "next": "/"})
         return response
+
+    async def sign_in(self, username: str, password: str, next_path: str = "/") -> HTTPResponse:
+        return await self.post("/login", {"username": username, "password": password, "next": next_path})
+
+    async def logout(self) -> HTTPResponse:
+        return await self.post("/logout", {"_xsrf": await self.xsrf("/rejections")})
 
     async def websocket(self, origin: str | None = "same"):
         url = self.base_url.replace("http://", "ws://") + "/ws/live"

@@ -1,4 +1,5 @@
-"""A real headless Chromium: log in, watch the overview, see a new guest's change arrive live.
+"""A real headless Chromium: log in, watch the overview, see a new guest's change arrive live;
+the return path after sign-in cannot leave the site, and signing out really ends the session.
 
 The PMS and CRM are the real applications on the test databases, with a real delivery worker
 between them; the dashboard is the real app. Screenshots go to the test's ``tmp_path``.
@@ -10,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from urllib.parse import quote, urlsplit
 
 import pytest
 
 from crm_app.app import make_app as make_crm_app
 from crm_app.config import CrmSettings
-from dashboard.app import make_app as make_dashboard_app
+from dashboard.app import close_app, make_app as make_dashboard_app
 from dashboard.config import DashboardSettings
 from pms_app.app import make_app as make_pms_app
 from pms_app.delivery.worker import DeliveryWorker
@@ -34,6 +36,7 @@ else:
     pytestmark = pytest.mark.browser
 
 HOSTILE = "<script>alert(1)</script>"
+FAILED = "Sign-in failed: the user name or password is not right."
 
 
 @pytest.mark.gen_test(timeout=180)
@@ -45,7 +48,8 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
     pms_server, pms_url = serve_app(make_pms_app(pms_settings, store=pms_db.store))
     worker = DeliveryWorker(pms_settings, pms_db.store, timing=FAST).start()
     dashboard = make_dashboard_app(DashboardSettings(pms_url=pms_url, crm_url=crm_url, token=TOKEN,
-                                                     poll_seconds=0.2, live_linger_seconds=0))
+                                                     poll_seconds=0.2, live_linger_seconds=0,
+                                                     users_file=tmp_path / "users.txt"))
     dash_server, dash_url = serve_app(dashboard, host="localhost")
     dialogs: list[str] = []
     try:
@@ -57,10 +61,10 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
 
                 await page.goto(dash_url + "/")
                 assert "/login" in page.url
-                await page.fill("#token", "not-the-token")
+                await page.fill("#password", "not-the-token")
                 await page.click("button[type=submit]")
-                assert await page.locator(".form-error").inner_text() == "That token was not accepted."
-                await page.fill("#token", TOKEN)
+                assert await page.locator(".form-error").inner_text() == FAILED
+                await page.fill("#password", TOKEN)
                 await page.click("button[type=submit]")
                 await page.wait_for_url(dash_url + "/")
                 await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
@@ -99,8 +103,7 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
         assert dialogs == [], "a script from guest data ran"
         assert (tmp_path / "overview.png").stat().st_size > 10_000
     finally:
-        dashboard.settings["hub"].stop()
-        dashboard.settings["services"].close()
+        close_app(dashboard)
         dash_server.stop()
         await asyncio.get_running_loop().run_in_executor(None, worker.stop)
         pms_server.stop()
@@ -124,7 +127,7 @@ async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms
         try:
             page = await browser.new_page(viewport={"width": 1400, "height": 1000})
             await page.goto(base_url + "/login")
-            await page.fill("#token", TOKEN)
+            await page.fill("#password", TOKEN)
             await page.click("button[type=submit]")
             await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
             assert await page.locator("svg.chart rect.bar").count() == 60
@@ -146,5 +149,61 @@ async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms
             await page.locator(f'tbody[data-live-list="event"] tr[data-id="{wanted["id"]}"]').wait_for(timeout=10_000)
             assert await page.locator('tbody[data-live-list="event"] tr', has_text="guest.updated").count() == 0
             await page.screenshot(path=str(tmp_path / "events.png"), full_page=True)
+        finally:
+            await browser.close()
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_sign_in_stays_on_this_site_and_a_signed_out_cookie_opens_nothing(fake_pms, fake_crm, http_server,
+                                                                                 base_url, tmp_path):
+    from playwright.async_api import async_playwright
+
+    origin = urlsplit(base_url).netloc
+    hostile = [quote(value, safe="") for value in (
+        "/\t/evil.example", "//evil.example", "/\\evil.example", "https:evil.example",
+        "/%2F%2Fevil.example", "/\r\n/evil.example", "\t//evil.example")]
+    hostile.append("/%09/evil.example")   # as an attacker's link spells it: the tab arrives decoded
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            context = await browser.new_context()
+            page = await context.new_page()
+            elsewhere: list[str] = []
+            context.on("request", lambda request: urlsplit(request.url).netloc != origin
+                       and elsewhere.append(request.url))
+
+            for raw in hostile:
+                await page.goto(base_url + "/login?next=" + raw)
+                await page.fill("#password", TOKEN)
+                await page.click("button[type=submit]")
+                await page.wait_for_load_state()
+                assert urlsplit(page.url).netloc == origin and urlsplit(page.url).path == "/", (raw, page.url)
+                # signed in, the login page forwards at once: the same rule applies
+                await page.goto(base_url + "/login?next=" + raw)
+                assert urlsplit(page.url).netloc == origin and urlsplit(page.url).path == "/", (raw, page.url)
+                await page.click("text=Sign out")
+                await page.wait_for_url(base_url + "/login")
+            assert elsewhere == [], "the browser was sent to another site"
+
+            await page.fill("#password", TOKEN)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(base_url + "/")
+            watcher = await context.new_page()   # a second tab with the live feed open
+            await watcher.goto(base_url + "/deliveries")
+            await watcher.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
+            stolen = [c for c in await context.cookies() if c["name"] == "gs_session"]
+            assert len(stolen) == 1 and stolen[0]["httpOnly"] and stolen[0]["sameSite"] == "Lax"
+
+            await page.click("text=Sign out")
+            await page.wait_for_url(base_url + "/login")
+            # the other tab's feed is closed by the server and the tab lands on the login page
+            await watcher.wait_for_url(lambda url: urlsplit(url).path == "/login", timeout=15_000)
+
+            await context.add_cookies(stolen)   # the old cookie, presented again
+            await page.goto(base_url + "/deliveries")
+            assert urlsplit(page.url).path == "/login"
+            assert await page.locator("#password").count() == 1
+            assert await page.locator("[data-operator]").count() == 0
+            await page.screenshot(path=str(tmp_path / "signed-out.png"), full_page=True)
         finally:
             await browser.close()

@@ -10,13 +10,13 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClientConnection
 
-from dashboard.app import make_app
+from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
 from pms_app.app import make_app as make_pms_app
 from pms_app.config import PmsSettings
 from tests.support.http import call, json_of
 
-from .support import TOKEN, Visitor, serve_app
+from .support import TOKEN, Visitor, add_operator, remove_operator, serve_app
 
 
 async def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:
@@ -55,6 +55,57 @@ async def test_websocket_needs_a_login(visitor):
     visitor.cookies["gs_session"] = "forged"
     with pytest.raises(HTTPClientError):
         await visitor.websocket()
+
+
+async def closed_with(ws: WebSocketClientConnection, timeout: float = 5.0) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        assert remaining > 0, "the socket stayed open"
+        if await asyncio.wait_for(ws.read_message(), remaining) is None:
+            return ws.close_code
+
+
+@pytest.mark.gen_test
+async def test_signing_out_closes_the_open_live_feed(http_client, base_url, fake_pms, fake_crm, hub):
+    browser, other = Visitor(http_client, base_url), Visitor(http_client, base_url)
+    await browser.login()
+    await other.login()
+    ws, other_ws = await browser.websocket(), await other.websocket()
+    cookie = dict(browser.cookies)
+    await wait_for(lambda: len(hub.clients) == 2, what="both clients")
+    await browser.logout()
+    assert await closed_with(ws) == 4401
+    await wait_for(lambda: len(hub.clients) == 1, what="the signed-out client to leave the hub")
+    row = fake_pms.add_delivery()
+    assert await next_message(other_ws, "delivery") == row   # the other session's feed goes on
+    browser.cookies.update(cookie)
+    with pytest.raises(HTTPClientError) as refused:
+        await browser.websocket()
+    assert refused.value.code == 401
+    other_ws.close()
+
+
+@pytest.mark.gen_test
+async def test_removing_an_operator_or_changing_a_password_closes_their_feeds(
+        http_client, base_url, fake_pms, fake_crm, hub, users_file):
+    add_operator(users_file, "alice", "correct horse battery")
+    add_operator(users_file, "bob", "bob's long password")
+    alice, bob, ops = (Visitor(http_client, base_url) for _ in range(3))
+    await alice.sign_in("alice", "correct horse battery")
+    await bob.sign_in("bob", "bob's long password")
+    await ops.login()
+    alice_ws, bob_ws, ops_ws = await alice.websocket(), await bob.websocket(), await ops.websocket()
+    await wait_for(lambda: len(hub.clients) == 3, what="three clients")
+    # changed from the command line: no request of alice's comes in, the feed alone must notice
+    add_operator(users_file, "alice", "a brand new password")
+    assert await closed_with(alice_ws) == 4401
+    remove_operator(users_file, "bob")
+    assert await closed_with(bob_ws) == 4401
+    row = fake_pms.add_delivery()
+    assert await next_message(ops_ws, "delivery") == row
+    ops_ws.close()
 
 
 @pytest.mark.gen_test
@@ -182,7 +233,6 @@ async def test_a_guest_created_in_the_real_pms_reaches_the_client(pms_db, fake_c
         assert delivery["id"] == listed["id"]
         ws.close()
     finally:
-        dashboard.settings["hub"].stop()
-        dashboard.settings["services"].close()
+        close_app(dashboard)
         dash_server.stop()
         pms_server.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import re
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
@@ -183,14 +185,46 @@ async def test_guest_strings_are_escaped_everywhere(visitor, fake_pms, fake_crm)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in profile_page
 
 
+TRAVERSAL = "../../logout"
+
+
+def resolved_paths(base_url: str, page: str, body: str) -> list[str]:
+    """Where each link and form of the page leads (but the sign-out form's own), resolved the way
+    a browser does, dots and encoded dots included."""
+    paths = []
+    for href in re.findall(r'(?:href|action)="([^"]+)"', body.replace('action="/logout"', "")):
+        href = html.unescape(href)
+        path = urlsplit(urljoin(base_url + page, href)).path
+        # Browsers also read %2E as a dot: resolve those segments the same way.
+        parts = []
+        for part in path.split("/"):
+            if unquote(part) == "..":
+                parts = parts[:-1]
+            elif unquote(part) != ".":
+                parts.append(part)
+        paths.append("/".join(parts) or "/")
+    return paths
+
+
 @pytest.mark.gen_test
-async def test_pages_send_protective_headers(visitor, fake_pms, fake_crm):
+async def test_links_built_from_service_ids_cannot_leave_their_page(visitor, fake_pms, fake_crm):
+    fake_crm.add_rejection("invalid_signature", webhook_id=TRAVERSAL)
+    fake_crm.add_rejection("invalid_signature", webhook_id="..")
+    event = fake_crm.add_event("guest.created", entity_id=1)
+    event["webhook_id"] = TRAVERSAL
+    fake_pms.add_delivery(status="failed")["id"] = TRAVERSAL
+    fake_crm.add_profile(5)["guest_id"] = TRAVERSAL
     await visitor.login()
-    response = await visitor.get("/")
-    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["X-Request-ID"]
+    for page in ("/rejections", f"/events/{event['id']}", "/events", "/deliveries", "/profiles", "/"):
+        body = (await visitor.get(page)).body.decode()
+        assert "/logout" not in resolved_paths(visitor.base_url, page, body), page
+    rejections = (await visitor.get("/rejections")).body.decode()
+    assert 'href="/deliveries/..%2F..%2Flogout"' in rejections
+    assert 'href="/deliveries/%252E%252E"' in rejections
+    # following such a link is a harmless not-found, and the operator stays signed in
+    for link in ("/deliveries/..%2F..%2Flogout", "/deliveries/%252E%252E"):
+        assert (await visitor.get(link)).code == 404
+    assert (await visitor.get("/")).code == 200
 
 
 @pytest.mark.gen_test
@@ -237,3 +271,22 @@ async def test_overview_shows_recent_breaker_changes_when_the_pms_keeps_them(vis
     body = response.body.decode()
     assert "Recent changes" in body
     assert body.index('data-status="half_open"') < body.index('data-status="open"', body.index("Recent changes"))
+
+
+ODD_VALUES = ["%00", "%ff", "%0d%0a", "-1", "99999999999999999999999", "%2F%2Fevil", "..%2F..", "%3Cscript%3E",
+              "a" * 3000, "%E2%80%A8", "\\", "%5C"]
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_no_query_value_makes_a_page_fail(visitor, fake_pms, fake_crm):
+    ids = seed(fake_pms, fake_crm)
+    await visitor.login()
+    paths = [*pages(ids), "/audit", "/login"]
+    for path in paths:
+        for name in ("cursor", "type", "status", "q", "tier", "entity_id", "operator", "action", "next"):
+            for value in ODD_VALUES:
+                response = await visitor.get(f"{path}?{name}={value}")
+                assert response.code < 500, (path, name, value, response.code)
+    for value in ODD_VALUES:
+        response = await visitor.get(f"/deliveries/{value}")
+        assert response.code in (404, 200), value
