@@ -10,6 +10,7 @@ from .db import Store, open_database
 from .handlers import InFlight, NotFoundHandler, log_request
 from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
+from .response_headers import ApiHeaders
 
 
 def open_store(database_url: str, threads: int, name: str, extra_connections: int = 4) -> Store:
@@ -37,5 +38,6 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         compress_response=False,
+        transforms=[ApiHeaders],
         **settings,
     )

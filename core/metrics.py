@@ -10,7 +10,7 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from tornado.web import RequestHandler
 
-from .handlers import BaseHandler
+from .handlers import APIHandler
 
 
 class Metrics:
@@ -39,8 +39,11 @@ class Metrics:
         self.http_latency.labels(method, route).observe(handler.request.request_time())
 
 
-class MetricsHandler(BaseHandler):
-    """``GET /metrics`` in Prometheus text format, never behind the API token."""
+class MetricsHandler(APIHandler):
+    """``GET /metrics`` in Prometheus text format, never behind the API token; its errors
+    (a wrong method, say) are the API's JSON errors like every other answer of the service."""
+
+    requires_auth = False
 
     def get(self) -> None:
         metrics: Metrics = self.settings["metrics"]
