@@ -195,7 +195,7 @@ def _head(path: str, port: int, extra: str) -> bytes:
 
 @pytest.mark.parametrize("case", ["hang_up", "bad_chunk", "too_large"])
 @pytest.mark.gen_test(timeout=30)
-async def test_a_request_cut_short_mid_body_leaves_the_in_flight_count(http_client, base_url, app,
+async def test_a_request_cut_short_mid_body_is_no_longer_in_flight(http_client, base_url, app,
                                                                        api_service, case):
     in_flight = app.settings["in_flight"]
     port = urlparse(base_url).port
