@@ -12,6 +12,7 @@ import tornado.web
 
 from core.config import REPO_ROOT
 from core.handlers import log_request
+from core.response_headers import NoServerVersion
 
 from .clients import Services
 from .config import DashboardSettings
@@ -61,6 +62,7 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         static_path=str(STATIC_DIR),
         default_handler_class=NotFoundPage,
         log_function=log_request,
+        transforms=[NoServerVersion],
         websocket_ping_interval=20,
         websocket_ping_timeout=20,
     )
