@@ -18,6 +18,7 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
+from .contract import MAX_ID
 from .db import DatabaseUnavailable, Store
 from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeError,
                      ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
@@ -102,8 +103,10 @@ class APIHandler(BaseHandler):
         self._chunks: list[bytes] = []
         self._body_size = 0
         self._body_too_large = False
-        declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        declared = (self.request.headers.get("Content-Length") or "").strip()
+        # Tornado checks the header only after prepare(); thousands of digits are too large
+        # (and more than Python converts to an int at all).
+        if declared.isdecimal() and (len(declared) > 18 or int(declared) > self.max_body_bytes):
             raise PayloadTooLargeError(f"the body is larger than {self.max_body_bytes} bytes")
         # A chunked body past the limit is counted in data_received; one far past it is cut off.
         self.request.connection.set_max_body_size(self.max_body_bytes + 64 * 1024)
@@ -139,11 +142,12 @@ class APIHandler(BaseHandler):
         return self._body
 
     def check_media_type(self) -> None:
-        """415 unless a request with a body, or with a declared Content-Type, declares JSON.
+        """415 unless a request with a body, or a write declaring a Content-Type, declares JSON.
 
         A cross-site "simple" POST (a form, ``text/plain``) must never act, even with an empty
-        body; a request with neither body nor Content-Type (a replay) passes. A method the
-        route does not implement is its 405 whatever the body.
+        body; a request with neither body nor Content-Type (a replay) passes, and so does a
+        read that names a type but sends nothing. A method the route does not implement is
+        its 405 whatever the body.
         """
         method = (self.request.method or "").lower()
         if getattr(type(self), method, None) is getattr(RequestHandler, method, None):
@@ -151,7 +155,8 @@ class APIHandler(BaseHandler):
         declared = self.request.headers.get("Content-Length")
         has_body = (declared is not None and declared.strip() != "0") \
             or "Transfer-Encoding" in self.request.headers
-        if has_body or "Content-Type" in self.request.headers:
+        declares_type = "Content-Type" in self.request.headers and method not in ("get", "head", "options")
+        if has_body or declares_type:
             self.check_json_content_type(required=True)
 
     def check_json_content_type(self, required: bool = False) -> None:
@@ -183,6 +188,13 @@ class APIHandler(BaseHandler):
             if name is None:
                 raise HTTPError(404, "no such resource") from None
             raise ValidationError.single(name, "must be valid UTF-8 text") from None
+
+    def path_id(self, digits: str) -> int:
+        """An integer id from the path (its route admits digits only). One with more digits than
+        any BIGINT has is one past the largest id, so the lookup answers 404: Python refuses to
+        even convert thousands of digits."""
+        digits = digits.lstrip("0") or "0"
+        return int(digits) if len(digits) <= len(str(MAX_ID)) else MAX_ID + 1
 
     def page_request(self) -> PageRequest:
         """``limit``/``cursor``/``since_id`` of a list request (422 when malformed)."""

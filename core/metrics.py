@@ -34,6 +34,10 @@ class Metrics:
     def observe_request(self, handler: RequestHandler) -> None:
         route = getattr(handler, "route_name", None) or type(handler).__name__
         method = handler.request.method or "GET"
+        # The method comes from the client: an unbounded set of label values would be a new
+        # series each, kept forever (memory, and a /metrics too large to scrape).
+        if method not in RequestHandler.SUPPORTED_METHODS:
+            method = "other"
         status = str(handler.get_status())
         self.http_requests.labels(method, route, status).inc()
         self.http_latency.labels(method, route).observe(handler.request.request_time())

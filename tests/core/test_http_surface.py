@@ -171,6 +171,16 @@ async def test_a_post_without_a_body_needs_no_content_type(http_server, base_url
 
 
 @pytest.mark.gen_test
+async def test_a_read_that_names_a_type_but_sends_nothing_is_answered(http_client, base_url, api_service):
+    for path in (api_service.list_route, "/metrics", f"{API}/health"):
+        response = await call(http_client, base_url, "GET", path, headers={"Content-Type": "text/plain"})
+        assert response.code == 200, (path, response.body)
+    response = await call(http_client, base_url, "GET", api_service.list_route, raw=b"a=1",
+                          headers={"Content-Type": "text/plain"})
+    assert response.code == 415  # a body, though, must be JSON on any method
+
+
+@pytest.mark.gen_test
 async def test_a_form_post_to_a_route_without_post_is_405(http_client, base_url, api_service):
     response = await call(http_client, base_url, "POST", api_service.list_route, raw=b"a=1",
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -233,3 +243,26 @@ async def test_a_request_cut_short_mid_body_is_no_longer_in_flight(http_client, 
     response = await call(http_client, base_url, "GET", f"{API}/health")
     assert response.code == 200
     assert in_flight.count == 0
+
+
+@pytest.mark.parametrize("length", ["9" * 5000, "9" * 30])
+@pytest.mark.gen_test
+async def test_a_content_length_of_thousands_of_digits_is_413(http_server, base_url, api_service, length):
+    # Python refuses to convert more than 4300 digits to an int: that was a 500.
+    status, headers, answer = await raw_exchange(base_url, (
+        f"POST {api_service.json_route} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{}}").encode())
+    assert status == 413, answer
+    assert json.loads(answer)["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.gen_test
+async def test_made_up_methods_do_not_grow_the_metrics(http_client, base_url, api_service):
+    # Each distinct label value is a new time series kept for the life of the process.
+    for n in range(3):
+        status, _, _ = await raw_exchange(base_url, f"BREW{n} {API}/health HTTP/1.1\r\nHost: x\r\n"
+                                                    "Connection: close\r\n\r\n".encode())
+        assert status == 405
+    metrics = (await call(http_client, base_url, "GET", "/metrics")).body.decode()
+    assert "BREW" not in metrics
+    assert 'method="other"' in metrics

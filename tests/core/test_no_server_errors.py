@@ -145,6 +145,7 @@ def query_strings(names: list[str]) -> st.SearchStrategy[str]:
 
 
 SEGMENTS = st.one_of(INTS.map(str), NUMBER_TEXT, st.uuids().map(str), st.just("1"),
+                     st.sampled_from(["9" * 5000, "0" * 30 + "1", "1" + "0" * 4400]),
                      TEXT.filter(bool).map(lambda t: quote(t, safe="")))
 
 DATES = st.one_of(st.dates().map(str), st.sampled_from(["0000-00-00", "2027-02-30", "9999-12-31", "0001-01-01",
