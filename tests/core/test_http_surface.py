@@ -13,6 +13,7 @@ import tornado
 import core.health
 from core.contract import MAX_ID
 from core.pagination import encode_cursor
+from tests.crm_app.webhook_factory import envelope, guest, signed_request
 from tests.support.http import call, json_of, raw_exchange
 from tests.support.services import (API, SERVICES, api_service, app,  # noqa: F401 - fixtures
                                     list_routes)
@@ -45,6 +46,38 @@ async def test_a_cursor_past_64_bits_is_a_422_on_every_list_route(http_client, b
         # The largest id that can exist is still a cursor the API could have issued.
         response = await call(http_client, base_url, "GET", f"{path}?cursor={encode_cursor(MAX_ID, False)}")
         assert response.code == 200, (path, response.body)
+
+
+async def _add_a_row(http_client, base_url, api_service) -> None:
+    """A guest (PMS) or an audit-log event and a profile (CRM), so lists are not empty."""
+    if api_service.name == "pms":
+        response = await call(http_client, base_url, "POST", f"{API}/guests",
+                              {"email": "row@example.com", "name": "Row"})
+    else:
+        webhook_id, body = envelope("guest.created", guest(7))
+        raw = json.dumps(body).encode()
+        response = await call(http_client, base_url, "POST", f"{API}/webhooks/pms", raw=raw,
+                              headers=signed_request(raw, webhook_id))
+    assert response.code in (201, 202), response.body
+
+
+@pytest.mark.gen_test
+async def test_integer_filters_past_64_bits_match_nothing(http_client, base_url, app, api_service):
+    await _add_a_row(http_client, base_url, api_service)
+    routes = await _list_routes(http_client, base_url, app)
+    filters = {"pms": ("since_id", "guest_id"), "crm": ("since_id", "guest_id", "entity_id")}
+    for path in routes:
+        for name in filters[api_service.name]:
+            for huge in (MAX_ID + 1, 10**30, "9" * 5000):
+                response = await call(http_client, base_url, "GET", f"{path}?{name}={huge}")
+                assert response.code == 200, (path, name, response.body[:200])
+                if name == "since_id":
+                    assert json_of(response)["data"] == [], (path, name)
+    # A filter a list does read matches nothing rather than failing.
+    filtered = f"{API}/reservations?guest_id={10**30}" if api_service.name == "pms" \
+        else f"{API}/events?entity_id={10**30}"
+    response = await call(http_client, base_url, "GET", filtered)
+    assert response.code == 200 and json_of(response)["data"] == []
 
 
 def _answers(api_service):
@@ -115,10 +148,9 @@ async def test_a_500_has_the_headers_and_the_request_id(http_client, base_url, m
 
 
 @pytest.mark.gen_test
-async def test_a_refused_token_has_the_request_id(http_client, base_url, app):
+async def test_a_refused_token_has_the_request_id(http_client, base_url, app, api_service):
     app.settings["api_token"] = "s3cret"
-    response = await call(http_client, base_url, "GET", f"{API}/events" if "receiver" in app.settings
-                          else f"{API}/guests")
+    response = await call(http_client, base_url, "GET", api_service.list_route)
     assert response.code == 401
     assert json_of(response)["error"]["request_id"] == response.headers["X-Request-ID"]
     assert response.headers["Cache-Control"] == "no-store"
