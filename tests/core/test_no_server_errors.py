@@ -316,11 +316,15 @@ def hostile_requests(app, service: str):
     payloads = {"guest.created": guest(2), "reservation.created": reservation(2, 1),
                 "reservation.deleted": {"id": 2, "version": 9, "deleted_at": "2026-01-02T10:00:00.000Z",
                                         "guest_id": 1}}
-    fresh_ids = itertools.count(100)   # a new entity each time, so no value is merely "stale"
+    # A new entity (and guest) each time: no value is merely "stale", and no profile's stats
+    # grow with every request.
+    fresh_ids = itertools.count(100)
     for event_type, payload in payloads.items():
         for field in sorted(payload):
             for value in HOSTILE_VALUES:
-                webhook_id, body = envelope(event_type, {**payload, "id": next(fresh_ids), field: value})
+                fresh = next(fresh_ids)
+                ids = {"id": fresh, "guest_id": fresh} if "guest_id" in payload else {"id": fresh}
+                webhook_id, body = envelope(event_type, {**payload, **ids, field: value})
                 raw = json.dumps(body).encode()
                 yield "POST", f"{API}/webhooks/pms", raw, signed_request(raw, webhook_id)
     for field in ("type", "timestamp", "idempotency_key", "payload"):
