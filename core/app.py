@@ -19,6 +19,7 @@ from .metrics import Metrics, MetricsHandler
 from .preflight import PreflightHandler
 from .proxies import ProxyAwareApplication
 from .ratelimit import RateLimiter
+from .response_headers import ApiHeaders
 
 
 class ApiApplication(ProxyAwareApplication):
@@ -62,5 +63,6 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         compress_response=False,
+        transforms=[ApiHeaders],
         **settings,
     )

@@ -81,7 +81,8 @@ class JSONTextField(peewee.TextField):
     def db_value(self, value):
         if value is None:
             return None
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        # allow_nan=False: a stored NaN/Infinity would be served back as text that is not JSON.
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
     def python_value(self, value):
         if value is None or value == "":

@@ -1,15 +1,15 @@
 """Base request handlers shared by every service.
 
 ``BaseHandler`` gives every response an ``X-Request-ID`` and exposes the shared objects of
-``Application.settings`` as properties. ``APIHandler`` adds the JSON conventions of SPEC s3:
-bearer-token auth, a streamed body with a hard size limit (413 before the body is buffered),
-``json_body()`` with 400/415 errors, and ``write_error`` that renders every failure as the
-spec's error object without a stack trace. ``NotFoundHandler`` answers unknown routes.
+``Application.settings`` as properties, and counts the requests in flight. ``APIHandler`` adds
+the JSON conventions of the README: bearer-token auth, a streamed body with a hard size limit
+(413 before the body is buffered), 415 for anything not declared JSON, ``json_body()`` with
+400 errors, and ``write_error`` that renders every failure as the error object (with the
+request id, without a stack trace). ``NotFoundHandler`` answers unknown routes.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -19,10 +19,12 @@ from tornado.web import HTTPError, RequestHandler, stream_request_body
 
 from .auth import token_accepted
 from .cors import add_cors_headers
+from .contract import MAX_ID
 from .db import DatabaseUnavailable, Store
 from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeError,
                      ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
                      ValidationError)
+from .jsonio import dumps, parse_json
 from .logging import request_id_var
 from .pagination import PageRequest, parse_non_negative_int, parse_page_request
 from .ratelimit import add_rate_limit_headers, enforce_rate_limit
@@ -34,50 +36,14 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return False
-        except UnicodeEncodeError:
-            return True
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(v) for v in value)
-    return False
-
-
-def parse_json(raw: bytes) -> Any:
-    """Strict JSON from bytes: UTF-8 only, no NaN/Infinity, no unpaired UTF-16 surrogate
-    escapes (text no database can store); any failure is ``InvalidJSONError``."""
-    try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise InvalidJSONError("the body is not valid UTF-8") from None
-    except RecursionError:
-        raise InvalidJSONError("the body is nested too deeply") from None
-    except ValueError as exc:
-        raise InvalidJSONError(f"the body is not valid JSON: {exc}") from None
-    # Only a body with a \uD800-\uDFFF escape can hold one; look closer only then.
-    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
-        raise InvalidJSONError("the body contains an unpaired UTF-16 surrogate escape")
-    return value
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 class InFlight:
-    """How many requests an application is serving, so a stopping server can let them finish."""
+    """How many requests an application is serving, so a stopping server can let them finish.
+
+    A request counts from ``prepare`` until ``on_finish`` or, for one that never finishes (its
+    body was refused or cut off while being read: the client hung up, broke the chunked
+    framing, or went past the size limit), ``on_connection_close``. Leaving is idempotent, so
+    a request that sees both is counted out once.
+    """
 
     def __init__(self) -> None:
         self.count = 0
@@ -106,9 +72,16 @@ class BaseHandler(RequestHandler):
             self._counted = True
 
     def on_finish(self) -> None:
+        self._leave_in_flight()
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        self._leave_in_flight()
+
+    def _leave_in_flight(self) -> None:
         if self._counted:
-            self.settings["in_flight"].count -= 1
             self._counted = False
+            self.settings["in_flight"].count -= 1
 
     @property
     def config(self):
@@ -138,13 +111,16 @@ class APIHandler(BaseHandler):
         self._chunks: list[bytes] = []
         self._body_size = 0
         self._body_too_large = False
-        declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        declared = (self.request.headers.get("Content-Length") or "").strip()
+        # Tornado checks the header only after prepare(); thousands of digits are too large
+        # (and more than Python converts to an int at all).
+        if declared.isdecimal() and (len(declared) > 18 or int(declared) > self.max_body_bytes):
             raise PayloadTooLargeError(f"the body is larger than {self.max_body_bytes} bytes")
         # A chunked body past the limit is counted in data_received; one far past it is cut off.
         self.request.connection.set_max_body_size(self.max_body_bytes + 64 * 1024)
         if self.requires_auth:
             self.check_token()
+        self.check_media_type()
 
     def check_token(self) -> None:
         token = self.settings.get("api_token")
@@ -171,6 +147,24 @@ class APIHandler(BaseHandler):
             self._body = b"".join(self._chunks)
         return self._body
 
+    def check_media_type(self) -> None:
+        """415 unless a request with a body, or a write declaring a Content-Type, declares JSON.
+
+        A cross-site "simple" POST (a form, ``text/plain``) must never act, even with an empty
+        body; a request with neither body nor Content-Type (a replay) passes, and so does a
+        read that names a type but sends nothing. A method the route does not implement is
+        its 405 whatever the body.
+        """
+        method = (self.request.method or "").lower()
+        if getattr(type(self), method, None) is getattr(RequestHandler, method, None):
+            raise HTTPError(405)
+        declared = self.request.headers.get("Content-Length")
+        has_body = (declared is not None and declared.strip() != "0") \
+            or "Transfer-Encoding" in self.request.headers
+        declares_type = "Content-Type" in self.request.headers and method not in ("get", "head", "options")
+        if has_body or declares_type:
+            self.check_json_content_type(required=True)
+
     def check_json_content_type(self, required: bool = False) -> None:
         """415 unless the Content-Type is JSON; an absent header passes unless ``required``."""
         content_type = self.request.headers.get("Content-Type")
@@ -185,7 +179,6 @@ class APIHandler(BaseHandler):
     def json_body(self) -> dict:
         """The body as a JSON object (400 ``invalid_json`` otherwise)."""
         body = self.body
-        self.check_json_content_type()
         if not body.strip():
             raise InvalidJSONError("the body is empty; a JSON object is expected")
         value = parse_json(body)
@@ -201,6 +194,13 @@ class APIHandler(BaseHandler):
             if name is None:
                 raise HTTPError(404, "no such resource") from None
             raise ValidationError.single(name, "must be valid UTF-8 text") from None
+
+    def path_id(self, digits: str) -> int:
+        """An integer id from the path (its route admits digits only). One with more digits than
+        any BIGINT has is one past the largest id, so the lookup answers 404: Python refuses to
+        even convert thousands of digits."""
+        digits = digits.lstrip("0") or "0"
+        return int(digits) if len(digits) <= len(str(MAX_ID)) else MAX_ID + 1
 
     def page_request(self) -> PageRequest:
         """``limit``/``cursor``/``since_id`` of a list request (422 when malformed)."""
@@ -252,6 +252,8 @@ class APIHandler(BaseHandler):
             code = STATUS_CODES.get(self.get_status(), "internal_error")
             body = {"error": {"code": code, "message": "an internal error occurred; it has been logged "
                               f"with request id {self.request_id}", "details": []}}
+        # The same id as the X-Request-ID header: what a caller quotes when reporting an error.
+        body["error"]["request_id"] = self.request_id
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(dumps(body))
 
@@ -274,6 +276,9 @@ class NotFoundHandler(APIHandler):
     def prepare(self):
         super().prepare()
         raise HTTPError(404, "no such route")
+
+    def check_media_type(self) -> None:
+        """An unknown route is a 404 whatever its method or body."""
 
 
 def log_request(handler: RequestHandler) -> None:

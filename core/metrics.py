@@ -10,7 +10,7 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from tornado.web import RequestHandler
 
-from .handlers import BaseHandler
+from .handlers import APIHandler
 
 
 class Metrics:
@@ -34,13 +34,20 @@ class Metrics:
     def observe_request(self, handler: RequestHandler) -> None:
         route = getattr(handler, "route_name", None) or type(handler).__name__
         method = handler.request.method or "GET"
+        # The method comes from the client: an unbounded set of label values would be a new
+        # series each, kept forever (memory, and a /metrics too large to scrape).
+        if method not in RequestHandler.SUPPORTED_METHODS:
+            method = "other"
         status = str(handler.get_status())
         self.http_requests.labels(method, route, status).inc()
         self.http_latency.labels(method, route).observe(handler.request.request_time())
 
 
-class MetricsHandler(BaseHandler):
-    """``GET /metrics`` in Prometheus text format, never behind the API token."""
+class MetricsHandler(APIHandler):
+    """``GET /metrics`` in Prometheus text format, never behind the API token; its errors
+    (a wrong method, say) are the API's JSON errors like every other answer of the service."""
+
+    requires_auth = False
 
     def get(self) -> None:
         metrics: Metrics = self.settings["metrics"]

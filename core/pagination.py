@@ -34,16 +34,19 @@ def encode_cursor(last_id: int, ascending: bool) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, bool]:
+    """The position and direction of a cursor; 422 on ``cursor`` for anything this API cannot
+    have issued, including an id past a BIGINT (which no driver can even bind)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         direction, _, value = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if direction not in ("a", "d") or not value.isdigit():
+        if direction not in ("a", "d") or not (value.isascii() and value.isdigit()) or len(value) > 19:
             raise ValueError
-        return int(value), direction == "a"
+        position = int(value)
+        if position > MAX_ID:
+            raise ValueError
+        return position, direction == "a"
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationError.single("cursor", "is not a cursor this API issued") from None
-
-
 
 
 def parse_non_negative_int(field: str, raw: str) -> int:

@@ -75,6 +75,11 @@ class Checker:
         if isinstance(value, str) and not EMAIL_RE.match(value):
             self.error(field, "must be a valid email address")
             return MISSING
+        # Emails are also stored lower-cased (the case-insensitive key), and lower-casing can
+        # lengthen text ("İ" becomes two characters): the key must fit the column too.
+        if isinstance(value, str) and len(value.lower()) > 254:
+            self.error(field, "must be at most 254 characters once lower-cased")
+            return MISSING
         return value
 
     def phone(self, field: str, *, required: bool = False) -> Any:
@@ -149,7 +154,9 @@ class Checker:
         if minimum is not None and amount < minimum:
             self.error(field, f"must be at least {minimum}")
             return MISSING
-        if abs(amount) >= Decimal(10) ** (max_digits - places):
+        # By the exponent, not abs(): arithmetic on "1e999999999999999999" overflows the
+        # decimal context; a zero is small whatever its exponent.
+        if amount != 0 and amount.adjusted() >= max_digits - places:
             self.error(field, "is too large")
             return MISSING
         return amount.quantize(Decimal(1).scaleb(-places))

@@ -16,6 +16,7 @@ import tornado.web
 from core.config import REPO_ROOT
 from core.handlers import log_request
 from core.proxies import ProxyAwareApplication
+from core.response_headers import NoServerVersion
 
 from .clients import Services
 from .config import DashboardSettings
@@ -79,6 +80,7 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         static_handler_class=StaticFiles,
         default_handler_class=NotFoundPage,
         log_function=log_request,
+        transforms=[NoServerVersion],
         websocket_ping_interval=20,
         websocket_ping_timeout=20,
     )

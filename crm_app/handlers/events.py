@@ -26,7 +26,7 @@ class EventHandler(APIHandler):
     route_name = "event"
 
     async def get(self, event_id: str) -> None:
-        self.write_data(await self.store.run(events.get_event, int(event_id), transaction=False))
+        self.write_data(await self.store.run(events.get_event, self.path_id(event_id), transaction=False))
 
 
 default_handlers = [

@@ -28,7 +28,7 @@ class ProfileHandler(APIHandler):
     route_name = "guest_profile"
 
     async def get(self, guest_id: str) -> None:
-        self.write_data(await self.store.run(profiles.get_profile, int(guest_id), transaction=False))
+        self.write_data(await self.store.run(profiles.get_profile, self.path_id(guest_id), transaction=False))
 
 
 default_handlers = [

@@ -12,7 +12,8 @@ import logging
 
 from core.db import utcnow
 from core.errors import ApiError, InvalidJSONError
-from core.handlers import APIHandler, parse_json
+from core.handlers import APIHandler
+from core.jsonio import parse_json
 from core.signing import VerificationError, verify
 
 from ..batching import Overloaded

@@ -7,7 +7,6 @@ not followed: a 3xx is a failed attempt, like any non-2xx, a timeout or a connec
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Sequence
 import requests
 
 from core.db import utcnow
+from core.jsonio import dumps
 from core.signing import signed_headers
 
 from .claims import RESPONSE_BODY_LIMIT, AttemptRecord, Claim
@@ -33,7 +33,7 @@ def envelope_body(claim: Claim) -> bytes:
         "timestamp": int(occurred.timestamp() * 1000),
         "payload": claim.payload,
     }
-    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return dumps(envelope).encode("utf-8")
 
 
 @dataclass(frozen=True)

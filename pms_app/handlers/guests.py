@@ -24,14 +24,14 @@ class GuestHandler(PmsHandler):
     route_name = "guest"
 
     async def get(self, guest_id: str) -> None:
-        self.write_data(await self.store.run(guests.get_guest, int(guest_id)))
+        self.write_data(await self.store.run(guests.get_guest, self.path_id(guest_id)))
 
     async def put(self, guest_id: str) -> None:
         values = validate_guest(self.json_body(), partial=True)
-        self.write_data(await self.write_change(guests.update_guest, int(guest_id), values))
+        self.write_data(await self.write_change(guests.update_guest, self.path_id(guest_id), values))
 
     async def delete(self, guest_id: str) -> None:
-        await self.write_change(guests.delete_guest, int(guest_id))
+        await self.write_change(guests.delete_guest, self.path_id(guest_id))
         self.set_status(204)
         self.finish()
 

@@ -27,14 +27,14 @@ class ReservationHandler(PmsHandler):
     route_name = "reservation"
 
     async def get(self, reservation_id: str) -> None:
-        self.write_data(await self.store.run(reservations.get_reservation, int(reservation_id)))
+        self.write_data(await self.store.run(reservations.get_reservation, self.path_id(reservation_id)))
 
     async def put(self, reservation_id: str) -> None:
         body = self.json_body()
-        self.write_data(await self.write_change(reservations.update_reservation, int(reservation_id), body))
+        self.write_data(await self.write_change(reservations.update_reservation, self.path_id(reservation_id), body))
 
     async def delete(self, reservation_id: str) -> None:
-        await self.write_change(reservations.delete_reservation, int(reservation_id))
+        await self.write_change(reservations.delete_reservation, self.path_id(reservation_id))
         self.set_status(204)
         self.finish()
 

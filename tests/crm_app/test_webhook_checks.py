@@ -263,6 +263,21 @@ async def test_unpaired_surrogate_escape_is_invalid_json_not_a_500(sender, crm_d
     await assert_rejected(sender, crm_db, raw, signed_request(raw, webhook_id), 400, "invalid_json")
 
 
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1E400", "123456789e99999"])
+@pytest.mark.parametrize("event_type", ["invoice.paid", "guest.created"])
+@pytest.mark.gen_test
+async def test_a_number_that_overflows_to_infinity_is_invalid_json(sender, crm_db, http_client, base_url,
+                                                                   number, event_type):
+    # An unknown type would be recorded as given, and the audit log would then serve "Infinity".
+    webhook_id = f"overflow-{event_type}-{number}"
+    payload = json.dumps(guest(1)).replace('"version": 1', f'"version": 1, "amount": {number}')
+    raw = ('{"type": "%s", "timestamp": 1764424800000, "payload": %s}' % (event_type, payload)).encode()
+    await assert_rejected(sender, crm_db, raw, signed_request(raw, webhook_id), 400, "invalid_json")
+    listed = await call(http_client, base_url, "GET", "/api/v1/events")
+    assert json.loads(listed.body, parse_constant=lambda name: pytest.fail(f"{name} served")) == \
+        {"data": [], "next_cursor": None}
+
+
 @pytest.mark.gen_test
 async def test_receiver_ignores_api_token_and_xsrf(crm_db, http_client, crm_settings):
     settings = replace(crm_settings, api_token="t0ken")

@@ -24,6 +24,20 @@ async def test_malformed_json_is_400_invalid_json(http_client, base_url):
         assert json_of(response)["error"]["code"] == "invalid_json"
 
 
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1E400"])
+@pytest.mark.parametrize("path, method", [("/guests", "POST"), ("/reservations", "POST"),
+                                          ("/guests/1", "PUT")])
+@pytest.mark.gen_test
+async def test_a_number_that_overflows_to_infinity_is_invalid_json(http_client, base_url, number, path, method):
+    await create_guest(http_client, base_url)
+    raw = b'{"email": "inf@example.com", "name": "Inf", "total_amount": %s, "extra": %s}' % (
+        number.encode(), number.encode())
+    response = await call(http_client, base_url, method, API + path, raw=raw,
+                          headers={"Content-Type": "application/json"})
+    assert response.code == 400, response.body
+    assert json_of(response)["error"]["code"] == "invalid_json"
+
+
 @pytest.mark.gen_test
 async def test_non_json_content_type_is_415(http_client, base_url):
     response = await call(http_client, base_url, "POST", f"{API}/guests", raw=b"email=a@b.co",
