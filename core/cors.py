@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from tornado.web import RequestHandler
 
 from .config import ConfigError
+from .errors import ApiError
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE"
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-ID, X-Operator"
@@ -109,6 +110,31 @@ def add_preflight_headers(handler: RequestHandler) -> None:
     handler.set_header("Access-Control-Allow-Methods", ALLOWED_METHODS)
     handler.set_header("Access-Control-Allow-Headers", ALLOWED_HEADERS)
     handler.set_header("Access-Control-Max-Age", str(MAX_AGE_SECONDS))
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_cross_site_write(handler: RequestHandler) -> None:
+    """403 for a state-changing request that a browser sent from a page of another origin
+    not on the allow-list.
+
+    A browser can send a POST without a body and without a Content-Type from any page
+    (``fetch(url, {method: "POST", mode: "no-cors"})``), and no media-type check can see it;
+    but it always names the page's origin in ``Origin``. Servers and scripts send no
+    ``Origin`` and are not affected; neither is a page of the API's own origin.
+    """
+    if handler.request.method not in UNSAFE_METHODS:
+        return
+    origin = handler.request.headers.get("Origin")
+    if origin is None:
+        return
+    own = normalise_origin(f"{handler.request.protocol}://{handler.request.host}")
+    policy: CorsPolicy | None = handler.settings.get("cors")
+    if normalise_origin(origin) == own or (policy and policy.allows(origin)):
+        return
+    raise ApiError("cross-origin requests from this origin are not allowed",
+                   status=403, code="forbidden")
 
 
 def is_preflight(method: str | None, headers) -> bool:

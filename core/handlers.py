@@ -18,7 +18,7 @@ from typing import Any
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
 from .auth import token_accepted
-from .cors import add_cors_headers
+from .cors import add_cors_headers, refuse_cross_site_write
 from .contract import MAX_ID
 from .db import DatabaseUnavailable, Store
 from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeError,
@@ -100,6 +100,9 @@ class APIHandler(BaseHandler):
     requires_auth = True
     # Counted against API_RATE_LIMIT (the webhook receiver and /health opt out).
     rate_limited = True
+    # Writes from browser pages of other origins are refused (the webhook receiver opts out:
+    # its signature, not the caller's origin, decides).
+    refuses_cross_site_writes = True
 
     @property
     def max_body_bytes(self) -> int:
@@ -108,6 +111,8 @@ class APIHandler(BaseHandler):
     def prepare(self):
         super().prepare()
         enforce_rate_limit(self)
+        if self.refuses_cross_site_writes:
+            refuse_cross_site_write(self)
         self._chunks: list[bytes] = []
         self._body_size = 0
         self._body_too_large = False

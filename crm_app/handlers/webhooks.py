@@ -35,6 +35,7 @@ class WebhookHandler(APIHandler):
 
     requires_auth = False
     rate_limited = False
+    refuses_cross_site_writes = False
     route_name = "webhook"
 
     def check_xsrf_cookie(self) -> None:
