@@ -13,6 +13,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .contract import MAX_STAY_NIGHTS
 from .errors import ValidationError
 
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -183,3 +184,14 @@ class Checker:
 def present(values: dict) -> dict:
     """Drop the fields a checker marked MISSING, keeping explicit ``None``s."""
     return {k: v for k, v in values.items() if v is not MISSING}
+
+
+def stay_problem(check_in: Any, check_out: Any) -> str | None:
+    """What is wrong with a stay from ``check_in`` to ``check_out`` (dates), or ``None``."""
+    if not (isinstance(check_in, dt.date) and isinstance(check_out, dt.date)):
+        return None
+    if check_out <= check_in:
+        return "must be after check_in"
+    if (check_out - check_in).days > MAX_STAY_NIGHTS:
+        return f"must be at most {MAX_STAY_NIGHTS} nights after check_in"
+    return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.contract import MAX_ID, RESERVATION_STATUSES
 from core.errors import InvalidJSONError, ValidationError
-from core.validation import MISSING, Checker, present
+from core.validation import MISSING, Checker, present, stay_problem
 
 from .models import WEBHOOK_ID_MAX
 
@@ -89,9 +89,9 @@ def _reservation_values(payload: dict) -> tuple[Checker, dict]:
         "adults": check.integer("adults", minimum=0, maximum=1000, nullable=True),
         "children": check.integer("children", minimum=0, maximum=1000, nullable=True),
     }
-    check_in, check_out = values["check_in"], values["check_out"]
-    if isinstance(check_in, dt.date) and isinstance(check_out, dt.date) and check_out <= check_in:
-        check.error("check_out", "must be after check_in")
+    problem = stay_problem(values["check_in"], values["check_out"])
+    if problem:
+        check.error("check_out", problem)
     return check, values
 
 

@@ -6,12 +6,11 @@ checked, and required fields may be absent but not ``null``.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from core.contract import RESERVATION_STATUSES
 from core.errors import ValidationError
-from core.validation import MISSING, Checker, present
+from core.validation import MISSING, Checker, present, stay_problem
 
 
 def validate_guest(data: dict, partial: bool = False) -> dict:
@@ -58,6 +57,7 @@ def validate_reservation(data: dict, current: dict | None = None) -> dict:
     values = present(values)
     merged = {**(current or {}), **values}
     check_in, check_out = merged.get("check_in"), merged.get("check_out")
-    if isinstance(check_in, dt.date) and isinstance(check_out, dt.date) and check_out <= check_in:
-        raise ValidationError.single("check_out", "must be after check_in")
+    problem = stay_problem(check_in, check_out)
+    if problem:
+        raise ValidationError.single("check_out", problem)
     return values

@@ -98,6 +98,16 @@ def test_reservation_check_out_must_follow_check_in_also_on_partial_update():
     assert validate_reservation({"check_out": "2026-05-09"}, current=current) == {"check_out": dt.date(2026, 5, 9)}
 
 
+def test_a_stay_is_at_most_ten_years():
+    body = {"guest_id": 1, "check_in": "2026-01-01"}
+    assert validate_reservation({**body, "check_out": "2036-01-09"})["check_out"] == dt.date(2036, 1, 9)  # 3660 nights
+    with pytest.raises(ValidationError) as caught:
+        validate_reservation({**body, "check_out": "2036-01-10"})
+    assert fields_of(caught.value) == ["check_out"]
+    with pytest.raises(ValidationError):
+        validate_reservation({"check_out": "9999-12-31"}, current={"check_in": dt.date(1, 1, 1), "check_out": dt.date(1, 1, 2)})
+
+
 def test_reservation_missing_required_fields():
     with pytest.raises(ValidationError) as caught:
         validate_reservation({})
