@@ -8,6 +8,7 @@ service's ``.env`` file, then from the defaults of SPEC s2. Settings objects are
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Mapping
@@ -82,6 +83,22 @@ class EnvReader:
         if any(v < 0 for v in values):
             raise ConfigError(f"{name} must not contain negative values")
         return values
+
+    def networks(self, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Comma-separated CIDRs (``10.0.0.0/8, fd00::/8``); a bare address is a one-address network.
+
+        Host bits set (``10.1.2.3/8``) are an error rather than silently widened: the operator
+        may have meant the one address or the whole network, and only they know which."""
+        networks = []
+        for part in (self.str(name) or "").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part))
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be comma-separated CIDRs, got {part!r} ({exc})") from None
+        return tuple(networks)
 
     def database_url(self, default_sqlite_name: str) -> str:
         """``DATABASE_URL``, else a MySQL URL from ``DB_*`` when ``DB_HOST`` is set, else SQLite."""
