@@ -24,7 +24,7 @@ from .claims import RESPONSE_BODY_LIMIT, AttemptRecord, Claim
 from .resolver import CachingResolver
 from .retry import RETRY_AFTER_STATUSES, parse_retry_after
 from .transport import CurlTransport, Response
-from .url_safety import IPNetwork, Resolver, Target, UnsafeUrl, parse_target, safe_addresses
+from .url_safety import Destination, IPNetwork, Resolver, UnsafeUrl
 
 USER_AGENT = "guestsync-pms-delivery/1"
 
@@ -79,24 +79,19 @@ class Sender:
         self.resolve = resolver or CachingResolver()
         self._owns_transport = transport is None
         self.transport = transport or CurlTransport(user_agent=USER_AGENT)
-        try:
-            self._target: Target | UnsafeUrl = parse_target(url)
-        except UnsafeUrl as exc:   # reported by every attempt, like any refusal
-            self._target = exc
+        self.destination = Destination(url, self.denied, self.resolve)
 
     def send(self, claim: Claim) -> SendResult:
         started_at = utcnow()
         t0 = time.monotonic()
-        target = self._target
+        target = self.destination.target
         try:
-            if isinstance(target, UnsafeUrl):
-                raise target
-            addresses = safe_addresses(target, self.denied, self.resolve)
+            addresses = self.destination.addresses()
         except UnsafeUrl as exc:
             return self._failure(started_at, t0, str(exc))
         except OSError as exc:
-            return self._failure(started_at, t0, f"ConnectionError: cannot resolve {target.host}: "
-                                                 f"{exc.strerror or exc}"[:500])
+            return self._failure(started_at, t0,
+                                 f"ConnectionError: cannot resolve {target.host}: {exc.strerror or exc}"[:500])
         body = envelope_body(claim)
         headers = [f"{name}: {value}" for name, value in signed_headers(self.keys, claim.id, body).items()]
         response = self.transport.post(self.url, body, headers, addresses, target.port, t0 + self.timeout)

@@ -23,6 +23,7 @@ sending thread keeps its connections alive across attempts and endpoints.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import threading
 import time
@@ -96,6 +97,8 @@ class _Exchange:
         return 0          # a short count: libcurl stops reading here
 
     def header(self, line: bytes) -> None:
+        if line[:1] not in b"HhLlRr":      # a quick pass over the headers nobody reads
+            return
         if line[:5] == b"HTTP/":          # a new answer (after a 1xx): forget the previous one's
             self.retry_after = self.location = None
             return
@@ -112,6 +115,8 @@ class _Exchange:
 class _Handle:
     def __init__(self, limit: int, user_agent: str):
         self.exchange = _Exchange(limit)
+        self.url: str | None = None          # what the handle was last set to, to skip repeats
+        self.connect_to: str | None = None
         curl = self.curl = pycurl.Curl()
         curl.setopt(pycurl.NOSIGNAL, 1)               # timeouts without SIGALRM: safe in threads
         curl.setopt(pycurl.FOLLOWLOCATION, 0)         # a 3xx is the answer, not an instruction
@@ -123,10 +128,11 @@ class _Handle:
         curl.setopt(pycurl.HEADERFUNCTION, self.exchange.header)
 
 
+@functools.lru_cache(maxsize=1024)
 def connect_to(address: IPAddress, port: int) -> str:
     """A ``CONNECT_TO`` entry sending a connection for any host and port to ``address:port``."""
     if isinstance(address, ipaddress.IPv6Address):
-        # libcurl takes the zone of a link-local address with the address; none is allowed here.
+        # Only link-local addresses carry a zone (``%eth0``), and those are refused before this.
         return f"::[{str(address).split('%', 1)[0]}]:{port}"
     return f"::{address}:{port}"
 
@@ -153,7 +159,9 @@ class CurlTransport:
         (a ``time.monotonic()`` value). ``headers`` are ``"Name: value"`` lines."""
         handle = self._handle()
         curl, exchange = handle.curl, handle.exchange
-        curl.setopt(pycurl.URL, url)
+        if url != handle.url:
+            curl.setopt(pycurl.URL, url)
+            handle.url = url
         curl.setopt(pycurl.POSTFIELDS, body)
         curl.setopt(pycurl.HTTPHEADER, [*headers, "Expect:"])
         response: Response | None = None
@@ -162,7 +170,10 @@ class CurlTransport:
             if remaining_ms <= 0:
                 break
             exchange.reset()
-            curl.setopt(pycurl.CONNECT_TO, [connect_to(address, port)])
+            entry = connect_to(address, port)
+            if entry != handle.connect_to:
+                curl.setopt(pycurl.CONNECT_TO, [entry])
+                handle.connect_to = entry
             curl.setopt(pycurl.TIMEOUT_MS, remaining_ms)
             curl.setopt(pycurl.CONNECTTIMEOUT_MS, remaining_ms)
             response, code = self._perform(curl, exchange)

@@ -157,18 +157,41 @@ def check_addresses(host: str, addresses: Sequence[IPAddress], denied: Iterable[
         raise UnsafeUrl(f"refused: {host} {verb} {text}, {reason}")
 
 
-def safe_addresses(target: Target, denied: Iterable[IPNetwork], resolve: Resolver) -> tuple[IPAddress, ...]:
-    """The addresses to connect to for ``target``, every one checked; ``UnsafeUrl`` if any is refused.
+class Destination:
+    """One URL and the addresses it may be connected to, checked on every call of ``addresses()``.
 
-    A literal host is its own address (never looked up); a name is resolved once by ``resolve``.
-    Errors of ``resolve`` (``OSError``) propagate: not being able to resolve is not a refusal.
+    A literal host is its own address (never looked up); a name is asked of ``resolve`` each
+    time (which may cache). Every address must pass, or ``UnsafeUrl`` names the first refused
+    one; a URL that is not ``http(s)`` is refused the same way. Errors of ``resolve``
+    (``OSError``) propagate: not being able to resolve a name is not a refusal.
     """
-    literal = literal_address(target.host)
-    addresses = (literal,) if literal is not None else tuple(dict.fromkeys(resolve(target.host, target.port)))
-    if not addresses:
-        raise OSError(f"no address for {target.host}")
-    check_addresses(target.host, addresses, denied)
-    return addresses
+
+    def __init__(self, url: str, denied: Iterable[IPNetwork], resolve: Resolver):
+        self.url = url
+        self.denied = tuple(denied)
+        self.resolve = resolve
+        try:
+            self.target: Target | None = parse_target(url)
+            self._error: UnsafeUrl | None = None
+        except UnsafeUrl as exc:
+            self.target, self._error = None, exc
+        literal = literal_address(self.target.host) if self.target else None
+        self._literal = (literal,) if literal is not None else None
+        # The last addresses that passed: a caching resolver hands back the same tuple while its
+        # answer is fresh, and the verdict on it cannot change (the denied networks are fixed).
+        self._passed: Sequence[IPAddress] | None = None
+
+    def addresses(self) -> Sequence[IPAddress]:
+        if self._error is not None:
+            raise self._error
+        target = self.target
+        addresses = self._literal or self.resolve(target.host, target.port)
+        if addresses is not self._passed:
+            if not addresses:
+                raise OSError(f"no address for {target.host}")
+            check_addresses(target.host, addresses, self.denied)
+            self._passed = addresses
+        return addresses
 
 
 def check_configured_url(url: str, denied: Iterable[IPNetwork] = ()) -> Target:

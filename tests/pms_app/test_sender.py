@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
+import socket
+import ssl
+import threading
 import time
 import uuid
 
 import pytest
+import tornado.test
 
 from core.db import utcnow
 from core.signing import keys_from_secrets
@@ -188,6 +193,40 @@ def test_the_next_checked_address_is_tried_when_the_first_refuses(senders):
         result = senders(url, resolver=resolving_to("127.0.0.2", "127.0.0.1")).send(claim())
         assert receiver.count() == 1
     assert result.record.ok, result.record.error
+
+
+@pytest.mark.parametrize("host, problem", [("hooks.example.invalid", "no alternative certificate subject name"),
+                                           ("foo.example.com", "self-signed certificate")])
+def test_tls_names_the_url_host_and_checks_its_certificate_on_the_pinned_connection(senders, host, problem):
+    # Tornado's self-signed test certificate for foo.example.com: for another name the name check
+    # fails, for its own name the chain check does (no trusted CA signed it).
+    certs = os.path.dirname(tornado.test.__file__)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(certs, "test.crt"), os.path.join(certs, "test.key"))
+    server_names: list = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                context.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                pass   # the client refused our certificate, as it should
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    try:
+        url = f"https://{host}:{listener.getsockname()[1]}/hook"
+        result = senders(url, resolver=resolving_to("127.0.0.1")).send(claim())
+        server.join(10)
+    finally:
+        listener.close()
+    assert server_names == [host]
+    assert result.record.error.startswith("TLSError: ") and problem in result.record.error
+    assert result.trips_breaker
 
 
 def test_a_name_resolving_to_the_metadata_address_is_refused_without_connecting(senders):
