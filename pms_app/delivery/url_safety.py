@@ -1,4 +1,4 @@
-"""Which webhook URLs and addresses delivery may connect to (pure functions, no I/O).
+"""Which webhook URLs and addresses delivery may connect to (no I/O here: resolvers are passed in).
 
 A webhook URL must be ``http`` or ``https`` with a host. The addresses its host stands for are
 refused when any of them is link-local or a cloud metadata address (``169.254.0.0/16``,
