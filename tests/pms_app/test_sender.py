@@ -80,7 +80,7 @@ def test_an_answer_dripping_one_byte_at_a_time_is_cut_off_at_the_deadline(sender
     assert answer.closed_early and answer.sent < 40
 
 
-def test_a_slow_connect_and_answer_share_one_budget(senders):
+def test_an_answer_that_never_starts_times_out_at_the_limit(senders):
     with Receiver(lambda n, req: Reply(delay=3.0)) as receiver:
         result = senders(receiver.url, timeout=0.5).send(claim())
     assert result.record.error == "timed out after 0.5s"
