@@ -8,6 +8,7 @@ service's ``.env`` file, then from the defaults of SPEC s2. Settings objects are
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Mapping
@@ -16,6 +17,9 @@ from urllib.parse import quote
 from dotenv import dotenv_values
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -83,6 +87,10 @@ class EnvReader:
             raise ConfigError(f"{name} must not contain negative values")
         return values
 
+    def networks(self, name: str) -> tuple[Network, ...]:
+        """Comma-separated CIDRs (see ``parse_networks``)."""
+        return parse_networks(self.str(name), name)
+
     def database_url(self, default_sqlite_name: str) -> str:
         """``DATABASE_URL``, else a MySQL URL from ``DB_*`` when ``DB_HOST`` is set, else SQLite."""
         url = self.str("DATABASE_URL")
@@ -97,6 +105,25 @@ class EnvReader:
             name = self.str("DB_NAME", default_sqlite_name)
             return f"mysql://{auth}@{host}:{port}/{name}"
         return f"sqlite:///data/{default_sqlite_name}.db"
+
+
+def parse_networks(raw: str | None, variable: str) -> tuple[Network, ...]:
+    """Comma-separated CIDRs (``10.0.0.0/8, fd00::/8``); a bare address is a one-address network.
+
+    Host bits set (``10.1.2.3/8``) are an error rather than silently widened: the operator may
+    have meant the one address or the whole network, and only they know which. The
+    ``ConfigError`` names ``variable``."""
+    networks = []
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ConfigError(f"{variable} must be comma-separated CIDRs such as 10.0.0.0/8 "
+                              f"or 192.0.2.7, got {part!r}: {exc}") from None
+    return tuple(networks)
 
 
 def redact_url(url: str) -> str:

@@ -48,6 +48,7 @@ class MetricsHandler(APIHandler):
     (a wrong method, say) are the API's JSON errors like every other answer of the service."""
 
     requires_auth = False
+    rate_limited = False  # scrapers must keep reading whatever clients do
 
     def get(self) -> None:
         metrics: Metrics = self.settings["metrics"]

@@ -17,9 +17,8 @@ from typing import Any
 import tornado.web
 from tornado.httputil import HTTPServerRequest
 
-from .config import ConfigError
+from .config import Network, parse_networks
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -47,17 +46,7 @@ class TrustedProxies:
     @classmethod
     def parse(cls, raw: str | None, variable: str = "TRUSTED_PROXIES") -> "TrustedProxies":
         """Comma-separated CIDRs (a bare address is a single host); ``ConfigError`` names ``variable``."""
-        networks = []
-        for part in (raw or "").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(part, strict=True))
-            except ValueError as exc:
-                raise ConfigError(f"{variable} must be comma-separated CIDRs such as 10.0.0.0/8 "
-                                  f"or 192.0.2.7, got {part!r}: {exc}") from None
-        return cls(tuple(networks))
+        return cls(parse_networks(raw, variable))
 
     def __bool__(self) -> bool:
         return bool(self.networks)

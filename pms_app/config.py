@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Mapping
 
 from limits import RateLimitItem
 
-from core.config import EnvReader, load_environment
+from core.config import ConfigError, EnvReader, load_environment
 from core.cors import parse_allowed_origins
 from core.proxies import TrustedProxies
 from core.ratelimit import parse_rate_limit
+
+from .delivery.url_safety import UnsafeUrl, check_configured_url
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class PmsSettings:
     crm_webhook_url: str = "http://localhost:5001/api/v1/webhooks/pms"
     crm_webhook_secrets: tuple[str, ...] = ("supersecret-shared-key",)
     retry_schedule: tuple[int, ...] = (5, 30, 120, 600, 1800, 3600, 10800, 21600)
+    endpoint_denied_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     delivery_timeout_seconds: float = 10.0
     delivery_lease_seconds: int = 60
     delivery_concurrency: int = 8
@@ -38,13 +42,14 @@ class PmsSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
         env = EnvReader(load_environment("pms_app", environ))
-        return cls(
+        settings = cls(
             port=env.int("APP_PORT", 4001, minimum=0),
             base_path=(env.str("APP_BASE_PATH", "/api/v1") or "").rstrip("/"),
             database_url=env.database_url("pms"),
             api_token=env.str("API_TOKEN"),
             crm_webhook_url=env.str("CRM_WEBHOOK_URL", cls.crm_webhook_url),
             crm_webhook_secrets=env.words("CRM_WEBHOOK_SECRET", "supersecret-shared-key"),
+            endpoint_denied_networks=env.networks("ENDPOINT_DENIED_NETWORKS"),
             retry_schedule=env.int_list("WEBHOOK_RETRY_SCHEDULE", "5,30,120,600,1800,3600,10800,21600"),
             delivery_timeout_seconds=env.float("DELIVERY_TIMEOUT_SECONDS", 10.0, minimum=0.1),
             delivery_lease_seconds=env.int("DELIVERY_LEASE_SECONDS", 60, minimum=1),
@@ -59,3 +64,10 @@ class PmsSettings:
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
         )
+        try:
+            # A literal metadata or denied address is a mistake to report now, not at every attempt;
+            # a name is checked (resolved) at every attempt instead, since its answers change.
+            check_configured_url(settings.crm_webhook_url, settings.endpoint_denied_networks)
+        except UnsafeUrl as exc:
+            raise ConfigError(f"CRM_WEBHOOK_URL: {exc}") from None
+        return settings

@@ -71,7 +71,7 @@ class DeliveryWorker:
         self.endpoint = redact_url(settings.crm_webhook_url)
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
         self.sender = Sender(settings.crm_webhook_url, keys_from_secrets(settings.crm_webhook_secrets),
-                             settings.delivery_timeout_seconds)
+                             settings.delivery_timeout_seconds, denied=settings.endpoint_denied_networks)
         self.breaker = EndpointBreaker(self.endpoint, settings.breaker_failure_threshold,
                                        settings.breaker_recovery_seconds,
                                        on_change=self._breaker_changed, owner=self.worker_id)

@@ -69,7 +69,7 @@ async def test_a_malformed_x_operator_is_a_422_and_changes_nothing(http_client, 
 
 @pytest.mark.gen_test
 async def test_two_x_operator_headers_are_refused(http_client, base_url, pms_db):
-    headers = HTTPHeaders(AUTH)
+    headers = HTTPHeaders({**AUTH, "Content-Type": "application/json"})
     headers.add("X-Operator", "alice")
     headers.add("X-Operator", "bob")
     r = await http_client.fetch(base_url + "/api/v1/webhooks/deliveries/replay", method="POST", body=b"",

@@ -3,7 +3,9 @@
 ``Receiver(behaviour)`` listens on 127.0.0.1 (a free port) with its own event loop, so it works
 from plain and async tests alike. It keeps every request it got (headers, raw body) and counts
 hits by ``webhook-id``. A behaviour maps the n-th request (0-based) to a ``Reply``; the ones
-below cover the faults the delivery worker must survive. ``wait_until`` polls with a deadline.
+below cover the faults the delivery worker must survive (among them answers that drip one byte
+at a time and answers that never end, whose fate is kept in ``Receiver.answers``). ``wait_until``
+polls with a deadline.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import tornado.httpserver
+import tornado.iostream
 import tornado.web
 
 from core.server import make_http_server
@@ -30,6 +33,8 @@ class Reply:
     body: bytes = b'{"data":{"status":"accepted"}}'
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
+    drip: float = 0.0        # > 0: send ``body`` one byte at a time, this many seconds apart
+    stream: int = 0          # > 0: after ``body``, send this many more bytes in 16 KiB chunks
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,16 @@ class Received:
     headers: dict
     body: bytes
     at: float
+    peer: tuple | None = None   # the client's (address, port): one per connection
+
+
+@dataclass
+class Answer:
+    """How a dripping or streaming answer went, from the receiver's side."""
+
+    sent: int = 0                # body bytes written to the connection
+    closed_early: bool = False   # the client hung up before the answer was complete
+    finished: bool = False
 
 
 Behaviour = Callable[[int, Received], Reply]
@@ -69,6 +84,16 @@ def rate_limited(retry_after: str, times: int = 1, status: int = 429) -> Behavio
     return behave
 
 
+def dripping(length: int, interval: float, status: int = 200) -> Behaviour:
+    """``status`` at once, then a body of ``length`` bytes, one byte every ``interval`` seconds."""
+    return lambda n, req: Reply(status=status, body=b"x" * length, drip=interval)
+
+
+def endless(size: int = 64 * 1024 * 1024, status: int = 200) -> Behaviour:
+    """``status`` and a chunked body of ``size`` bytes, written as fast as the client reads."""
+    return lambda n, req: Reply(status=status, body=b"", stream=size)
+
+
 def flapping(pattern: str) -> Behaviour:
     """``pattern`` like ``"FFS"``: F = 500, S = 202, cycled over requests."""
     cycle = list(pattern)
@@ -86,9 +111,31 @@ class _Handler(tornado.web.RequestHandler):
         self.set_status(reply.status)
         for name, value in reply.headers.items():
             self.set_header(name, value)
-        if reply.body:
+        if reply.drip or reply.stream:
+            await self._send_slowly(reply)
+        elif reply.body:
             self.set_header("Content-Type", "application/json")
             self.write(reply.body)
+
+    async def _send_slowly(self, reply: Reply) -> None:
+        answer = self.receiver._answer()
+        chunk = b"y" * 16384
+        try:
+            await self.flush()   # the status line and headers go out at once
+            if reply.drip:
+                for byte in reply.body:
+                    await asyncio.sleep(reply.drip)
+                    self.write(bytes([byte]))
+                    await self.flush()
+                    answer.sent += 1
+            while answer.sent < len(reply.body) + reply.stream:
+                piece = chunk[:len(reply.body) + reply.stream - answer.sent]
+                self.write(piece)
+                await self.flush()
+                answer.sent += len(piece)
+        except tornado.iostream.StreamClosedError:
+            answer.closed_early = True
+        answer.finished = True
 
 
 class Receiver:
@@ -96,6 +143,7 @@ class Receiver:
         self.behaviour = behaviour
         self.path = path
         self.received: list[Received] = []
+        self.answers: list[Answer] = []
         self.hits: collections.Counter = collections.Counter()
         self._lock = threading.Lock()
         self._counter = itertools.count()
@@ -114,12 +162,20 @@ class Receiver:
 
     def _record(self, request) -> Received:
         headers = {k.lower(): v for k, v in request.headers.get_all()}
-        req = Received(headers.get("webhook-id", ""), headers, request.body, time.monotonic())
+        peer = getattr(getattr(request.connection, "context", None), "address", None)
+        req = Received(headers.get("webhook-id", ""), headers, request.body, time.monotonic(),
+                       tuple(peer) if peer else None)
         with self._lock:
             n = next(self._counter)
             self.received.append(req)
             self.hits[req.webhook_id] += 1
         return self.behaviour(n, req)
+
+    def _answer(self) -> Answer:
+        answer = Answer()
+        with self._lock:
+            self.answers.append(answer)
+        return answer
 
     def start(self) -> "Receiver":
         ready = threading.Event()
