@@ -90,6 +90,10 @@ class DeliveryWorker:
         self._last_failure_at: dt.datetime | None = None
         self._threads: list[threading.Thread] = []
         self._registered = False
+        # This worker's breaker row is written by the heartbeat and by every transition, from
+        # different threads; two first writes at once both insert it, and on MariaDB the gap
+        # locks of that race deadlock and lose the transition. One writer at a time.
+        self._reporting = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -252,7 +256,8 @@ class DeliveryWorker:
                     self.endpoint, previous, snap.state, snap.failure_count)
         self.metrics.breaker_state(self.endpoint, snap.state)
         try:
-            self.store.call(reporting.record_transition, self.worker_id, self.endpoint, snap, previous)
+            with self._reporting:
+                self.store.call(reporting.record_transition, self.worker_id, self.endpoint, snap, previous)
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
 
@@ -263,10 +268,14 @@ class DeliveryWorker:
                 if not self._registered:
                     self.store.call(reporting.register_worker, self.worker_id)
                     self._registered = True
-                snap = self.breaker.snapshot()
-                self.metrics.breaker_state(self.endpoint, snap.state)
-                self.store.call(reporting.heartbeat, self.worker_id, self.endpoint, snap,
-                                self._last_success_at, self._last_failure_at)
+                with self._reporting:
+                    # Read inside the lock, so a heartbeat never writes a state older than a
+                    # transition saved just before it (transitions are reported outside the
+                    # breaker's own lock, so this order cannot deadlock).
+                    snap = self.breaker.snapshot()
+                    self.metrics.breaker_state(self.endpoint, snap.state)
+                    self.store.call(reporting.heartbeat, self.worker_id, self.endpoint, snap,
+                                    self._last_success_at, self._last_failure_at)
                 if self.store.call(claims.release_expired, transaction=False):
                     self._wake.set()
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))
