@@ -152,6 +152,16 @@ def read_committed(database: peewee.Database):
     return database.atomic()
 
 
+def read_snapshot(database: peewee.Database):
+    """A read-only transaction whose statements all see one consistent snapshot, taking no
+    write lock: REPEATABLE READ on MySQL/MariaDB (the snapshot is fixed by the first read), a
+    DEFERRED transaction on SQLite (in WAL mode a reader never blocks the writers)."""
+    database = getattr(database, "obj", database)
+    if is_mysql(database):
+        return database.atomic(isolation_level="REPEATABLE READ")
+    return database.atomic(lock_type="DEFERRED")
+
+
 def open_database(url: str, max_connections: int = 16) -> peewee.Database:
     """A database for ``sqlite:///path`` or ``mysql://user:pass@host:port/name`` URLs."""
     parsed = urlparse(url)
