@@ -8,14 +8,17 @@ leaf buckets are listed together, so dense drift costs one manifest page per
 ``MANIFEST_MAX_LIMIT`` entities rather than a request per bucket. Ids above the PMS's highest
 can only be entities the PMS never had: one digest of that tail finds them.
 
-Every read of the CRM happens before the matching read of the PMS, so whatever the CRM holds
-was already in the PMS when the PMS was read (a change committed in between shows as the PMS
-being ahead, never the CRM). Both sides are ``Side``s: the CRM over HTTP, the PMS from its
-database (``StoreSide``), so the walk is the same code whatever is on either end.
+Each CRM request runs on a helper thread while the PMS reads the same range, so a run costs
+about the slower side, not both. The two reads are therefore not one snapshot: a change
+committed in between shows up as a difference, and the repair step (``repair.py``) judges
+every difference again on the PMS's state read after all of this. Both sides are ``Side``s: the
+CRM over HTTP, the PMS from its database (``StoreSide``), so the walk is the same code
+whatever is on either end.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -75,22 +78,35 @@ class Walk:
         self.keep_alive = keep_alive
         self.result = Comparison(kind)
         self.leaves: list[tuple[int, int, int, int]] = []     # (from, to, crm count, pms count)
+        self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-crm")
 
     def run(self, pms_max_id: int) -> Comparison:
-        if pms_max_id < MAX_ID:
-            (tail,) = self.crm.digest(self.kind, pms_max_id + 1, MAX_ID, 1)
-            if tail["count"]:
-                self.leaves.append((pms_max_id + 1, MAX_ID, tail["count"], 0))
-        if pms_max_id >= 1:
-            self.descend(1, pms_max_id, buckets_for(pms_max_id))
-        for lo, hi, crm_count, pms_count in merge_adjacent(self.leaves):
-            self.diff(lo, hi, crm_count, pms_count)
+        try:
+            if pms_max_id < MAX_ID:
+                (tail,) = self.crm.digest(self.kind, pms_max_id + 1, MAX_ID, 1)
+                if tail["count"]:
+                    self.leaves.append((pms_max_id + 1, MAX_ID, tail["count"], 0))
+            if pms_max_id >= 1:
+                self.descend(1, pms_max_id, buckets_for(pms_max_id))
+            for lo, hi, crm_count, pms_count in merge_adjacent(self.leaves):
+                self.diff(lo, hi, crm_count, pms_count)
+        finally:
+            self.helper.shutdown(wait=True)
         return self.result
+
+    def both(self, crm_call: Callable, pms_call: Callable):
+        """``(crm_call(), pms_call())``, the CRM's request running while the PMS reads."""
+        pending = self.helper.submit(crm_call)
+        try:
+            pms = pms_call()
+        finally:
+            crm = pending.result()
+        return crm, pms
 
     def descend(self, from_id: int, to_id: int, buckets: int) -> None:
         self.keep_alive()
-        crm = self.crm.digest(self.kind, from_id, to_id, buckets)
-        pms = self.pms.digest(self.kind, from_id, to_id, buckets)
+        crm, pms = self.both(lambda: self.crm.digest(self.kind, from_id, to_id, buckets),
+                             lambda: self.pms.digest(self.kind, from_id, to_id, buckets))
         for c, p in zip(crm, pms):
             if c["count"] == p["count"] and c["hash"] == p["hash"]:
                 self.result.compared += p["count"]
@@ -102,8 +118,8 @@ class Walk:
                 self.descend(p["from_id"], p["to_id"], buckets_for(rows, minimum=2))
 
     def diff(self, from_id: int, to_id: int, crm_count: int, pms_count: int) -> None:
-        crm = self.listing(self.crm, from_id, to_id, crm_count)
-        pms = self.listing(self.pms, from_id, to_id, pms_count)
+        crm, pms = self.both(lambda: self.listing(self.crm, from_id, to_id, crm_count),
+                             lambda: self.listing(self.pms, from_id, to_id, pms_count))
         for entity_id in sorted(crm.keys() | pms.keys()):
             self.result.compared += 1
             if crm.get(entity_id) != pms.get(entity_id):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from ..models import DELIVERING, PENDING, Guest, OutboxEvent, Reservation
-from ..outbox import deleted_payload, record_event
+from ..outbox import NewEvent, deleted_payload, record_events
 from .compare import Difference, State
 from .models import Tombstone
 
@@ -88,15 +88,15 @@ def _in_flight_versions(kind: str, ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def _enqueue(kind: str, entity_id: int, live: dict, dead: dict) -> None:
+def _repair_event(kind: str, entity_id: int, live: dict, dead: dict) -> NewEvent:
+    """The event that brings the CRM to the PMS's current state of one entity."""
     if entity_id in live:
         row = live[entity_id]
-        record_event(f"{kind}.updated", entity_id, row.version, row.to_api(), row.updated_at)
-        return
+        return f"{kind}.updated", entity_id, row.version, row.to_api(), row.updated_at
     tomb = dead[entity_id]
     extra = {"guest_id": tomb.guest_id} if kind == "reservation" else {}
-    record_event(f"{kind}.deleted", entity_id, tomb.version,
-                 deleted_payload(entity_id, tomb.version, tomb.deleted_at, **extra), tomb.deleted_at)
+    return (f"{kind}.deleted", entity_id, tomb.version,
+            deleted_payload(entity_id, tomb.version, tomb.deleted_at, **extra), tomb.deleted_at)
 
 
 def _finding(entity_id: int, reason: str, pms: State | None, crm: State | None) -> dict:
@@ -115,6 +115,7 @@ def repair_batch(kind: str, differences: list[Difference], dry_run: bool = False
             .where((Tombstone.kind == kind) & Tombstone.entity_id.in_(ids))}
     in_flight = _in_flight_versions(kind, ids)
     report = RepairReport()
+    repairs: list[NewEvent] = []
     for difference in differences:
         current = _state(difference.id, live, dead)
         reason = judge(current, difference.crm)
@@ -128,6 +129,7 @@ def repair_batch(kind: str, differences: list[Difference], dry_run: bool = False
             report.in_flight += 1
         else:
             report.repairable += 1
-            if not dry_run:
-                _enqueue(kind, difference.id, live, dead)
+            repairs.append(_repair_event(kind, difference.id, live, dead))
+    if not dry_run:
+        record_events(repairs)
     return report
