@@ -55,7 +55,7 @@ def run_command(settings: PmsSettings, store: Store, args: argparse.Namespace,
         runs = reconcile(store, crm, kinds, dry_run=args.dry_run, trigger=COMMAND,
                          keep_alive=LeaseKeeper(store, holder, lease.LEASE_SECONDS))
     finally:
-        crm.close()
+        getattr(crm, "close", lambda: None)()
         store.call(lease.release, holder)
     if args.json:
         print(json.dumps({"data": runs}, indent=2), file=out)

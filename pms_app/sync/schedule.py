@@ -112,8 +112,6 @@ class ReconcileSchedule:
             return reconcile(self.store, crm, KINDS, trigger=SCHEDULE, keep_alive=keeper,
                              wake=self.wake)
         finally:
-            close = getattr(crm, "close", None)
-            if close:
-                close()
+            getattr(crm, "close", lambda: None)()
             self.store.call(lease.release, self.holder,
                             self.clock() + dt.timedelta(seconds=every))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
+from core.db import Store
 from core.sync import KINDS
 
 from .compare import Side, StoreSide, compare
@@ -28,7 +29,7 @@ class Interrupted(Exception):
     """The run must stop now: the lease was lost, or the process is stopping."""
 
 
-def reconcile_kind(store, crm: Side, kind: str, dry_run: bool, totals: RunTotals,
+def reconcile_kind(store: Store, crm: Side, kind: str, dry_run: bool, totals: RunTotals,
                    keep_alive: Callable[[], None] = lambda: None) -> RunTotals:
     """Compare one kind and repair it, filling ``totals`` as it goes (so a failure part-way
     still records what was done)."""
@@ -46,7 +47,7 @@ def reconcile_kind(store, crm: Side, kind: str, dry_run: bool, totals: RunTotals
     return totals
 
 
-def reconcile(store, crm: Side, kinds: Iterable[str] = KINDS, *, dry_run: bool = False,
+def reconcile(store: Store, crm: Side, kinds: Iterable[str] = KINDS, *, dry_run: bool = False,
               trigger: str = COMMAND, keep_alive: Callable[[], None] = lambda: None,
               wake: Callable[[], None] | None = None) -> list[dict]:
     """Run each kind in turn; returns the recorded runs. ``wake`` is called once repairs were
