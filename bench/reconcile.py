@@ -151,7 +151,7 @@ def timed_run(store, crm_url: str) -> dict:
     seconds = time.perf_counter() - t0
     client.close()
     assert all(r["status"] == "completed" for r in runs), runs
-    total = {key: sum(r[key] for r in runs) for key in ("compared", "drifted", "repaired", "unrepairable")}
+    total = {key: sum(r[key] for r in runs) for key in ("compared", "drifted", "repaired", "unrepairable", "in_flight")}
     return {"seconds": round(seconds, 3), "http_requests": client.requests, **total}
 
 
