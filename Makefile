@@ -36,4 +36,4 @@ bench: install-dev
 	$(PY) bench/dashboard.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .hypothesis

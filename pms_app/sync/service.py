@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
-from core.db import Store
+from core.db import DatabaseUnavailable, Store
 from core.sync import KINDS
 
 from .compare import Side, StoreSide, compare
+from .crm_client import CrmSyncError
 from .models import COMPLETED, FAILED
 from .notify import drift_found
 from .repair import BATCH_SIZE, RepairReport, repair_batch
@@ -61,7 +62,10 @@ def reconcile(store: Store, crm: Side, kinds: Iterable[str] = KINDS, *, dry_run:
             reconcile_kind(store, crm, kind, dry_run, totals, keep_alive)
         except Exception as exc:  # noqa: BLE001 - recorded on the run; the next kind still runs
             totals.requests = getattr(crm, "requests", 0) - requests_before
-            log.warning("reconciliation of %s failed: %s", kind, exc)
+            if isinstance(exc, (CrmSyncError, Interrupted, DatabaseUnavailable)):
+                log.warning("reconciliation of %s failed: %s", kind, exc)
+            else:
+                log.exception("reconciliation of %s failed unexpectedly", kind)
             store.call(finish_run, run_id, FAILED, totals, describe(exc))
             results.append(store.call(get_run, run_id))
             if isinstance(exc, Interrupted):
