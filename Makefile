@@ -34,6 +34,7 @@ bench: install-dev
 	$(PY) bench/receiver.py
 	$(PY) bench/e2e.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/reconcile.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
