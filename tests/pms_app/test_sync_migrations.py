@@ -9,8 +9,8 @@ from tests.support import databases
 
 # service -> (migrations of reconciliation, newest last; tables they create; indexes they add)
 MIGRATIONS = {
-    "pms": (["005_tombstone", "006_sync_run", "007_sync_lease", "008_guest_sync_index",
-             "009_reservation_sync_index"],
+    "pms": (["008_tombstone", "009_sync_run", "010_sync_lease", "011_guest_sync_index",
+             "012_reservation_sync_index"],
             {"tombstone", "sync_run", "sync_lease"},
             {("guest", "guest_id_version"), ("reservation", "reservation_id_version")}),
     "crm": (["006_guest_profile_sync_index", "007_reservation_mirror_sync_index"],
