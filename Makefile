@@ -35,6 +35,7 @@ bench: install-dev
 	$(PY) bench/e2e.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/sender.py
+	$(PY) bench/reconcile.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -153,6 +153,28 @@ def read_committed(database: peewee.Database):
     return database.atomic()
 
 
+def table_by_index(database: peewee.Database, table: str, index: str) -> str:
+    """A FROM clause that reads ``table`` through ``index`` (``FORCE INDEX`` on MySQL/MariaDB,
+    ``INDEXED BY`` on SQLite). MariaDB prefers the clustered primary key for an id range even
+    when a narrow covering index exists; reading the wide rows would make the cost follow the
+    rows' width, not their number."""
+    database = getattr(database, "obj", database)
+    quote = database.quote
+    if is_mysql(database):
+        return f"{table.join(quote)} FORCE INDEX ({index.join(quote)})"
+    return f"{table.join(quote)} INDEXED BY {index.join(quote)}"
+
+
+def read_snapshot(database: peewee.Database):
+    """A read-only transaction whose statements all see one consistent snapshot, taking no
+    write lock: REPEATABLE READ on MySQL/MariaDB (the snapshot is fixed by the first read), a
+    DEFERRED transaction on SQLite (in WAL mode a reader never blocks the writers)."""
+    database = getattr(database, "obj", database)
+    if is_mysql(database):
+        return database.atomic(isolation_level="REPEATABLE READ")
+    return database.atomic(lock_type="DEFERRED")
+
+
 def open_database(url: str, max_connections: int = 16) -> peewee.Database:
     """A database for ``sqlite:///path`` or ``mysql://user:pass@host:port/name`` URLs."""
     parsed = urlparse(url)

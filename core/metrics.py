@@ -2,15 +2,22 @@
 
 A registry per app (not prometheus-client's global one) keeps several apps in one test
 process from colliding. Services add their own counters to ``Metrics`` through ``counter()``
-and ``gauge()``.
+and ``gauge()``. A gauge whose truth is in the database (shared by every process) registers a
+``before_scrape`` hook: an async function the handler awaits before rendering, which reads the
+database through the ``Store`` and sets the gauge.
 """
 
 from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from tornado.web import RequestHandler
 
 from .handlers import APIHandler
+
+log = logging.getLogger("guestsync.metrics")
 
 
 class Metrics:
@@ -24,6 +31,11 @@ class Metrics:
             "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.scrape_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    def before_scrape(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Await ``hook()`` before each ``GET /metrics`` renders (its failure keeps the last values)."""
+        self.scrape_hooks.append(hook)
 
     def counter(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
         return Counter(name, doc, list(labels), registry=self.registry)
@@ -50,7 +62,12 @@ class MetricsHandler(APIHandler):
     requires_auth = False
     rate_limited = False  # scrapers must keep reading whatever clients do
 
-    def get(self) -> None:
+    async def get(self) -> None:
         metrics: Metrics = self.settings["metrics"]
+        for hook in metrics.scrape_hooks:
+            try:
+                await hook()
+            except Exception as exc:  # noqa: BLE001 - the database may be down; metrics still answer
+                log.warning("refreshing metrics before a scrape failed: %s", exc)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.write(generate_latest(metrics.registry))

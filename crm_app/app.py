@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tornado.web
 
+from core import sync_api
 from core.app import api_application, open_store
 from core.db import Store
 from core.metrics import Metrics
@@ -14,6 +15,7 @@ from .handlers import events, profiles, rejections, webhooks
 from .models import db
 from .services.receiver import receive_batch
 from .services.rejections import insert_rejections
+from .services.sync_source import CrmSyncSource
 from .telemetry import WebhookMetrics
 
 # Rejections waiting to be written beyond this are only counted (a flood must not eat memory).
@@ -32,11 +34,12 @@ def make_app(settings: CrmSettings, store: Store | None = None,
     db.initialize(store.database)
     metrics = metrics or Metrics("crm")
     routes = [*webhooks.default_handlers, *rejections.default_handlers,
-              *events.default_handlers, *profiles.default_handlers]
+              *events.default_handlers, *profiles.default_handlers, *sync_api.default_handlers]
     return api_application(
         "crm", settings.base_path, routes, config=settings, store=store, metrics=metrics,
         api_token=settings.api_token, max_body_bytes=settings.max_body_bytes,
         webhook_keys=settings.webhook_keys,
+        sync_source=CrmSyncSource(store.database),
         webhook_metrics=WebhookMetrics(metrics),
         receiver=GroupCommitter(store, receive_batch, max_batch=settings.receiver_batch_max,
                                 writers=settings.receiver_writers, name="receiver"),

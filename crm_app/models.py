@@ -89,6 +89,7 @@ class GuestProfile(BaseModel):
         indexes = (
             (("listed", "guest_id"), False),
             (("tier", "listed", "guest_id"), False),
+            (("guest_id", "version", "deleted"), False),   # reconciliation (migration 006)
         )
 
 
@@ -112,6 +113,9 @@ class ReservationMirror(BaseModel):
 
     class Meta:
         table_name = "reservation_mirror"
+        indexes = (
+            (("reservation_id", "version", "deleted"), False),   # reconciliation (migration 007)
+        )
 
 
 class Rejection(BaseModel):

@@ -1,4 +1,4 @@
-"""``python -m pms_app [serve|worker|migrate|rollback] [--no-worker]``."""
+"""``python -m pms_app [serve|worker|migrate|rollback|reconcile] [--no-worker]``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from core.server import serve, wait_for_signal
 from .app import make_app, make_store
 from .config import PmsSettings
 from .delivery.worker import DeliveryWorker
+from .sync import cli as reconcile_cli
 
 log = logging.getLogger("guestsync.pms")
 
@@ -44,12 +45,26 @@ async def run_worker(settings: PmsSettings) -> None:
     store.close()
 
 
+def reconcile(args) -> int:
+    """``python -m pms_app reconcile``: one reconciliation now, on the database directly."""
+    settings = load_settings(PmsSettings, "pms")
+    store = make_store(settings)
+    try:
+        return reconcile_cli.run_command(settings, store, args)
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pms_app", description="Guestsync PMS service")
     parser.add_argument("command", nargs="?", default="serve",
-                        choices=("serve", "worker", "migrate", "rollback"))
+                        choices=("serve", "worker", "migrate", "rollback", "reconcile"),
+                        help="reconcile: compare with the CRM and repair drift (see its --help)")
     parser.add_argument("--no-worker", action="store_true",
                         help="serve the API without the in-process delivery worker")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["reconcile"]:
+        return reconcile(reconcile_cli.parse_args(argv[1:]))
     args = parser.parse_args(argv)
     settings = load_settings(PmsSettings, "pms")
     if args.command in ("migrate", "rollback"):

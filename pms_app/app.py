@@ -6,14 +6,17 @@ from typing import Callable
 
 import tornado.web
 
+from core import sync_api
 from core.app import api_application, open_store
 from core.db import Store
 from core.metrics import Metrics
 
 from .config import PmsSettings
-from .handlers import audit, deliveries, guests, reservations
+from .handlers import audit, deliveries, guests, reservations, sync_runs
 from .models import db
 from .services.outbox_counts import OutboxCounts
+from .sync.metrics import register_sync_metrics
+from .sync.source import PmsSyncSource
 
 
 def make_store(settings: PmsSettings) -> Store:
@@ -29,10 +32,12 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     delivery worker's ``wake``), so events go out at once rather than at the next poll."""
     store = store or make_store(settings)
     db.initialize(store.database)
+    metrics = metrics or Metrics("pms")
+    register_sync_metrics(metrics, store)
     routes = [*audit.default_handlers, *deliveries.default_handlers, *guests.default_handlers,
-              *reservations.default_handlers]
+              *reservations.default_handlers, *sync_runs.default_handlers, *sync_api.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
-        metrics=metrics or Metrics("pms"), api_token=settings.api_token,
+        metrics=metrics, api_token=settings.api_token,
         max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts(),
-        wake_delivery=wake_delivery)
+        wake_delivery=wake_delivery, sync_source=PmsSyncSource(store.database))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem
 
@@ -38,6 +39,22 @@ class PmsSettings:
     trusted_proxies: TrustedProxies = TrustedProxies()
     api_rate_limit: RateLimitItem | None = None
     cors_allowed_origins: tuple[str, ...] = ()
+    reconcile_every_seconds: int = 3600
+    crm_api_url: str | None = None
+    crm_api_token: str | None = None
+
+    @property
+    def crm_api_base(self) -> str:
+        """The CRM API's base URL for reconciliation: ``CRM_API_URL``, else derived from
+        ``CRM_WEBHOOK_URL`` (the part before ``/webhooks/pms``, or its origin plus ``/api/v1``)."""
+        if self.crm_api_url:
+            return self.crm_api_url.rstrip("/")
+        parts = urlsplit(self.crm_webhook_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        path = parts.path.rstrip("/")
+        if path.endswith("/webhooks/pms"):
+            return origin + path[: -len("/webhooks/pms")]
+        return origin + "/api/v1"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
@@ -63,6 +80,9 @@ class PmsSettings:
             trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
+            reconcile_every_seconds=env.int("RECONCILE_EVERY_SECONDS", 3600, minimum=0),
+            crm_api_url=_http_url("CRM_API_URL", env.str("CRM_API_URL")),
+            crm_api_token=env.str("CRM_API_TOKEN"),
         )
         try:
             # A literal metadata or denied address is a mistake to report now, not at every attempt;
@@ -71,3 +91,12 @@ class PmsSettings:
         except UnsafeUrl as exc:
             raise ConfigError(f"CRM_WEBHOOK_URL: {exc}") from None
         return settings
+
+
+def _http_url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL such as http://crm:5001/api/v1, got {value!r}")
+    return value

@@ -41,6 +41,9 @@ class Guest(BaseModel):
     created_at = UtcDateTimeField(default=utcnow)
     updated_at = UtcDateTimeField(default=utcnow)
 
+    class Meta:
+        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 008)
+
     def to_api(self) -> dict:
         return {
             "id": self.id,
@@ -72,6 +75,9 @@ class Reservation(BaseModel):
     version = pw.IntegerField(default=1)
     created_at = UtcDateTimeField(default=utcnow)
     updated_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 009)
 
     def to_api(self) -> dict:
         return {

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import peewee as pw
-
 from core.db import utcnow
 
 from ..models import BreakerState
@@ -25,19 +23,23 @@ def register_worker(worker_id: str) -> None:
 
 
 def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
-    """Upsert this worker's breaker row (portable: update, else insert)."""
+    """Upsert this worker's breaker row (portable: update, else insert-or-ignore, then update).
+
+    The first transition and the first heartbeat of a worker may both find no row. No savepoint
+    here: on MySQL/MariaDB their two inserts can deadlock, which rolls back the whole
+    transaction, savepoints included; the caller's ``Store.call`` then runs it again, whereas
+    rolling back to a vanished savepoint fails (error 1305) and the write would be lost.
+    """
     now = utcnow()
     values = {"state": snap.state, "failure_count": snap.failure_count,
               "opened_at": snap.opened_at, "updated_at": now}
-    updated = (BreakerState.update(**values)
-               .where((BreakerState.worker_id == worker_id) & (BreakerState.endpoint == endpoint))
-               .execute())
-    if not updated:
-        try:
-            with BreakerState._meta.database.atomic():
-                BreakerState.create(worker_id=worker_id, endpoint=endpoint, **values)
-        except pw.IntegrityError:
-            pass  # a concurrent heartbeat of the same worker inserted it
+    mine = (BreakerState.worker_id == worker_id) & (BreakerState.endpoint == endpoint)
+    if BreakerState.update(**values).where(mine).execute():
+        return
+    inserted = (BreakerState.insert(worker_id=worker_id, endpoint=endpoint, **values)
+                .on_conflict_ignore().as_rowcount().execute())
+    if not inserted:   # the other writer inserted it first; write ours over it, as any update would
+        BreakerState.update(**values).where(mine).execute()
 
 
 def record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:

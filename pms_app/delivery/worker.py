@@ -10,7 +10,9 @@ Threads, never the API's IOLoop:
   recently (``busy_window``) and backs off to ``poll_max`` when idle;
 * ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time;
 * the maintenance thread heartbeats the worker's rows, takes over expired leases and prunes
-  delivered events past retention.
+  delivered events past retention;
+* the reconciliation schedule (``pms_app.sync.schedule``), on its own thread, reconciles with
+  the CRM every ``RECONCILE_EVERY_SECONDS`` when this worker holds the lease.
 
 ``stop()`` is the graceful shutdown: no new claims, in-flight attempts finish and are recorded,
 anything claimed but not yet sent is released (back to ``pending``, lease cleared).
@@ -35,6 +37,7 @@ from core.metrics import Metrics
 from core.signing import keys_from_secrets
 
 from ..config import PmsSettings
+from ..sync.schedule import ReconcileSchedule
 from . import claims, reporting, retention
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .metrics import DeliveryMetrics
@@ -91,9 +94,10 @@ class DeliveryWorker:
         self._threads: list[threading.Thread] = []
         self._registered = False
         # This worker's breaker row is written by the heartbeat and by every transition, from
-        # different threads; two first writes at once both insert it, and on MariaDB the gap
-        # locks of that race deadlock and lose the transition. One writer at a time.
+        # different threads: one writer at a time, so a heartbeat never overwrites the state a
+        # transition has just saved with an older snapshot.
         self._reporting = threading.Lock()
+        self.reconcile = ReconcileSchedule(settings, store, self.worker_id, wake=self.wake)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -103,6 +107,7 @@ class DeliveryWorker:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        self.reconcile.start()
         log.info("delivery worker %s started: endpoint %s, concurrency %s",
                  self.worker_id, self.endpoint, self.concurrency)
         return self
@@ -121,6 +126,7 @@ class DeliveryWorker:
             return
         self._stopping.set()
         self._wake.set()
+        self.reconcile.stop()
         for thread in self._threads:   # the dispatcher leaves once every claim is settled
             thread.join()
         self._pool.shutdown(wait=True)

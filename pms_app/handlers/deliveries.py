@@ -7,6 +7,8 @@ from core.contract import EVENT_TYPES
 
 from ..models import OUTBOX_STATUSES
 from ..services import deliveries
+from ..sync import runs
+from ..sync.lease import RECONCILE
 from .base import PmsHandler
 
 
@@ -15,8 +17,9 @@ class WebhookStatusHandler(PmsHandler):
 
     async def get(self) -> None:
         endpoint = redact_url(self.config.crm_webhook_url)
-        self.write_data(await self.store.run(deliveries.webhook_status, endpoint,
-                                             self.settings["outbox_counts"]))
+        status = await self.store.run(deliveries.webhook_status, endpoint, self.settings["outbox_counts"])
+        status["sync"] = await self.store.run(runs.sync_status, RECONCILE)
+        self.write_data(status)
 
 
 class BreakerTransitionsHandler(PmsHandler):

@@ -10,6 +10,7 @@ from core.pagination import PageRequest, paginate
 
 from ..models import Guest, Reservation
 from ..outbox import deleted_payload, record_event
+from ..sync.tombstones import write_tombstone
 from .rows import for_update, get_or_404
 from .reservations import delete_reservation_row
 
@@ -87,7 +88,8 @@ def update_guest(guest_id: int, values: dict) -> dict:
 
 
 def delete_guest(guest_id: int) -> None:
-    """Delete the guest's reservations (each with its event), then the guest."""
+    """Delete the guest's reservations (each with its event), then the guest; each leaves a
+    tombstone for reconciliation."""
     guest = _get(guest_id, lock=True)
     now = utcnow()
     reservations = for_update(Reservation.select().where(Reservation.guest == guest.id)
@@ -96,4 +98,5 @@ def delete_guest(guest_id: int) -> None:
         delete_reservation_row(reservation, now)
     version = guest.version + 1
     Guest.delete().where(Guest.id == guest.id).execute()
+    write_tombstone("guest", guest.id, version, now)
     record_event("guest.deleted", guest.id, version, deleted_payload(guest.id, version, now), now)

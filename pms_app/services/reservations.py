@@ -11,6 +11,7 @@ from core.pagination import PageRequest, paginate
 
 from ..models import Guest, Reservation
 from ..outbox import deleted_payload, record_event
+from ..sync.tombstones import write_tombstone
 from ..validation import validate_reservation
 from .rows import for_update, get_or_404
 
@@ -78,9 +79,11 @@ def update_reservation(reservation_id: int, data: dict) -> dict:
 
 
 def delete_reservation_row(reservation: Reservation, now: dt.datetime) -> None:
-    """Delete one (already locked) reservation and queue its ``reservation.deleted`` event."""
+    """Delete one (already locked) reservation, leaving its tombstone, and queue its
+    ``reservation.deleted`` event."""
     version = reservation.version + 1
     Reservation.delete().where(Reservation.id == reservation.id).execute()
+    write_tombstone("reservation", reservation.id, version, now, guest_id=reservation.guest_id)
     record_event("reservation.deleted", reservation.id, version,
                  deleted_payload(reservation.id, version, now, guest_id=reservation.guest_id), now)
 

@@ -61,6 +61,7 @@ async def test_status_without_workers(http_client, base_url, pms_db):
         "breaker": {"state": "closed", "failure_count": 0, "opened_at": None, "workers": []},
         "outbox": {"pending": 2, "delivering": 0, "delivered": 0, "failed": 0},
         "last_success_at": None, "last_failure_at": None,
+        "sync": {"last_run": None, "next_run_at": None},     # reconciliation (see test_sync_api)
     }
 
 
