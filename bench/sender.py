@@ -57,7 +57,8 @@ def make_claim(n: int) -> Claim:
                "date_of_birth": "1980-01-01", "country": "PT", "version": 1,
                "created_at": "2026-11-30T12:00:00.000Z", "updated_at": "2026-11-30T12:00:00.000Z"}
     return Claim(seq=n, id=str(uuid.uuid4()), type="guest.updated", payload=payload, occurred_at=now,
-                 attempt_count=0, worker_id="bench", lease_until=now + dt.timedelta(minutes=1))
+                 attempts_since_replay=0, worker_id="bench", lease_until=now + dt.timedelta(minutes=1),
+                 trigger="scheduled", replayed_by=None)
 
 
 # -- the three clients: each sends one claim and returns the answer's status ----------------------

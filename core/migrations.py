@@ -19,10 +19,10 @@ def router(database: peewee.Database, service: str) -> Router:
                   logger=logging.getLogger(f"guestsync.migrate.{service}"))
 
 
-def migrate(database: peewee.Database, service: str) -> list[str]:
-    """Apply every pending migration; returns the names applied."""
+def migrate(database: peewee.Database, service: str, upto: str | None = None) -> list[str]:
+    """Apply every pending migration (or those up to and including ``upto``); returns the names applied."""
     with database.connection_context():
-        return router(database, service).run()
+        return router(database, service).run(upto)
 
 
 def rollback(database: peewee.Database, service: str) -> None:

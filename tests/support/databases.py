@@ -14,7 +14,7 @@ import peewee
 import pymysql
 
 from core.db import Store, open_database
-from core.migrations import migrate, router
+from core.migrations import migrate
 
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "").strip()
 
@@ -47,11 +47,7 @@ class TestDatabase:
             base = MYSQL_URL.rstrip("/")
             self.url = f"{base}/{self.name}"
         self.database: peewee.Database = open_database(self.url, max_connections=threads + 24)
-        if upto is None:
-            migrate(self.database, service)
-        else:
-            with self.database.connection_context():
-                router(self.database, service).run(upto)
+        migrate(self.database, service, upto)
         self.store = Store(self.database, max_workers=threads, name=f"test-{service}")
 
     def truncate(self) -> None:
