@@ -33,7 +33,9 @@ def deliver(pms_store: Store, crm_store: Store, events: Iterable[OutboxEvent]) -
     """Apply each event at the CRM, in the given order; returns the receiver's answers."""
     answers = []
     for event in events:
-        claim = Claim(event.seq, event.id, event.type, event.payload, event.occurred_at, 0, "test", utcnow())
+        claim = Claim(seq=event.seq, id=event.id, type=event.type, payload=event.payload,
+                      occurred_at=event.occurred_at, worker_id="test", lease_until=utcnow(),
+                      attempts_since_replay=0, trigger="scheduled", replayed_by=None)
         incoming = parse_webhook(json.loads(envelope_body(claim)), event.id)
         answers.append(crm_store.call(receive_one, incoming, transaction=False).status)
         pms_store.call(lambda seq=event.seq: OutboxEvent.update(status=DELIVERED, delivered_at=utcnow())
