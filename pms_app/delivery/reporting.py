@@ -1,9 +1,11 @@
 """What a worker tells the database about itself: its heartbeat, breaker state and last outcomes.
 
 Every worker process owns one ``delivery_worker`` row and one ``breaker_state`` row per
-endpoint; both are refreshed on each heartbeat and the breaker row on every transition, so the
-status route (in any process) sees every live worker's breaker. Each transition also adds a
-``breaker_transition`` row.
+endpoint (keyed by the endpoint's id); both are refreshed on each heartbeat and the breaker row
+on every transition, so the status route (in any process) sees every live worker's breaker.
+Each transition also adds a ``breaker_transition`` row. The heartbeat also moves each
+endpoint's ``last_success_at`` / ``last_failure_at`` forward (never back: another worker may
+have seen a later one).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import peewee as pw
 
 from core.db import utcnow
 
+from ..endpoints.models import Endpoint
 from ..models import BreakerState
 from .breaker import BreakerSnapshot
 from .models import BreakerTransition, DeliveryWorker
@@ -47,15 +50,25 @@ def record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, prev
                              to_state=snap.state, failure_count=snap.failure_count, at=utcnow())
 
 
-def heartbeat(worker_id: str, endpoint: str, snap: BreakerSnapshot,
-              last_success_at: dt.datetime | None, last_failure_at: dt.datetime | None) -> None:
+def heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
+              outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
+    """This worker is alive: its breakers (by endpoint key) and, per endpoint id, the times of
+    its last success and failure seen since the previous heartbeat."""
     values = {"heartbeat_at": utcnow()}
-    if last_success_at is not None:
-        values["last_success_at"] = last_success_at
-    if last_failure_at is not None:
-        values["last_failure_at"] = last_failure_at
+    successes = [s for s, _ in outcomes.values() if s is not None]
+    failures = [f for _, f in outcomes.values() if f is not None]
+    if successes:
+        values["last_success_at"] = max(successes)
+    if failures:
+        values["last_failure_at"] = max(failures)
     DeliveryWorker.update(**values).where(DeliveryWorker.worker_id == worker_id).execute()
-    save_breaker(worker_id, endpoint, snap)
+    for key, snap in breakers.items():
+        save_breaker(worker_id, key, snap)
+    for endpoint_id, (success, failure) in outcomes.items():
+        for column, when in ((Endpoint.last_success_at, success), (Endpoint.last_failure_at, failure)):
+            if when is not None:
+                (Endpoint.update({column: when})
+                 .where((Endpoint.id == endpoint_id) & (column.is_null() | (column < when))).execute())
 
 
 def unregister_worker(worker_id: str) -> None:
