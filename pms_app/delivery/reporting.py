@@ -6,6 +6,11 @@ on every transition, so the status route (in any process) sees every live worker
 Each transition also adds a ``breaker_transition`` row. The heartbeat also moves each
 endpoint's ``last_success_at`` / ``last_failure_at`` forward (never back: another worker may
 have seen a later one).
+
+The writes run at READ COMMITTED (callers run them with ``transaction=False``): at MySQL's
+default REPEATABLE READ, the heartbeat and a breaker transition of the same worker, each
+updating a breaker row that does not exist yet, take gap locks and then deadlock on their
+inserts; without gap locks one simply finds the other's row (duplicate key) and moves on.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import datetime as dt
 
 import peewee as pw
 
-from core.db import utcnow
+from core.db import read_committed, utcnow
 
 from ..endpoints.models import Endpoint
 from ..models import BreakerState
@@ -45,6 +50,11 @@ def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
 
 def record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:
     """A state change: the worker's breaker row and one history row, in one transaction."""
+    with read_committed(BreakerState._meta.database):
+        _record_transition(worker_id, endpoint, snap, previous)
+
+
+def _record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:
     save_breaker(worker_id, endpoint, snap)
     BreakerTransition.create(worker_id=worker_id, endpoint=endpoint, from_state=previous,
                              to_state=snap.state, failure_count=snap.failure_count, at=utcnow())
@@ -54,6 +64,12 @@ def heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
               outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
     """This worker is alive: its breakers (by endpoint key) and, per endpoint id, the times of
     its last success and failure seen since the previous heartbeat."""
+    with read_committed(BreakerState._meta.database):
+        _heartbeat(worker_id, breakers, outcomes)
+
+
+def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
+               outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
     values = {"heartbeat_at": utcnow()}
     successes = [s for s, _ in outcomes.values() if s is not None]
     failures = [f for _, f in outcomes.values() if f is not None]

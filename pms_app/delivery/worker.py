@@ -171,13 +171,19 @@ class DeliveryWorker:
     # -- dispatching -------------------------------------------------------------------------
 
     def _admit(self) -> tuple[dict[int, Ticket], list[int], list[int]]:
-        """Ask every endpoint's breaker: tickets by endpoint, the endpoints whose breaker holds
-        sends back (open, or half-open with its probe out), and those due one probe."""
+        """Ask every enabled endpoint's breaker: tickets by endpoint, the endpoints whose sends are
+        held back (disabled, breaker open, or half-open with its probe out), and those due one
+        probe."""
         tickets: dict[int, Ticket] = {}
         blocked, probes = [], []
         with self._destinations_lock:
             destinations = list(self._destinations.values())
         for destination in destinations:
+            if not destination.config.enabled:
+                # Disabled: its deliveries are held, but a retry scheduled by an attempt that was
+                # in flight when it was disabled must not go out either.
+                blocked.append(destination.id)
+                continue
             ticket = destination.breaker.admit()
             if ticket is None:
                 blocked.append(destination.id)
@@ -345,7 +351,8 @@ class DeliveryWorker:
                     label, previous, snap.state, snap.failure_count)
         self.metrics.breaker_state(label, snap.state)
         try:
-            self.store.call(reporting.record_transition, self.worker_id, str(endpoint_id), snap, previous)
+            self.store.call(reporting.record_transition, self.worker_id, str(endpoint_id), snap, previous,
+                            transaction=False)
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
 
@@ -381,7 +388,7 @@ class DeliveryWorker:
                     snaps[str(destination.id)] = snap
                 times = self._take_outcome_times()
                 try:
-                    self.store.call(reporting.heartbeat, self.worker_id, snaps, times)
+                    self.store.call(reporting.heartbeat, self.worker_id, snaps, times, transaction=False)
                 except Exception:
                     self._restore_outcome_times(times)
                     raise
