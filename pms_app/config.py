@@ -34,6 +34,7 @@ class PmsSettings:
     trusted_proxies: TrustedProxies = TrustedProxies()
     api_rate_limit: RateLimitItem | None = None
     cors_allowed_origins: tuple[str, ...] = ()
+    endpoint_disable_after_hours: float = 120.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
@@ -58,4 +59,5 @@ class PmsSettings:
             trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
+            endpoint_disable_after_hours=env.float("ENDPOINT_DISABLE_AFTER_HOURS", 120.0, minimum=0.01),
         )

@@ -26,8 +26,17 @@ entity to the same endpoint is pending (even waiting out a retry delay), in flig
 one entity's events reach each endpoint in version order. A ``failed`` one does not block the
 later ones, and one endpoint's backlog never holds another endpoint back.
 
-Breakers: the dispatcher names the endpoints whose breaker is open (``blocked``: nothing of
-theirs is claimed) and those due one probe (``probes``: at most one delivery each).
+Per-endpoint policy: the dispatcher names the endpoints to leave alone (``blocked``: disabled,
+breaker open, or as many attempts in flight as their ``max_in_flight``), those due one probe
+(``probes``: at most one delivery each), how many more each may have in flight
+(``capacity``), and the rate-limited ones (``rates``). A rate-limited endpoint is claimed apart,
+through its token bucket (``endpoint_rate``), read ``FOR UPDATE`` and refilled in the claim's
+own transaction: every worker and process draws on the same budget, so the limit holds across
+all of them. The bucket holds at most half a second of tokens, so no 10-second window sees more
+than 5% over the rate.
+
+An endpoint that answers 410 Gone is disabled in the transaction that records that answer;
+the delivery, and every pending one of that endpoint, becomes ``held``.
 """
 
 from __future__ import annotations
@@ -39,9 +48,12 @@ from typing import Sequence
 
 from core.db import is_mysql, read_committed, utcnow
 
-from ..models import DELIVERING, FAILED, PENDING, SCHEDULED, Delivery, OutboxEvent, db
+from ..endpoints import health
+from ..endpoints.models import EndpointRate
+from ..models import DELIVERING, FAILED, HELD, PENDING, SCHEDULED, Delivery, OutboxEvent, db
 
 RESPONSE_BODY_LIMIT = 2048
+BURST_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -107,12 +119,61 @@ def _select_due(now: dt.datetime, limit: int, mysql: bool, only: int | None = No
     return db.execute_sql(sql, (*args, limit)).fetchall()
 
 
+def _within(rows: list[tuple], capacity: dict[int, int]) -> list[tuple]:
+    """The rows each endpoint has room for (the others stay pending, unlocked at commit)."""
+    room = dict(capacity)
+    kept = []
+    for row in rows:
+        left = room.get(row[2])
+        if left is None or left > 0:
+            kept.append(row)
+            if left is not None:
+                room[row[2]] = left - 1
+    return kept
+
+
+def _take_tokens(endpoint_id: int, rate: float, wanted: int, now: dt.datetime,
+                 mysql: bool) -> tuple[int, float]:
+    """How many of ``wanted`` tokens the endpoint's bucket (locked until commit) has, and its
+    refilled level."""
+    burst = max(1.0, rate * BURST_SECONDS)
+    sql = f"SELECT tokens, updated_at FROM endpoint_rate WHERE endpoint_id = {db.param}"
+    sql += " FOR UPDATE" if mysql else ""
+    row = db.execute_sql(sql, (endpoint_id,)).fetchone()
+    if row is None:
+        # The first claim ever for this endpoint. Only then the insert: an INSERT IGNORE that
+        # meets the row takes a shared lock on it, and two claimers each holding one while
+        # asking for FOR UPDATE would deadlock.
+        EndpointRate.insert(endpoint_id=endpoint_id, tokens=burst, updated_at=now).on_conflict_ignore().execute()
+        row = db.execute_sql(sql, (endpoint_id,)).fetchone()
+    tokens, updated = row
+    updated = EndpointRate.updated_at.python_value(updated)
+    tokens = min(burst, float(tokens) + rate * max(0.0, (now - updated).total_seconds()))
+    return min(wanted, int(tokens)), tokens
+
+
+def _claim_rated(endpoint_id: int, rate: float, room: int, now: dt.datetime, mysql: bool) -> list[tuple]:
+    allowed, tokens = _take_tokens(endpoint_id, rate, room, now, mysql)
+    rows = _select_due(now, allowed, mysql, only=endpoint_id) if allowed > 0 else []
+    EndpointRate.update(tokens=tokens - len(rows), updated_at=now) \
+        .where(EndpointRate.endpoint_id == endpoint_id).execute()
+    return rows
+
+
 def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
-           blocked: Sequence[int] = (), probes: Sequence[int] = ()) -> list[Claim]:
+           blocked: Sequence[int] = (), probes: Sequence[int] = (), capacity: dict[int, int] | None = None,
+           rates: dict[int, float] | None = None) -> list[Claim]:
     now = utcnow()
-    rows = _select_due(now, limit, mysql, blocked=(*blocked, *probes)) if limit > 0 else []
+    capacity, rates = capacity or {}, rates or {}
+    apart = (*blocked, *probes, *[e for e in rates if e not in blocked])
+    rows = _within(_select_due(now, limit, mysql, blocked=apart), capacity) if limit > 0 else []
     for endpoint_id in probes:
-        rows += _select_due(now, 1, mysql, only=endpoint_id)
+        rows += (_claim_rated(endpoint_id, rates[endpoint_id], 1, now, mysql) if endpoint_id in rates
+                 else _select_due(now, 1, mysql, only=endpoint_id))
+    for endpoint_id, rate in rates.items():
+        room = min(capacity.get(endpoint_id, limit), limit - len(rows))
+        if endpoint_id not in blocked and endpoint_id not in probes and room > 0:
+            rows += _claim_rated(endpoint_id, rate, room, now, mysql)
     if not rows:
         return []
     lease_until = now + dt.timedelta(seconds=lease_seconds)
@@ -156,7 +217,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     attempted = {**settled, Delivery.attempt_count: Delivery.attempt_count + 1,
                  Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
                  Delivery.next_trigger: SCHEDULED, Delivery.replayed_by: None}
-    delivered, released, discarded = [], [], []
+    delivered, released, discarded, gone = [], [], [], set()
     for outcome, holds in zip(outcomes, kept):
         if not holds:
             if outcome.attempt is not None:
@@ -172,6 +233,8 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                       Delivery.last_status_code: attempt.status_code}
             if outcome.next_attempt_at is None:
                 failed[Delivery.status] = outcome.give_up_status
+                if outcome.give_up_status == HELD:
+                    gone.add(outcome.claim.endpoint_id)
             else:
                 failed.update({Delivery.status: PENDING, Delivery.next_attempt_at: outcome.next_attempt_at})
             Delivery.update(failed).where(Delivery.id == seq).execute()
@@ -201,6 +264,8 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
         db.execute_sql(f"UPDATE delivery SET attempt_count = attempt_count + 1 "
                        f"WHERE id IN ({_params(len(discarded))})", discarded)
     _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept) if o.attempt is not None])
+    for endpoint_id in gone:
+        health.disable(endpoint_id, health.GONE)
     return kept
 
 
@@ -233,7 +298,8 @@ def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
 
 
 def cycle(worker_id: str, outcomes: list[Outcome], limit: int, lease_seconds: float,
-          blocked: Sequence[int] = (), probes: Sequence[int] = ()) -> tuple[list[bool], list[Claim]]:
+          blocked: Sequence[int] = (), probes: Sequence[int] = (), capacity: dict[int, int] | None = None,
+          rates: dict[int, float] | None = None) -> tuple[list[bool], list[Claim]]:
     """One short transaction: settle finished claims, then claim up to ``limit`` due deliveries
     (none to the ``blocked`` endpoints, at most one to each of the ``probes``).
 
@@ -244,7 +310,7 @@ def cycle(worker_id: str, outcomes: list[Outcome], limit: int, lease_seconds: fl
     # READ COMMITTED: lock only the rows touched, no gap locks that would stall the API's inserts.
     with read_committed(db):
         kept = _settle(outcomes, mysql)
-        claimed = _claim(worker_id, limit, lease_seconds, mysql, blocked, probes) \
+        claimed = _claim(worker_id, limit, lease_seconds, mysql, blocked, probes, capacity, rates) \
             if limit > 0 or probes else []
     return kept, claimed
 

@@ -21,6 +21,7 @@ from core.signing import keys_from_secrets
 from ..config import PmsSettings
 from ..endpoints.models import Endpoint, EndpointSecret
 from .breaker import BreakerSnapshot, EndpointBreaker
+from .retry import schedule_of
 from .sender import Sender
 
 log = logging.getLogger("guestsync.delivery")
@@ -34,9 +35,11 @@ class EndpointConfig:
     secrets: tuple[str, ...]
     enabled: bool
     timeout_seconds: float
-    retry_schedule: tuple[int, ...]
+    retry_schedule: tuple[float, ...]
     breaker_failure_threshold: int
     breaker_recovery_seconds: float
+    max_in_flight: int = 8
+    rate_limit_per_second: float | None = None
 
     @property
     def label(self) -> str:
@@ -59,11 +62,12 @@ def load_endpoints(settings: PmsSettings) -> dict[int, EndpointConfig]:
             secrets.setdefault(endpoint_id, []).append(secret)
     configs = {}
     for e in Endpoint.select():
-        schedule = e.retry_schedule if isinstance(e.retry_schedule, list) else None
         configs[e.id] = EndpointConfig(
             id=e.id, name=e.name, url=e.url, secrets=tuple(secrets.get(e.id, ())), enabled=bool(e.enabled),
             timeout_seconds=e.timeout_seconds or settings.delivery_timeout_seconds,
-            retry_schedule=tuple(schedule) if schedule is not None else settings.retry_schedule,
+            retry_schedule=schedule_of(e.retry_schedule, settings.retry_schedule),
+            max_in_flight=e.max_in_flight or settings.delivery_concurrency,
+            rate_limit_per_second=e.rate_limit_per_second or None,
             breaker_failure_threshold=e.breaker_failure_threshold or settings.breaker_failure_threshold,
             breaker_recovery_seconds=(e.breaker_recovery_seconds if e.breaker_recovery_seconds is not None
                                       else settings.breaker_recovery_seconds))

@@ -21,6 +21,7 @@ import peewee as pw
 
 from core.db import read_committed, utcnow
 
+from ..endpoints import health
 from ..endpoints.models import Endpoint
 from ..models import BreakerState
 from .breaker import BreakerSnapshot
@@ -85,6 +86,7 @@ def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
             if when is not None:
                 (Endpoint.update({column: when})
                  .where((Endpoint.id == endpoint_id) & (column.is_null() | (column < when))).execute())
+        health.note_outcomes(endpoint_id, success, failure)
 
 
 def unregister_worker(worker_id: str) -> None:

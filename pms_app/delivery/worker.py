@@ -24,6 +24,7 @@ anything claimed but not yet sent is released (back to ``pending``, lease cleare
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -39,8 +40,8 @@ from core.db import Store, utcnow
 from core.metrics import Metrics
 
 from ..config import PmsSettings
-from ..endpoints import crm
-from ..models import CRM_ENDPOINT_ID
+from ..endpoints import crm, health
+from ..models import CRM_ENDPOINT_ID, HELD
 from . import claims, reporting, retention
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .destinations import Destination, EndpointConfig, load_endpoints
@@ -86,6 +87,7 @@ class DeliveryWorker:
                                         thread_name_prefix="delivery-send")
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._in_flight_by: dict[int, int] = {}   # per endpoint, for its max_in_flight
         self._wake = threading.Event()
         self._outcomes: queue.SimpleQueue[claims.Outcome] = queue.SimpleQueue()
         self._stopping = threading.Event()
@@ -170,16 +172,27 @@ class DeliveryWorker:
 
     # -- dispatching -------------------------------------------------------------------------
 
-    def _admit(self) -> tuple[dict[int, Ticket], list[int], list[int]]:
+    def _admit(self) -> tuple[dict[int, Ticket], list[int], list[int], dict[int, int], dict[int, float]]:
         """Ask every enabled endpoint's breaker: tickets by endpoint, the endpoints whose sends are
         held back (disabled, breaker open, or half-open with its probe out), and those due one
-        probe."""
+        probe; then how many more each may have in flight, and the rate-limited ones."""
         tickets: dict[int, Ticket] = {}
         blocked, probes = [], []
+        capacity: dict[int, int] = {}
+        rates: dict[int, float] = {}
         with self._destinations_lock:
             destinations = list(self._destinations.values())
         for destination in destinations:
-            if not destination.config.enabled:
+            config = destination.config
+            with self._lock:
+                room = config.max_in_flight - self._in_flight_by.get(destination.id, 0)
+            if room <= 0:
+                blocked.append(destination.id)
+                continue
+            capacity[destination.id] = room
+            if config.rate_limit_per_second:
+                rates[destination.id] = config.rate_limit_per_second
+            if not config.enabled:
                 # Disabled: its deliveries are held, but a retry scheduled by an attempt that was
                 # in flight when it was disabled must not go out either.
                 blocked.append(destination.id)
@@ -191,7 +204,7 @@ class DeliveryWorker:
                 tickets[destination.id] = ticket
                 if ticket.probe:
                     probes.append(destination.id)
-        return tickets, blocked, probes
+        return tickets, blocked, probes, capacity, rates
 
     def _release_unused(self, tickets: dict[int, Ticket], batch: list[claims.Claim]) -> None:
         used = {claim.endpoint_id for claim in batch}
@@ -227,7 +240,7 @@ class DeliveryWorker:
                     continue
             # Outcomes settled in this turn free their slots in the same turn.
             free = 0 if stopping else self.max_unsettled - (unsettled - len(finished))
-            tickets, blocked, probes = self._admit() if free > 0 else ({}, [], [])
+            tickets, blocked, probes, capacity, rates = self._admit() if free > 0 else ({}, [], [], {}, {})
             # Probes are claimed apart (one each); they take slots like any delivery.
             limit = max(0, free - len(probes))
             wait = self.timing.poll_max
@@ -236,7 +249,7 @@ class DeliveryWorker:
                 try:
                     kept, batch = self.store.call(claims.cycle, self.worker_id, finished, limit,
                                                   self.settings.delivery_lease_seconds, blocked, probes,
-                                                  transaction=False)
+                                                  capacity, rates, transaction=False)
                 except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep going
                     self._release_unused(tickets, [])
                     log.warning("settling/claiming failed: %s", exc)
@@ -246,6 +259,7 @@ class DeliveryWorker:
                 self._count(finished, kept)
                 with self._lock:
                     self._in_flight += len(batch) - len(finished)
+                    self._count_by_endpoint(batch, [o.claim for o in finished])
                 finished = []
                 for claim in batch:
                     self._pool.submit(self._deliver, claim, tickets.get(claim.endpoint_id, Ticket(probe=False)))
@@ -281,7 +295,15 @@ class DeliveryWorker:
             log.warning("dropping %s unrecorded outcome(s); their leases will expire", len(finished) - len(keep))
             with self._lock:
                 self._in_flight -= len(finished) - len(keep)
+                self._count_by_endpoint([], [o.claim for o in finished if o not in keep])
         return keep
+
+    def _count_by_endpoint(self, claimed: list[claims.Claim], settled: list[claims.Claim]) -> None:
+        """Attempts in flight per endpoint (call with ``self._lock`` held)."""
+        for claim in claimed:
+            self._in_flight_by[claim.endpoint_id] = self._in_flight_by.get(claim.endpoint_id, 0) + 1
+        for claim in settled:
+            self._in_flight_by[claim.endpoint_id] = self._in_flight_by.get(claim.endpoint_id, 0) - 1
 
     def _count(self, finished: list[claims.Outcome], kept: list[bool]) -> None:
         for outcome, holds in zip(finished, kept):
@@ -325,6 +347,12 @@ class DeliveryWorker:
                 success, failure = self._outcome_times.get(claim.endpoint_id, (None, None))
                 self._outcome_times[claim.endpoint_id] = \
                     (record.started_at, failure) if record.ok else (success, record.started_at)
+            if record.status_code == 410:
+                # Gone: the endpoint is disabled with this outcome and the delivery held, not failed.
+                destination.config = dataclasses.replace(config, enabled=False)
+                log.warning("endpoint %s answered 410 Gone: disabling it", config.label)
+                outcome = claims.Outcome(claim, record, None, give_up_status=HELD)
+                return
             if not record.ok:
                 delay = next_delay(config.retry_schedule, claim.attempts_since_replay + 1, result_retry_after)
                 if delay is not None:
@@ -392,6 +420,10 @@ class DeliveryWorker:
                 except Exception:
                     self._restore_outcome_times(times)
                     raise
+                for endpoint_id in self.store.call(health.disable_failing,
+                                                   self.settings.endpoint_disable_after_hours):
+                    log.warning("endpoint %s disabled: no success for %s hours while attempts failed",
+                                endpoint_id, self.settings.endpoint_disable_after_hours)
                 if self.store.call(claims.release_expired, transaction=False):
                     self._wake.set()
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))

@@ -33,11 +33,24 @@ class Endpoint(BaseModel):
     from_config = pw.BooleanField(default=False)
     last_success_at = UtcDateTimeField(null=True)
     last_failure_at = UtcDateTimeField(null=True)
+    # When attempts began failing with no success since (null while it succeeds).
+    failing_since = UtcDateTimeField(null=True)
     created_at = UtcDateTimeField(default=utcnow)
     updated_at = UtcDateTimeField(default=utcnow)
 
     class Meta:
         table_name = "endpoint"
+
+
+class EndpointRate(BaseModel):
+    """The token bucket of a rate-limited endpoint, shared by every worker and process."""
+
+    endpoint_id = pw.BigIntegerField(primary_key=True)
+    tokens = pw.FloatField()
+    updated_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "endpoint_rate"
 
 
 class EndpointSecret(BaseModel):

@@ -23,14 +23,14 @@ from core.db import iso, utcnow
 from core.errors import ConflictError
 
 from ..config import PmsSettings
-from ..endpoints import secrets
+from ..endpoints import health, secrets
 from ..endpoints.models import Endpoint, EndpointSecret
 from ..models import CRM_ENDPOINT_ID, DELIVERING, HELD, PENDING, Delivery
 from ..operators import Actor
 from . import audit
 from .rows import get_or_404
 
-MANUAL, GONE, FAILING = "manual", "gone", "failing"
+MANUAL = health.MANUAL
 POLICY_COLUMNS = ("retry_schedule", "timeout_seconds", "rate_limit_per_second", "max_in_flight")
 
 
@@ -142,11 +142,7 @@ def rotate_secret(actor: Actor, endpoint_id: int, overlap_seconds: int) -> str:
 def disable(endpoint_id: int, reason: str, actor: Actor | None = None) -> int:
     """Disable the endpoint (``manual``, ``gone``, ``failing``) and hold its pending deliveries;
     returns how many were held. ``actor`` is who asked (none when the worker decided)."""
-    now = utcnow()
-    Endpoint.update(enabled=False, disabled_reason=reason, disabled_at=now, updated_at=now) \
-        .where(Endpoint.id == endpoint_id).execute()
-    held = (Delivery.update(status=HELD)
-            .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == PENDING)).execute())
+    held = health.disable(endpoint_id, reason)
     if actor is not None:
         audit.record(actor, audit.ENDPOINT_DISABLE, str(endpoint_id), reason=reason, held=held)
     return held
