@@ -13,7 +13,7 @@ from core.metrics import Metrics
 
 from .config import PmsSettings
 from .endpoints import crm
-from .handlers import audit, deliveries, endpoints, guests, reservations
+from .handlers import audit, deliveries, endpoints, guests, notifications, reservations
 from .models import db
 from .services.outbox_counts import OutboxCounts
 
@@ -39,7 +39,7 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     except DatabaseUnavailable as exc:   # the API starts anyway and answers 503 meanwhile
         log.warning("could not bring endpoint 1 in step with the configuration: %s", exc)
     routes = [*audit.default_handlers, *deliveries.default_handlers, *endpoints.default_handlers,
-              *guests.default_handlers,
+              *guests.default_handlers, *notifications.default_handlers,
               *reservations.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,

@@ -35,6 +35,8 @@ class PmsSettings:
     api_rate_limit: RateLimitItem | None = None
     cors_allowed_origins: tuple[str, ...] = ()
     endpoint_disable_after_hours: float = 120.0
+    ops_webhook_url: str | None = None
+    ops_webhook_secrets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
@@ -60,4 +62,6 @@ class PmsSettings:
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
             endpoint_disable_after_hours=env.float("ENDPOINT_DISABLE_AFTER_HOURS", 120.0, minimum=0.01),
+            ops_webhook_url=env.str("OPS_WEBHOOK_URL"),
+            ops_webhook_secrets=tuple((env.str("OPS_WEBHOOK_SECRET") or "").split()),
         )

@@ -50,9 +50,11 @@ from core.db import is_mysql, read_committed, utcnow
 
 from ..endpoints import health
 from ..endpoints.models import EndpointRate
+from ..notifications import raising
 from ..models import DELIVERING, FAILED, HELD, PENDING, SCHEDULED, Delivery, OutboxEvent, db
 
 RESPONSE_BODY_LIMIT = 2048
+PING = "endpoint.ping"   # a test ping that fails is its own answer, not an incident
 BURST_SECONDS = 0.5
 
 
@@ -235,6 +237,9 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                 failed[Delivery.status] = outcome.give_up_status
                 if outcome.give_up_status == HELD:
                     gone.add(outcome.claim.endpoint_id)
+                elif outcome.claim.type != PING:
+                    raising.delivery_failed(outcome.claim.endpoint_id, outcome.claim.id, outcome.claim.type,
+                                            attempt.error, attempt.status_code)
             else:
                 failed.update({Delivery.status: PENDING, Delivery.next_attempt_at: outcome.next_attempt_at})
             Delivery.update(failed).where(Delivery.id == seq).execute()

@@ -38,15 +38,18 @@ from dataclasses import dataclass
 
 from core.db import Store, utcnow
 from core.metrics import Metrics
+from core.signing import keys_from_secrets
 
 from ..config import PmsSettings
 from ..endpoints import crm, health
+from ..notifications import ops, raising
 from ..models import CRM_ENDPOINT_ID, HELD
 from . import claims, reporting, retention
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .destinations import Destination, EndpointConfig, load_endpoints
 from .metrics import DeliveryMetrics
 from .retry import next_delay
+from .sender import Sender
 
 log = logging.getLogger("guestsync.delivery")
 
@@ -95,6 +98,13 @@ class DeliveryWorker:
         self._outcome_times: dict[int, tuple[dt.datetime | None, dt.datetime | None]] = {}
         self._threads: list[threading.Thread] = []
         self._registered = False
+        # Notifications go to OPS_WEBHOOK_URL when it is set (signed with OPS_WEBHOOK_SECRET).
+        self.ops_sender = None
+        if settings.ops_webhook_url and settings.ops_webhook_secrets:
+            self.ops_sender = Sender(settings.ops_webhook_url, keys_from_secrets(settings.ops_webhook_secrets),
+                                     settings.delivery_timeout_seconds)
+        elif settings.ops_webhook_url:
+            log.warning("OPS_WEBHOOK_URL is set but OPS_WEBHOOK_SECRET is not: notifications are not pushed")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -383,6 +393,24 @@ class DeliveryWorker:
                             transaction=False)
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
+        try:
+            if snap.state == "open":
+                self.store.call(raising.breaker_opened, endpoint_id, snap.failure_count)
+            elif snap.state == "closed":
+                self.store.call(raising.breaker_closed, endpoint_id)
+        except Exception as exc:
+            log.warning("could not raise the breaker notification: %s", exc)
+
+    def _push_notifications(self) -> None:
+        due = self.store.call(ops.claim_due, self.settings.delivery_lease_seconds, transaction=False)
+        results = []
+        for notification in due:
+            ok = ops.send(self.ops_sender, notification)
+            if not ok:
+                log.warning("notification %s could not be pushed to the ops webhook", notification.id)
+            results.append((notification.id, notification.ops_attempts, ok))
+        if results:
+            self.store.call(ops.settle, results, self.settings.retry_schedule)
 
     def _restore_outcome_times(self, times: dict) -> None:
         """A heartbeat that failed hands its times back, unless a newer outcome replaced them."""
@@ -424,6 +452,8 @@ class DeliveryWorker:
                                                    self.settings.endpoint_disable_after_hours):
                     log.warning("endpoint %s disabled: no success for %s hours while attempts failed",
                                 endpoint_id, self.settings.endpoint_disable_after_hours)
+                if self.ops_sender is not None:
+                    self._push_notifications()
                 if self.store.call(claims.release_expired, transaction=False):
                     self._wake.set()
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))

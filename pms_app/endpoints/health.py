@@ -14,6 +14,7 @@ import datetime as dt
 from core.db import utcnow
 
 from ..models import HELD, PENDING, Delivery
+from ..notifications import raising
 from .models import Endpoint
 
 MANUAL, GONE, FAILING = "manual", "gone", "failing"
@@ -28,6 +29,8 @@ def disable(endpoint_id: int, reason: str) -> int:
                .execute())
     if not changed and reason != MANUAL:
         return 0
+    if changed:
+        raising.endpoint_disabled(endpoint_id, reason)
     return (Delivery.update(status=HELD)
             .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == PENDING)).execute())
 

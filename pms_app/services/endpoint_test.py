@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from core.db import iso, utcnow
 from core.signing import keys_from_secrets
 
-from ..delivery.claims import AttemptRecord, Claim
+from ..delivery.claims import PING, AttemptRecord, Claim
 from ..delivery.sender import Sender
 from ..endpoints import secrets
 from ..endpoints.models import Endpoint
@@ -25,7 +25,6 @@ from ..operators import Actor
 from . import audit
 from .rows import get_or_404
 
-PING = "endpoint.ping"
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from core.db import utcnow
 from pms_app.delivery.retry import next_delay, schedule_of
 from pms_app.endpoints import health
 from pms_app.endpoints.models import Endpoint
-from pms_app.models import DELIVERED, FAILED, HELD, PENDING
+from pms_app.models import DELIVERED, HELD, PENDING
 from tests.support.delivery import SECRET, add_event, delivery_settings, running_worker, statuses
 from tests.support.endpoints import add_endpoint
 from tests.support.processes import start_module

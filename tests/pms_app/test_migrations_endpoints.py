@@ -1,5 +1,5 @@
-"""PMS migrations 008-011 (endpoints, deliveries per endpoint, endpoint health and rate buckets)
-forward and back over part-one data."""
+"""PMS migrations 008-012 (endpoints, deliveries per endpoint, endpoint health and rate buckets,
+notifications) forward and back over part-one data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from core.migrations import migrate, rollback
 from tests.support.databases import TestDatabase
 
 BEFORE = "007_attempt_trigger"
-ADDED = ["008_endpoint", "009_delivery", "010_outbox_event_only", "011_endpoint_health"]
+ADDED = ["008_endpoint", "009_delivery", "010_outbox_event_only", "011_endpoint_health", "012_notification"]
 T0 = "2026-11-01 10:00:00.000000"
 T1 = "2026-11-01 10:05:00.000000"
 # The outbox as part one wrote it, every delivery column included.
@@ -106,7 +106,8 @@ def test_part_one_data_moves_onto_endpoint_1_and_back(old_db, monkeypatch):
         for _ in ADDED:
             rollback(database, "pms")
         assert rows(database, "SELECT name FROM migratehistory ORDER BY id")[-1] == (BEFORE,)
-        assert not {"endpoint", "endpoint_secret", "delivery", "endpoint_rate"} & set(database.get_tables())
+        assert not {"endpoint", "endpoint_secret", "delivery", "endpoint_rate", "notification"} & set(
+            database.get_tables())
         assert rows(database, "SELECT COUNT(*) FROM delivery_attempt") == [(9,)]
         assert rows(database, "SELECT endpoint FROM breaker_transition") == [
             ("http://crm.internal:5001/api/v1/webhooks/pms",)]
