@@ -1,4 +1,4 @@
-"""PMS migrations 008-012 (endpoints, deliveries per endpoint, endpoint health and rate buckets,
+"""PMS migrations 013-017 (endpoints, deliveries per endpoint, endpoint health and rate buckets,
 notifications) forward and back over part-one data."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 from core.migrations import migrate, rollback
 from tests.support.databases import TestDatabase
 
-BEFORE = "007_attempt_trigger"
-ADDED = ["008_endpoint", "009_delivery", "010_outbox_event_only", "011_endpoint_health", "012_notification"]
+BEFORE = "012_reservation_sync_index"
+ADDED = ["013_endpoint", "014_delivery", "015_outbox_event_only", "016_endpoint_health", "017_notification"]
 T0 = "2026-11-01 10:00:00.000000"
 T1 = "2026-11-01 10:05:00.000000"
 # The outbox as part one wrote it, every delivery column included.
