@@ -1,4 +1,4 @@
-"""outbox_event keeps the event alone: its delivery columns moved to ``delivery`` (migration 009).
+"""outbox_event keeps the event alone: its delivery columns moved to ``delivery`` (migration 014).
 
 Rolling back puts them back and fills them from each event's delivery to endpoint 1, so part
 one's code finds the CRM's state where it left it; an event that never had a delivery to
