@@ -192,7 +192,7 @@ class Stack:
             return list(cur.fetchall())
 
     def backlog(self) -> int:
-        return self.pms_query("SELECT COUNT(*) FROM outbox_event WHERE status IN ('pending','delivering')")[0][0]
+        return self.pms_query("SELECT COUNT(*) FROM delivery WHERE status IN ('pending','delivering')")[0][0]
 
     def wait_backlog_empty(self, timeout: float) -> float:
         deadline = time.monotonic() + timeout
@@ -292,6 +292,21 @@ def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
 
 # -- (b) drain ------------------------------------------------------------------------------
 
+def to_crm(cur, after_seq: int, status: str, delivered_at=None) -> None:
+    """One delivery to endpoint 1 (the CRM) for each event written after ``after_seq``, as the
+    PMS's fan-out writes it."""
+    cur.execute(
+        "INSERT INTO delivery (event_seq, event_id, endpoint_id, type, entity_id, entity_version, status,"
+        " attempt_count, attempts_since_replay, next_attempt_at, next_trigger, created_at, delivered_at)"
+        " SELECT seq, id, 1, type, entity_id, entity_version, %s, 0, 0, created_at, 'scheduled', created_at, %s"
+        " FROM outbox_event WHERE seq > %s", (status, delivered_at, after_seq))
+
+
+def max_seq(cur) -> int:
+    cur.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox_event")
+    return cur.fetchone()[0]
+
+
 def queue_events(stack: Stack, n: int, first_id: int) -> None:
     """Bulk-insert ``n`` committed ``guest.created`` changes into the PMS outbox."""
     now = dt.datetime.utcnow()
@@ -299,13 +314,15 @@ def queue_events(stack: Stack, n: int, first_id: int) -> None:
     for i in range(n):
         guest_id = first_id + i
         rows.append((str(uuid.uuid4()), "guest.created", guest_id, 1, json.dumps(guest_payload(guest_id)),
-                     now, "pending", 0, now, now))
+                     now, now))
     with stack.db.connect(stack.pms_db) as conn, conn.cursor() as cur:
         for start in range(0, n, 2000):
+            after = max_seq(cur)
             cur.executemany(
-                "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, status,"
-                " attempt_count, next_attempt_at, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at,"
+                " created_at) VALUES (%s,%s,%s,%s,%s,%s,%s)",
                 rows[start:start + 2000])
+            to_crm(cur, after, "pending")
 
 
 def crm_ceiling(stack: Stack, n: int, senders: int, first_id: int) -> float:
@@ -379,15 +396,17 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
         with conn.cursor() as cur:
             while inserted < target:
                 batch = min(10_000, target - inserted)
+                after = max_seq(cur)
                 cur.executemany(
-                    "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, status,"
-                    " attempt_count, next_attempt_at, created_at, delivered_at)"
-                    " VALUES (%s,'guest.updated',%s,%s,'{\"id\":1}',%s,'delivered',1,%s,%s,%s)",
-                    [(str(uuid.uuid4()), random.randrange(200_000), inserted + k + 1, old, old, old, old)
+                    "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at,"
+                    " created_at) VALUES (%s,'guest.updated',%s,%s,'{\"id\":1}',%s,%s)",
+                    [(str(uuid.uuid4()), random.randrange(200_000), inserted + k + 1, old, old)
                      for k in range(batch)])
+                to_crm(cur, after, "delivered", old)
                 inserted += batch
         with conn.cursor() as cur:
             cur.execute("ANALYZE TABLE outbox_event")
+            cur.execute("ANALYZE TABLE delivery")
 
     fresh_ids = iter(range(1_000_000, 10_000_000))
 
@@ -397,18 +416,19 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
         now = dt.datetime.utcnow()
         entity = (lambda: random.randrange(200_000)) if known_entities else (lambda: next(fresh_ids))
         with conn.cursor() as cur:
+            after = max_seq(cur)
             cur.executemany(
-                "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, status,"
-                " attempt_count, next_attempt_at, created_at) VALUES (%s,'guest.updated',%s,1,'{\"id\":1}',%s,"
-                "'pending',0,%s,%s)",
-                [(str(uuid.uuid4()), entity(), now, now, now) for _ in range(samples * 8)])
+                "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at,"
+                " created_at) VALUES (%s,'guest.updated',%s,1,'{\"id\":1}',%s,%s)",
+                [(str(uuid.uuid4()), entity(), now, now) for _ in range(samples * 8)])
+            to_crm(cur, after, "pending")
         times = []
         for _ in range(samples):
             t0 = time.perf_counter()
             batch = store.call(claims.claim_due, "bench", 8, 60, transaction=False)
             times.append((time.perf_counter() - t0) * 1000.0)
             with conn.cursor() as cur:
-                cur.execute("UPDATE outbox_event SET status='delivered', delivered_at=%s WHERE seq IN (%s)"
+                cur.execute("UPDATE delivery SET status='delivered', delivered_at=%s WHERE id IN (%s)"
                             % ("%s", ",".join(str(c.seq) for c in batch)), (now,))
         return {"median_ms": round(statistics.median(times), 3), "p90_ms": round(percentile(times, 90), 3)}
 

@@ -56,7 +56,7 @@ def make_claim(n: int) -> Claim:
     payload = {"id": n, "email": f"bench{n}@example.com", "name": f"Bench Guest {n}", "phone": "+14155550100",
                "date_of_birth": "1980-01-01", "country": "PT", "version": 1,
                "created_at": "2026-11-30T12:00:00.000Z", "updated_at": "2026-11-30T12:00:00.000Z"}
-    return Claim(seq=n, id=str(uuid.uuid4()), type="guest.updated", payload=payload, occurred_at=now,
+    return Claim(seq=n, id=str(uuid.uuid4()), endpoint_id=1, type="guest.updated", payload=payload, occurred_at=now,
                  attempts_since_replay=0, worker_id="bench", lease_until=now + dt.timedelta(minutes=1),
                  trigger="scheduled", replayed_by=None)
 

@@ -181,6 +181,18 @@ class Checker:
         return value.strip().upper()
 
 
+def parse_utc_datetime(field: str, raw: str) -> dt.datetime:
+    """An ISO 8601 time (``Z`` or an offset; a naive one is taken as UTC) as naive UTC, the form
+    every datetime column stores; 422 on ``field`` otherwise."""
+    try:
+        value = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise ValidationError.single(field, "must be an ISO 8601 time such as 2026-11-30T10:00:00Z") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
 def present(values: dict) -> dict:
     """Drop the fields a checker marked MISSING, keeping explicit ``None``s."""
     return {k: v for k, v in values.items() if v is not MISSING}

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import tornado.web
 
 from core import sync_api
 from core.app import api_application, open_store
-from core.db import Store
+from core.db import DatabaseUnavailable, Store
 from core.metrics import Metrics
 
 from .config import PmsSettings
-from .handlers import audit, deliveries, guests, reservations, sync_runs
+from .endpoints import crm
+from .handlers import (audit, deliveries, endpoints, guests, notifications, reservations,
+                       sync_runs)
 from .models import db
 from .services.outbox_counts import OutboxCounts
 from .sync.metrics import register_sync_metrics
 from .sync.source import PmsSyncSource
+
+log = logging.getLogger("guestsync.pms")
 
 
 def make_store(settings: PmsSettings) -> Store:
@@ -32,9 +37,15 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     delivery worker's ``wake``), so events go out at once rather than at the next poll."""
     store = store or make_store(settings)
     db.initialize(store.database)
+    # Endpoint 1 follows CRM_WEBHOOK_URL / CRM_WEBHOOK_SECRET, once, at start (a worker does too).
+    try:
+        store.call(crm.sync, settings.crm_webhook_url, settings.crm_webhook_secrets)
+    except DatabaseUnavailable as exc:   # the API starts anyway and answers 503 meanwhile
+        log.warning("could not bring endpoint 1 in step with the configuration: %s", exc)
     metrics = metrics or Metrics("pms")
     register_sync_metrics(metrics, store)
-    routes = [*audit.default_handlers, *deliveries.default_handlers, *guests.default_handlers,
+    routes = [*audit.default_handlers, *deliveries.default_handlers, *endpoints.default_handlers,
+              *guests.default_handlers, *notifications.default_handlers,
               *reservations.default_handlers, *sync_runs.default_handlers, *sync_api.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,

@@ -55,6 +55,9 @@ class PmsSettings:
         if path.endswith("/webhooks/pms"):
             return origin + path[: -len("/webhooks/pms")]
         return origin + "/api/v1"
+    endpoint_disable_after_hours: float = 120.0
+    ops_webhook_url: str | None = None
+    ops_webhook_secrets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
@@ -83,6 +86,9 @@ class PmsSettings:
             reconcile_every_seconds=env.int("RECONCILE_EVERY_SECONDS", 3600, minimum=0),
             crm_api_url=_http_url("CRM_API_URL", env.str("CRM_API_URL")),
             crm_api_token=env.str("CRM_API_TOKEN"),
+            endpoint_disable_after_hours=env.float("ENDPOINT_DISABLE_AFTER_HOURS", 120.0, minimum=0.01),
+            ops_webhook_url=env.str("OPS_WEBHOOK_URL"),
+            ops_webhook_secrets=tuple((env.str("OPS_WEBHOOK_SECRET") or "").split()),
         )
         try:
             # A literal metadata or denied address is a mistake to report now, not at every attempt;

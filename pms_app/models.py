@@ -1,5 +1,5 @@
-"""The PMS's tables: guests, reservations, the outbox of webhook events and its delivery records,
-and the audit log of operator actions.
+"""The PMS's tables: guests, reservations, the outbox of webhook events, their deliveries (one per
+event and endpoint) with their attempt records, and the audit log of operator actions.
 
 Models bind to ``db`` (a ``DatabaseProxy``), initialised by ``make_app`` or the worker from
 the configured URL. Each model's ``to_api()`` is the JSON shape of SPEC s4, the same shape the
@@ -14,12 +14,17 @@ from core.db import IdField, JSONTextField, UtcDateTimeField, iso, utcnow
 
 db = pw.DatabaseProxy()
 
-# Outbox event statuses.
-PENDING, DELIVERING, DELIVERED, FAILED = "pending", "delivering", "delivered", "failed"
+# Delivery statuses. ``held``: for a disabled endpoint, kept unattempted until it is enabled.
+PENDING, DELIVERING, DELIVERED, FAILED, HELD = "pending", "delivering", "delivered", "failed", "held"
 OUTBOX_STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED)
+DELIVERY_STATUSES = (*OUTBOX_STATUSES, HELD)
 
-# What caused a delivery attempt: the retry schedule, or a replay someone asked for.
-SCHEDULED, REPLAY = "scheduled", "replay"
+# The endpoint created from CRM_WEBHOOK_URL / CRM_WEBHOOK_SECRET: what part one called "the CRM".
+CRM_ENDPOINT_ID = 1
+
+# What caused a delivery attempt: the retry schedule, a replay someone asked for, or an
+# endpoint test (a ping sent at once).
+SCHEDULED, REPLAY, TEST = "scheduled", "replay", "test"
 
 
 class BaseModel(pw.Model):
@@ -42,7 +47,7 @@ class Guest(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 008)
+        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 011)
 
     def to_api(self) -> dict:
         return {
@@ -77,7 +82,7 @@ class Reservation(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 009)
+        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 012)
 
     def to_api(self) -> dict:
         return {
@@ -100,10 +105,10 @@ class Reservation(BaseModel):
 
 
 class OutboxEvent(BaseModel):
-    """One webhook event, written in the same transaction as the change it announces.
+    """One webhook event, written once in the same transaction as the change it announces.
 
-    ``seq`` orders events and pages lists; ``id`` (a UUID) is the ``webhook-id`` and the
-    event's public address.
+    ``seq`` orders events; ``id`` (a UUID) is the ``webhook-id`` for every endpoint and the
+    event's public address. Delivery state lives in ``Delivery``, one row per endpoint.
     """
 
     seq = IdField()
@@ -113,34 +118,62 @@ class OutboxEvent(BaseModel):
     entity_version = pw.IntegerField()
     payload = JSONTextField()
     occurred_at = UtcDateTimeField()
+    created_at = UtcDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "outbox_event"
+
+
+class Delivery(BaseModel):
+    """One event on its way to one endpoint: its status, retry step, claim and replay mark.
+
+    The event's id, type, entity, version and guest are copied here from ``outbox_event`` so the
+    claim, the per-entity order check, the lists and the counts read this table alone; the
+    payload is stored once, on the event. ``id`` is what lists page by (``seq`` in the API);
+    rows migrated from part one kept their event's ``seq`` as id.
+    """
+
+    id = IdField()
+    event_seq = pw.BigIntegerField()
+    event_id = pw.CharField(max_length=36)
+    endpoint_id = pw.BigIntegerField()
+    type = pw.CharField(max_length=32)
+    entity_id = pw.BigIntegerField()
+    entity_version = pw.IntegerField()
+    # The guest the event is about: the guest's own id, or a reservation's guest_id.
+    guest_id = pw.BigIntegerField(null=True)
     status = pw.CharField(max_length=16, default=PENDING)
     attempt_count = pw.IntegerField(default=0)
+    # attempt_count counts every attempt ever; the retry schedule restarts at each replay, so
+    # its step comes from the attempts made since then.
+    attempts_since_replay = pw.IntegerField(default=0)
     next_attempt_at = UtcDateTimeField(default=utcnow)
     claimed_by = pw.CharField(max_length=64, null=True)
     lease_until = UtcDateTimeField(null=True)
     last_error = pw.TextField(null=True)
-    created_at = UtcDateTimeField(default=utcnow)
-    delivered_at = UtcDateTimeField(null=True)
-    # attempt_count counts every attempt ever; the retry schedule restarts at each replay, so
-    # its step comes from the attempts made since then (migration 006).
-    attempts_since_replay = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+    last_status_code = pw.IntegerField(null=True)
     # The trigger the next attempt records: "replay" from a replay until that attempt is made,
     # with the operator who asked for it (null when an API client named none).
-    next_trigger = pw.CharField(max_length=16, default=SCHEDULED,
-                                constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
+    next_trigger = pw.CharField(max_length=16, default=SCHEDULED)
     replayed_by = pw.CharField(max_length=64, null=True)
+    created_at = UtcDateTimeField(default=utcnow)
+    delivered_at = UtcDateTimeField(null=True)
 
     class Meta:
-        table_name = "outbox_event"
+        table_name = "delivery"
         indexes = (
-            (("status", "next_attempt_at", "seq"), False),  # the claim query
-            (("status", "delivered_at"), False),             # retention pruning
-            (("entity_id", "status", "seq"), False),         # per-entity order check (migration 003)
+            (("event_id", "endpoint_id"), True),                        # one per (event, endpoint)
+            (("event_seq",), False),                                    # an event's deliveries
+            (("status", "next_attempt_at", "id"), False),               # the claim query
+            (("status", "delivered_at"), False),                        # retention pruning
+            (("endpoint_id", "entity_id", "status", "event_seq"), False),  # per-entity order check
+            (("endpoint_id", "status", "id"), False),                   # per-endpoint lists, counts
+            (("endpoint_id", "guest_id", "id"), False),                 # ?guest_id= lists
         )
 
     def to_summary(self) -> dict:
         return {
-            "id": self.id,
+            "id": self.event_id,
             "type": self.type,
             "status": self.status,
             "entity_id": self.entity_id,
@@ -149,14 +182,19 @@ class OutboxEvent(BaseModel):
             "next_attempt_at": iso(self.next_attempt_at) if self.status in (PENDING, DELIVERING) else None,
             "created_at": iso(self.created_at),
             "delivered_at": iso(self.delivered_at),
+            "endpoint_id": self.endpoint_id,
+            "last_error": self.last_error,
+            "last_status_code": self.last_status_code,
         }
 
 
 class DeliveryAttempt(BaseModel):
-    """One HTTP attempt at delivering an outbox event (response body cut to 2 KiB)."""
+    """One HTTP attempt of one delivery (response body cut to 2 KiB). ``event_id`` is the event's
+    UUID, kept beside ``delivery_id`` so an event's attempts to every endpoint read together."""
 
     id = IdField()
     event_id = pw.CharField(max_length=36, index=True)
+    delivery_id = pw.BigIntegerField(null=True, index=True)
     attempt = pw.IntegerField()
     worker_id = pw.CharField(max_length=64, null=True)
     started_at = UtcDateTimeField()

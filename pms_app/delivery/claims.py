@@ -1,46 +1,68 @@
-"""The outbox as a work queue: claim due events, complete or release a claim, take over dead ones.
+"""Deliveries as a work queue: claim due ones, complete or release a claim, take over dead ones.
 
-A claim is a short transaction: select due ``pending`` events (``FOR UPDATE SKIP LOCKED`` on
-MySQL/MariaDB, so concurrent workers never pick the same row; SQLite's IMMEDIATE transactions
-serialise claimers instead), mark them ``delivering`` with this worker's id and a lease, commit.
+A delivery is one event on its way to one endpoint. A claim is a short transaction: select due
+``pending`` deliveries (``FOR UPDATE SKIP LOCKED`` on MySQL/MariaDB, so concurrent workers never
+pick the same row; SQLite's IMMEDIATE transactions serialise claimers instead), mark them
+``delivering`` with this worker's id and a lease, read their events' payloads (one query per
+batch), commit.
 The pair ``(claimed_by, lease_until)`` fences the claim: completing or releasing it only changes
 the row if it still carries both, so a worker whose lease was taken over cannot overwrite the
 new owner's result.
 
 Settling what the senders finished and claiming new work share one transaction per dispatcher
-turn, so a busy worker commits once per batch, not once per event. The statements of that hot
+turn, so a busy worker commits once per batch, not once per delivery. The statements of that hot
 path are plain SQL (identical on SQLite and MySQL/MariaDB but for the parameter marker):
 building them through peewee's query builder cost more CPU than the database spent running
 them, and CPU is what limits a worker's throughput.
 
-Attribution: a replay marks the event (``next_trigger`` "replay", ``replayed_by``); the claim reads
+Attribution: a replay marks the delivery (``next_trigger`` "replay", ``replayed_by``); the claim reads
 the mark with the rest of the row and the attempt that follows copies it onto its attempt row,
 while settling that attempt clears it, in the statements the hot path runs anyway. A send the
 breaker held back is no attempt and leaves the mark for the real one. ``attempt_count`` counts
 every attempt, a discarded one included; ``attempts_since_replay`` picks the retry step.
 
-Per-entity order: an event is not claimable while an earlier event of the same entity is in
-flight or due, so one entity's events go out one after another, oldest first. An earlier event
-waiting out a retry delay does not hold its successors back (the CRM converges by version).
+Per-entity order, per endpoint: a delivery is not claimable while an earlier event of the same
+entity to the same endpoint is pending (even waiting out a retry delay), in flight or held, so
+one entity's events reach each endpoint in version order. A ``failed`` one does not block the
+later ones, and one endpoint's backlog never holds another endpoint back.
+
+Per-endpoint policy: the dispatcher names the endpoints to leave alone (``blocked``: disabled,
+breaker open, or as many attempts in flight as their ``max_in_flight``), those due one probe
+(``probes``: at most one delivery each), how many more each may have in flight
+(``capacity``), and the rate-limited ones (``rates``). A rate-limited endpoint is claimed apart,
+through its token bucket (``endpoint_rate``), read ``FOR UPDATE`` and refilled in the claim's
+own transaction: every worker and process draws on the same budget, so the limit holds across
+all of them. The bucket holds at most half a second of tokens, so no 10-second window sees more
+than 5% over the rate.
+
+An endpoint that answers 410 Gone is disabled in the transaction that records that answer;
+the delivery, and every pending one of that endpoint, becomes ``held``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Sequence
 
 
 from core.db import is_mysql, read_committed, utcnow
 
-from ..models import DELIVERING, FAILED, PENDING, SCHEDULED, OutboxEvent, db
+from ..endpoints import health
+from ..endpoints.models import EndpointRate
+from ..notifications import raising
+from ..models import DELIVERING, FAILED, HELD, PENDING, SCHEDULED, Delivery, OutboxEvent, db
 
 RESPONSE_BODY_LIMIT = 2048
+PING = "endpoint.ping"   # a test ping that fails is its own answer, not an incident
+BURST_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
 class Claim:
-    seq: int
-    id: str
+    seq: int                     # the delivery's id
+    id: str                      # the event's UUID: its webhook-id
+    endpoint_id: int
     type: str
     payload: dict
     occurred_at: dt.datetime
@@ -61,20 +83,20 @@ class AttemptRecord:
     ok: bool
 
 
-# Due events, oldest first, unless an earlier event of the same entity (same kind: the type up
-# to its dot, same id) is in flight or due itself. The ``status IN`` lets the check read only
-# the entity's undelivered entries of index (entity_id, status, seq) (migration 003).
+# Due deliveries, oldest first, unless an earlier event of the same entity (same kind: the type
+# up to its dot, same id) to the same endpoint is pending, in flight or held. The ``status IN``
+# lets the check read only the entity's undelivered entries of index
+# (endpoint_id, entity_id, status, event_seq).
 CLAIM_SQL = """
-SELECT e.seq, e.id, e.type, e.payload, e.occurred_at, e.attempts_since_replay, e.next_trigger,
-       e.replayed_by FROM outbox_event e
-WHERE e.status = 'pending' AND e.next_attempt_at <= {p}
+SELECT d.id, d.event_id, d.endpoint_id, d.type, d.event_seq, d.attempts_since_replay, d.next_trigger,
+       d.replayed_by FROM delivery d
+WHERE d.status = 'pending' AND d.next_attempt_at <= {p}{endpoints}
   AND NOT EXISTS (
-    SELECT 1 FROM outbox_event earlier
-    WHERE earlier.entity_id = e.entity_id AND earlier.seq < e.seq
-      AND SUBSTR(earlier.type, 1, INSTR(earlier.type, '.')) = SUBSTR(e.type, 1, INSTR(e.type, '.'))
-      AND earlier.status IN ('delivering', 'pending')
-      AND (earlier.status = 'delivering' OR earlier.next_attempt_at <= {p}))
-ORDER BY e.next_attempt_at, e.seq
+    SELECT 1 FROM delivery earlier
+    WHERE earlier.endpoint_id = d.endpoint_id AND earlier.entity_id = d.entity_id
+      AND earlier.status IN ('delivering', 'pending', 'held') AND earlier.event_seq < d.event_seq
+      AND SUBSTR(earlier.type, 1, INSTR(earlier.type, '.')) = SUBSTR(d.type, 1, INSTR(d.type, '.')))
+ORDER BY d.next_attempt_at, d.id
 LIMIT {p}"""
 
 
@@ -83,25 +105,92 @@ def _params(n: int) -> str:
 
 
 def _when(value: dt.datetime | None):
-    return OutboxEvent.next_attempt_at.db_value(value)
+    return Delivery.next_attempt_at.db_value(value)
 
 
-def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool) -> list[Claim]:
-    now = utcnow()
-    sql = CLAIM_SQL.format(p=db.param)
+def _select_due(now: dt.datetime, limit: int, mysql: bool, only: int | None = None,
+                blocked: Sequence[int] = ()) -> list[tuple]:
+    endpoints, args = "", [_when(now)]
+    if only is not None:
+        endpoints, args = f" AND d.endpoint_id = {db.param}", [*args, only]
+    elif blocked:
+        endpoints, args = f" AND d.endpoint_id NOT IN ({_params(len(blocked))})", [*args, *blocked]
+    sql = CLAIM_SQL.format(p=db.param, endpoints=endpoints)
     if mysql:
         sql += " FOR UPDATE SKIP LOCKED"   # concurrent claimers pass over each other's rows
-    rows = db.execute_sql(sql, (_when(now), _when(now), limit)).fetchall()
+    return db.execute_sql(sql, (*args, limit)).fetchall()
+
+
+def _within(rows: list[tuple], capacity: dict[int, int]) -> list[tuple]:
+    """The rows each endpoint has room for (the others stay pending, unlocked at commit)."""
+    room = dict(capacity)
+    kept = []
+    for row in rows:
+        left = room.get(row[2])
+        if left is None or left > 0:
+            kept.append(row)
+            if left is not None:
+                room[row[2]] = left - 1
+    return kept
+
+
+def _take_tokens(endpoint_id: int, rate: float, wanted: int, now: dt.datetime,
+                 mysql: bool) -> tuple[int, float]:
+    """How many of ``wanted`` tokens the endpoint's bucket (locked until commit) has, and its
+    refilled level."""
+    burst = max(1.0, rate * BURST_SECONDS)
+    sql = f"SELECT tokens, updated_at FROM endpoint_rate WHERE endpoint_id = {db.param}"
+    sql += " FOR UPDATE" if mysql else ""
+    row = db.execute_sql(sql, (endpoint_id,)).fetchone()
+    if row is None:
+        # The first claim ever for this endpoint. Only then the insert: an INSERT IGNORE that
+        # meets the row takes a shared lock on it, and two claimers each holding one while
+        # asking for FOR UPDATE would deadlock.
+        EndpointRate.insert(endpoint_id=endpoint_id, tokens=burst, updated_at=now).on_conflict_ignore().execute()
+        row = db.execute_sql(sql, (endpoint_id,)).fetchone()
+    tokens, updated = row
+    updated = EndpointRate.updated_at.python_value(updated)
+    tokens = min(burst, float(tokens) + rate * max(0.0, (now - updated).total_seconds()))
+    return min(wanted, int(tokens)), tokens
+
+
+def _claim_rated(endpoint_id: int, rate: float, room: int, now: dt.datetime, mysql: bool) -> list[tuple]:
+    allowed, tokens = _take_tokens(endpoint_id, rate, room, now, mysql)
+    rows = _select_due(now, allowed, mysql, only=endpoint_id) if allowed > 0 else []
+    EndpointRate.update(tokens=tokens - len(rows), updated_at=now) \
+        .where(EndpointRate.endpoint_id == endpoint_id).execute()
+    return rows
+
+
+def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
+           blocked: Sequence[int] = (), probes: Sequence[int] = (), capacity: dict[int, int] | None = None,
+           rates: dict[int, float] | None = None) -> list[Claim]:
+    now = utcnow()
+    capacity, rates = capacity or {}, rates or {}
+    apart = (*blocked, *probes, *[e for e in rates if e not in blocked])
+    rows = _within(_select_due(now, limit, mysql, blocked=apart), capacity) if limit > 0 else []
+    for endpoint_id in probes:
+        rows += (_claim_rated(endpoint_id, rates[endpoint_id], 1, now, mysql) if endpoint_id in rates
+                 else _select_due(now, 1, mysql, only=endpoint_id))
+    for endpoint_id, rate in rates.items():
+        room = min(capacity.get(endpoint_id, limit), limit - len(rows))
+        if endpoint_id not in blocked and endpoint_id not in probes and room > 0:
+            rows += _claim_rated(endpoint_id, rate, room, now, mysql)
     if not rows:
         return []
     lease_until = now + dt.timedelta(seconds=lease_seconds)
-    db.execute_sql(f"UPDATE outbox_event SET status = 'delivering', claimed_by = {db.param}, "
-                   f"lease_until = {db.param} WHERE status = 'pending' AND seq IN ({_params(len(rows))})",
+    db.execute_sql(f"UPDATE delivery SET status = 'delivering', claimed_by = {db.param}, "
+                   f"lease_until = {db.param} WHERE status = 'pending' AND id IN ({_params(len(rows))})",
                    (worker_id, _when(lease_until), *[r[0] for r in rows]))
+    seqs = list({r[4] for r in rows})
     payload, occurred = OutboxEvent.payload.python_value, OutboxEvent.occurred_at.python_value
-    return [Claim(seq, event_id, event_type, payload(body), occurred(occurred_at), worker_id, lease_until,
+    events = {seq: (payload(body), occurred(occurred_at)) for seq, body, occurred_at in db.execute_sql(
+        f"SELECT seq, payload, occurred_at FROM outbox_event WHERE seq IN ({_params(len(seqs))})",
+        seqs).fetchall()}
+    return [Claim(delivery_id, event_id, endpoint_id, event_type, *events[event_seq], worker_id, lease_until,
                   since_replay, trigger, replayed_by)
-            for seq, event_id, event_type, body, occurred_at, since_replay, trigger, replayed_by in rows]
+            for delivery_id, event_id, endpoint_id, event_type, event_seq, since_replay, trigger, replayed_by
+            in rows]
 
 
 @dataclass(frozen=True)
@@ -112,6 +201,7 @@ class Outcome:
     claim: Claim
     attempt: AttemptRecord | None
     next_attempt_at: dt.datetime | None = None
+    give_up_status: str = FAILED   # when no next attempt: failed, or held (the endpoint is gone)
 
 
 def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
@@ -119,17 +209,17 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     if not outcomes:
         return []
     now = utcnow()
-    sql = (f"SELECT seq, claimed_by, lease_until FROM outbox_event WHERE status = 'delivering' "
-           f"AND seq IN ({_params(len(outcomes))})" + (" FOR UPDATE" if mysql else ""))
-    lease = OutboxEvent.lease_until.python_value
+    sql = (f"SELECT id, claimed_by, lease_until FROM delivery WHERE status = 'delivering' "
+           f"AND id IN ({_params(len(outcomes))})" + (" FOR UPDATE" if mysql else ""))
+    lease = Delivery.lease_until.python_value
     holders = {seq: (owner, lease(until))
                for seq, owner, until in db.execute_sql(sql, [o.claim.seq for o in outcomes]).fetchall()}
     kept = [holders.get(o.claim.seq) == (o.claim.worker_id, o.claim.lease_until) for o in outcomes]
-    settled = {OutboxEvent.claimed_by: None, OutboxEvent.lease_until: None}
-    attempted = {**settled, OutboxEvent.attempt_count: OutboxEvent.attempt_count + 1,
-                 OutboxEvent.attempts_since_replay: OutboxEvent.attempts_since_replay + 1,
-                 OutboxEvent.next_trigger: SCHEDULED, OutboxEvent.replayed_by: None}
-    delivered, released, discarded = [], [], []
+    settled = {Delivery.claimed_by: None, Delivery.lease_until: None}
+    attempted = {**settled, Delivery.attempt_count: Delivery.attempt_count + 1,
+                 Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
+                 Delivery.next_trigger: SCHEDULED, Delivery.replayed_by: None}
+    delivered, released, discarded, gone = [], [], [], set()
     for outcome, holds in zip(outcomes, kept):
         if not holds:
             if outcome.attempt is not None:
@@ -140,53 +230,71 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
             released.append(seq)
         elif attempt.ok:
             delivered.append(seq)
-        elif outcome.next_attempt_at is None:
-            OutboxEvent.update({**attempted, OutboxEvent.status: FAILED, OutboxEvent.last_error: attempt.error}) \
-                .where(OutboxEvent.seq == seq).execute()
         else:
-            OutboxEvent.update({**attempted, OutboxEvent.status: PENDING, OutboxEvent.last_error: attempt.error,
-                                OutboxEvent.next_attempt_at: outcome.next_attempt_at}) \
-                .where(OutboxEvent.seq == seq).execute()
+            failed = {**attempted, Delivery.last_error: attempt.error,
+                      Delivery.last_status_code: attempt.status_code}
+            if outcome.next_attempt_at is None:
+                failed[Delivery.status] = outcome.give_up_status
+                if outcome.give_up_status == HELD:
+                    gone.add(outcome.claim.endpoint_id)
+                elif outcome.claim.type != PING:
+                    raising.delivery_failed(outcome.claim.endpoint_id, outcome.claim.id, outcome.claim.type,
+                                            attempt.error, attempt.status_code)
+            else:
+                failed.update({Delivery.status: PENDING, Delivery.next_attempt_at: outcome.next_attempt_at})
+            Delivery.update(failed).where(Delivery.id == seq).execute()
     if delivered:
-        db.execute_sql(f"UPDATE outbox_event SET status = 'delivered', delivered_at = {db.param}, "
-                       f"last_error = NULL, attempt_count = attempt_count + 1, "
+        # One statement for the batch; each row's own status code is set below only when it is
+        # not the common 2xx of the batch, so a busy turn stays at a handful of statements.
+        codes = {o.attempt.status_code for o, holds in zip(outcomes, kept)
+                 if holds and o.attempt is not None and o.attempt.ok}
+        common = codes.pop() if len(codes) == 1 else None
+        db.execute_sql(f"UPDATE delivery SET status = 'delivered', delivered_at = {db.param}, "
+                       f"last_error = NULL, last_status_code = {db.param}, attempt_count = attempt_count + 1, "
                        f"attempts_since_replay = attempts_since_replay + 1, next_trigger = '{SCHEDULED}', "
                        f"replayed_by = NULL, claimed_by = NULL, lease_until = NULL "
-                       f"WHERE seq IN ({_params(len(delivered))})",
-                       (_when(now), *delivered))
+                       f"WHERE id IN ({_params(len(delivered))})",
+                       (_when(now), common, *delivered))
+        if common is None:
+            for outcome, holds in zip(outcomes, kept):
+                if holds and outcome.attempt is not None and outcome.attempt.ok:
+                    Delivery.update(last_status_code=outcome.attempt.status_code) \
+                        .where(Delivery.id == outcome.claim.seq).execute()
     if released:
-        db.execute_sql(f"UPDATE outbox_event SET status = 'pending', claimed_by = NULL, lease_until = NULL "
-                       f"WHERE seq IN ({_params(len(released))})", released)
+        db.execute_sql(f"UPDATE delivery SET status = 'pending', claimed_by = NULL, lease_until = NULL "
+                       f"WHERE id IN ({_params(len(released))})", released)
     if discarded:
-        # The attempt happened and is listed, so it counts; the event's claim, retry step and
+        # The attempt happened and is listed, so it counts; the delivery's claim, retry step and
         # replay mark belong to whoever holds it now and are left alone.
-        db.execute_sql(f"UPDATE outbox_event SET attempt_count = attempt_count + 1 "
-                       f"WHERE seq IN ({_params(len(discarded))})", discarded)
+        db.execute_sql(f"UPDATE delivery SET attempt_count = attempt_count + 1 "
+                       f"WHERE id IN ({_params(len(discarded))})", discarded)
     _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept) if o.attempt is not None])
+    for endpoint_id in gone:
+        health.disable(endpoint_id, health.GONE)
     return kept
 
 
-ATTEMPT_COLUMNS = ("event_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms", "error",
+ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms", "error",
                    "response_body", "trigger_kind", "replayed_by")
 
 
 def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
-    """Attempt rows, numbered after the event's earlier attempts (replays keep the history)."""
+    """Attempt rows, numbered after the delivery's earlier attempts (replays keep the history)."""
     if not made:
         return
-    ids = list({o.claim.id for o, _ in made})
+    ids = list({o.claim.seq for o, _ in made})
     numbers = dict(db.execute_sql(
-        f"SELECT event_id, COUNT(*) FROM delivery_attempt WHERE event_id IN ({_params(len(ids))}) "
-        f"GROUP BY event_id", ids).fetchall())
+        f"SELECT delivery_id, COUNT(*) FROM delivery_attempt WHERE delivery_id IN ({_params(len(ids))}) "
+        f"GROUP BY delivery_id", ids).fetchall())
     values: list = []
     for outcome, holds in made:
         attempt = outcome.attempt
-        number = numbers.get(outcome.claim.id, 0) + 1
-        numbers[outcome.claim.id] = number
+        number = numbers.get(outcome.claim.seq, 0) + 1
+        numbers[outcome.claim.seq] = number
         error = attempt.error
         if not holds:
             error = ((error + "; ") if error else "") + "result discarded: the claim was taken over or replayed"
-        values += [outcome.claim.id, number, outcome.claim.worker_id, _when(attempt.started_at),
+        values += [outcome.claim.id, outcome.claim.seq, number, outcome.claim.worker_id, _when(attempt.started_at),
                    attempt.status_code, attempt.duration_ms, error, attempt.response_body,
                    outcome.claim.trigger, outcome.claim.replayed_by]
     row = f"({_params(len(ATTEMPT_COLUMNS))})"
@@ -194,9 +302,11 @@ def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
                    + ", ".join([row] * len(made)), values)
 
 
-def cycle(worker_id: str, outcomes: list[Outcome], limit: int,
-          lease_seconds: float) -> tuple[list[bool], list[Claim]]:
-    """One short transaction: settle finished claims, then claim up to ``limit`` due events.
+def cycle(worker_id: str, outcomes: list[Outcome], limit: int, lease_seconds: float,
+          blocked: Sequence[int] = (), probes: Sequence[int] = (), capacity: dict[int, int] | None = None,
+          rates: dict[int, float] | None = None) -> tuple[list[bool], list[Claim]]:
+    """One short transaction: settle finished claims, then claim up to ``limit`` due deliveries
+    (none to the ``blocked`` endpoints, at most one to each of the ``probes``).
 
     Settling first lets an entity's next event be claimed in the same transaction. Run it
     outside a transaction (``store.call(..., transaction=False)``): it opens its own.
@@ -205,12 +315,13 @@ def cycle(worker_id: str, outcomes: list[Outcome], limit: int,
     # READ COMMITTED: lock only the rows touched, no gap locks that would stall the API's inserts.
     with read_committed(db):
         kept = _settle(outcomes, mysql)
-        claimed = _claim(worker_id, limit, lease_seconds, mysql) if limit > 0 else []
+        claimed = _claim(worker_id, limit, lease_seconds, mysql, blocked, probes, capacity, rates) \
+            if limit > 0 or probes else []
     return kept, claimed
 
 
 def claim_due(worker_id: str, limit: int, lease_seconds: float) -> list[Claim]:
-    """Claim up to ``limit`` due events for ``worker_id`` (opens its own transaction)."""
+    """Claim up to ``limit`` due deliveries for ``worker_id`` (opens its own transaction)."""
     return cycle(worker_id, [], limit, lease_seconds)[1]
 
 
@@ -228,17 +339,18 @@ def release(claim: Claim) -> bool:
 
 
 def release_expired() -> int:
-    """Put events whose lease ran out (their worker died or hung) back in the queue.
+    """Put deliveries whose lease ran out (their worker died or hung) back in the queue.
 
     Opens its own READ COMMITTED transaction on MySQL, like ``cycle``: a range update under
     REPEATABLE READ would gap-lock the in-flight range that every claim writes into.
     """
     with read_committed(db):
-        return (OutboxEvent.update(status=PENDING, claimed_by=None, lease_until=None)
-                .where((OutboxEvent.status == DELIVERING) & (OutboxEvent.lease_until < utcnow()))
+        return (Delivery.update(status=PENDING, claimed_by=None, lease_until=None)
+                .where((Delivery.status == DELIVERING) & (Delivery.lease_until < utcnow()))
                 .execute())
 
 
 def backlog() -> int:
-    """Events not yet delivered nor failed (pending or in flight)."""
-    return OutboxEvent.select().where(OutboxEvent.status.in_((PENDING, DELIVERING))).count()
+    """Deliveries not yet delivered nor failed (pending or in flight; held ones wait for an
+    operator, not for the worker)."""
+    return Delivery.select().where(Delivery.status.in_((PENDING, DELIVERING))).count()

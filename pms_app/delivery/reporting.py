@@ -1,17 +1,26 @@
 """What a worker tells the database about itself: its heartbeat, breaker state and last outcomes.
 
 Every worker process owns one ``delivery_worker`` row and one ``breaker_state`` row per
-endpoint; both are refreshed on each heartbeat and the breaker row on every transition, so the
-status route (in any process) sees every live worker's breaker. Each transition also adds a
-``breaker_transition`` row.
+endpoint (keyed by the endpoint's id); both are refreshed on each heartbeat and the breaker row
+on every transition, so the status route (in any process) sees every live worker's breaker.
+Each transition also adds a ``breaker_transition`` row. The heartbeat also moves each
+endpoint's ``last_success_at`` / ``last_failure_at`` forward (never back: another worker may
+have seen a later one).
+
+The writes run at READ COMMITTED (callers run them with ``transaction=False``): at MySQL's
+default REPEATABLE READ, the heartbeat and a breaker transition of the same worker, each
+updating a breaker row that does not exist yet, take gap locks and then deadlock on their
+inserts; without gap locks one simply finds the other's row (duplicate key) and moves on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from core.db import utcnow
+from core.db import read_committed, utcnow
 
+from ..endpoints import health
+from ..endpoints.models import Endpoint
 from ..models import BreakerState
 from .breaker import BreakerSnapshot
 from .models import BreakerTransition, DeliveryWorker
@@ -44,20 +53,42 @@ def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
 
 def record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:
     """A state change: the worker's breaker row and one history row, in one transaction."""
+    with read_committed(BreakerState._meta.database):
+        _record_transition(worker_id, endpoint, snap, previous)
+
+
+def _record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:
     save_breaker(worker_id, endpoint, snap)
     BreakerTransition.create(worker_id=worker_id, endpoint=endpoint, from_state=previous,
                              to_state=snap.state, failure_count=snap.failure_count, at=utcnow())
 
 
-def heartbeat(worker_id: str, endpoint: str, snap: BreakerSnapshot,
-              last_success_at: dt.datetime | None, last_failure_at: dt.datetime | None) -> None:
+def heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
+              outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
+    """This worker is alive: its breakers (by endpoint key) and, per endpoint id, the times of
+    its last success and failure seen since the previous heartbeat."""
+    with read_committed(BreakerState._meta.database):
+        _heartbeat(worker_id, breakers, outcomes)
+
+
+def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
+               outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
     values = {"heartbeat_at": utcnow()}
-    if last_success_at is not None:
-        values["last_success_at"] = last_success_at
-    if last_failure_at is not None:
-        values["last_failure_at"] = last_failure_at
+    successes = [s for s, _ in outcomes.values() if s is not None]
+    failures = [f for _, f in outcomes.values() if f is not None]
+    if successes:
+        values["last_success_at"] = max(successes)
+    if failures:
+        values["last_failure_at"] = max(failures)
     DeliveryWorker.update(**values).where(DeliveryWorker.worker_id == worker_id).execute()
-    save_breaker(worker_id, endpoint, snap)
+    for key, snap in breakers.items():
+        save_breaker(worker_id, key, snap)
+    for endpoint_id, (success, failure) in outcomes.items():
+        for column, when in ((Endpoint.last_success_at, success), (Endpoint.last_failure_at, failure)):
+            if when is not None:
+                (Endpoint.update({column: when})
+                 .where((Endpoint.id == endpoint_id) & (column.is_null() | (column < when))).execute())
+        health.note_outcomes(endpoint_id, success, failure)
 
 
 def unregister_worker(worker_id: str) -> None:

@@ -17,7 +17,20 @@ JITTER = 0.10
 RETRY_AFTER_STATUSES = (429, 503)
 
 
-def next_delay(schedule: Sequence[int], attempts_made: int, retry_after: float | None = None,
+def schedule_of(value, default: Sequence[float]) -> tuple[float, ...]:
+    """An endpoint's ``retry_schedule`` as the list of waits: ``None`` is the service default, a
+    list is itself, ``{"exponential": {...}}`` waits ``min(initial * factor**(n-1), max)`` before
+    retry n, for ``max_retries`` retries."""
+    if value is None:
+        return tuple(default)
+    if isinstance(value, list):
+        return tuple(value)
+    exp = value["exponential"]
+    return tuple(min(exp["initial_seconds"] * exp["factor"] ** (n - 1), exp["max_seconds"])
+                 for n in range(1, int(exp["max_retries"]) + 1))
+
+
+def next_delay(schedule: Sequence[float], attempts_made: int, retry_after: float | None = None,
                rand: Callable[[], float] = random.random) -> float | None:
     """Seconds until the next attempt after ``attempts_made`` failures, or ``None``: give up."""
     if attempts_made < 1 or attempts_made > len(schedule):

@@ -24,7 +24,7 @@ from .claims import RESPONSE_BODY_LIMIT, AttemptRecord, Claim
 from .resolver import CachingResolver
 from .retry import RETRY_AFTER_STATUSES, parse_retry_after
 from .transport import CurlTransport, Response
-from .url_safety import Destination, IPNetwork, Resolver, UnsafeUrl
+from .url_safety import CheckedHost, IPNetwork, Resolver, UnsafeUrl
 
 USER_AGENT = "guestsync-pms-delivery/1"
 
@@ -79,14 +79,14 @@ class Sender:
         self.resolve = resolver or CachingResolver()
         self._owns_transport = transport is None
         self.transport = transport or CurlTransport(user_agent=USER_AGENT)
-        self.destination = Destination(url, self.denied, self.resolve)
+        self.checked_host = CheckedHost(url, self.denied, self.resolve)
 
     def send(self, claim: Claim) -> SendResult:
         started_at = utcnow()
         t0 = time.monotonic()
-        target = self.destination.target
+        target = self.checked_host.target
         try:
-            addresses = self.destination.addresses()
+            addresses = self.checked_host.addresses()
         except UnsafeUrl as exc:
             return self._failure(started_at, t0, str(exc))
         except OSError as exc:

@@ -157,7 +157,7 @@ def check_addresses(host: str, addresses: Sequence[IPAddress], denied: Iterable[
         raise UnsafeUrl(f"refused: {host} {verb} {text}, {reason}")
 
 
-class Destination:
+class CheckedHost:
     """One URL and the addresses it may be connected to, checked on every call of ``addresses()``.
 
     A literal host is its own address (never looked up); a name is asked of ``resolve`` each
@@ -204,3 +204,24 @@ def check_configured_url(url: str, denied: Iterable[IPNetwork] = ()) -> Target:
     if literal is not None:
         check_addresses(target.host, (literal,), denied)
     return target
+
+
+def address_problem(url: str, denied: Iterable[IPNetwork],
+                    resolve: Callable[[str, int], Sequence[IPAddress]]) -> str | None:
+    """Why ``url`` may not be an endpoint's URL, judged by the addresses its host resolves to
+    now (blocking: call it off the IOLoop), or ``None``. A name that does not resolve yet is
+    accepted: every attempt resolves and checks it again before connecting."""
+    try:
+        target = parse_target(url)
+        literal = literal_address(target.host)
+        if literal is not None:
+            addresses: Sequence[IPAddress] = (literal,)
+        else:
+            try:
+                addresses = resolve(target.host, target.port)
+            except OSError:
+                return None
+        check_addresses(target.host, addresses, denied)
+    except UnsafeUrl as exc:
+        return str(exc)
+    return None

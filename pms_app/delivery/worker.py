@@ -1,18 +1,24 @@
-"""The delivery worker: claim due outbox events, send them, record every attempt.
+"""The delivery worker: claim due deliveries (an event to one endpoint), send them, record every attempt.
 
 Threads, never the API's IOLoop:
 
 * the dispatcher, in one short transaction per turn, settles the outcomes the senders handed
   back (attempt rows; delivered / retry later / failed; fenced by the claim) and claims as many
-  due events as there are free sending slots (one probe when the breaker is half-open, none
-  while it is open). Batching the writes this way costs one commit per turn, not per event.
+  due deliveries as there are free sending slots. Each endpoint has its own breaker here: an
+  open one keeps its endpoint's deliveries unclaimed, a half-open one lets one probe through,
+  and neither holds any other endpoint back. Batching the writes this way costs one commit per
+  turn, not per delivery.
   It turns again at once after finding work, polls every ``poll_min`` seconds while work came
   recently (``busy_window``) and backs off to ``poll_max`` when idle;
-* ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time;
-* the maintenance thread heartbeats the worker's rows, takes over expired leases and prunes
-  delivered events past retention;
+* ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time, with the
+  sender of the delivery's endpoint (its URL, secrets and timeout);
+* the maintenance thread re-reads the endpoints, heartbeats the worker's rows, takes over
+  expired leases and prunes delivered deliveries past retention;
 * the reconciliation schedule (``pms_app.sync.schedule``), on its own thread, reconciles with
   the CRM every ``RECONCILE_EVERY_SECONDS`` when this worker holds the lease.
+
+At start the worker brings endpoint 1 in step with ``CRM_WEBHOOK_URL`` / ``CRM_WEBHOOK_SECRET``
+(unless it was edited through the API) and reads the endpoints before it claims anything.
 
 ``stop()`` is the graceful shutdown: no new claims, in-flight attempts finish and are recorded,
 anything claimed but not yet sent is released (back to ``pending``, lease cleared).
@@ -20,6 +26,7 @@ anything claimed but not yet sent is released (back to ``pending``, lease cleare
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -31,15 +38,18 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from core.config import redact_url
 from core.db import Store, utcnow
 from core.metrics import Metrics
 from core.signing import keys_from_secrets
 
 from ..config import PmsSettings
+from ..endpoints import crm, health
+from ..models import CRM_ENDPOINT_ID, HELD
+from ..notifications import ops, raising
 from ..sync.schedule import ReconcileSchedule
 from . import claims, reporting, retention
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
+from .destinations import Destination, EndpointConfig, load_endpoints
 from .metrics import DeliveryMetrics
 from .retry import next_delay
 from .sender import Sender
@@ -71,13 +81,10 @@ class DeliveryWorker:
         self.store = store
         self.timing = timing
         self.worker_id = worker_id or new_worker_id()
-        self.endpoint = redact_url(settings.crm_webhook_url)
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
-        self.sender = Sender(settings.crm_webhook_url, keys_from_secrets(settings.crm_webhook_secrets),
-                             settings.delivery_timeout_seconds, denied=settings.endpoint_denied_networks)
-        self.breaker = EndpointBreaker(self.endpoint, settings.breaker_failure_threshold,
-                                       settings.breaker_recovery_seconds,
-                                       on_change=self._breaker_changed, owner=self.worker_id)
+        self._destinations: dict[int, Destination] = {}
+        self._destinations_lock = threading.Lock()
+        self._endpoints_loaded = False
         self.concurrency = settings.delivery_concurrency
         # Claimed but unsettled events per worker: twice the senders, so senders always have the
         # next event ready while the dispatcher's transaction runs (claims wait in the pool queue).
@@ -86,11 +93,12 @@ class DeliveryWorker:
                                         thread_name_prefix="delivery-send")
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._in_flight_by: dict[int, int] = {}   # per endpoint, for its max_in_flight
         self._wake = threading.Event()
         self._outcomes: queue.SimpleQueue[claims.Outcome] = queue.SimpleQueue()
         self._stopping = threading.Event()
-        self._last_success_at: dt.datetime | None = None
-        self._last_failure_at: dt.datetime | None = None
+        # Per endpoint id: (last success, last failure) seen since the previous heartbeat.
+        self._outcome_times: dict[int, tuple[dt.datetime | None, dt.datetime | None]] = {}
         self._threads: list[threading.Thread] = []
         self._registered = False
         # This worker's breaker row is written by the heartbeat and by every transition, from
@@ -98,19 +106,62 @@ class DeliveryWorker:
         # transition has just saved with an older snapshot.
         self._reporting = threading.Lock()
         self.reconcile = ReconcileSchedule(settings, store, self.worker_id, wake=self.wake)
+        # Notifications go to OPS_WEBHOOK_URL when it is set (signed with OPS_WEBHOOK_SECRET).
+        self.ops_sender = None
+        if settings.ops_webhook_url and settings.ops_webhook_secrets:
+            self.ops_sender = Sender(settings.ops_webhook_url, keys_from_secrets(settings.ops_webhook_secrets),
+                                     settings.delivery_timeout_seconds, denied=settings.endpoint_denied_networks)
+        elif settings.ops_webhook_url:
+            log.warning("OPS_WEBHOOK_URL is set but OPS_WEBHOOK_SECRET is not: notifications are not pushed")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "DeliveryWorker":
+        try:
+            self.load_endpoints()
+        except Exception as exc:  # the database may be down: the dispatcher tries again
+            log.warning("could not read the endpoints at start: %s", exc)
         for name, target in (("delivery-dispatch", self._dispatch_loop),
                              ("delivery-maintenance", self._maintenance_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         self.reconcile.start()
-        log.info("delivery worker %s started: endpoint %s, concurrency %s",
-                 self.worker_id, self.endpoint, self.concurrency)
+        log.info("delivery worker %s started: %s endpoint(s), concurrency %s",
+                 self.worker_id, len(self._destinations), self.concurrency)
         return self
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def load_endpoints(self) -> None:
+        """Follow the configuration for endpoint 1 (the first time), then re-read every endpoint."""
+        if not self._endpoints_loaded:
+            self.store.call(crm.sync, self.settings.crm_webhook_url, self.settings.crm_webhook_secrets)
+        configs: dict[int, EndpointConfig] = self.store.call(load_endpoints, self.settings)
+        with self._destinations_lock:
+            for endpoint_id, config in configs.items():
+                known = self._destinations.get(endpoint_id)
+                if known is None:
+                    self._destinations[endpoint_id] = Destination(config, self.worker_id, self._breaker_changed,
+                                                                 self.settings.endpoint_denied_networks)
+                else:
+                    known.refresh(config)
+            for gone in set(self._destinations) - set(configs):
+                self._destinations.pop(gone).close()
+        self._endpoints_loaded = True
+
+    def destination(self, endpoint_id: int) -> Destination | None:
+        """The endpoint's sender and breaker; re-reads the endpoints once if it is unknown."""
+        found = self._destinations.get(endpoint_id)
+        if found is None:
+            self.load_endpoints()
+            found = self._destinations.get(endpoint_id)
+        return found
+
+    @property
+    def breaker(self) -> EndpointBreaker:
+        """Endpoint 1's breaker in this worker (the CRM's, as in part one)."""
+        return self.destination(CRM_ENDPOINT_ID).breaker
 
     def wake(self) -> None:
         """New events were committed: claim now instead of at the next poll (thread-safe)."""
@@ -135,10 +186,58 @@ class DeliveryWorker:
                 self.store.call(reporting.unregister_worker, self.worker_id)
             except Exception:  # the database may be gone; the heartbeat simply ages out
                 log.warning("could not unregister delivery worker %s", self.worker_id)
-        self.sender.close()
+        with self._destinations_lock:
+            for destination in self._destinations.values():
+                destination.close()
         log.info("delivery worker %s stopped", self.worker_id)
 
     # -- dispatching -------------------------------------------------------------------------
+
+    def _admit(self) -> tuple[dict[int, Ticket], list[int], list[int], dict[int, int], dict[int, float]]:
+        """Ask every enabled endpoint's breaker: tickets by endpoint, the endpoints whose sends are
+        held back (disabled, breaker open, or half-open with its probe out), and those due one
+        probe; then how many more each may have in flight, and the rate-limited ones."""
+        tickets: dict[int, Ticket] = {}
+        blocked, probes = [], []
+        capacity: dict[int, int] = {}
+        rates: dict[int, float] = {}
+        with self._destinations_lock:
+            destinations = list(self._destinations.values())
+        for destination in destinations:
+            config = destination.config
+            with self._lock:
+                room = config.max_in_flight - self._in_flight_by.get(destination.id, 0)
+            if room <= 0:
+                blocked.append(destination.id)
+                continue
+            capacity[destination.id] = room
+            if config.rate_limit_per_second:
+                rates[destination.id] = config.rate_limit_per_second
+            if not config.enabled:
+                # Disabled: its deliveries are held, but a retry scheduled by an attempt that was
+                # in flight when it was disabled must not go out either.
+                blocked.append(destination.id)
+                continue
+            ticket = destination.breaker.admit()
+            if ticket is None:
+                blocked.append(destination.id)
+            else:
+                tickets[destination.id] = ticket
+                if ticket.probe:
+                    probes.append(destination.id)
+        return tickets, blocked, probes, capacity, rates
+
+    def _release_unused(self, tickets: dict[int, Ticket], batch: list[claims.Claim]) -> None:
+        used = {claim.endpoint_id for claim in batch}
+        for endpoint_id, ticket in tickets.items():
+            if ticket.probe and endpoint_id not in used:
+                destination = self._destinations.get(endpoint_id)
+                if destination is not None:
+                    destination.breaker.release(ticket)
+
+    def _seconds_until_probe(self, blocked: list[int]) -> float:
+        waits = [d.breaker.seconds_until_probe() for i, d in list(self._destinations.items()) if i in blocked]
+        return min(waits, default=self.timing.poll_max)
 
     def _dispatch_loop(self) -> None:
         """Settle what the senders finished and claim new work, one short transaction per turn."""
@@ -153,19 +252,27 @@ class DeliveryWorker:
                 unsettled = self._in_flight
             if stopping and unsettled == 0:
                 break
+            if not self._endpoints_loaded and not stopping:
+                try:
+                    self.load_endpoints()
+                except Exception as exc:
+                    log.warning("could not read the endpoints: %s", exc)
+                    self._wake.wait(self.timing.db_retry)
+                    continue
             # Outcomes settled in this turn free their slots in the same turn.
             free = 0 if stopping else self.max_unsettled - (unsettled - len(finished))
-            ticket = self.breaker.admit() if free > 0 else None
-            limit = (1 if ticket.probe else free) if ticket else 0
+            tickets, blocked, probes, capacity, rates = self._admit() if free > 0 else ({}, [], [], {}, {})
+            # Probes are claimed apart (one each); they take slots like any delivery.
+            limit = max(0, free - len(probes))
             wait = self.timing.poll_max
             batch: list[claims.Claim] = []
-            if finished or limit:
+            if finished or limit or probes:
                 try:
                     kept, batch = self.store.call(claims.cycle, self.worker_id, finished, limit,
-                                                  self.settings.delivery_lease_seconds, transaction=False)
+                                                  self.settings.delivery_lease_seconds, blocked, probes,
+                                                  capacity, rates, transaction=False)
                 except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep going
-                    if ticket:
-                        self.breaker.release(ticket)
+                    self._release_unused(tickets, [])
                     log.warning("settling/claiming failed: %s", exc)
                     finished = self._keep_unexpired(finished, give_up=stopping)
                     self._wake.wait(self.timing.db_retry)
@@ -173,18 +280,18 @@ class DeliveryWorker:
                 self._count(finished, kept)
                 with self._lock:
                     self._in_flight += len(batch) - len(finished)
+                    self._count_by_endpoint(batch, [o.claim for o in finished])
                 finished = []
                 for claim in batch:
-                    self._pool.submit(self._deliver, claim, ticket)
-            if ticket and not batch:
-                self.breaker.release(ticket)
+                    self._pool.submit(self._deliver, claim, tickets.get(claim.endpoint_id, Ticket(probe=False)))
+            self._release_unused(tickets, batch)
             if batch:
                 idle_wait = self.timing.poll_min
                 last_work = time.monotonic()
                 continue
-            if free > 0 and ticket is None:
-                # Open breaker: nothing is claimed until the probe may go.
-                wait = min(max(self.breaker.seconds_until_probe(), self.timing.poll_min), self.timing.poll_max)
+            if free > 0 and blocked and not tickets:
+                # Every breaker open: nothing is claimed until a probe may go.
+                wait = min(max(self._seconds_until_probe(blocked), self.timing.poll_min), self.timing.poll_max)
             elif free > 0 and time.monotonic() - last_work < self.timing.busy_window:
                 wait = self.timing.poll_min     # busy lately: the next event is likely moments away
             elif free > 0:
@@ -209,7 +316,15 @@ class DeliveryWorker:
             log.warning("dropping %s unrecorded outcome(s); their leases will expire", len(finished) - len(keep))
             with self._lock:
                 self._in_flight -= len(finished) - len(keep)
+                self._count_by_endpoint([], [o.claim for o in finished if o not in keep])
         return keep
+
+    def _count_by_endpoint(self, claimed: list[claims.Claim], settled: list[claims.Claim]) -> None:
+        """Attempts in flight per endpoint (call with ``self._lock`` held)."""
+        for claim in claimed:
+            self._in_flight_by[claim.endpoint_id] = self._in_flight_by.get(claim.endpoint_id, 0) + 1
+        for claim in settled:
+            self._in_flight_by[claim.endpoint_id] = self._in_flight_by.get(claim.endpoint_id, 0) - 1
 
     def _count(self, finished: list[claims.Outcome], kept: list[bool]) -> None:
         for outcome, holds in zip(finished, kept):
@@ -228,24 +343,42 @@ class DeliveryWorker:
 
     def _deliver(self, claim: claims.Claim, ticket: Ticket) -> None:
         outcome = claims.Outcome(claim, None)
+        destination = None
         try:
-            if self._stopping.is_set() or (not ticket.probe and self.breaker.state != "closed"):
-                # Shutting down, or the breaker opened meanwhile: no attempt, the event waits.
-                self.breaker.release(ticket)
+            destination = self.destination(claim.endpoint_id)
+            if destination is None:
+                # The endpoint was deleted meanwhile: its deliveries went with it.
                 return
-            result = self.sender.send(claim)
-            self.breaker.record(ticket, ok=not result.trips_breaker)
-            record = result.record
-            next_at = None
-            if record.ok:
-                self._last_success_at = record.started_at
+            breaker = destination.breaker
+            if self._stopping.is_set() or (not ticket.probe and breaker.state != "closed"):
+                # Shutting down, or the breaker opened meanwhile: no attempt, the delivery waits.
+                breaker.release(ticket)
+                return
+            config = destination.config
+            if destination.sender is None:
+                record = claims.AttemptRecord(utcnow(), None, 0, "the endpoint has no valid signing secret",
+                                              None, False)
+                result_retry_after, trips = None, False
             else:
-                self._last_failure_at = record.started_at
-                delay = next_delay(self.settings.retry_schedule, claim.attempts_since_replay + 1,
-                                   result.retry_after)
+                result = destination.sender.send(claim)
+                record, result_retry_after, trips = result.record, result.retry_after, result.trips_breaker
+            breaker.record(ticket, ok=not trips)
+            next_at = None
+            with self._lock:
+                success, failure = self._outcome_times.get(claim.endpoint_id, (None, None))
+                self._outcome_times[claim.endpoint_id] = \
+                    (record.started_at, failure) if record.ok else (success, record.started_at)
+            if record.status_code == 410:
+                # Gone: the endpoint is disabled with this outcome and the delivery held, not failed.
+                destination.config = dataclasses.replace(config, enabled=False)
+                log.warning("endpoint %s answered 410 Gone: disabling it", config.label)
+                outcome = claims.Outcome(claim, record, None, give_up_status=HELD)
+                return
+            if not record.ok:
+                delay = next_delay(config.retry_schedule, claim.attempts_since_replay + 1, result_retry_after)
                 if delay is not None:
                     next_at = utcnow() + dt.timedelta(seconds=delay)
-                log.info("delivery of %s failed (%s): %s", claim.id,
+                log.info("delivery of %s to %s failed (%s): %s", claim.id, config.label,
                          "retry" if next_at else "giving up", record.error)
             outcome = claims.Outcome(claim, record, next_at)
         except Exception:
@@ -257,15 +390,54 @@ class DeliveryWorker:
 
     # -- breaker reporting and maintenance ---------------------------------------------------
 
-    def _breaker_changed(self, snap: BreakerSnapshot, previous: str) -> None:
+    def _label(self, endpoint_id: int) -> str:
+        destination = self._destinations.get(endpoint_id)
+        return destination.config.label if destination is not None else str(endpoint_id)
+
+    def _breaker_changed(self, endpoint_id: int, snap: BreakerSnapshot, previous: str) -> None:
+        label = self._label(endpoint_id)
         log.warning("circuit breaker for %s: %s -> %s (%s failures)",
-                    self.endpoint, previous, snap.state, snap.failure_count)
-        self.metrics.breaker_state(self.endpoint, snap.state)
+                    label, previous, snap.state, snap.failure_count)
+        self.metrics.breaker_state(label, snap.state)
         try:
             with self._reporting:
-                self.store.call(reporting.record_transition, self.worker_id, self.endpoint, snap, previous)
+                self.store.call(reporting.record_transition, self.worker_id, str(endpoint_id), snap,
+                                previous, transaction=False)
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
+        try:
+            if snap.state == "open":
+                self.store.call(raising.breaker_opened, endpoint_id, snap.failure_count)
+            elif snap.state == "closed":
+                self.store.call(raising.breaker_closed, endpoint_id)
+        except Exception as exc:
+            log.warning("could not raise the breaker notification: %s", exc)
+
+    def _push_notifications(self) -> None:
+        due = self.store.call(ops.claim_due, self.settings.delivery_lease_seconds, transaction=False)
+        results = []
+        for notification in due:
+            ok = ops.send(self.ops_sender, notification)
+            if not ok:
+                log.warning("notification %s could not be pushed to the ops webhook", notification.id)
+            results.append((notification.id, notification.ops_attempts, ok))
+        if results:
+            self.store.call(ops.settle, results, self.settings.retry_schedule)
+
+    def _restore_outcome_times(self, times: dict) -> None:
+        """A heartbeat that failed hands its times back, unless a newer outcome replaced them."""
+        with self._lock:
+            self._restore_locked(times)
+
+    def _restore_locked(self, times: dict) -> None:
+        for endpoint_id, (success, failure) in times.items():
+            newer_success, newer_failure = self._outcome_times.get(endpoint_id, (None, None))
+            self._outcome_times[endpoint_id] = (newer_success or success, newer_failure or failure)
+
+    def _take_outcome_times(self) -> dict[int, tuple[dt.datetime | None, dt.datetime | None]]:
+        with self._lock:
+            taken, self._outcome_times = self._outcome_times, {}
+        return taken
 
     def _maintenance_loop(self) -> None:
         next_retention = time.monotonic() + min(5.0, self.timing.retention_every)
@@ -274,14 +446,30 @@ class DeliveryWorker:
                 if not self._registered:
                     self.store.call(reporting.register_worker, self.worker_id)
                     self._registered = True
+                self.load_endpoints()
+                with self._destinations_lock:
+                    destinations = list(self._destinations.values())
+                times = self._take_outcome_times()
                 with self._reporting:
                     # Read inside the lock, so a heartbeat never writes a state older than a
                     # transition saved just before it (transitions are reported outside the
-                    # breaker's own lock, so this order cannot deadlock).
-                    snap = self.breaker.snapshot()
-                    self.metrics.breaker_state(self.endpoint, snap.state)
-                    self.store.call(reporting.heartbeat, self.worker_id, self.endpoint, snap,
-                                    self._last_success_at, self._last_failure_at)
+                    # breakers' own locks, so this order cannot deadlock).
+                    snaps = {}
+                    for destination in destinations:
+                        snap = destination.breaker.snapshot()
+                        self.metrics.breaker_state(destination.config.label, snap.state)
+                        snaps[str(destination.id)] = snap
+                    try:
+                        self.store.call(reporting.heartbeat, self.worker_id, snaps, times, transaction=False)
+                    except Exception:
+                        self._restore_outcome_times(times)
+                        raise
+                for endpoint_id in self.store.call(health.disable_failing,
+                                                   self.settings.endpoint_disable_after_hours):
+                    log.warning("endpoint %s disabled: no success for %s hours while attempts failed",
+                                endpoint_id, self.settings.endpoint_disable_after_hours)
+                if self.ops_sender is not None:
+                    self._push_notifications()
                 if self.store.call(claims.release_expired, transaction=False):
                     self._wake.set()
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))
@@ -290,7 +478,7 @@ class DeliveryWorker:
                     pruned = retention.prune(self.store.call, self.settings.outbox_retention_days,
                                              self._stopping.is_set)
                     if pruned:
-                        log.info("pruned %s delivered event(s) past retention", pruned)
+                        log.info("pruned %s delivered deliveries past retention", pruned)
             except Exception as exc:
                 log.warning("delivery maintenance failed: %s", exc)
             self._stopping.wait(self.timing.heartbeat)

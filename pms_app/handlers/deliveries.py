@@ -1,11 +1,11 @@
-"""Webhook delivery routes: the status, the outbox list and detail, replay (thin over services.deliveries)."""
+"""Part one's webhook delivery routes, on endpoint 1 (the CRM): the status, the delivery list and
+detail, replay (thin over services.deliveries)."""
 
 from __future__ import annotations
 
-from core.config import redact_url
 from core.contract import EVENT_TYPES
 
-from ..models import OUTBOX_STATUSES
+from ..models import CRM_ENDPOINT_ID, DELIVERY_STATUSES
 from ..services import deliveries
 from ..sync import runs
 from ..sync.lease import RECONCILE
@@ -16,8 +16,8 @@ class WebhookStatusHandler(PmsHandler):
     route_name = "webhook_status"
 
     async def get(self) -> None:
-        endpoint = redact_url(self.config.crm_webhook_url)
-        status = await self.store.run(deliveries.webhook_status, endpoint, self.settings["outbox_counts"])
+        status = await self.store.run(deliveries.webhook_status, CRM_ENDPOINT_ID,
+                                      self.settings["outbox_counts"])
         status["sync"] = await self.store.run(runs.sync_status, RECONCILE)
         self.write_data(status)
 
@@ -35,7 +35,7 @@ class DeliveriesHandler(PmsHandler):
 
     async def get(self) -> None:
         page = self.page_request()
-        status = self.choice_argument("status", OUTBOX_STATUSES)
+        status = self.choice_argument("status", DELIVERY_STATUSES)
         event_type = self.choice_argument("type", EVENT_TYPES)
         rows, cursor = await self.store.run(deliveries.list_deliveries, page, status, event_type)
         self.write_list(rows, cursor)

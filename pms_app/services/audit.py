@@ -3,8 +3,8 @@
 ``record(actor, action, target, **details)`` runs inside the caller's unit of work, so the
 entry commits or rolls back with the action it describes: an action that failed leaves no
 entry, and an entry that could not be written undoes the action. Every state-changing
-operator action calls it once (delivery replays today; endpoint changes as they come: add the
-action's name to ``ACTIONS``).
+operator action calls it once (delivery replays, every endpoint change and action; a new
+action adds its name to ``ACTIONS``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,16 @@ from ..operators import Actor
 
 DELIVERY_REPLAY = "delivery.replay"
 DELIVERIES_REPLAY_FAILED = "deliveries.replay_failed"
-ACTIONS = (DELIVERY_REPLAY, DELIVERIES_REPLAY_FAILED)
+DELIVERIES_RECOVER = "deliveries.recover"          # every delivery of an endpoint since a time
+ENDPOINT_CREATE = "endpoint.create"
+ENDPOINT_UPDATE = "endpoint.update"
+ENDPOINT_DELETE = "endpoint.delete"
+ENDPOINT_ROTATE_SECRET = "endpoint.rotate_secret"
+ENDPOINT_ENABLE = "endpoint.enable"
+ENDPOINT_DISABLE = "endpoint.disable"
+ENDPOINT_TEST = "endpoint.test"
+ACTIONS = (DELIVERY_REPLAY, DELIVERIES_REPLAY_FAILED, DELIVERIES_RECOVER, ENDPOINT_CREATE, ENDPOINT_UPDATE,
+           ENDPOINT_DELETE, ENDPOINT_ROTATE_SECRET, ENDPOINT_ENABLE, ENDPOINT_DISABLE, ENDPOINT_TEST)
 
 
 def record(actor: Actor, action: str, target: str | None = None, **details) -> AuditEntry:

@@ -1,27 +1,32 @@
-"""The outbox as the API shows it: list, detail, replay, and the webhook delivery status.
+"""Deliveries as the API shows them: list, detail, replay, and an endpoint's delivery status.
 
-Deliveries are addressed by their UUID; lists page by the integer ``seq`` (commit order is not
-guaranteed, but ``seq`` is the order events were written). ``?since_id=N`` on the list means
-"events with ``seq`` greater than N", ascending; each summary carries its ``seq`` for that.
-Replaying queues an event again now, whatever its state, with a fresh retry schedule
-(``attempts_since_replay`` back to 0; ``attempt_count`` and the attempt history keep growing).
-The replay marks the event so its next attempt records ``trigger: "replay"`` and who asked
-(``replayed_by``), and it is written to the audit log in the same transaction.
+Every function works on one endpoint's deliveries, endpoint 1 (the CRM) unless told otherwise,
+which is what the part-one routes show. A delivery is addressed by its event's UUID; lists page
+by the delivery's integer id, shown as ``seq`` (commit order is not guaranteed, but ``seq`` is
+the order deliveries were written). ``?since_id=N`` on the list means "deliveries with ``seq``
+greater than N", ascending. Replaying queues a delivery again now, whatever its state, with a
+fresh retry schedule (``attempts_since_replay`` back to 0; ``attempt_count`` and the attempt
+history keep growing). The replay marks the delivery so its next attempt records ``trigger:
+"replay"`` and who asked (``replayed_by``), and it is written to the audit log in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-
-import peewee as pw
+from dataclasses import dataclass
 
 from core.db import iso, utcnow
 from core.errors import NotFoundError
 from core.pagination import PageRequest, paginate
 
+from core.config import redact_url
+
 from ..delivery.breaker import SEVERITY
-from ..delivery.models import BreakerTransition, DeliveryWorker
-from ..models import FAILED, PENDING, REPLAY, BreakerState, DeliveryAttempt, OutboxEvent
+from ..delivery.models import BreakerTransition
+from ..endpoints.models import Endpoint
+from ..models import (CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, BreakerState, Delivery, DeliveryAttempt,
+                      OutboxEvent)
 from ..operators import Actor
 from . import audit
 from .outbox_counts import OutboxCounts
@@ -30,63 +35,105 @@ from .outbox_counts import OutboxCounts
 WORKER_LIVE_SECONDS = 5.0
 
 
-def summary(event: OutboxEvent) -> dict:
-    return {**event.to_summary(), "seq": event.seq}
+def summary(delivery: Delivery) -> dict:
+    return {**delivery.to_summary(), "seq": delivery.id}
 
 
-def list_deliveries(page: PageRequest, status: str | None = None,
-                    event_type: str | None = None) -> tuple[list[dict], str | None]:
-    query = OutboxEvent.select(*[f for f in OutboxEvent._meta.sorted_fields if f.name != "payload"])
-    if status:
-        query = query.where(OutboxEvent.status == status)
-    if event_type:
-        query = query.where(OutboxEvent.type == event_type)
-    rows, cursor = paginate(query, OutboxEvent.seq, page)
-    return [summary(e) for e in rows], cursor
+@dataclass(frozen=True)
+class DeliveryFilter:
+    status: str | None = None
+    event_type: str | None = None
+    entity_id: int | None = None
+    guest_id: int | None = None     # the guest's events and those of its reservations
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
 
 
-def _get(event_id: str) -> OutboxEvent:
-    event = OutboxEvent.get_or_none(OutboxEvent.id == event_id[:36])
-    if event is None or len(event_id) > 36:
+def list_deliveries(page: PageRequest, status: str | None = None, event_type: str | None = None,
+                    endpoint_id: int = CRM_ENDPOINT_ID,
+                    where: DeliveryFilter | None = None) -> tuple[list[dict], str | None]:
+    where = where or DeliveryFilter(status, event_type)
+    query = Delivery.select().where(Delivery.endpoint_id == endpoint_id)
+    if where.status:
+        query = query.where(Delivery.status == where.status)
+    if where.event_type:
+        query = query.where(Delivery.type == where.event_type)
+    if where.entity_id is not None:
+        query = query.where(Delivery.entity_id == where.entity_id)
+    if where.guest_id is not None:
+        query = query.where(Delivery.guest_id == where.guest_id)
+    if where.since is not None:
+        query = query.where(Delivery.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(Delivery.created_at < where.until)
+    rows, cursor = paginate(query, Delivery.id, page)
+    return [summary(d) for d in rows], cursor
+
+
+def _get(event_id: str, endpoint_id: int) -> Delivery:
+    delivery = Delivery.get_or_none((Delivery.event_id == event_id[:36]) & (Delivery.endpoint_id == endpoint_id))
+    if delivery is None or len(event_id) > 36:
         raise NotFoundError(f"delivery {event_id} not found")
-    return event
+    return delivery
 
 
-def get_delivery(event_id: str) -> dict:
-    event = _get(event_id)
+def get_delivery(event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> dict:
+    delivery = _get(event_id, endpoint_id)
+    event = OutboxEvent.get_by_id(delivery.event_seq)
     attempts = (DeliveryAttempt.select()
-                .where(DeliveryAttempt.event_id == event.id)
+                .where(DeliveryAttempt.delivery_id == delivery.id)
                 .order_by(DeliveryAttempt.id))
-    return {**summary(event), "payload": event.payload, "attempts": [a.to_api() for a in attempts]}
+    return {**summary(delivery), "payload": event.payload, "attempts": [a.to_api() for a in attempts]}
 
 
-def _requeue_fields(now: dt.datetime, actor: Actor) -> dict:
-    return {OutboxEvent.status: PENDING, OutboxEvent.attempts_since_replay: 0,
-            OutboxEvent.next_attempt_at: now, OutboxEvent.claimed_by: None,
-            OutboxEvent.lease_until: None, OutboxEvent.delivered_at: None,
-            OutboxEvent.next_trigger: REPLAY, OutboxEvent.replayed_by: actor.operator}
+def _requeue_fields(now: dt.datetime, actor: Actor, status: str = PENDING) -> dict:
+    return {Delivery.status: status, Delivery.attempts_since_replay: 0,
+            Delivery.next_attempt_at: now, Delivery.claimed_by: None,
+            Delivery.lease_until: None, Delivery.delivered_at: None,
+            Delivery.next_trigger: REPLAY, Delivery.replayed_by: actor.operator}
 
 
-def replay(actor: Actor, event_id: str) -> dict:
-    """Queue one event again now, on ``actor``'s behalf; 404 if unknown."""
-    event = _get(event_id)
-    OutboxEvent.update(_requeue_fields(utcnow(), actor)).where(OutboxEvent.seq == event.seq).execute()
-    audit.record(actor, audit.DELIVERY_REPLAY, event.id, previous_status=event.status)
-    return summary(OutboxEvent.get_by_id(event.seq))
+def _requeue_status(endpoint_id: int) -> str:
+    """A replay to a disabled endpoint waits, held, for it to be enabled (it is not sent)."""
+    enabled = Endpoint.select(Endpoint.enabled).where(Endpoint.id == endpoint_id).scalar()
+    return HELD if enabled is False or enabled == 0 else PENDING
 
 
-def replay_failed(actor: Actor) -> int:
-    """Queue every ``failed`` event again now, on ``actor``'s behalf; returns how many."""
-    replayed = (OutboxEvent.update(_requeue_fields(utcnow(), actor))
-                .where(OutboxEvent.status == FAILED).execute())
+def replay(actor: Actor, event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> dict:
+    """Queue one delivery again now, on ``actor``'s behalf; 404 if unknown."""
+    delivery = _get(event_id, endpoint_id)
+    Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id))) \
+        .where(Delivery.id == delivery.id).execute()
+    audit.record(actor, audit.DELIVERY_REPLAY, delivery.event_id, previous_status=delivery.status,
+                 endpoint_id=endpoint_id)
+    return summary(Delivery.get_by_id(delivery.id))
+
+
+def replay_failed(actor: Actor, endpoint_id: int = CRM_ENDPOINT_ID) -> int:
+    """Queue every ``failed`` delivery of the endpoint again now, on ``actor``'s behalf; returns
+    how many."""
+    replayed = (Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id)))
+                .where((Delivery.status == FAILED) & (Delivery.endpoint_id == endpoint_id)).execute())
     # Recorded even when nothing was failed: someone asked, and an auditor may need to know.
-    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed)
+    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed, endpoint_id=endpoint_id)
     return replayed
 
 
-def list_breaker_transitions(page: PageRequest) -> tuple[list[dict], str | None]:
-    """The history of every worker's breaker state changes, newest first."""
-    rows, cursor = paginate(BreakerTransition.select(), BreakerTransition.id, page)
+def recover(actor: Actor, endpoint_id: int, since: dt.datetime) -> int:
+    """Queue again every delivery of the endpoint created since ``since``, whatever its state
+    (after an outage the receiver lost data in); returns how many."""
+    replayed = (Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id)))
+                .where((Delivery.endpoint_id == endpoint_id) & (Delivery.created_at >= since)).execute())
+    audit.record(actor, audit.DELIVERIES_RECOVER, None, replayed=replayed, endpoint_id=endpoint_id,
+                 since=iso(since))
+    return replayed
+
+
+def list_breaker_transitions(page: PageRequest,
+                             endpoint_id: int = CRM_ENDPOINT_ID) -> tuple[list[dict], str | None]:
+    """The history of every worker's breaker state changes for one endpoint, newest first."""
+    query = BreakerTransition.select().where(BreakerTransition.endpoint == str(endpoint_id))
+    rows, cursor = paginate(query, BreakerTransition.id, page)
     return [{"id": t.id, **t.to_api()} for t in rows], cursor
 
 
@@ -95,33 +142,27 @@ def _worker(row: BreakerState) -> dict:
             "opened_at": iso(row.opened_at), "updated_at": iso(row.updated_at)}
 
 
-def webhook_status(endpoint: str, counts: OutboxCounts | None = None,
+def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | None = None,
                    live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
-    """SPEC s4 ``GET /guests/webhook/status``: the worst live worker's breaker, outbox counts."""
+    """``GET /guests/webhook/status`` (endpoint 1) and ``GET /endpoints/:id/status``: the worst
+    live worker's breaker for the endpoint, its delivery counts, its last success and failure."""
+    endpoint = Endpoint.get_or_none(Endpoint.id == endpoint_id)
+    if endpoint is None:
+        raise NotFoundError(f"endpoint {endpoint_id} not found")
     cutoff = utcnow() - dt.timedelta(seconds=live_seconds)
     rows = list(BreakerState.select()
-                .where((BreakerState.endpoint == endpoint) & (BreakerState.updated_at >= cutoff))
+                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
                 .order_by(BreakerState.worker_id))
     worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
-    last = DeliveryWorker.select(pw.fn.MAX(DeliveryWorker.last_success_at),
-                                 pw.fn.MAX(DeliveryWorker.last_failure_at)).tuples().first()
-    last_success, last_failure = last if last else (None, None)
     return {
-        "endpoint": endpoint,
+        "endpoint": redact_url(endpoint.url),
         "breaker": {
             "state": worst.state if worst else "closed",
             "failure_count": worst.failure_count if worst else 0,
             "opened_at": iso(worst.opened_at) if worst else None,
             "workers": [_worker(r) for r in rows],
         },
-        "outbox": (counts or OutboxCounts()).read(),
-        "last_success_at": iso(_as_datetime(last_success)),
-        "last_failure_at": iso(_as_datetime(last_failure)),
+        "outbox": (counts or OutboxCounts()).read(endpoint_id),
+        "last_success_at": iso(endpoint.last_success_at),
+        "last_failure_at": iso(endpoint.last_failure_at),
     }
-
-
-def _as_datetime(value):
-    """MAX() over a datetime column comes back as text on SQLite."""
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    return value

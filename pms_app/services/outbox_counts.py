@@ -1,9 +1,12 @@
-"""Outbox counts by status for the status route, at a bounded cost however large the outbox grows.
+"""Delivery counts by status for one endpoint's status route, at a bounded cost however large
+the history grows.
 
-``pending``, ``delivering`` and ``failed`` are small sets read exactly through the status
-index on every call. ``delivered`` holds up to ``OUTBOX_RETENTION_DAYS`` of history (millions
-of rows on a busy hotel), and the dashboard asks every second: it is counted exactly while it
-is below ``exact_limit`` rows, and past that re-counted at most every ``max_age`` seconds.
+The keys are those of part one's status route (``held`` deliveries are listed by status, not
+counted here). ``pending``, ``delivering`` and ``failed`` are small sets read exactly through
+the (endpoint_id, status, id) index on every call. ``delivered`` holds up to
+``OUTBOX_RETENTION_DAYS`` of history (millions of rows on a busy hotel), and the dashboard asks
+every second: it is counted exactly while it is below ``exact_limit`` rows, and past that
+re-counted at most every ``max_age`` seconds, per endpoint.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 
 import peewee as pw
 
-from ..models import DELIVERED, DELIVERING, FAILED, OUTBOX_STATUSES, PENDING, OutboxEvent
+from ..models import CRM_ENDPOINT_ID, DELIVERED, DELIVERING, FAILED, OUTBOX_STATUSES, PENDING, Delivery
 
 
 class OutboxCounts:
@@ -22,28 +25,30 @@ class OutboxCounts:
         self.max_age = max_age
         self.clock = clock
         self._lock = threading.Lock()
-        self._delivered: tuple[float, int] | None = None   # (counted at, count)
+        self._delivered: dict[int, tuple[float, int]] = {}   # endpoint -> (counted at, count)
 
-    def read(self) -> dict[str, int]:
+    def read(self, endpoint_id: int = CRM_ENDPOINT_ID) -> dict[str, int]:
         """Counts by status; runs inside a unit of work on a database thread."""
         counts = {status: 0 for status in OUTBOX_STATUSES}
-        small = (OutboxEvent.select(OutboxEvent.status, pw.fn.COUNT(OutboxEvent.seq))
-                 .where(OutboxEvent.status.in_((PENDING, DELIVERING, FAILED)))
-                 .group_by(OutboxEvent.status).tuples())
+        small = (Delivery.select(Delivery.status, pw.fn.COUNT(Delivery.id))
+                 .where((Delivery.endpoint_id == endpoint_id)
+                        & Delivery.status.in_((PENDING, DELIVERING, FAILED)))
+                 .group_by(Delivery.status).tuples())
         counts.update(dict(small))
-        counts[DELIVERED] = self._delivered_count()
+        counts[DELIVERED] = self._delivered_count(endpoint_id)
         return counts
 
-    def _delivered_count(self) -> int:
-        delivered = OutboxEvent.select(OutboxEvent.seq).where(OutboxEvent.status == DELIVERED)
+    def _delivered_count(self, endpoint_id: int) -> int:
+        delivered = Delivery.select(Delivery.id).where((Delivery.endpoint_id == endpoint_id)
+                                                       & (Delivery.status == DELIVERED))
         bounded = delivered.limit(self.exact_limit + 1).count()
         if bounded <= self.exact_limit:
             return bounded
         with self._lock:
-            cached = self._delivered
+            cached = self._delivered.get(endpoint_id)
         if cached is not None and self.clock() - cached[0] < self.max_age:
             return cached[1]
         count = delivered.count()
         with self._lock:
-            self._delivered = (self.clock(), count)
+            self._delivered[endpoint_id] = (self.clock(), count)
         return count

@@ -1,4 +1,4 @@
-"""Tables reconciliation adds to the PMS schema (migrations 005-007).
+"""Tables reconciliation adds to the PMS schema (migrations 008-010).
 
 ``Tombstone``: one row per deleted guest or reservation, ``{kind, entity_id, version,
 deleted_at}`` (plus the reservation's ``guest_id``, which its ``reservation.deleted`` event

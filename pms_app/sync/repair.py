@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from ..models import DELIVERING, PENDING, Guest, OutboxEvent, Reservation
+from ..models import CRM_ENDPOINT_ID, DELIVERING, HELD, PENDING, Delivery, Guest, Reservation
 from ..outbox import NewEvent, deleted_payload, record_events
 from .compare import Difference, State
 from .models import Tombstone
@@ -80,11 +80,13 @@ def _state(entity_id: int, live: dict, dead: dict) -> State | None:
 
 
 def _in_flight_versions(kind: str, ids: list[int]) -> dict[int, int]:
-    """The highest version of each entity with an event still pending or being delivered."""
-    rows = (OutboxEvent.select(OutboxEvent.entity_id, pw.fn.MAX(OutboxEvent.entity_version))
-            .where(OutboxEvent.entity_id.in_(ids) & OutboxEvent.status.in_((PENDING, DELIVERING))
-                   & OutboxEvent.type.startswith(kind + "."))
-            .group_by(OutboxEvent.entity_id).tuples())
+    """The highest version of each entity with an event on its way to the CRM (endpoint 1):
+    pending, being delivered, or held while the endpoint is disabled (sent when it is enabled)."""
+    rows = (Delivery.select(Delivery.entity_id, pw.fn.MAX(Delivery.entity_version))
+            .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & Delivery.entity_id.in_(ids)
+                   & Delivery.status.in_((PENDING, DELIVERING, HELD))
+                   & Delivery.type.startswith(kind + "."))
+            .group_by(Delivery.entity_id).tuples())
     return dict(rows)
 
 

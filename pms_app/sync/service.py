@@ -79,7 +79,7 @@ def reconcile(store: Store, crm: Side, kinds: Iterable[str] = KINDS, *, dry_run:
                  kind, run["compared"], run["drifted"], run["repaired"], run["unrepairable"],
                  run["in_flight"])
         if run["drifted"]:
-            drift_found(run)
+            drift_found(store, run)
         if run["repaired"] and wake is not None:
             wake()
     return results

@@ -1,6 +1,6 @@
 """The PMS's side of reconciliation: its live guests and reservations plus their tombstones.
 
-Live rows are read from the ``(id, version)`` indexes (migrations 008, 009), tombstones from
+Live rows are read from the ``(id, version)`` indexes (migrations 011, 012), tombstones from
 their covering ``(kind, entity_id, version)`` index, each forced so the database never reads
 the wide rows instead; the two ascending streams are merged by id (an id is either live or a
 tombstone, never both, because ids are never reused).

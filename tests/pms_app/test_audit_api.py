@@ -8,7 +8,7 @@ import pytest
 from tornado.httputil import HTTPHeaders
 
 from pms_app.config import PmsSettings
-from pms_app.models import FAILED, PENDING, SCHEDULED, AuditEntry, OutboxEvent
+from pms_app.models import FAILED, PENDING, SCHEDULED, AuditEntry, Delivery, OutboxEvent
 from pms_app.services import deliveries
 from tests.support.http import call, json_of
 
@@ -35,7 +35,7 @@ async def failed_events(http_client, base_url, store, n: int) -> list[str]:
         r = await api(http_client, base_url, "POST", "/guests", {"email": f"a{i}@example.com", "name": f"A {i}"})
         assert r.code == 201
     ids = store.call(lambda: [e.id for e in OutboxEvent.select().order_by(OutboxEvent.seq.desc())])
-    store.call(lambda: OutboxEvent.update(status=FAILED, attempt_count=3, attempts_since_replay=3).execute())
+    store.call(lambda: Delivery.update(status=FAILED, attempt_count=3, attempts_since_replay=3).execute())
     return ids
 
 
@@ -43,8 +43,9 @@ def audit_rows(store) -> list[AuditEntry]:
     return store.call(lambda: list(AuditEntry.select().order_by(AuditEntry.id)))
 
 
-def outbox(store) -> dict[str, OutboxEvent]:
-    return store.call(lambda: {e.id: e for e in OutboxEvent.select()})
+def outbox(store) -> dict[str, Delivery]:
+    """Each event's delivery to the CRM (endpoint 1), by event id."""
+    return store.call(lambda: {d.event_id: d for d in Delivery.select()})
 
 
 # -- X-Operator ---------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ async def test_a_replay_is_audited_and_marks_the_event(http_client, base_url, pm
     assert set(by_alice) == ENTRY_KEYS
     assert {k: by_alice[k] for k in ENTRY_KEYS - {"id", "at"}} == {
         "operator": "alice", "action": "delivery.replay", "target": older,
-        "details": {"previous_status": "failed"}, "request_id": "req-replay-1"}
+        "details": {"previous_status": "failed", "endpoint_id": 1}, "request_id": "req-replay-1"}
     assert by_alice["at"].endswith("Z") and "T" in by_alice["at"]
     assert anonymous["operator"] is None and anonymous["target"] == newer
     assert len(anonymous["request_id"]) == 32 and anonymous["id"] > by_alice["id"]
@@ -127,8 +128,8 @@ async def test_replaying_every_failed_event_is_one_entry_with_the_count(http_cli
     assert json_of(r) == {"data": {"replayed": 0}}
     entries = json_of(await api(http_client, base_url, "GET", "/audit"))["data"]
     assert [(e["operator"], e["action"], e["target"], e["details"]) for e in entries] == [
-        ("bob", "deliveries.replay_failed", None, {"replayed": 0}),
-        ("bob", "deliveries.replay_failed", None, {"replayed": 3}),
+        ("bob", "deliveries.replay_failed", None, {"replayed": 0, "endpoint_id": 1}),
+        ("bob", "deliveries.replay_failed", None, {"replayed": 3, "endpoint_id": 1}),
     ]
 
 

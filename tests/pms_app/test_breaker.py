@@ -7,7 +7,7 @@ import time
 
 from pms_app.delivery.breaker import STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN, EndpointBreaker
 from pms_app.delivery.retry import next_delay, parse_retry_after
-from pms_app.models import DELIVERED, PENDING, OutboxEvent
+from pms_app.models import CRM_ENDPOINT_ID, DELIVERED, PENDING, Delivery
 from pms_app.delivery.models import BreakerTransition
 from pms_app.services.deliveries import webhook_status
 from tests.support.delivery import add_event, delivery_settings, event, running_worker, statuses
@@ -130,7 +130,7 @@ def test_retry_delays():
 
 
 def attempts_made(store) -> int:
-    return store.call(lambda: sum(e.attempt_count for e in OutboxEvent.select()))
+    return store.call(lambda: sum(d.attempt_count for d in Delivery.select()))
 
 
 def test_worker_breaker_opens_probes_once_and_closes(pms_db):
@@ -143,7 +143,7 @@ def test_worker_breaker_opens_probes_once_and_closes(pms_db):
         with running_worker(settings, store) as worker:
             wait_until(lambda: worker.breaker.state != STATE_CLOSED, message="breaker open")
             status = wait_until(lambda: (lambda s: s if s["breaker"]["state"] == "open" else None)(
-                store.call(webhook_status, worker.endpoint)), message="open state in the database")
+                store.call(webhook_status, CRM_ENDPOINT_ID)), message="open state in the database")
             assert status["breaker"]["failure_count"] == 3 and status["breaker"]["opened_at"]
             assert [w["worker_id"] for w in status["breaker"]["workers"]] == [worker.worker_id]
             # While open, events wait: none failed, and every attempt counted is one the receiver saw.
@@ -161,7 +161,7 @@ def test_worker_breaker_opens_probes_once_and_closes(pms_db):
             wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, timeout=15,
                        message="recovery")
             assert worker.breaker.state == STATE_CLOSED
-            wait_until(lambda: store.call(webhook_status, worker.endpoint)["breaker"]["state"] == "closed",
+            wait_until(lambda: store.call(webhook_status, CRM_ENDPOINT_ID)["breaker"]["state"] == "closed",
                        message="closed state in the database")
         history = store.call(lambda: [(t.from_state, t.to_state) for t in
                                       BreakerTransition.select().order_by(BreakerTransition.id)])

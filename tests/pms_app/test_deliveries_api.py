@@ -10,13 +10,13 @@ from core.db import utcnow
 from pms_app.config import PmsSettings
 from pms_app.delivery import claims, reporting
 from pms_app.delivery.breaker import BreakerSnapshot
-from pms_app.models import DELIVERED, FAILED, PENDING, OutboxEvent
+from pms_app.models import DELIVERED, FAILED, PENDING, Delivery
 from tests.support.http import call, json_of
 
 TOKEN = "api-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SUMMARY_KEYS = {"id", "seq", "type", "status", "entity_id", "entity_version", "attempt_count",
-                "next_attempt_at", "created_at", "delivered_at"}
+                "next_attempt_at", "created_at", "delivered_at", "endpoint_id", "last_error", "last_status_code"}
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ async def make_guests(http_client, base_url, n):
 
 
 def set_status(store, event_id, status, **fields):
-    store.call(lambda: OutboxEvent.update(status=status, **fields).where(OutboxEvent.id == event_id).execute())
+    store.call(lambda: Delivery.update(status=status, **fields).where(Delivery.event_id == event_id).execute())
 
 
 @pytest.mark.gen_test
@@ -68,13 +68,14 @@ async def test_status_without_workers(http_client, base_url, pms_db):
 @pytest.mark.gen_test
 async def test_status_is_the_worst_live_worker(http_client, base_url, pms_db, pms_settings):
     store = pms_db.store
-    endpoint = "http://crm-user:***@crm.internal:5001/api/v1/webhooks/pms"
+    endpoint = "1"   # breaker rows are keyed by endpoint id; endpoint 1 is the CRM
     opened = utcnow()
     for worker_id, snap in (("w-closed", BreakerSnapshot("closed", 1, None)),
                             ("w-open", BreakerSnapshot("open", 5, opened)),
                             ("w-dead", BreakerSnapshot("open", 9, opened))):
         store.call(reporting.register_worker, worker_id)
-        store.call(reporting.heartbeat, worker_id, endpoint, snap, None, opened if worker_id == "w-open" else None)
+        store.call(reporting.heartbeat, worker_id, {endpoint: snap},
+                   {1: (None, opened if worker_id == "w-open" else None)})
     # w-dead stopped heartbeating long ago: it no longer counts.
     from pms_app.models import BreakerState
     store.call(lambda: BreakerState.update(updated_at=utcnow().replace(year=2020))
@@ -183,7 +184,7 @@ async def test_replay_every_failed_event(http_client, base_url, pms_db):
 @pytest.mark.gen_test
 async def test_breaker_transitions_are_listed_newest_first(http_client, base_url, pms_db):
     store = pms_db.store
-    endpoint = "http://crm/hook"
+    endpoint = "1"   # the CRM's breaker rows carry its endpoint id
     opened = utcnow()
     store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("open", 5, opened), "closed")
     store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("half_open", 5, opened), "open")

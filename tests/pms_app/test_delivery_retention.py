@@ -7,7 +7,7 @@ import datetime as dt
 from core.db import utcnow
 from pms_app.delivery import retention
 from pms_app.delivery.models import BreakerTransition
-from pms_app.models import DELIVERED, FAILED, PENDING, DeliveryAttempt, OutboxEvent
+from pms_app.models import DELIVERED, FAILED, PENDING, Delivery, DeliveryAttempt, OutboxEvent
 from tests.support.delivery import add_event
 
 
@@ -15,9 +15,12 @@ def age(store, event_id, status, days):
     when = utcnow() - dt.timedelta(days=days)
 
     def write():
-        OutboxEvent.update(status=status, delivered_at=when if status == DELIVERED else None,
-                           created_at=when).where(OutboxEvent.id == event_id).execute()
-        DeliveryAttempt.create(event_id=event_id, attempt=1, started_at=when, status_code=202, duration_ms=3)
+        Delivery.update(status=status, delivered_at=when if status == DELIVERED else None,
+                        created_at=when).where(Delivery.event_id == event_id).execute()
+        OutboxEvent.update(created_at=when).where(OutboxEvent.id == event_id).execute()
+        delivery = Delivery.get(Delivery.event_id == event_id)
+        DeliveryAttempt.create(event_id=event_id, delivery_id=delivery.id, attempt=1, started_at=when,
+                               status_code=202, duration_ms=3)
     store.call(write)
 
 
@@ -40,7 +43,7 @@ def test_prunes_old_delivered_events_in_batches(pms_db):
         return store.call(fn, *args)
 
     assert retention.prune(counting_call, 7, batch_size=3) == 7
-    assert len(batches) == 4                                # events 3 + 3 + 1, then breaker history
+    assert len(batches) == 5           # deliveries 3 + 3 + 1, then unrouted events, then breaker history
     left = store.call(lambda: {e.id for e in OutboxEvent.select()})
     assert left == {recent, old_failed, old_pending}
     attempts_left = store.call(lambda: {a.event_id for a in DeliveryAttempt.select()})

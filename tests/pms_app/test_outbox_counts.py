@@ -1,6 +1,6 @@
 """Outbox counts stay exact for small outboxes and bounded in cost for large ones."""
 
-from pms_app.models import DELIVERED, FAILED, OutboxEvent
+from pms_app.models import DELIVERED, FAILED, Delivery
 from pms_app.services.outbox_counts import OutboxCounts
 from tests.support.delivery import add_event
 
@@ -14,7 +14,7 @@ class Clock:
 
 
 def mark(store, status, ids):
-    store.call(lambda: OutboxEvent.update(status=status).where(OutboxEvent.id.in_(ids)).execute())
+    store.call(lambda: Delivery.update(status=status).where(Delivery.event_id.in_(ids)).execute())
 
 
 def test_counts_are_exact_below_the_limit_and_cached_above_it(pms_db):

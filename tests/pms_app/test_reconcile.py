@@ -21,6 +21,7 @@ from crm_app.models import GuestProfile
 from crm_app.services.receiver import receive_one
 from pms_app.config import PmsSettings
 from pms_app.models import OutboxEvent
+from pms_app.notifications.models import Notification
 from pms_app.services import guests, reservations
 from pms_app.sync import compare as compare_module
 from pms_app.sync import lease
@@ -120,6 +121,27 @@ def test_lost_changes_are_repaired_with_the_current_state(stores):
     assert in_step(pms, crm)
     again = reconcile(pms, crm_side(crm))
     assert [(r["drifted"], r["repaired"]) for r in again] == [(0, 0), (0, 0)]
+
+
+def test_a_run_that_finds_drift_notifies_ops_once_per_kind_and_one_in_step_does_not(stores):
+    pms, crm = stores
+    made = [new_guest(pms, n) for n in range(1, 4)]
+    new_reservation(pms, made[0]["id"])
+    deliver_pending(pms, crm)
+    assert reconcile(pms, crm_side(crm)) and notifications(pms) == []      # in step: nothing to tell
+
+    pms.call(guests.update_guest, made[1]["id"], {"name": "Lost update"})
+    lose(pms, pending_events(pms))
+    (run,) = reconcile(pms, crm_side(crm), ["guest"])
+
+    (told,) = notifications(pms)
+    assert (told.type, told.endpoint_id) == ("sync.drift", 1)
+    assert told.data == {"run_id": run["id"], "kind": "guest", "drifted": 1, "repaired": 1,
+                         "unrepairable": 0, "dry_run": False}
+
+
+def notifications(store) -> list[Notification]:
+    return store.call(lambda: list(Notification.select().order_by(Notification.id)))
 
 
 def test_a_dry_run_reports_and_changes_nothing(stores):

@@ -29,7 +29,7 @@ LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
 def claim(event_id: str | None = None) -> Claim:
     now = utcnow()
-    return Claim(seq=1, id=event_id or str(uuid.uuid4()), type="guest.updated",
+    return Claim(seq=1, id=event_id or str(uuid.uuid4()), endpoint_id=1, type="guest.updated",
                  payload={"id": 1, "name": "Ann", "version": 2}, occurred_at=now, attempts_since_replay=0,
                  worker_id="test", lease_until=now + dt.timedelta(seconds=60),
                  trigger="scheduled", replayed_by=None)

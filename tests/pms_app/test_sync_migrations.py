@@ -29,7 +29,8 @@ def schema(database) -> tuple[set, set]:
 @pytest.mark.parametrize("service", sorted(MIGRATIONS))
 def test_rollback_and_migrate_again(backend, tmp_path, service):
     names, tables, indexes = MIGRATIONS[service]
-    db = databases.TestDatabase(service, backend, str(tmp_path))
+    # Migrated up to reconciliation's last one: later migrations are not this test's to undo.
+    db = databases.TestDatabase(service, backend, str(tmp_path), upto=names[-1])
     try:
         database = db.database
         with database.connection_context():
@@ -40,7 +41,7 @@ def test_rollback_and_migrate_again(backend, tmp_path, service):
         with database.connection_context():
             bare_tables, bare_indexes = schema(database)
         assert not tables & bare_tables and not indexes & bare_indexes
-        assert migrate(database, service) == names
+        assert migrate(database, service, upto=names[-1]) == names
         with database.connection_context():
             assert schema(database) == (full_tables, full_indexes)
     finally:

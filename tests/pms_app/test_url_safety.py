@@ -10,7 +10,7 @@ import pytest
 from core.config import ConfigError
 from pms_app.config import PmsSettings
 from pms_app.delivery.resolver import CachingResolver
-from pms_app.delivery.url_safety import (Destination, Target, UnsafeUrl, check_addresses, check_configured_url,
+from pms_app.delivery.url_safety import (CheckedHost, Target, UnsafeUrl, check_addresses, check_configured_url,
                                          denial, literal_address, parse_target)
 
 ip = ipaddress.ip_address
@@ -100,22 +100,22 @@ def test_a_destination_resolves_names_at_every_call_and_never_literals():
         asked.append((host, port))
         return [ip("127.0.0.1"), ip("::1")]
 
-    assert Destination("http://hooks.example/x", (), resolve).addresses() == [ip("127.0.0.1"), ip("::1")]
-    literal = Destination("http://0x7f.1:8080/x", (), resolve)
+    assert CheckedHost("http://hooks.example/x", (), resolve).addresses() == [ip("127.0.0.1"), ip("::1")]
+    literal = CheckedHost("http://0x7f.1:8080/x", (), resolve)
     assert literal.addresses() == (ip("127.0.0.1"),) and literal.target.port == 8080
     assert asked == [("hooks.example", 80)]
     with pytest.raises(OSError):
-        Destination("http://empty.example/", (), lambda host, port: ()).addresses()
+        CheckedHost("http://empty.example/", (), lambda host, port: ()).addresses()
 
 
 def test_a_destination_checks_every_fresh_answer():
     answers = iter([(ip("10.0.0.1"),), (ip("169.254.169.254"),)])
-    destination = Destination("https://rebinding.example/hook", (), lambda host, port: next(answers))
+    destination = CheckedHost("https://rebinding.example/hook", (), lambda host, port: next(answers))
     assert destination.addresses() == (ip("10.0.0.1"),)
     with pytest.raises(UnsafeUrl, match="rebinding.example resolves to 169.254.169.254"):
         destination.addresses()
     with pytest.raises(UnsafeUrl, match="only http and https"):
-        Destination("gopher://h/", (), resolve=None).addresses()
+        CheckedHost("gopher://h/", (), resolve=None).addresses()
 
 
 def test_the_resolver_cache_keeps_answers_for_its_ttl_only():

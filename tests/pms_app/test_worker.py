@@ -37,12 +37,13 @@ def test_delivers_a_signed_envelope_that_standard_webhooks_verifies(pms_db):
             wait_until(settled(store, event_id, DELIVERED), message="delivery")
         (req,) = receiver.received
     row = event(store, event_id)
+    stored = store.call(lambda: OutboxEvent.get(OutboxEvent.id == event_id))
     assert req.headers["webhook-id"] == event_id
     assert req.headers["content-type"] == "application/json"
     envelope = json.loads(req.body)
-    occurred_ms = int(row.occurred_at.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+    occurred_ms = int(stored.occurred_at.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
     assert envelope == {"type": "guest.updated", "idempotency_key": event_id,
-                        "timestamp": occurred_ms, "payload": row.payload}
+                        "timestamp": occurred_ms, "payload": stored.payload}
     # A Standard Webhooks library verifies it (a plain secret's key is its UTF-8 bytes).
     webhook = Webhook(base64.b64encode(SECRET.encode()).decode())
     assert webhook.verify(req.body, req.headers) == envelope

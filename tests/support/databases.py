@@ -65,9 +65,24 @@ class TestDatabase:
                 self.database.execute_sql("DELETE FROM sqlite_sequence")
                 self.database.execute_sql("PRAGMA foreign_keys=ON")
         self.store.call(wipe, transaction=False)
+        if self.service == "pms":
+            from pms_app.models import db
+            db.initialize(self.database)
+            self.store.call(_seed_crm_endpoint)
+
 
     def drop(self) -> None:
         self.store.close()
         if self.backend == "mysql":
             with _mysql_admin() as conn, conn.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+
+
+def _seed_crm_endpoint() -> None:
+    """What the migration does on a fresh database: endpoint 1 from the default configuration
+    (a worker started by a test then points it at that test's receiver)."""
+    from pms_app.config import PmsSettings
+    from pms_app.endpoints import crm
+
+    defaults = PmsSettings()
+    crm.seed(defaults.crm_webhook_url, defaults.crm_webhook_secrets)

@@ -9,7 +9,7 @@ from typing import Iterator
 from core.db import Store, utcnow
 from pms_app.config import PmsSettings
 from pms_app.delivery.worker import DeliveryWorker, WorkerTiming
-from pms_app.models import OutboxEvent
+from pms_app.models import CRM_ENDPOINT_ID, Delivery
 from pms_app.outbox import record_event
 
 FAST = WorkerTiming(poll_min=0.002, poll_max=0.02, heartbeat=0.1, retention_every=3600, db_retry=0.05)
@@ -44,9 +44,12 @@ def add_event(store: Store, entity_id: int = 1, version: int = 1, kind: str = "g
     return store.call(write)
 
 
-def event(store: Store, event_id: str) -> OutboxEvent:
-    return store.call(lambda: OutboxEvent.get(OutboxEvent.id == event_id))
+def event(store: Store, event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> Delivery:
+    """The event's delivery to one endpoint (the CRM unless told otherwise)."""
+    return store.call(lambda: Delivery.get((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id)))
 
 
-def statuses(store: Store) -> dict[str, str]:
-    return store.call(lambda: {e.id: e.status for e in OutboxEvent.select(OutboxEvent.id, OutboxEvent.status)})
+def statuses(store: Store, endpoint_id: int = CRM_ENDPOINT_ID) -> dict[str, str]:
+    """Status of each event's delivery to one endpoint (the CRM unless told otherwise)."""
+    return store.call(lambda: {d.event_id: d.status for d in Delivery.select(Delivery.event_id, Delivery.status)
+                               .where(Delivery.endpoint_id == endpoint_id)})

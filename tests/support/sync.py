@@ -19,27 +19,34 @@ from crm_app.services.sync_source import CrmSyncSource
 from crm_app.validation import parse_webhook
 from pms_app.delivery.claims import Claim
 from pms_app.delivery.sender import envelope_body
-from pms_app.models import DELIVERED, FAILED, PENDING, OutboxEvent
+from pms_app.models import CRM_ENDPOINT_ID, DELIVERED, FAILED, PENDING, Delivery, OutboxEvent
 from pms_app.sync.compare import StoreSide
 from pms_app.sync.source import PmsSyncSource
 
 
 def pending_events(pms_store: Store) -> list[OutboxEvent]:
-    return pms_store.call(lambda: list(OutboxEvent.select().where(OutboxEvent.status == PENDING)
-                                       .order_by(OutboxEvent.seq)))
+    """The events whose delivery to the CRM (endpoint 1) is pending, oldest first."""
+    return pms_store.call(lambda: list(
+        OutboxEvent.select().join(Delivery, on=(Delivery.event_seq == OutboxEvent.seq))
+        .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & (Delivery.status == PENDING))
+        .order_by(OutboxEvent.seq)))
+
+
+def _mark(pms_store: Store, seqs: list[int], status: str) -> None:
+    pms_store.call(lambda: Delivery.update(status=status, delivered_at=utcnow() if status == DELIVERED else None)
+                   .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & Delivery.event_seq.in_(seqs)).execute())
 
 
 def deliver(pms_store: Store, crm_store: Store, events: Iterable[OutboxEvent]) -> list[str]:
     """Apply each event at the CRM, in the given order; returns the receiver's answers."""
     answers = []
     for event in events:
-        claim = Claim(seq=event.seq, id=event.id, type=event.type, payload=event.payload,
+        claim = Claim(seq=event.seq, id=event.id, endpoint_id=1, type=event.type, payload=event.payload,
                       occurred_at=event.occurred_at, worker_id="test", lease_until=utcnow(),
                       attempts_since_replay=0, trigger="scheduled", replayed_by=None)
         incoming = parse_webhook(json.loads(envelope_body(claim)), event.id)
         answers.append(crm_store.call(receive_one, incoming, transaction=False).status)
-        pms_store.call(lambda seq=event.seq: OutboxEvent.update(status=DELIVERED, delivered_at=utcnow())
-                       .where(OutboxEvent.seq == seq).execute())
+        _mark(pms_store, [event.seq], DELIVERED)
     return answers
 
 
@@ -52,7 +59,7 @@ def lose(pms_store: Store, events: Iterable[OutboxEvent], as_status: str = FAILE
     (``delivered``, as after restoring an old CRM backup)."""
     seqs = [e.seq for e in events]
     if seqs:
-        pms_store.call(lambda: OutboxEvent.update(status=as_status).where(OutboxEvent.seq.in_(seqs)).execute())
+        _mark(pms_store, seqs, as_status)
 
 
 def crm_side(crm_store: Store) -> StoreSide:

@@ -1,0 +1,1 @@
+"""Endpoints: the destinations of webhooks, each with its own secrets, filter and policy."""

@@ -1,0 +1,201 @@
+"""``/endpoints`` routes: the endpoints, their secrets, enable/disable, status, deliveries,
+replays and the test ping (thin over services.endpoints, services.deliveries and
+services.endpoint_test)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tornado.ioloop import IOLoop
+
+from core.contract import MAX_ID
+from core.errors import NotFoundError, ValidationError
+from core.validation import parse_utc_datetime
+
+from ..delivery.claims import record_attempt
+from ..delivery.resolver import system_resolve
+from ..delivery.url_safety import address_problem
+from ..endpoints.models import Endpoint
+from ..endpoints.validation import validate_endpoint, validate_rotation
+from ..models import DELIVERY_STATUSES
+from ..services import deliveries, endpoint_test, endpoints
+from ..services.deliveries import DeliveryFilter
+from .base import PmsHandler
+
+
+def _exists(endpoint_id: int) -> None:
+    if endpoint_id > MAX_ID or not Endpoint.select().where(Endpoint.id == endpoint_id).exists():
+        raise NotFoundError(f"endpoint {endpoint_id} not found")
+
+
+class EndpointBase(PmsHandler):
+    def optional_json_body(self) -> dict:
+        """Actions take an optional body: none, or a JSON object."""
+        return self.json_body() if self.body.strip() else {}
+
+    async def check_address(self, values: dict) -> None:
+        """422 on ``url`` when its host resolves to a refused address (the name is resolved on
+        an executor thread: never on the IOLoop). Every attempt checks again."""
+        url = values.get("url")
+        if not url:
+            return
+        problem = await IOLoop.current().run_in_executor(
+            None, address_problem, url, self.config.endpoint_denied_networks, system_resolve)
+        if problem:
+            raise ValidationError.single("url", problem)
+
+    def time_argument(self, name: str):
+        raw = self.get_argument(name, None)
+        return parse_utc_datetime(name, raw) if raw else None
+
+
+class EndpointsHandler(EndpointBase):
+    route_name = "endpoints"
+
+    async def get(self) -> None:
+        self.write_list(await self.store.run(endpoints.list_endpoints, self.config), None)
+
+    async def post(self) -> None:
+        values = validate_endpoint(self.json_body())
+        await self.check_address(values)
+        self.write_data(await self.store.run(endpoints.create_endpoint, self.actor, self.config, values), 201)
+
+
+class EndpointHandler(EndpointBase):
+    route_name = "endpoint"
+
+    async def get(self, endpoint_id: str) -> None:
+        self.write_data(await self.store.run(endpoints.get_endpoint, self.config, self.path_id(endpoint_id)))
+
+    async def put(self, endpoint_id: str) -> None:
+        values = validate_endpoint(self.json_body(), partial=True)
+        await self.check_address(values)
+        self.write_data(await self.store.run(endpoints.update_endpoint, self.actor, self.config,
+                                             self.path_id(endpoint_id), values))
+
+    async def delete(self, endpoint_id: str) -> None:
+        await self.store.run(endpoints.delete_endpoint, self.actor, self.path_id(endpoint_id))
+        self.set_status(204)
+        self.finish()
+
+
+class RotateSecretHandler(EndpointBase):
+    route_name = "endpoint_rotate_secret"
+
+    async def post(self, endpoint_id: str) -> None:
+        overlap = validate_rotation(self.optional_json_body())
+        secret = await self.store.run(endpoints.rotate_secret, self.actor, self.path_id(endpoint_id), overlap)
+        self.write_data({"secret": secret})
+
+
+class EnableHandler(EndpointBase):
+    route_name = "endpoint_enable"
+
+    async def post(self, endpoint_id: str) -> None:
+        self.write_data(await self.write_change(endpoints.enable_endpoint, self.actor, self.config,
+                                                self.path_id(endpoint_id)))
+
+
+class DisableHandler(EndpointBase):
+    route_name = "endpoint_disable"
+
+    async def post(self, endpoint_id: str) -> None:
+        self.write_data(await self.store.run(endpoints.disable_endpoint, self.actor, self.config,
+                                             self.path_id(endpoint_id)))
+
+
+class StatusHandler(EndpointBase):
+    route_name = "endpoint_status"
+
+    async def get(self, endpoint_id: str) -> None:
+        self.write_data(await self.store.run(deliveries.webhook_status, self.path_id(endpoint_id),
+                                             self.settings["outbox_counts"]))
+
+
+class EndpointDeliveriesHandler(EndpointBase):
+    route_name = "endpoint_deliveries"
+
+    async def get(self, endpoint_id: str) -> None:
+        page = self.page_request()
+        where = DeliveryFilter(
+            status=self.choice_argument("status", DELIVERY_STATUSES),
+            event_type=self.get_argument("type", None) or None,
+            entity_id=self.int_argument("entity_id"),
+            guest_id=self.int_argument("guest_id"),
+            since=self.time_argument("since"),
+            until=self.time_argument("until"))
+
+        endpoint = self.path_id(endpoint_id)
+
+        def listing():
+            _exists(endpoint)
+            return deliveries.list_deliveries(page, endpoint_id=endpoint, where=where)
+        rows, cursor = await self.store.run(listing)
+        self.write_list(rows, cursor)
+
+
+class EndpointDeliveryHandler(EndpointBase):
+    route_name = "endpoint_delivery"
+
+    async def get(self, endpoint_id: str, event_id: str) -> None:
+        self.write_data(await self.store.run(deliveries.get_delivery, event_id, self.path_id(endpoint_id)))
+
+
+class EndpointReplayHandler(EndpointBase):
+    route_name = "endpoint_delivery_replay"
+
+    async def post(self, endpoint_id: str, event_id: str) -> None:
+        self.write_data(await self.write_change(deliveries.replay, self.actor, event_id, self.path_id(endpoint_id)), 202)
+
+
+class EndpointReplayManyHandler(EndpointBase):
+    route_name = "endpoint_deliveries_replay"
+
+    async def post(self, endpoint_id: str) -> None:
+        body = self.optional_json_body()
+        since = body.get("since")
+        if since is not None and not isinstance(since, str):
+            since = ""   # refused below with the field's message
+        when = parse_utc_datetime("since", since) if since is not None else None
+
+        endpoint, actor = self.path_id(endpoint_id), self.actor
+
+        def replaying() -> int:
+            _exists(endpoint)
+            if when is None:
+                return deliveries.replay_failed(actor, endpoint)
+            return deliveries.recover(actor, endpoint, when)
+        self.write_data({"replayed": await self.write_change(replaying)}, 202)
+
+
+class EndpointTestHandler(EndpointBase):
+    route_name = "endpoint_test"
+
+    async def post(self, endpoint_id: str) -> None:
+        config = self.config
+        owner = f"test:{self.request_id}"[:64]
+        ping = await self.store.run(endpoint_test.prepare, self.actor, self.path_id(endpoint_id), owner,
+                                    config.delivery_timeout_seconds, config.delivery_lease_seconds)
+        # The HTTP call runs on the default executor: it must not hold a database thread.
+        record = await asyncio.get_running_loop().run_in_executor(None, endpoint_test.send, ping,
+                                                                  config.endpoint_denied_networks)
+
+        def settle() -> dict:
+            record_attempt(ping.claim, record, None)
+            return endpoint_test.attempt_of(ping)
+        self.write_data(await self.store.run(settle))
+
+
+default_handlers = [
+    (r"/endpoints", EndpointsHandler),
+    (r"/endpoints/([0-9]+)", EndpointHandler),
+    (r"/endpoints/([0-9]+)/secret/rotate", RotateSecretHandler),
+    (r"/endpoints/([0-9]+)/enable", EnableHandler),
+    (r"/endpoints/([0-9]+)/disable", DisableHandler),
+    (r"/endpoints/([0-9]+)/status", StatusHandler),
+    (r"/endpoints/([0-9]+)/test", EndpointTestHandler),
+    (r"/endpoints/([0-9]+)/deliveries", EndpointDeliveriesHandler),
+    (r"/endpoints/([0-9]+)/deliveries/replay", EndpointReplayManyHandler),
+    (r"/endpoints/([0-9]+)/deliveries/([^/]+)/replay", EndpointReplayHandler),
+    (r"/endpoints/([0-9]+)/deliveries/([^/]+)", EndpointDeliveryHandler),
+]

@@ -1,0 +1,1 @@
+"""Notifications: operational events that tell ops about trouble as it happens."""

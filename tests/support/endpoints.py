@@ -1,0 +1,28 @@
+"""Endpoints written straight into the test database, as the endpoints API would store them."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Sequence
+
+from core.db import Store, utcnow
+from pms_app.endpoints.models import Endpoint, EndpointSecret
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and the base64 of random key bytes."""
+    return "whsec_" + base64.b64encode(os.urandom(24)).decode()
+
+
+def add_endpoint(store: Store, name: str, url: str, event_types: Sequence[str] = (), enabled: bool = True,
+                 secrets: Sequence[str] = (), **policy) -> int:
+    def write() -> int:
+        now = utcnow()
+        endpoint = Endpoint.create(name=name, url=url, event_types=list(event_types), enabled=enabled,
+                                   disabled_reason=None if enabled else "manual", created_at=now,
+                                   updated_at=now, **policy)
+        for secret in secrets or (new_secret(),):
+            EndpointSecret.create(endpoint=endpoint.id, secret=secret, created_at=now)
+        return endpoint.id
+    return store.call(write)
