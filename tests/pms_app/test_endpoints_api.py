@@ -4,11 +4,13 @@ the behaviour behind it (held deliveries, rotation, enable in order, the test pi
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 
 import pytest
 from standardwebhooks import Webhook
 
+from core.config import parse_networks
 from core.db import utcnow
 from pms_app.endpoints import crm
 from pms_app.models import DELIVERED, FAILED, HELD, PENDING, Delivery
@@ -307,3 +309,27 @@ async def test_ping_is_sent_now_and_answers_its_attempt(http_client, base_url, p
     assert [(d["type"], d["status"]) for d in listed] == [("endpoint.ping", FAILED)]
     assert json_of(await api(http_client, base_url, "GET", "/webhooks/deliveries"))["data"] == []
     assert ("bob", "endpoint.test", str(made["id"])) in await audit_actions(http_client, base_url)
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "http://0xa9fea9fe/x",
+                                 "https://[fe80::1]/hook", "http://[::ffff:169.254.169.254]/x"])
+@pytest.mark.gen_test
+async def test_a_url_to_a_metadata_or_link_local_address_is_refused(http_client, base_url, pms_db, url):
+    r = await api(http_client, base_url, "POST", "/endpoints", {"name": "sneaky", "url": url})
+    assert r.code == 422, r.body
+    assert [d["field"] for d in json_of(r)["error"]["details"]] == ["url"]
+    made = await create(http_client, base_url)
+    r = await api(http_client, base_url, "PUT", f"/endpoints/{made['id']}", {"url": url})
+    assert r.code == 422 and [d["field"] for d in json_of(r)["error"]["details"]] == ["url"]
+
+
+@pytest.mark.gen_test
+async def test_a_name_resolving_into_a_denied_network_is_refused(http_client, base_url, pms_db, app):
+    app.settings["config"] = dataclasses.replace(
+        app.settings["config"], endpoint_denied_networks=parse_networks("127.0.0.0/8,::1/128", "ENDPOINT_DENIED_NETWORKS"))
+    r = await api(http_client, base_url, "POST", "/endpoints", {"name": "inside", "url": "http://localhost:9/hook"})
+    assert r.code == 422, r.body
+    assert "localhost" in json_of(r)["error"]["details"][0]["message"]
+    # A name that does not resolve (yet) is accepted: every attempt checks it again.
+    assert (await api(http_client, base_url, "POST", "/endpoints",
+                      {"name": "later", "url": "http://not-yet.invalid/hook"})).code == 201
