@@ -21,6 +21,7 @@ import peewee as pw
 from core.config import redact_url
 from core.db import iso, utcnow
 from core.errors import ConflictError
+from core.pagination import PageRequest, paginate
 
 from ..config import PmsSettings
 from ..endpoints import health, secrets
@@ -75,8 +76,12 @@ def _name_taken(name: str) -> ConflictError:
     return ConflictError(f"an endpoint named {name!r} exists already")
 
 
-def list_endpoints(config: PmsSettings) -> list[dict]:
-    return [to_api(e, config) for e in Endpoint.select().order_by(Endpoint.id)]
+def list_endpoints(config: PmsSettings, page: PageRequest) -> tuple[list[dict], str | None]:
+    """One page of endpoints in id order (endpoint 1 first), keyset-paged like every list."""
+    if page.after_id is None and not page.ascending:
+        page = PageRequest(page.limit, 0, ascending=True)
+    rows, cursor = paginate(Endpoint.select(), Endpoint.id, page)
+    return [to_api(e, config) for e in rows], cursor
 
 
 def get_endpoint(config: PmsSettings, endpoint_id: int) -> dict:
