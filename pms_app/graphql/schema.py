@@ -1,0 +1,23 @@
+"""The PMS's GraphQL schema: the read API over guests, reservations and deliveries."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.graphql.execution import Schema
+
+from . import deliveries as delivery_fields
+from . import guests as guest_fields
+
+
+@strawberry.type
+class Query:
+    guest = strawberry.field(resolver=guest_fields.guest, description="One guest, or null.")
+    guests = strawberry.field(resolver=guest_fields.guests, description="Guests, newest first.")
+    reservation = strawberry.field(resolver=guest_fields.reservation, description="One reservation, or null.")
+    reservations = strawberry.field(resolver=guest_fields.reservations, description="Reservations, newest first.")
+    deliveries = strawberry.field(resolver=delivery_fields.deliveries,
+                                  description="Outbox events (deliveries), newest first.")
+
+
+schema = Schema(query=Query)
