@@ -134,9 +134,9 @@ class GraphQLWebSocketHandler(WebSocketHandler):
             return
         task = asyncio.get_running_loop().create_task(self._run(op_id, prepared))
         self.operations[op_id] = task
-        task.add_done_callback(lambda _: self._finished(op_id, task))
+        task.add_done_callback(lambda _: self._operation_done(op_id, task))
 
-    def _finished(self, op_id: str, task: asyncio.Task) -> None:
+    def _operation_done(self, op_id: str, task: asyncio.Task) -> None:
         if self.operations.get(op_id) is task:
             del self.operations[op_id]
 
@@ -194,4 +194,10 @@ class GraphQLWebSocketHandler(WebSocketHandler):
         self.write_message(json.dumps(message))
 
     async def _write(self, message: dict) -> None:
-        await self.write_message(json.dumps(message))
+        """Wait until the message reached the socket: a slow reader slows its operations down,
+        and their subscriptions' bounded queues fill up. Cancelling an operation must not cancel
+        a write under way (Tornado's stream would log it), so the write is shielded and its
+        outcome, if nobody waits for it any more, collected."""
+        write = self.write_message(json.dumps(message))
+        write.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(write)
