@@ -17,7 +17,6 @@ from graphql import (DocumentNode, FragmentDefinitionNode, GraphQLError, GraphQL
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import DisableValidation
 
-from ..errors import ApiError
 from . import errors, limits
 from .context import Context
 
@@ -121,7 +120,3 @@ async def execute(schema: Schema, prepared: Prepared, context: Context) -> dict:
     result = await schema.execute(request.query, request.variables, context,
                                   operation_name=request.operation_name)
     return result_body(result, context.request_id)
-
-
-def refusal_for(exc: ApiError, request_id: str | None) -> Refused:
-    return Refused([errors.from_api_error(exc, request_id)], exc.status)

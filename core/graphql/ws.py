@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import Any
 
 from tornado.httputil import HTTPHeaders
 from tornado.ioloop import IOLoop
@@ -25,7 +24,6 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..auth import token_accepted
 from ..db import Store
-from . import errors
 from .context import Context
 from .execution import Prepared, Refused, Schema, execute, prepare, read_request, result_body
 
@@ -191,7 +189,8 @@ class GraphQLWebSocketHandler(WebSocketHandler):
         """Fire and forget a control message (the operation tasks await their own writes)."""
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
-        self.write_message(json.dumps(message))
+        write = self.write_message(json.dumps(message))
+        write.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _write(self, message: dict) -> None:
         """Wait until the message reached the socket: a slow reader slows its operations down,

@@ -38,10 +38,11 @@ async def test_single_objects_equal_their_rest_answer(http_client, base_url):
     booking = await create_reservation(http_client, base_url, guest["id"], notes="late arrival",
                                        total_amount="99.5")
     code, body = await gql(http_client, base_url, f"""query ($g: Int!, $r: Int!) {{
-        guest(id: $g) {{ {GUEST_FIELDS} }} reservation(id: $r) {{ {RESERVATION_FIELDS} }}
+        guest(id: $g) {{ {GUEST_FIELDS} }} reservation(id: $r) {{ {RESERVATION_FIELDS} guest {{ {GUEST_FIELDS} }} }}
         missing: guest(id: 999999) {{ id }} }}""", {"g": guest["id"], "r": booking["id"]})
     assert code == 200 and "errors" not in body, body
     assert body["data"]["guest"] == camel((await rest(http_client, base_url, f"/guests/{guest['id']}"))["data"])
+    assert body["data"]["reservation"].pop("guest") == body["data"]["guest"]
     assert body["data"]["reservation"] == camel(
         (await rest(http_client, base_url, f"/reservations/{booking['id']}"))["data"])
     assert body["data"]["reservation"]["totalAmount"] == "99.50"
