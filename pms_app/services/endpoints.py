@@ -35,7 +35,11 @@ MANUAL = health.MANUAL
 POLICY_COLUMNS = ("retry_schedule", "timeout_seconds", "rate_limit_per_second", "max_in_flight")
 
 
-def to_api(endpoint: Endpoint, config: PmsSettings) -> dict:
+def to_api(endpoint: Endpoint, config: PmsSettings, valid_secrets: list | None = None) -> dict:
+    """The API shape; ``valid_secrets`` when the caller read them already (lists read every
+    endpoint's in one query)."""
+    if valid_secrets is None:
+        valid_secrets = secrets.valid(endpoint.id)
     return {
         "id": endpoint.id,
         "name": endpoint.name,
@@ -55,7 +59,7 @@ def to_api(endpoint: Endpoint, config: PmsSettings) -> dict:
                                  if endpoint.breaker_recovery_seconds is not None
                                  else config.breaker_recovery_seconds),
         },
-        "secrets": [secrets.to_api(s) for s in secrets.valid(endpoint.id)],
+        "secrets": [secrets.to_api(s) for s in valid_secrets],
         "created_at": iso(endpoint.created_at),
         "updated_at": iso(endpoint.updated_at),
     }
@@ -81,7 +85,8 @@ def list_endpoints(config: PmsSettings, page: PageRequest) -> tuple[list[dict], 
     if page.after_id is None and not page.ascending:
         page = PageRequest(page.limit, 0, ascending=True)
     rows, cursor = paginate(Endpoint.select(), Endpoint.id, page)
-    return [to_api(e, config) for e in rows], cursor
+    by_endpoint = secrets.valid_of([e.id for e in rows])
+    return [to_api(e, config, by_endpoint[e.id]) for e in rows], cursor
 
 
 def get_endpoint(config: PmsSettings, endpoint_id: int) -> dict:
