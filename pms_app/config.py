@@ -42,6 +42,8 @@ class PmsSettings:
     reconcile_every_seconds: int = 3600
     crm_api_url: str | None = None
     crm_api_token: str | None = None
+    # The standalone worker's /metrics, /health and /ready (0: none).
+    worker_metrics_port: int = 4002
 
     @property
     def crm_api_base(self) -> str:
@@ -83,6 +85,7 @@ class PmsSettings:
             reconcile_every_seconds=env.int("RECONCILE_EVERY_SECONDS", 3600, minimum=0),
             crm_api_url=_http_url("CRM_API_URL", env.str("CRM_API_URL")),
             crm_api_token=env.str("CRM_API_TOKEN"),
+            worker_metrics_port=env.int("WORKER_METRICS_PORT", 4002, minimum=0),
         )
         try:
             # A literal metadata or denied address is a mistake to report now, not at every attempt;
