@@ -116,6 +116,11 @@ def test_the_standalone_worker_serves_metrics_health_and_readiness(pms_db, tmp_p
         with urllib.request.urlopen(head, timeout=5) as response:
             assert response.status == 200 and response.read() == b""
         assert get(f"http://127.0.0.1:{port}/api/v1/guests")[0] == 404   # no API here
+        # The containers' health check command, against this worker.
+        probe = run_module("core.probe", f"http://127.0.0.1:{port}/ready", env={})
+        assert probe.returncode == 0, probe.stderr
+        refused = run_module("core.probe", env={"HEALTHCHECK_URL": f"http://127.0.0.1:{port}/nowhere"})
+        assert refused.returncode == 1 and "/nowhere: 404" in refused.stderr
     finally:
         assert stop(process) == 0
 
