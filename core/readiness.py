@@ -2,13 +2,13 @@
 
 Health (``/health``) says the process runs and its database answers; readiness adds that the
 schema is the one the code expects: every migration of the service applied. The body names
-what is missing, so a failing probe explains itself (see the README, "Readiness").
+what is missing, so a failing probe explains itself (README, "Readiness, health and metrics").
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import peewee
 
@@ -22,7 +22,7 @@ log = logging.getLogger("guestsync.readiness")
 @dataclass(frozen=True)
 class Readiness:
     database_ok: bool
-    pending: list[str] = field(default_factory=list)
+    pending: tuple[str, ...] = ()
     error: str | None = None
 
     @property
@@ -52,7 +52,7 @@ def check_readiness_sync(store: Store, migrations: str) -> Readiness:
     except (DatabaseUnavailable, peewee.PeeweeException) as exc:
         # Any database error means "not fit for traffic"; the reason is kept for the answer.
         return Readiness(database_ok=False, error=_one_line(exc))
-    return Readiness(database_ok=True, pending=pending)
+    return Readiness(database_ok=True, pending=tuple(pending))
 
 
 async def check_readiness(store: Store, migrations: str) -> Readiness:
@@ -62,7 +62,7 @@ async def check_readiness(store: Store, migrations: str) -> Readiness:
     except (DatabaseUnavailable, peewee.PeeweeException) as exc:
         log.warning("readiness: database check failed: %s", _one_line(exc))
         return Readiness(database_ok=False, error=_one_line(exc))
-    return Readiness(database_ok=True, pending=pending)
+    return Readiness(database_ok=True, pending=tuple(pending))
 
 
 def _one_line(exc: BaseException) -> str:
