@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema
+.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema check-compose
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,13 @@ migrate: install
 run: migrate
 	$(PY) -m core.launcher
 
-## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set.
-test: install-dev
+## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set; first the
+## compose files (docker compose config, or the Compose Specification schema without Docker).
+test: install-dev check-compose
 	$(PY) -m pytest
+
+check-compose: install-dev
+	$(PY) .ci/check_compose.py
 
 bench: install-dev
 	$(PY) bench/receiver.py

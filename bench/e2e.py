@@ -145,7 +145,9 @@ class Stack:
                         "CRM_WEBHOOK_URL": self.crm_url, "CRM_WEBHOOK_SECRET": SECRET,
                         "DELIVERY_CONCURRENCY": str(concurrency), "BREAKER_RECOVERY_SECONDS": "1",
                         "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
-                        "DB_THREADS": "8"}
+                        "DB_THREADS": "8",
+                        # Several workers on one host: no metrics port each (4002 would collide).
+                        "WORKER_METRICS_PORT": "0"}
         self.crm_env = {"DATABASE_URL": db.url(self.crm_db), "APP_PORT": str(self.crm_port),
                         "WEBHOOK_SHARED_SECRET": SECRET}
         run_module(["pms_app", "migrate"], self.pms_env)

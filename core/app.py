@@ -18,6 +18,7 @@ from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
 from .preflight import PreflightHandler
 from .proxies import ProxyAwareApplication
+from .readiness import ReadyHandler
 from .ratelimit import RateLimiter
 from .response_headers import ApiHeaders
 
@@ -41,11 +42,15 @@ def open_store(database_url: str, threads: int, name: str, extra_connections: in
 def api_application(service: str, base_path: str, routes: Iterable[tuple], *, config: Any,
                     store: Store, metrics: Metrics, api_token: str | None, max_body_bytes: int,
                     **settings: Any) -> tornado.web.Application:
-    """Routes under ``base_path`` plus ``{base}/health`` and ``/metrics``; JSON 404 elsewhere.
+    """Routes under ``base_path`` plus ``{base}/health``, ``{base}/ready`` and ``/metrics``; JSON
+    404 elsewhere.
 
     ``config`` supplies ``trusted_proxies``, ``api_rate_limit`` and ``cors_allowed_origins``.
+    ``/ready`` checks the migrations of ``migrations/<service>`` unless ``migrations=`` names
+    another folder (the standalone worker is its own service over the PMS's schema).
     """
-    handlers = [(base_path + r"/health", HealthHandler)]
+    settings.setdefault("migrations", service)
+    handlers = [(base_path + r"/health", HealthHandler), (base_path + r"/ready", ReadyHandler)]
     handlers += [(base_path + pattern, *rest) for pattern, *rest in routes]
     handlers += [(r"/metrics", MetricsHandler)]
     return ApiApplication(

@@ -1,16 +1,26 @@
-"""What every service's ``python -m <service>`` shares: settings, logging and migration commands."""
+"""What every service's ``python -m <service>`` shares: settings, logging, migration commands
+and the start-up check that the database is migrated."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Callable, TypeVar
 
+import peewee
+
 from .config import ConfigError
-from .db import Store
+from .db import DatabaseUnavailable, Store
 from .logging import configure_logging
 from .migrations import migrate, rollback
+from .readiness import check_readiness_sync
 
 S = TypeVar("S")
+log = logging.getLogger("guestsync.cli")
+
+# Exit status of a start refused because the database is unreachable or not migrated
+# (2 stays "configuration error").
+EXIT_DATABASE = 3
 
 
 def load_settings(settings_cls: type[S], service: str) -> S:
@@ -24,8 +34,16 @@ def load_settings(settings_cls: type[S], service: str) -> S:
     return settings
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def run_migrations(command: str, service: str, open_store: Callable[[], Store]) -> int:
-    """``migrate`` applies every pending migration; ``rollback`` undoes the latest one."""
+    """``migrate`` applies every pending migration; ``rollback`` undoes the latest one.
+
+    A database error (unreachable, refused credentials, a failing migration) is one line on
+    stderr and exit status 1, not a traceback; ``LOG_LEVEL=DEBUG`` logs the traceback too.
+    """
     store = open_store()
     try:
         if command == "migrate":
@@ -34,6 +52,40 @@ def run_migrations(command: str, service: str, open_store: Callable[[], Store]) 
         else:
             rollback(store.database, service)
             print(f"{service}: rolled back the latest migration")
+    except (peewee.PeeweeException, DatabaseUnavailable) as exc:
+        log.debug("%s %s failed", service, command, exc_info=True)
+        print(f"{service}: {command} failed: {_one_line(exc)}", file=sys.stderr)
+        return 1
     finally:
         store.close()
     return 0
+
+
+def prepare_database(service: str, store: Store, apply_migrations: bool, command: str) -> None:
+    """Before a service starts: apply pending migrations when told ``--migrate``, then refuse to
+    start (exit ``EXIT_DATABASE``) unless the database answers and every migration is applied.
+
+    A process serving an older schema fails on every request (or loops on ``no such table`` in
+    a worker) while looking healthy; refusing here names the cause once, at the start.
+    ``command`` is how to start this service again, for the message.
+    """
+    if apply_migrations:
+        try:
+            applied = migrate(store.database, service)
+        except (peewee.PeeweeException, DatabaseUnavailable) as exc:
+            _refuse(store, f"{service}: --migrate failed: {_one_line(exc)}")
+        if applied:
+            log.info("%s: applied %d migration(s): %s", service, len(applied), ", ".join(applied))
+    readiness = check_readiness_sync(store, service)
+    if not readiness.database_ok:
+        _refuse(store, f"{service}: cannot start: the database is unavailable ({readiness.error})")
+    if readiness.pending:
+        _refuse(store, f"{service}: cannot start: the database lacks {len(readiness.pending)} migration(s): "
+                       f"{', '.join(readiness.pending)}. Run `python -m {command.split()[0]} migrate` "
+                       f"first, or start with `python -m {command} --migrate`.")
+
+
+def _refuse(store: Store, message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+    store.close()
+    raise SystemExit(EXIT_DATABASE)

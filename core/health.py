@@ -1,4 +1,5 @@
-"""``GET {base}/health``: 200 when the database answers, 503 while it does not (SPEC s3)."""
+"""``GET|HEAD {base}/health``: 200 when the database answers, 503 while it does not
+(README, "Readiness, health and metrics")."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ class HealthHandler(APIHandler):
         ok = await database_answers(self.store)
         self.write_json({"status": "ok" if ok else "unavailable", "service": self.settings["service"],
                          "database": "ok" if ok else "unavailable"}, 200 if ok else 503)
+
+    async def head(self) -> None:
+        # Load balancers and uptime checkers often probe with HEAD; Tornado sends the headers only.
+        await self.get()
 
 
 async def database_answers(store: Store) -> bool:

@@ -4,7 +4,9 @@ A registry per app (not prometheus-client's global one) keeps several apps in on
 process from colliding. Services add their own counters to ``Metrics`` through ``counter()``
 and ``gauge()``. A gauge whose truth is in the database (shared by every process) registers a
 ``before_scrape`` hook: an async function the handler awaits before rendering, which reads the
-database through the ``Store`` and sets the gauge.
+database through the ``Store`` and sets the gauge. Every registry also carries
+prometheus-client's process, platform and garbage-collector collectors (memory, CPU, open
+files, Python version), which the global registry would have had.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, GCCollector, Histogram,
+                               PlatformCollector, ProcessCollector, generate_latest)
 from tornado.web import RequestHandler
 
 from .handlers import APIHandler
@@ -20,10 +23,18 @@ from .handlers import APIHandler
 log = logging.getLogger("guestsync.metrics")
 
 
+def add_process_collectors(registry: CollectorRegistry) -> None:
+    """``process_*`` (memory, CPU, file descriptors; Linux only), ``python_info`` and ``python_gc_*``."""
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+
+
 class Metrics:
     def __init__(self, service: str):
         self.service = service
         self.registry = CollectorRegistry()
+        add_process_collectors(self.registry)
         self.http_requests = Counter(
             "http_requests_total", "HTTP requests served", ["method", "route", "status"],
             registry=self.registry)

@@ -6,6 +6,7 @@ import logging
 
 import peewee
 from peewee_migrate import Router
+from peewee_migrate.models import MIGRATE_TABLE
 
 from .config import REPO_ROOT
 
@@ -29,3 +30,19 @@ def rollback(database: peewee.Database, service: str) -> None:
     """Undo the most recent migration."""
     with database.connection_context():
         router(database, service).rollback()
+
+
+def pending_migrations(database: peewee.Database, service: str) -> list[str]:
+    """The migrations of ``migrations/<service>`` not yet applied to ``database``, oldest first.
+
+    Reads the history table directly instead of through ``Router.done``: that creates the table
+    when it is missing (a readiness probe must not write) and binds peewee-migrate's one shared
+    history model to this database (a process holding two databases would race on it).
+    Call it inside a connection (``Store.call``/``Store.run``).
+    """
+    files = router(database, service).todo
+    if not database.table_exists(MIGRATE_TABLE):
+        return list(files)
+    cursor = database.execute_sql(f"SELECT name FROM {MIGRATE_TABLE.join(database.quote)}")
+    done = {name for (name,) in cursor.fetchall()}
+    return [name for name in files if name not in done]

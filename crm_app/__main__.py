@@ -1,4 +1,4 @@
-"""``python -m crm_app [serve|migrate|rollback]``."""
+"""``python -m crm_app [serve|migrate|rollback] [--migrate]``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import asyncio
 import logging
 import sys
 
-from core.cli import load_settings, run_migrations
+from core.cli import load_settings, prepare_database, run_migrations
 from core.config import redact_url
+from core.db import Store
 from core.server import serve
 
 from .app import make_app, make_store
@@ -17,8 +18,7 @@ from .config import CrmSettings
 log = logging.getLogger("guestsync.crm")
 
 
-async def run_api(settings: CrmSettings) -> None:
-    store = make_store(settings)
+async def run_api(settings: CrmSettings, store: Store) -> None:
     app = make_app(settings, store)
 
     async def on_stop() -> None:
@@ -34,11 +34,16 @@ async def run_api(settings: CrmSettings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_app", description="Guestsync CRM service")
     parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate", "rollback"))
+    parser.add_argument("--migrate", action="store_true",
+                        help="serve: apply pending migrations first (without it, a database with "
+                             "pending migrations stops the start)")
     args = parser.parse_args(argv)
     settings = load_settings(CrmSettings, "crm")
     if args.command in ("migrate", "rollback"):
         return run_migrations(args.command, "crm", lambda: make_store(settings))
-    asyncio.run(run_api(settings))
+    store = make_store(settings)
+    prepare_database("crm", store, args.migrate, "crm_app")
+    asyncio.run(run_api(settings, store))
     return 0
 
 

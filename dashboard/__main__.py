@@ -17,6 +17,12 @@ from .config import DashboardSettings
 log = logging.getLogger("guestsync.dashboard")
 
 USAGE = "usage: python -m dashboard [serve | users {add,remove,list} ...]"
+HELP = USAGE + """
+
+  serve (the default)  serve the dashboard until SIGTERM/SIGINT; settings come from the
+                       environment and dashboard/.env (see dashboard/.env.example and the README)
+  users ...            manage the named operators (python -m dashboard users --help)
+"""
 
 
 async def run(settings: DashboardSettings) -> None:
@@ -34,8 +40,9 @@ async def run(settings: DashboardSettings) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else "serve"
-    if command in ("-h", "--help"):
-        print(USAGE)
+    # ``serve --help`` too: a help flag must never be taken for a reason to start serving.
+    if command in ("-h", "--help") or (command == "serve" and any(a in ("-h", "--help") for a in argv[1:])):
+        print(HELP)
         return 0
     if command not in ("serve", "users") or (command == "serve" and len(argv) > 1):
         print(USAGE, file=sys.stderr)

@@ -12,15 +12,17 @@ from __future__ import annotations
 import secrets
 
 import tornado.web
+from prometheus_client import CollectorRegistry, Gauge
 
 from core.config import REPO_ROOT
 from core.handlers import log_request
+from core.metrics import add_process_collectors
 from core.proxies import ProxyAwareApplication
 from core.response_headers import NoServerVersion
 
 from .clients import Services
 from .config import DashboardSettings
-from .handlers import audit, auth, deliveries, events, live, overview, profiles, rejections
+from .handlers import audit, auth, deliveries, events, live, overview, probes, profiles, rejections
 from .handlers.base import PageHandler
 from .handlers.static import StaticFiles
 from .live import Hub
@@ -42,6 +44,16 @@ class NotFoundPage(PageHandler):
         raise tornado.web.HTTPError(404)
 
 
+def dashboard_registry(hub: Hub) -> CollectorRegistry:
+    """The dashboard's own registry (one per app, like the services'): process collectors and
+    the live feed's websocket count."""
+    registry = CollectorRegistry()
+    add_process_collectors(registry)
+    clients = Gauge("dashboard_live_clients", "Websockets connected to the live feed", registry=registry)
+    clients.set_function(lambda: len(hub.clients))
+    return registry
+
+
 def make_app(settings: DashboardSettings, services: Services | None = None,
              hub: Hub | None = None) -> tornado.web.Application:
     services = services or Services.from_settings(settings)
@@ -59,6 +71,7 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         *rejections.default_handlers,
         *audit.default_handlers,
         *live.default_handlers,
+        *probes.default_handlers,
     ]
     return ProxyAwareApplication(
         routes,
@@ -66,6 +79,7 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         trusted_proxies=settings.trusted_proxies,
         services=services,
         hub=hub,
+        metrics_registry=dashboard_registry(hub),
         jinja_env=make_environment(TEMPLATE_DIR),
         authenticator=authenticator,
         sessions=sessions,

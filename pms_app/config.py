@@ -1,4 +1,4 @@
-"""The PMS service's settings (SPEC s2), read once at start-up and passed to ``make_app``."""
+"""The PMS service's settings (README, "Configuration"), read once at start-up and passed to ``make_app``."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ class PmsSettings:
     reconcile_every_seconds: int = 3600
     crm_api_url: str | None = None
     crm_api_token: str | None = None
+    # The standalone worker's /metrics, /health and /ready (0: none).
+    worker_metrics_port: int = 4002
 
     @property
     def crm_api_base(self) -> str:
@@ -89,6 +91,7 @@ class PmsSettings:
             endpoint_disable_after_hours=env.float("ENDPOINT_DISABLE_AFTER_HOURS", 120.0, minimum=0.01),
             ops_webhook_url=env.str("OPS_WEBHOOK_URL"),
             ops_webhook_secrets=tuple((env.str("OPS_WEBHOOK_SECRET") or "").split()),
+            worker_metrics_port=env.int("WORKER_METRICS_PORT", 4002, minimum=0),
         )
         try:
             # A literal metadata or denied address is a mistake to report now, not at every attempt;

@@ -14,7 +14,7 @@ SPEC_VARIABLES = ("APP_PORT", "APP_BASE_PATH", "DATABASE_URL", "DB_HOST", "DB_PO
                   "BREAKER_FAILURE_THRESHOLD", "BREAKER_RECOVERY_SECONDS", "OUTBOX_RETENTION_DAYS",
                   "TRUSTED_PROXIES", "API_RATE_LIMIT", "CORS_ALLOWED_ORIGINS", "RECONCILE_EVERY_SECONDS",
                   "CRM_API_URL", "CRM_API_TOKEN", "ENDPOINT_DENIED_NETWORKS", "ENDPOINT_DISABLE_AFTER_HOURS",
-                  "OPS_WEBHOOK_URL", "OPS_WEBHOOK_SECRET")
+                  "OPS_WEBHOOK_URL", "OPS_WEBHOOK_SECRET", "WORKER_METRICS_PORT")
 
 
 def test_the_example_lists_every_variable():
@@ -26,3 +26,17 @@ def test_the_example_lists_every_variable():
 def test_the_example_values_are_the_defaults():
     assert PmsSettings.from_env({"ENV_FILE": str(EXAMPLE)}) == PmsSettings()
     assert dotenv_values(EXAMPLE)["WEBHOOK_RETRY_SCHEDULE"] == "5,30,120,600,1800,3600,10800,21600"
+
+
+def test_the_examples_do_not_pin_a_database():
+    """A copied example must not set DATABASE_URL: it would silently win over DB_HOST and keep
+    a service on SQLite that was meant to run on MySQL."""
+    for service in ("pms_app", "crm_app"):
+        values = dotenv_values(REPO_ROOT / service / ".env.example")
+        assert "DATABASE_URL" not in values, service
+        assert "# DATABASE_URL=" in (REPO_ROOT / service / ".env.example").read_text(), service
+
+
+def test_the_worker_metrics_port():
+    assert PmsSettings().worker_metrics_port == 4002
+    assert PmsSettings.from_env({"ENV_FILE": "/dev/null", "WORKER_METRICS_PORT": "0"}).worker_metrics_port == 0

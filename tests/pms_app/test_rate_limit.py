@@ -131,11 +131,11 @@ async def test_errors_carry_the_headers_too(http_client, base_url, clock):
 
 
 @pytest.mark.gen_test
-async def test_health_and_metrics_are_never_limited(http_client, base_url, clock):
+async def test_health_readiness_and_metrics_are_never_limited(http_client, base_url, clock):
     for _ in range(4):
         await get(http_client, base_url, headers=AUTH)
     for _ in range(5):
-        for path in ("/api/v1/health", "/metrics"):
+        for path in ("/api/v1/health", "/api/v1/ready", "/metrics"):
             response = await get(http_client, base_url, path)
             assert response.code == 200, path
             assert limit_headers(response) == (None, None, None), path

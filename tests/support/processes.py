@@ -19,8 +19,12 @@ def free_port() -> int:
 
 
 def start_module(args: list[str], env: dict[str, str], log_path: str) -> subprocess.Popen:
-    """``python -m <args>`` from the repository root, output to ``log_path``."""
-    full_env = {**os.environ, "ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", **env}
+    """``python -m <args>`` from the repository root, output to ``log_path``.
+
+    A standalone worker serves no metrics port unless ``env`` names one: the default 4002 would
+    collide between workers of one test, and with other runs on the machine.
+    """
+    full_env = {**os.environ, "ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "WORKER_METRICS_PORT": "0", **env}
     log = open(log_path, "wb")
     return subprocess.Popen([sys.executable, "-m", *args], cwd=REPO_ROOT, env=full_env,
                             stdout=log, stderr=subprocess.STDOUT)
