@@ -36,6 +36,7 @@ bench: install-dev
 	$(PY) bench/dashboard.py
 	$(PY) bench/sender.py
 	$(PY) bench/reconcile.py
+	$(PY) bench/fanout.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
