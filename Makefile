@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test test-fast migrate install install-dev bench clean
+.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: install-dev
 	$(PY) bench/sender.py
 	$(PY) bench/reconcile.py
 	$(PY) bench/fanout.py
+
+## Rewrite docs/graphql/*.graphql from the code's schemas (a test fails while they differ).
+graphql-schema: install
+	$(PY) -m core.graphql.sdl
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -21,7 +21,7 @@ from .auth import token_accepted
 from .cors import add_cors_headers, refuse_cross_site_write
 from .contract import MAX_ID
 from .db import DatabaseUnavailable, Store
-from .errors import (STATUS_CODES, ApiError, InvalidJSONError, PayloadTooLargeError,
+from .errors import (STATUS_CODES, ApiError, InvalidJSONError, NotFoundError, PayloadTooLargeError,
                      ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
                      ValidationError)
 from .jsonio import dumps, parse_json
@@ -200,12 +200,14 @@ class APIHandler(BaseHandler):
                 raise HTTPError(404, "no such resource") from None
             raise ValidationError.single(name, "must be valid UTF-8 text") from None
 
-    def path_id(self, digits: str) -> int:
-        """An integer id from the path (its route admits digits only). One with more digits than
-        any BIGINT has is one past the largest id, so the lookup answers 404: Python refuses to
-        even convert thousands of digits."""
+    def path_id(self, digits: str, what: str = "resource") -> int:
+        """An integer id from the path (its route admits digits only); 404 past the largest id
+        a BIGINT holds, before any query (no database takes it, and Python refuses to even
+        convert thousands of digits)."""
         digits = digits.lstrip("0") or "0"
-        return int(digits) if len(digits) <= len(str(MAX_ID)) else MAX_ID + 1
+        if len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+            raise NotFoundError(f"no such {what}")
+        return int(digits)
 
     def page_request(self) -> PageRequest:
         """``limit``/``cursor``/``since_id`` of a list request (422 when malformed)."""

@@ -92,3 +92,38 @@ def paginate(query: peewee.ModelSelect, id_field: peewee.Field, page: PageReques
         return rows, None
     rows = rows[: page.limit]
     return rows, encode_cursor(getattr(rows[-1], id_field.name), page.ascending)
+
+
+def paginate_per_parent(query: peewee.ModelSelect, parent_field: peewee.Field, id_field: peewee.Field,
+                        parent_ids: list[int], page: PageRequest) -> dict[int, tuple[list, str | None]]:
+    """One page of children for each of many parents, in one statement (batch loading).
+
+    The same keyset page as ``paginate`` is taken within each parent: a window function numbers
+    every parent's rows in page order and only the first ``limit + 1`` of each are read, so the
+    cost follows the number of parents and the page size, never how many rows a parent has.
+    """
+    pages: dict[int, tuple[list, str | None]] = {parent: ([], None) for parent in parent_ids}
+    if not parent_ids:
+        return pages
+    order = id_field.asc() if page.ascending else id_field.desc()
+    ranked = query.select(id_field.alias("ranked_id"), peewee.fn.ROW_NUMBER().over(
+        partition_by=[parent_field], order_by=[order]).alias("position"))
+    ranked = ranked.where(parent_field.in_(sorted(set(parent_ids))))
+    if page.after_id is not None:
+        ranked = ranked.where((id_field > page.after_id) if page.ascending else (id_field < page.after_id))
+    window = ranked.alias("ranked")
+    wanted = (peewee.Select([window], [window.c.ranked_id])
+              .where(window.c.position <= page.limit + 1))
+    rows = query.model.select().where(id_field.in_(wanted)).order_by(parent_field, order)
+    # A foreign key's raw id (``guest_id``), never the related row (which would be a query).
+    parent_attr = getattr(parent_field, "object_id_name", parent_field.name)
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, parent_attr), []).append(row)
+    for parent, children in grouped.items():
+        if len(children) <= page.limit:
+            pages[parent] = (children, None)
+        else:
+            children = children[: page.limit]
+            pages[parent] = (children, encode_cursor(getattr(children[-1], id_field.name), page.ascending))
+    return pages

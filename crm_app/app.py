@@ -9,7 +9,9 @@ from core.app import api_application, open_store
 from core.db import Store
 from core.metrics import Metrics
 
+from . import graphql
 from .batching import GroupCommitter
+from .changes import ChangeFeed
 from .config import CrmSettings
 from .handlers import events, profiles, rejections, webhooks
 from .models import db
@@ -34,7 +36,10 @@ def make_app(settings: CrmSettings, store: Store | None = None,
     db.initialize(store.database)
     metrics = metrics or Metrics("crm")
     routes = [*webhooks.default_handlers, *rejections.default_handlers,
-              *events.default_handlers, *profiles.default_handlers, *sync_api.default_handlers]
+              *events.default_handlers, *profiles.default_handlers, *sync_api.default_handlers,
+              *graphql.default_handlers]
+    # Fed after each committed receiver batch; GraphQL subscriptions listen to it.
+    change_feed = ChangeFeed(store)
     return api_application(
         "crm", settings.base_path, routes, config=settings, store=store, metrics=metrics,
         api_token=settings.api_token, max_body_bytes=settings.max_body_bytes,
@@ -42,7 +47,9 @@ def make_app(settings: CrmSettings, store: Store | None = None,
         sync_source=CrmSyncSource(store.database),
         webhook_metrics=WebhookMetrics(metrics),
         receiver=GroupCommitter(store, receive_batch, max_batch=settings.receiver_batch_max,
-                                writers=settings.receiver_writers, name="receiver"),
+                                writers=settings.receiver_writers, name="receiver",
+                                on_commit=change_feed.committed),
+        change_feed=change_feed,
         rejection_log=GroupCommitter(store, insert_rejections, max_batch=500, writers=1,
                                      max_pending=MAX_PENDING_REJECTIONS, transaction=True,
                                      name="rejections"),

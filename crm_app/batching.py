@@ -5,6 +5,8 @@ items queue up and go together in the next one, so under load one transaction (o
 one fsync) serves many requests, and a lone request is written at once. Each submitter is
 answered only after its own batch has committed, with its own result or its own exception.
 ``unit(items)`` runs on an executor thread and returns one result (or exception) per item.
+``on_commit(results)``, when given, is called on the IOLoop after each batch that committed
+(the signal that feeds live subscriptions).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Overloaded(Exception):
 class GroupCommitter:
     def __init__(self, store: Store, unit: Callable[[list], list | None], *, max_batch: int = 64,
                  writers: int = 1, max_pending: int | None = None, transaction: bool = False,
-                 name: str = "batch"):
+                 name: str = "batch", on_commit: Callable[[list], None] | None = None):
         self.store = store
         self.unit = unit
         self.max_batch = max_batch
@@ -33,6 +35,7 @@ class GroupCommitter:
         self.max_pending = max_pending
         self.transaction = transaction
         self.name = name
+        self.on_commit = on_commit
         self._queue: list[tuple[Any, asyncio.Future]] = []
         self._running = 0
         self._tasks: set[asyncio.Task] = set()
@@ -87,3 +90,8 @@ class GroupCommitter:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+        if self.on_commit is not None:
+            try:
+                self.on_commit(results)
+            except Exception:  # noqa: BLE001 - a listener's fault never fails the writers
+                log.exception("%s: on_commit failed", self.name)

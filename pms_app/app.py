@@ -12,6 +12,7 @@ from core.app import api_application, open_store
 from core.db import DatabaseUnavailable, Store
 from core.metrics import Metrics
 
+from . import graphql
 from .config import PmsSettings
 from .endpoints import crm
 from .handlers import (audit, deliveries, endpoints, guests, notifications, reservations,
@@ -46,7 +47,8 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     register_sync_metrics(metrics, store)
     routes = [*audit.default_handlers, *deliveries.default_handlers, *endpoints.default_handlers,
               *guests.default_handlers, *notifications.default_handlers,
-              *reservations.default_handlers, *sync_runs.default_handlers, *sync_api.default_handlers]
+              *reservations.default_handlers, *sync_runs.default_handlers, *sync_api.default_handlers,
+              *graphql.default_handlers]
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics, api_token=settings.api_token,

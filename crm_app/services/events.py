@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.contract import MAX_ID
 from core.db import iso
 from core.errors import NotFoundError
-from core.pagination import PageRequest, paginate
+from core.pagination import PageRequest, paginate, paginate_per_parent
 
 from ..models import Event
 
@@ -44,3 +44,19 @@ def get_event(event_id: int) -> dict:
     if event is None:
         raise NotFoundError(f"event {event_id} not found")
     return event_to_api(event)
+
+
+def events_of_guests(guest_ids: list[int], page: PageRequest) -> dict[int, tuple[list[dict], str | None]]:
+    """The same page as ``list_events(page, guest_id=...)``, for many guests in one query
+    (GraphQL's ``profile.events``)."""
+    pages = paginate_per_parent(Event.select(), Event.guest_id, Event.id, guest_ids, page)
+    return {guest_id: ([event_to_api(e) for e in rows], cursor) for guest_id, (rows, cursor) in pages.items()}
+
+
+def events_by_webhook_ids(webhook_ids: list[str]) -> list[dict]:
+    """The audit-log rows of just-committed webhooks, oldest first, each with the ``guest_id``
+    it concerns (what live subscriptions filter on)."""
+    if not webhook_ids:
+        return []
+    rows = Event.select().where(Event.webhook_id.in_(webhook_ids)).order_by(Event.id)
+    return [{**event_to_api(e), "guest_id": e.guest_id} for e in rows]

@@ -79,3 +79,12 @@ def list_profiles(page: PageRequest, email: str | None = None, q: str | None = N
         query = query.where(GuestProfile.tier == tier)
     rows, cursor = paginate(query, GuestProfile.guest_id, page)
     return _render(rows, today), cursor
+
+
+def profiles_of_guests(guest_ids: list[int], today: dt.date | None = None) -> dict[int, dict]:
+    """The listed profiles among ``guest_ids`` (an erased or unknown guest is simply absent)."""
+    if not guest_ids:
+        return {}
+    rows = list(GuestProfile.select().where(GuestProfile.guest_id.in_(sorted(set(guest_ids)))
+                                            & (GuestProfile.listed == True)))  # noqa: E712
+    return {profile["guest_id"]: profile for profile in _render(rows, today)}

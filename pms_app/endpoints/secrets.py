@@ -27,11 +27,20 @@ def to_api(secret: EndpointSecret) -> dict:
 
 
 def valid(endpoint_id: int, now: dt.datetime | None = None) -> list[EndpointSecret]:
+    return valid_of([endpoint_id], now)[endpoint_id]
+
+
+def valid_of(endpoint_ids: list[int], now: dt.datetime | None = None) -> dict[int, list[EndpointSecret]]:
+    """The unexpired secrets of each endpoint, oldest first, in one query."""
     now = now or utcnow()
-    return list(EndpointSecret.select()
-                .where((EndpointSecret.endpoint == endpoint_id)
-                       & (EndpointSecret.expires_at.is_null() | (EndpointSecret.expires_at > now)))
-                .order_by(EndpointSecret.id))
+    found: dict[int, list[EndpointSecret]] = {endpoint_id: [] for endpoint_id in endpoint_ids}
+    if endpoint_ids:
+        for secret in (EndpointSecret.select()
+                       .where(EndpointSecret.endpoint.in_(endpoint_ids)
+                              & (EndpointSecret.expires_at.is_null() | (EndpointSecret.expires_at > now)))
+                       .order_by(EndpointSecret.id)):
+            found[secret.endpoint_id].append(secret)
+    return found
 
 
 def add(endpoint_id: int, secret: str, now: dt.datetime) -> EndpointSecret:

@@ -53,7 +53,8 @@ class EndpointsHandler(EndpointBase):
     route_name = "endpoints"
 
     async def get(self) -> None:
-        self.write_list(await self.store.run(endpoints.list_endpoints, self.config), None)
+        rows, cursor = await self.store.run(endpoints.list_endpoints, self.config, self.page_request())
+        self.write_list(rows, cursor)
 
     async def post(self) -> None:
         values = validate_endpoint(self.json_body())

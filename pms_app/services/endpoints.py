@@ -21,6 +21,7 @@ import peewee as pw
 from core.config import redact_url
 from core.db import iso, utcnow
 from core.errors import ConflictError
+from core.pagination import PageRequest, paginate
 
 from ..config import PmsSettings
 from ..endpoints import health, secrets
@@ -34,7 +35,11 @@ MANUAL = health.MANUAL
 POLICY_COLUMNS = ("retry_schedule", "timeout_seconds", "rate_limit_per_second", "max_in_flight")
 
 
-def to_api(endpoint: Endpoint, config: PmsSettings) -> dict:
+def to_api(endpoint: Endpoint, config: PmsSettings, valid_secrets: list | None = None) -> dict:
+    """The API shape; ``valid_secrets`` when the caller read them already (lists read every
+    endpoint's in one query)."""
+    if valid_secrets is None:
+        valid_secrets = secrets.valid(endpoint.id)
     return {
         "id": endpoint.id,
         "name": endpoint.name,
@@ -54,7 +59,7 @@ def to_api(endpoint: Endpoint, config: PmsSettings) -> dict:
                                  if endpoint.breaker_recovery_seconds is not None
                                  else config.breaker_recovery_seconds),
         },
-        "secrets": [secrets.to_api(s) for s in secrets.valid(endpoint.id)],
+        "secrets": [secrets.to_api(s) for s in valid_secrets],
         "created_at": iso(endpoint.created_at),
         "updated_at": iso(endpoint.updated_at),
     }
@@ -75,8 +80,13 @@ def _name_taken(name: str) -> ConflictError:
     return ConflictError(f"an endpoint named {name!r} exists already")
 
 
-def list_endpoints(config: PmsSettings) -> list[dict]:
-    return [to_api(e, config) for e in Endpoint.select().order_by(Endpoint.id)]
+def list_endpoints(config: PmsSettings, page: PageRequest) -> tuple[list[dict], str | None]:
+    """One page of endpoints in id order (endpoint 1 first), keyset-paged like every list."""
+    if page.after_id is None and not page.ascending:
+        page = PageRequest(page.limit, 0, ascending=True)
+    rows, cursor = paginate(Endpoint.select(), Endpoint.id, page)
+    by_endpoint = secrets.valid_of([e.id for e in rows])
+    return [to_api(e, config, by_endpoint[e.id]) for e in rows], cursor
 
 
 def get_endpoint(config: PmsSettings, endpoint_id: int) -> dict:

@@ -100,3 +100,11 @@ def delete_guest(guest_id: int) -> None:
     Guest.delete().where(Guest.id == guest.id).execute()
     write_tombstone("guest", guest.id, version, now)
     record_event("guest.deleted", guest.id, version, deleted_payload(guest.id, version, now), now)
+
+
+def guests_by_ids(guest_ids: list[int]) -> dict[int, dict]:
+    """Many guests by id in one query (GraphQL's batched ``reservation.guest``); absent ids are
+    left out."""
+    if not guest_ids:
+        return {}
+    return {g.id: g.to_api() for g in Guest.select().where(Guest.id.in_(sorted(set(guest_ids))))}

@@ -204,7 +204,10 @@ def assert_well_formed(response, what) -> None:
     assert response.code < 500, (what, response.code, response.body[:500])
     if response.headers.get("Content-Type", "").startswith("application/json"):
         data = json.loads(response.body, parse_constant=lambda name: pytest.fail(f"{what}: {name} served"))
-        if response.code >= 400:
+        if response.code >= 400 and "errors" in data:  # the GraphQL route: the GraphQL spec's shape
+            assert data["errors"] and all(set(e) >= {"message", "path", "extensions"} and
+                                          e["extensions"]["code"] for e in data["errors"]), (what, data)
+        elif response.code >= 400:
             assert set(data["error"]) == {"code", "message", "details", "request_id"}, (what, data)
 
 

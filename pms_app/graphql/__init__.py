@@ -1,0 +1,9 @@
+"""The PMS's GraphQL API (read only): ``POST {base}/graphql``; see the README."""
+
+from __future__ import annotations
+
+from core.graphql.handler import GraphQLHandler
+
+from .schema import schema
+
+default_handlers = [(r"/graphql", GraphQLHandler, {"schema": schema})]
