@@ -40,6 +40,7 @@ bench: install-dev
 	$(PY) bench/dashboard.py
 	$(PY) bench/sender.py
 	$(PY) bench/reconcile.py
+	$(PY) bench/fanout.py
 
 ## Rewrite docs/graphql/*.graphql from the code's schemas (a test fails while they differ).
 graphql-schema: install

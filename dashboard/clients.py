@@ -145,6 +145,10 @@ class PmsClient(ServiceClient):
         data = (body or {}).get("data") or {}
         return int(data.get("replayed") or 0)
 
+    async def notifications(self, **params: Any) -> dict:
+        """Operational notifications: newest first, or ascending after ``since_id``."""
+        return await self.get("/notifications", params)
+
     async def audit(self, **params: Any) -> dict:
         """Operator actions, newest first (``operator``, ``action``, ``cursor``, ``limit``)."""
         return await self.get("/audit", params)

@@ -3,13 +3,15 @@
 ``Poller`` asks each service once per interval what changed and hands each change to
 ``Hub.publish`` as ``{"kind": ..., "data": ...}`` with ``data`` exactly as the service returned it:
 
-- CRM events are tailed with ``?since_id=`` from the highest id seen. Auto-increment ids can
+- CRM events and PMS notifications are tailed with ``?since_id=`` from the highest id seen
+  (each list with its own ``IdTail``). Auto-increment ids can
   commit out of order (a row with a lower id becomes visible after a higher one), so ``IdTail``
   remembers the ids it skipped over ("gaps"); while any is open, a second read per tick
   re-reads one page from just before the oldest gap, until that id shows up or ``gap_seconds``
   pass (an id taken by a rolled-back transaction never shows up). Rows already seen are
   dropped, so nothing is sent twice and a late commit is still sent; new rows never wait
   behind a gap.
+- A new notification is sent as ``notification``; the pages show it as a toast.
 - Each new CRM event names a guest (its entity for ``guest.*``, ``payload.guest_id`` for
   ``reservation.*``); that guest's profile is fetched once per tick and sent as ``profile``
   (at most ``MAX_PROFILES_PER_TICK`` per tick; the rest wait for the next ticks).
@@ -174,6 +176,7 @@ class Poller:
 
     def reset(self) -> None:
         self.events = IdTail(self.gap_seconds)
+        self.notifications = IdTail(self.gap_seconds)
         self.deliveries = DeliveryWatch()
         self.breaker: str | None = None
         self.profiles_due: dict[int, None] = {}   # guest ids whose profile is to be sent, oldest first
@@ -188,7 +191,8 @@ class Poller:
             await asyncio.sleep(max(0.0, self.interval - (loop.time() - started)))
 
     async def poll_once(self) -> None:
-        touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker())
+        touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker(),
+                                       self._poll_notifications())
         for guest_id in touched[0]:
             self.profiles_due.pop(guest_id, None)
             self.profiles_due[guest_id] = None
@@ -212,19 +216,19 @@ class Poller:
             log.info("live feed: %s recovered", what)
         return result
 
-    async def _poll_events(self) -> list[int]:
-        crm = self.services.crm
-        if not self.events.started:
-            page = await self._guard("CRM events", crm.events(limit=50))
+    async def _tail(self, what: str, tail: IdTail, fetch: Callable[..., Any]) -> list[dict]:
+        """The rows of an id-ordered list not seen before (none on the first read: the baseline)."""
+        if not tail.started:
+            page = await self._guard(what, fetch(limit=50))
             if page is not None:
-                self.events.baseline(row["id"] for row in page.get("data") or [])
+                tail.baseline(row["id"] for row in page.get("data") or [])
             return []
-        high = self.events.since_id()
-        gap_since = self.events.gap_since_id()
+        high = tail.since_id()
+        gap_since = tail.gap_since_id()
         rows: list[dict] = []
         params: dict[str, Any] = {"since_id": high, "limit": self.events_page}
         for _ in range(MAX_PAGES_PER_TICK):
-            page = await self._guard("CRM events", crm.events(**params))
+            page = await self._guard(what, fetch(**params))
             if page is None:
                 break
             rows += page.get("data") or []
@@ -232,15 +236,23 @@ class Poller:
                 break
             params = {"cursor": page["next_cursor"], "limit": self.events_page}
         if gap_since is not None:
-            page = await self._guard("CRM events", crm.events(since_id=gap_since, limit=self.events_page))
+            page = await self._guard(what, fetch(since_id=gap_since, limit=self.events_page))
             rows += [row for row in (page or {}).get("data") or [] if row["id"] <= high]
+        return tail.accept(rows)
+
+    async def _poll_events(self) -> list[int]:
         touched: list[int] = []
-        for event in self.events.accept(rows):
+        for event in await self._tail("CRM events", self.events, self.services.crm.events):
             self.publish("event", event)
             guest_id = profile_guest_id(event)
             if isinstance(guest_id, int) and guest_id not in touched:
                 touched.append(guest_id)
         return touched
+
+    async def _poll_notifications(self) -> None:
+        for notification in await self._tail("PMS notifications", self.notifications,
+                                             self.services.pms.notifications):
+            self.publish("notification", notification)
 
     async def _poll_deliveries(self) -> None:
         pms = self.services.pms

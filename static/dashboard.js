@@ -1,4 +1,5 @@
-// Guestsync dashboard: local times, and the live feed applied to the open page in place.
+// Guestsync dashboard: local times, the live feed applied to the open page in place, and
+// notifications shown as toasts (and desktop notifications where the operator allowed them).
 // Plain DOM code; every value from the services is inserted as text, never as HTML.
 (function () {
   "use strict";
@@ -243,7 +244,97 @@
     }
   }
 
-  var HANDLERS = { event: applyEvent, delivery: applyDelivery, breaker: applyBreaker, profile: applyProfile };
+  // --- notifications: a toast on every open page, a desktop notification where allowed ---
+
+  var MAX_TOASTS = 5;
+  var TOAST_SECONDS = 15;  // good news and warnings fade; failures stay until dismissed
+  var DISABLED_REASONS = { manual: "disabled by an operator", gone: "it answered 410 Gone",
+                           failing: "it kept failing for too long" };
+  var toasted = {};        // notification id -> true, so a page never shows one twice
+
+  function endpointName(id) {
+    if (id == null) { return "the PMS"; }
+    return "endpoint " + id + (String(id) === "1" ? " (CRM)" : "");
+  }
+
+  // Title, text and level of a notification, in words ops read at a glance.
+  function describe(n) {
+    var d = n.data || {};
+    var who = endpointName(n.endpoint_id);
+    switch (n.type) {
+      case "endpoint.failing":
+        return { level: "bad", title: "Failing: " + who,
+                 text: (d.failure_count != null ? d.failure_count + " failures in a row. " : "") +
+                       "Its deliveries wait; nothing is lost." };
+      case "endpoint.recovered":
+        return { level: "good", title: "Recovered: " + who, text: "Deliveries flow again." };
+      case "endpoint.disabled":
+        return { level: "bad", title: "Disabled: " + who,
+                 text: "Its deliveries are held: " + (DISABLED_REASONS[d.reason] || String(d.reason || "no reason given")) + "." };
+      case "delivery.failed":
+        return { level: "bad", title: "Delivery failed for good: " + who,
+                 text: String(d.type || "an event") + " " + shortId(d.event_id) +
+                       (d.last_error ? " (" + String(d.last_error) + ")" : "") + "; replay it once fixed." };
+      case "sync.drift":
+        return { level: "warn", title: "Reconciliation found drift",
+                 text: String(d.drifted) + " out of step with the CRM, " + String(d.repaired) + " repaired, " +
+                       String(d.unrepairable) + " unrepairable" + (d.dry_run ? " (dry run)." : ".") };
+      default:
+        return { level: "warn", title: String(n.type), text: who };
+    }
+  }
+
+  function dismiss(toast) {
+    if (toast.parentNode) { toast.parentNode.removeChild(toast); }
+  }
+
+  function showToast(n, about) {
+    var region = document.getElementById("toasts");
+    if (!region) { return; }
+    var close = el("button", { type: "button", "class": "toast-close", "aria-label": "Dismiss" }, ["×"]);
+    var toast = el("div", { "class": "toast toast-" + about.level, "data-notification-id": String(n.id),
+                            "data-type": String(n.type) }, [
+      el("strong", {}, [about.title]), " ", timeTag(n.created_at), el("p", {}, [about.text]), close]);
+    close.addEventListener("click", function () { dismiss(toast); });
+    region.insertBefore(toast, region.firstChild);
+    var shown = region.querySelectorAll(".toast");
+    for (var i = MAX_TOASTS; i < shown.length; i++) { dismiss(shown[i]); }
+    if (about.level !== "bad") { setTimeout(function () { dismiss(toast); }, TOAST_SECONDS * 1000); }
+  }
+
+  function canNotify() { return "Notification" in window; }
+
+  function showDesktop(n, about) {
+    if (!canNotify() || Notification.permission !== "granted") { return; }
+    try {
+      // One tag per notification: with several pages open the system shows it once.
+      new Notification("Guestsync: " + about.title, { body: about.text, tag: "guestsync-notification-" + n.id });
+    } catch (err) { /* some browsers only allow them from a service worker; the toast is enough */ }
+  }
+
+  function applyNotification(n) {
+    if (n.id == null || toasted[n.id]) { return; }
+    toasted[n.id] = true;
+    var about = describe(n);
+    showToast(n, about);
+    showDesktop(n, about);
+  }
+
+  // The header button asks for permission only when clicked (never on load), and is shown
+  // only while the browser has not been told yes or no.
+  function setUpPermissionButton() {
+    var button = document.getElementById("notify-permission");
+    if (!button || !canNotify()) { return; }
+    button.hidden = Notification.permission !== "default";
+    button.addEventListener("click", function () {
+      var done = function () { button.hidden = Notification.permission !== "default"; };
+      var asked = Notification.requestPermission(done);
+      if (asked && asked.then) { asked.then(done, done); }
+    });
+  }
+
+  var HANDLERS = { event: applyEvent, delivery: applyDelivery, breaker: applyBreaker, profile: applyProfile,
+                   notification: applyNotification };
 
   // --- the socket -----------------------------------------------------------------------
 
@@ -304,6 +395,7 @@
     localiseAll(document);
     stateNode = document.getElementById("live-state");
     rememberDeliveries();
+    setUpPermissionButton();
     if (stateNode) { connect(); }
   });
 })();

@@ -2,14 +2,14 @@
 
 Threads, never the API's IOLoop:
 
-* the dispatcher, in one short transaction per turn, settles the outcomes the senders handed
-  back (attempt rows; delivered / retry later / failed; fenced by the claim) and claims as many
-  due deliveries as there are free sending slots. Each endpoint has its own breaker here: an
-  open one keeps its endpoint's deliveries unclaimed, a half-open one lets one probe through,
-  and neither holds any other endpoint back. Batching the writes this way costs one commit per
-  turn, not per delivery.
-  It turns again at once after finding work, polls every ``poll_min`` seconds while work came
-  recently (``busy_window``) and backs off to ``poll_max`` when idle;
+* the dispatcher repeats ``run_once()``, one turn in one short transaction: it settles the
+  outcomes the senders handed back (attempt rows; delivered / retry later / failed; fenced by
+  the claim) and claims as many due deliveries as there are free sending slots. Each endpoint
+  has its own breaker here: an open one keeps its endpoint's deliveries unclaimed, a half-open
+  one lets one probe through, and neither holds any other endpoint back. Batching the writes
+  this way costs one commit per turn, not per delivery. Between turns it waits as its
+  ``Pacer`` (``pacing.py``) says: not at all after finding work, ``poll_min`` while work came
+  recently, backing off to ``poll_max`` when idle, cut short by ``wake()``;
 * ``DELIVERY_CONCURRENCY`` sender threads each make one signed attempt at a time, with the
   sender of the delivery's endpoint (its URL, secrets and timeout);
 * the maintenance thread re-reads the endpoints, heartbeats the worker's rows, takes over
@@ -36,7 +36,6 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from core.db import Store, utcnow
 from core.metrics import Metrics
@@ -51,22 +50,11 @@ from . import claims, reporting, retention
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .destinations import Destination, EndpointConfig, load_endpoints
 from .metrics import DeliveryMetrics
+from .pacing import Pacer, Turn, WorkerTiming
 from .retry import next_delay
 from .sender import Sender
 
 log = logging.getLogger("guestsync.delivery")
-
-
-@dataclass(frozen=True)
-class WorkerTiming:
-    """Pacing of the worker's loops (seconds); tests and benchmarks shorten them."""
-
-    poll_min: float = 0.005
-    poll_max: float = 0.1
-    busy_window: float = 1.0
-    heartbeat: float = 1.0
-    retention_every: float = 300.0
-    db_retry: float = 0.5
 
 
 def new_worker_id() -> str:
@@ -94,7 +82,10 @@ class DeliveryWorker:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._in_flight_by: dict[int, int] = {}   # per endpoint, for its max_in_flight
-        self._wake = threading.Event()
+        self.pacer = Pacer(timing)
+        # Outcomes handed back by the senders and not yet written (kept across turns while the
+        # database is down, until their lease runs out).
+        self._to_settle: list[claims.Outcome] = []
         self._outcomes: queue.SimpleQueue[claims.Outcome] = queue.SimpleQueue()
         self._stopping = threading.Event()
         # Per endpoint id: (last success, last failure) seen since the previous heartbeat.
@@ -165,7 +156,7 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """New events were committed: claim now instead of at the next poll (thread-safe)."""
-        self._wake.set()
+        self.pacer.wake()
 
     @property
     def stopping(self) -> bool:
@@ -176,7 +167,7 @@ class DeliveryWorker:
         if self._stopping.is_set():
             return
         self._stopping.set()
-        self._wake.set()
+        self.pacer.wake()
         self.reconcile.stop()
         for thread in self._threads:   # the dispatcher leaves once every claim is settled
             thread.join()
@@ -240,64 +231,61 @@ class DeliveryWorker:
         return min(waits, default=self.timing.poll_max)
 
     def _dispatch_loop(self) -> None:
-        """Settle what the senders finished and claim new work, one short transaction per turn."""
-        idle_wait = self.timing.poll_min
-        last_work = 0.0
-        finished: list[claims.Outcome] = []
+        """Turn after turn until stopped and settled, pausing between turns as the pacer says."""
         while True:
-            self._wake.clear()
-            finished += self._take_outcomes()
-            stopping = self._stopping.is_set()
+            self.pacer.turn_started()
+            turn = self.run_once()
+            if turn.done:
+                return
+            self.pacer.sleep(self.pacer.pause(turn))
+
+    def run_once(self) -> Turn:
+        """One turn: settle what the senders finished and claim new work for the free slots,
+        in one short transaction, then hand the claims to the senders. ``found_work`` on the
+        answer says whether anything was claimed; the rest tells the pacer how long to wait."""
+        self._to_settle += self._take_outcomes()
+        finished = self._to_settle
+        stopping = self._stopping.is_set()
+        with self._lock:
+            unsettled = self._in_flight
+        if stopping and unsettled == 0:
+            return Turn(done=True)
+        if not self._endpoints_loaded and not stopping:
+            try:
+                self.load_endpoints()
+            except Exception as exc:
+                log.warning("could not read the endpoints: %s", exc)
+                return Turn(failed=True)
+        # Outcomes settled in this turn free their slots in the same turn.
+        free = 0 if stopping else self.max_unsettled - (unsettled - len(finished))
+        tickets, blocked, probes, capacity, rates = self._admit() if free > 0 else ({}, [], [], {}, {})
+        # Probes are claimed apart (one each); they take slots like any delivery.
+        limit = max(0, free - len(probes))
+        batch: list[claims.Claim] = []
+        if finished or limit or probes:
+            try:
+                kept, batch = self.store.call(claims.cycle, self.worker_id, finished, limit,
+                                              self.settings.delivery_lease_seconds, blocked, probes,
+                                              capacity, rates, transaction=False)
+            except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep going
+                self._release_unused(tickets, [])
+                log.warning("settling/claiming failed: %s", exc)
+                self._to_settle = self._keep_unexpired(finished, give_up=stopping)
+                return Turn(free=free, failed=True)
+            self._count(finished, kept)
             with self._lock:
-                unsettled = self._in_flight
-            if stopping and unsettled == 0:
-                break
-            if not self._endpoints_loaded and not stopping:
-                try:
-                    self.load_endpoints()
-                except Exception as exc:
-                    log.warning("could not read the endpoints: %s", exc)
-                    self._wake.wait(self.timing.db_retry)
-                    continue
-            # Outcomes settled in this turn free their slots in the same turn.
-            free = 0 if stopping else self.max_unsettled - (unsettled - len(finished))
-            tickets, blocked, probes, capacity, rates = self._admit() if free > 0 else ({}, [], [], {}, {})
-            # Probes are claimed apart (one each); they take slots like any delivery.
-            limit = max(0, free - len(probes))
-            wait = self.timing.poll_max
-            batch: list[claims.Claim] = []
-            if finished or limit or probes:
-                try:
-                    kept, batch = self.store.call(claims.cycle, self.worker_id, finished, limit,
-                                                  self.settings.delivery_lease_seconds, blocked, probes,
-                                                  capacity, rates, transaction=False)
-                except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep going
-                    self._release_unused(tickets, [])
-                    log.warning("settling/claiming failed: %s", exc)
-                    finished = self._keep_unexpired(finished, give_up=stopping)
-                    self._wake.wait(self.timing.db_retry)
-                    continue
-                self._count(finished, kept)
-                with self._lock:
-                    self._in_flight += len(batch) - len(finished)
-                    self._count_by_endpoint(batch, [o.claim for o in finished])
-                finished = []
-                for claim in batch:
-                    self._pool.submit(self._deliver, claim, tickets.get(claim.endpoint_id, Ticket(probe=False)))
-            self._release_unused(tickets, batch)
-            if batch:
-                idle_wait = self.timing.poll_min
-                last_work = time.monotonic()
-                continue
-            if free > 0 and blocked and not tickets:
-                # Every breaker open: nothing is claimed until a probe may go.
-                wait = min(max(self._seconds_until_probe(blocked), self.timing.poll_min), self.timing.poll_max)
-            elif free > 0 and time.monotonic() - last_work < self.timing.busy_window:
-                wait = self.timing.poll_min     # busy lately: the next event is likely moments away
-            elif free > 0:
-                wait = idle_wait
-                idle_wait = min(idle_wait * 2, self.timing.poll_max)
-            self._wake.wait(wait)
+                self._in_flight += len(batch) - len(finished)
+                self._count_by_endpoint(batch, [o.claim for o in finished])
+            self._to_settle = []
+            for claim in batch:
+                self._pool.submit(self._deliver, claim, tickets.get(claim.endpoint_id, Ticket(probe=False)))
+        self._release_unused(tickets, batch)
+        probe_in = None
+        if not batch and free > 0 and blocked and not tickets:
+            # Every breaker open: nothing is claimed until a probe may go.
+            probe_in = self._seconds_until_probe(blocked)
+        # Anything finished was settled by the cycle above (it runs whenever there is).
+        return Turn(claimed=len(batch), settled=len(finished), free=free, probe_in=probe_in)
 
     def _take_outcomes(self) -> list[claims.Outcome]:
         taken = []
@@ -386,7 +374,7 @@ class DeliveryWorker:
             outcome = claims.Outcome(claim, None)
         finally:
             self._outcomes.put(outcome)
-            self._wake.set()
+            self.pacer.wake()
 
     # -- breaker reporting and maintenance ---------------------------------------------------
 
@@ -471,7 +459,7 @@ class DeliveryWorker:
                 if self.ops_sender is not None:
                     self._push_notifications()
                 if self.store.call(claims.release_expired, transaction=False):
-                    self._wake.set()
+                    self.pacer.wake()
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))
                 if time.monotonic() >= next_retention:
                     next_retention = time.monotonic() + self.timing.retention_every

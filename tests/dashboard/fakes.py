@@ -4,7 +4,8 @@ Each fake is a Tornado app over in-memory rows that the test owns; it records ev
 (``requests``) so tests can count what the dashboard asked for, and can be switched to
 answer 500 (``failing = True``). The fake PMS records the ``X-Operator`` of every action in
 ``audit`` (as ``GET /audit`` lists them); ``audit = None`` makes it an older PMS without
-that route (404).
+that route (404). Its notifications are tailed like the CRM's events (``reserve_notification_id``
+stands for a transaction that commits late); ``notifications = None`` is a PMS without them.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class FakePms:
         self.transitions: list[dict] | None = None   # None: a PMS without the history route
         self.audit: list[dict] | None = []           # oldest first; None: a PMS without /audit
         self.operators: list[str | None] = []         # X-Operator of each action, in order
+        self.notifications: list[dict] | None = []   # ascending ids; None: a PMS without the route
+        self._next_notification_id = 1
 
     def record(self, handler: tornado.web.RequestHandler, action: str, target: str | None) -> None:
         operator = handler.request.headers.get("X-Operator")
@@ -123,6 +126,23 @@ class FakePms:
         self.deliveries.append(row)
         self.details[row["id"]] = {"payload": payload or {"id": entity_id, "version": 1}, "attempts": attempts or []}
         return row
+
+    def add_notification(self, type_: str = "endpoint.failing", endpoint_id: int | None = 2,
+                         data: dict | None = None, notification_id: int | None = None) -> dict:
+        if notification_id is None:
+            notification_id = self.reserve_notification_id()
+        self._next_notification_id = max(self._next_notification_id, notification_id + 1)
+        row = {"id": notification_id, "type": type_, "endpoint_id": endpoint_id,
+               "data": {"failure_count": 5} if data is None else data, "created_at": now_iso()}
+        self.notifications.append(row)
+        self.notifications.sort(key=lambda r: r["id"])
+        return row
+
+    def reserve_notification_id(self) -> int:
+        """An id taken now whose row appears later (a transaction that commits late)."""
+        notification_id = self._next_notification_id
+        self._next_notification_id += 1
+        return notification_id
 
     def status(self) -> dict:
         counts = {s: 0 for s in ("pending", "delivering", "delivered", "failed")}
@@ -177,9 +197,16 @@ class FakePms:
                     return self.not_found()
                 self.send(200, _page(self.filtered(fake.audit, "operator", "action"), self))
 
+        class Notifications(FakeHandler):
+            def get(self):
+                if fake.notifications is None:
+                    return self.not_found()
+                self.send(200, _page(self.filtered(fake.notifications, "type"), self))
+
         kwargs = {"state": self.state, "service": self}
         return tornado.web.Application([
             (r"/api/v1/audit", Audit, kwargs),
+            (r"/api/v1/notifications", Notifications, kwargs),
             (r"/api/v1/guests/webhook/status", Status, kwargs),
             (r"/api/v1/guests/webhook/transitions", Transitions, kwargs),
             (r"/api/v1/webhooks/deliveries", Deliveries, kwargs),

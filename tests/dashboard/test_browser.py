@@ -207,3 +207,73 @@ async def test_sign_in_stays_on_this_site_and_a_signed_out_cookie_opens_nothing(
             await page.screenshot(path=str(tmp_path / "signed-out.png"), full_page=True)
         finally:
             await browser.close()
+
+
+# Stands in for the browser's Notification API so the test can see what the page asks for and
+# shows: permission starts undecided and becomes "granted" when the page asks.
+NOTIFICATION_STUB = """
+window.__asked = 0;
+window.__desktop = [];
+function FakeNotification(title, options) { window.__desktop.push({ title: title, tag: options && options.tag }); }
+FakeNotification.permission = "default";
+FakeNotification.requestPermission = function () {
+  window.__asked += 1;
+  FakeNotification.permission = "granted";
+  return Promise.resolve("granted");
+};
+window.Notification = FakeNotification;
+"""
+
+
+@pytest.mark.gen_test(timeout=120)
+async def test_a_notification_is_a_toast_on_every_open_page_and_a_desktop_one_once_allowed(
+        fake_pms, fake_crm, http_server, base_url, tmp_path):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 900})
+            await context.add_init_script(NOTIFICATION_STUB)
+            page = await context.new_page()
+            dialogs: list[str] = []
+            context.on("dialog", lambda dialog: (dialogs.append(dialog.message),
+                                                 asyncio.ensure_future(dialog.dismiss())))
+            await page.goto(base_url + "/login")
+            await page.fill("#password", TOKEN)
+            await page.click("button[type=submit]")
+            await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
+            other = await context.new_page()
+            await other.goto(base_url + "/deliveries")
+            await other.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
+            button = page.locator("#notify-permission")
+            assert await button.is_visible()
+            assert await page.evaluate("window.__asked") == 0, "permission was asked on load"
+
+            failing = fake_pms.add_notification("endpoint.failing", endpoint_id=3, data={"failure_count": 5})
+            for tab in (page, other):
+                toast = tab.locator(f'#toasts .toast[data-notification-id="{failing["id"]}"]')
+                await toast.wait_for(timeout=10_000)
+                assert "Failing: endpoint 3" in await toast.inner_text()
+                assert "5 failures in a row" in await toast.inner_text()
+            assert await page.evaluate("window.__desktop") == []   # not allowed yet
+
+            await button.click()
+            await button.wait_for(state="hidden", timeout=5_000)
+            assert await page.evaluate("window.__asked") == 1
+            failed = fake_pms.add_notification("delivery.failed", endpoint_id=1, data={
+                "event_id": "0d9c2f7e-1111-4222-8333-444455556666", "type": "guest.updated",
+                "last_error": HOSTILE, "last_status_code": 500})
+            toast = page.locator(f'#toasts .toast[data-notification-id="{failed["id"]}"]')
+            await toast.wait_for(timeout=10_000)
+            assert HOSTILE in await toast.inner_text()              # shown as text, not run
+            assert await page.evaluate("window.__desktop") == [
+                {"title": "Guestsync: Delivery failed for good: endpoint 1 (CRM)",
+                 "tag": f"guestsync-notification-{failed['id']}"}]
+            await page.screenshot(path=str(tmp_path / "toasts.png"))
+            await toast.locator(".toast-close").click()
+            await toast.wait_for(state="detached", timeout=5_000)
+            assert await page.locator("#toasts .toast").count() == 1
+            assert dialogs == [], "a script from notification data ran"
+        finally:
+            await browser.close()

@@ -136,7 +136,8 @@ async def test_poller_makes_one_request_per_list_per_tick(fake_pms, fake_crm):
     assert fake_crm.state.count("/api/v1/events") == 3
     assert fake_pms.state.count("/api/v1/webhooks/deliveries") == 3
     assert fake_pms.state.count("/api/v1/guests/webhook/status") == 3
-    assert len(fake_crm.state.requests) + len(fake_pms.state.requests) == 9
+    assert fake_pms.state.count("/api/v1/notifications") == 3
+    assert len(fake_crm.state.requests) + len(fake_pms.state.requests) == 12
     services.close()
 
 
@@ -160,6 +161,55 @@ async def test_poller_sends_an_event_that_commits_late_without_holding_back_new_
     await poller.poll_once()                                   # no gap left: one read per tick again
     assert fake_crm.state.count("/api/v1/events") == requests_before + 1
     assert [d["id"] for k, d in sent.messages if k == "event"] == [early["id"], late_id, newer["id"]]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_sends_each_new_notification_once_as_the_pms_returned_it(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    fake_pms.add_notification("endpoint.failing", endpoint_id=2)
+    await poller.poll_once()
+    assert sent.messages == []                       # older notifications are not toasted again
+    disabled = fake_pms.add_notification("endpoint.disabled", endpoint_id=3, data={"reason": "gone"})
+    failed = fake_pms.add_notification("delivery.failed", endpoint_id=1,
+                                       data={"event_id": "e1", "type": "guest.updated", "last_error": "HTTP 500",
+                                             "last_status_code": 500})
+    await poller.poll_once()
+    await poller.poll_once()
+    assert sent.messages == [("notification", disabled), ("notification", failed)]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_sends_a_notification_that_commits_late(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    await poller.poll_once()
+    late_id = fake_pms.reserve_notification_id()     # raised in a transaction still open
+    early = fake_pms.add_notification("endpoint.recovered", endpoint_id=4, data={})
+    await poller.poll_once()
+    assert sent.messages == [("notification", early)]
+    late = fake_pms.add_notification("endpoint.failing", endpoint_id=5, notification_id=late_id)
+    await poller.poll_once()
+    await poller.poll_once()
+    assert sent.messages == [("notification", early), ("notification", late)]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_a_pms_without_notifications_leaves_the_rest_of_the_feed_alone(fake_pms, fake_crm):
+    fake_pms.notifications = None
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    await poller.poll_once()
+    row = fake_pms.add_delivery()
+    event = fake_crm.add_event()
+    await poller.poll_once()
+    assert sorted(sent.messages, key=lambda m: m[0]) == [("delivery", row), ("event", event)]
     services.close()
 
 

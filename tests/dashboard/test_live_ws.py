@@ -137,6 +137,17 @@ async def test_a_change_in_the_pms_reaches_a_connected_client(visitor, fake_pms,
 
 
 @pytest.mark.gen_test
+async def test_a_notification_reaches_every_connected_client(visitor, fake_pms, fake_crm, hub):
+    await visitor.login()
+    sockets = [await visitor.websocket() for _ in range(2)]
+    await baseline_taken(hub)
+    notification = fake_pms.add_notification("endpoint.disabled", endpoint_id=3, data={"reason": "gone"})
+    for ws in sockets:
+        assert await next_message(ws, "notification") == notification
+        ws.close()
+
+
+@pytest.mark.gen_test
 async def test_one_poll_per_interval_whatever_the_number_of_clients(visitor, fake_pms, fake_crm, hub):
     await visitor.login()
     sockets = [await visitor.websocket() for _ in range(8)]
