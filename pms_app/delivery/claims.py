@@ -87,12 +87,13 @@ class AttemptRecord:
 # up to its dot, same id) to the same endpoint is pending, in flight or held. The ``status IN``
 # lets the check read only the entity's undelivered entries of index
 # (endpoint_id, entity_id, status, event_seq).
+ENTITY_ORDER_INDEX = "delivery_endpoint_id_entity_id_status_event_seq"
 CLAIM_SQL = """
 SELECT d.id, d.event_id, d.endpoint_id, d.type, d.event_seq, d.attempts_since_replay, d.next_trigger,
        d.replayed_by FROM delivery d
 WHERE d.status = 'pending' AND d.next_attempt_at <= {p}{endpoints}
   AND NOT EXISTS (
-    SELECT 1 FROM delivery earlier
+    SELECT 1 FROM delivery earlier{entity_index}
     WHERE earlier.endpoint_id = d.endpoint_id AND earlier.entity_id = d.entity_id
       AND earlier.status IN ('delivering', 'pending', 'held') AND earlier.event_seq < d.event_seq
       AND SUBSTR(earlier.type, 1, INSTR(earlier.type, '.')) = SUBSTR(d.type, 1, INSTR(d.type, '.')))
@@ -115,7 +116,11 @@ def _select_due(now: dt.datetime, limit: int, mysql: bool, only: int | None = No
         endpoints, args = f" AND d.endpoint_id = {db.param}", [*args, only]
     elif blocked:
         endpoints, args = f" AND d.endpoint_id NOT IN ({_params(len(blocked))})", [*args, *blocked]
-    sql = CLAIM_SQL.format(p=db.param, endpoints=endpoints)
+    # MariaDB picks the (endpoint_id, guest_id, id) index for the check, which narrows nothing
+    # while one endpoint has every delivery, and reads thousands of rows per candidate (a
+    # 20-60 ms claim during a backlog); the entity's own index is the one that answers it.
+    entity_index = f" FORCE INDEX ({ENTITY_ORDER_INDEX})" if mysql else ""
+    sql = CLAIM_SQL.format(p=db.param, endpoints=endpoints, entity_index=entity_index)
     if mysql:
         sql += " FOR UPDATE SKIP LOCKED"   # concurrent claimers pass over each other's rows
     return db.execute_sql(sql, (*args, limit)).fetchall()

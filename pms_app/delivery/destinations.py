@@ -11,6 +11,7 @@ breaker's numbers starts a new breaker.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -75,6 +76,33 @@ def load_endpoints(settings: PmsSettings) -> dict[int, EndpointConfig]:
     return configs
 
 
+class InFlightLimit:
+    """At most ``limit`` attempts at once to one endpoint from this worker (``max_in_flight``):
+    ``with limit:`` around a send waits for a free place. The limit can change while in use."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._busy = 0
+        self._free = threading.Condition()
+
+    def __enter__(self) -> "InFlightLimit":
+        with self._free:
+            while self._busy >= self.limit:
+                self._free.wait()
+            self._busy += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._free:
+            self._busy -= 1
+            self._free.notify()
+
+    def resize(self, limit: int) -> None:
+        with self._free:
+            self.limit = limit
+            self._free.notify_all()
+
+
 class Destination:
     def __init__(self, config: EndpointConfig, owner: str,
                  on_breaker_change: Callable[[int, BreakerSnapshot, str], None],
@@ -85,6 +113,7 @@ class Destination:
         self._on_breaker_change = on_breaker_change
         self.sender = self._new_sender(config)
         self.breaker = self._new_breaker(config)
+        self.in_flight = InFlightLimit(config.max_in_flight)
 
     @property
     def id(self) -> int:
@@ -109,6 +138,8 @@ class Destination:
         if (old.breaker_failure_threshold, old.breaker_recovery_seconds) != \
                 (config.breaker_failure_threshold, config.breaker_recovery_seconds):
             self.breaker = self._new_breaker(config)
+        if old.max_in_flight != config.max_in_flight:
+            self.in_flight.resize(config.max_in_flight)
         self.config = config
 
     def close(self) -> None:

@@ -197,7 +197,11 @@ class DeliveryWorker:
         for destination in destinations:
             config = destination.config
             with self._lock:
-                room = config.max_in_flight - self._in_flight_by.get(destination.id, 0)
+                # Claims may run one batch ahead of the sends (``max_in_flight`` sending, as many
+                # claimed behind them), so a sender never waits for the dispatcher's next
+                # transaction; the destination's ``in_flight`` limit holds the sends themselves
+                # to ``max_in_flight``.
+                room = 2 * config.max_in_flight - self._in_flight_by.get(destination.id, 0)
             if room <= 0:
                 blocked.append(destination.id)
                 continue
@@ -348,7 +352,8 @@ class DeliveryWorker:
                                               None, False)
                 result_retry_after, trips = None, False
             else:
-                result = destination.sender.send(claim)
+                with destination.in_flight:
+                    result = destination.sender.send(claim)
                 record, result_retry_after, trips = result.record, result.retry_after, result.trips_breaker
             breaker.record(ticket, ok=not trips)
             next_at = None
