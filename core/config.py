@@ -2,7 +2,7 @@
 
 Each service defines a frozen dataclass of its settings with a ``from_env`` classmethod built
 from the readers here. Values come from the process environment first, then from the
-service's ``.env`` file, then from the defaults of SPEC s2. Settings objects are passed to
+service's ``.env`` file, then from the defaults in the README's Configuration table. Settings objects are passed to
 ``make_app(settings)``; nothing reads the environment after start-up.
 """
 

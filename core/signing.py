@@ -1,4 +1,4 @@
-"""Standard Webhooks signing and verification over raw body bytes (SPEC s5).
+"""Standard Webhooks signing and verification over raw body bytes (the README's webhook wire format).
 
 The signature is ``base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))``; the
 ``webhook-signature`` header carries one ``v1,<sig>`` entry per signing secret, separated by
@@ -129,7 +129,7 @@ def check_signature(keys: Iterable[bytes], msg_id: str, timestamp: int, body: by
 
 def verify(keys: Iterable[bytes], headers: Mapping[str, str], body: bytes, tolerance_seconds: int,
            now: float | None = None) -> VerifiedHeaders:
-    """Headers present, timestamp in tolerance, then a matching signature (SPEC s6 order)."""
+    """Headers present, timestamp in tolerance, then a matching signature (the receiver's check order)."""
     meta = read_headers(headers)
     check_timestamp(meta.timestamp, tolerance_seconds, now)
     check_signature(keys, meta.msg_id, meta.timestamp, body, headers.get("webhook-signature", ""))

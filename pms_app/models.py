@@ -2,7 +2,7 @@
 event and endpoint) with their attempt records, and the audit log of operator actions.
 
 Models bind to ``db`` (a ``DatabaseProxy``), initialised by ``make_app`` or the worker from
-the configured URL. Each model's ``to_api()`` is the JSON shape of SPEC s4, the same shape the
+the configured URL. Each model's ``to_api()`` is the API's JSON shape, the same shape the
 outbox carries as the event payload.
 """
 

@@ -1,4 +1,4 @@
-"""Validation of guest and reservation request bodies (SPEC s4), one detail per bad field.
+"""Validation of guest and reservation request bodies, one detail per bad field.
 
 Unknown fields are ignored. ``partial=True`` validates a PUT: only the fields given are
 checked, and required fields may be absent but not ``null``.

@@ -1,4 +1,4 @@
-"""Settings from the environment and ``.env`` files (SPEC s2)."""
+"""Settings from the environment and ``.env`` files."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Cursor encoding and list arguments (SPEC s3)."""
+"""Cursor encoding and list arguments."""
 
 import pytest
 

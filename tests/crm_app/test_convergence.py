@@ -1,4 +1,4 @@
-"""Convergence (SPEC s6): any delivery order, with any duplicates, ends in the in-order state.
+"""Convergence: any delivery order, with any duplicates, ends in the in-order state.
 
 A simulated PMS history (several guests, reservation creates, updates, cancellations, moves
 and deletes, guest deletes) is delivered in order, then shuffled with duplicates many times

@@ -1,4 +1,4 @@
-"""The receiver's checks (SPEC s6 table), in order, each with its status and code, through the real app.
+"""The receiver's checks, in order, each with its status and code, through the real app.
 
 Every rejected request must leave the audit log, profiles and mirror untouched and add exactly
 one rejection with the error code as its reason.

@@ -1,4 +1,4 @@
-"""SPEC s3 conventions on the PMS: errors, body limits, auth, request ids, pagination, health."""
+"""The API conventions on the PMS: errors, body limits, auth, request ids, pagination, health."""
 
 import asyncio
 

@@ -1,4 +1,4 @@
-"""Guests over HTTP through the real app: every route, status and error code of SPEC s4."""
+"""Guests over HTTP through the real app: every route, status and error code of the guests API."""
 
 import pytest
 
