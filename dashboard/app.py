@@ -14,7 +14,7 @@ import secrets
 import tornado.web
 
 from core.config import REPO_ROOT
-from core.handlers import log_request
+from core.access_log import log_request
 from core.proxies import ProxyAwareApplication
 from core.response_headers import NoServerVersion
 
