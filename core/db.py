@@ -79,15 +79,33 @@ class ReconnectingPooledMySQLDatabase(ReconnectMixin, PooledMySQLDatabase):
         return True
 
     def _reconnect(self, func, *args, **kwargs):
-        # ReconnectMixin replaces a dead connection with close() + connect(), which also empties
-        # peewee's stack of open connection_context()s, so the enclosing context would fail on
-        # exit. The stack outlives the replacement (no transaction is open when it happens).
+        """``func(*args)``, run once more on a new connection if the connection turned out dead.
+
+        ReconnectMixin's own version takes the replacement from the pool, where, after a server
+        restart, every idle connection is as dead as the first (nothing pings them any more),
+        and its close() empties peewee's stack of open ``connection_context()``s, so the
+        enclosing context would fail on exit. Here the idle connections are closed too, the
+        replacement is a new connection, and the stack outlives the replacement.
+        """
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            if self.in_transaction() or not self._connection_lost(exc):
+                raise
         contexts = list(self._state.ctx)
         try:
-            return super()._reconnect(func, *args, **kwargs)
+            if not self.is_closed():
+                self.close()
+            self.close_idle()
+            self.connect()
         finally:
-            if contexts and not self._state.ctx:
-                self._state.ctx = contexts
+            self._state.ctx = contexts
+        return func(*args, **kwargs)
+
+    def _connection_lost(self, exc: Exception) -> bool:
+        fragments = self._reconnect_errors.get(type(exc))
+        text = str(exc).lower()
+        return fragments is not None and any(fragment in text for fragment in fragments)
 
     def begin(self, isolation_level: str | None = None) -> None:
         # Through ReconnectMixin, as its own begin would be: a dead pooled connection is replaced here.

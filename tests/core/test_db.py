@@ -124,3 +124,31 @@ def test_a_killed_pooled_connection_is_replaced_inside_and_outside_transactions(
         # on a new connection, and the enclosing connection context still closes cleanly.
         assert store.call(session, transaction=transaction) != killed
         assert store.call(lambda: database.execute_sql("SELECT 1").fetchone()[0]) == 1
+
+
+def test_after_every_pooled_connection_is_killed_the_next_units_of_work_succeed(one_connection_store):
+    """What a server restart does: all idle connections die at once. None is pinged on checkout,
+    so the first failure must not hand out another dead one from the pool as its replacement."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support.databases import MYSQL_URL, _mysql_admin
+    name = one_connection_store.database.database
+    store = Store(open_database(f"{MYSQL_URL.rstrip('/')}/{name}", max_connections=4), max_workers=3)
+    try:
+        together = threading.Barrier(3)
+
+        def hold():   # three units at once: three connections, then all three idle in the pool
+            together.wait(timeout=10)
+            return store.database.execute_sql("SELECT CONNECTION_ID()").fetchone()[0]
+        with ThreadPoolExecutor(3) as pool:
+            sessions = set(pool.map(lambda _: store.call(hold), range(3)))
+        assert len(sessions) == 3
+        with _mysql_admin() as conn, conn.cursor() as cur:
+            for session in sessions:
+                cur.execute(f"KILL CONNECTION {int(session)}")
+        for transaction in (False, True, False, True):
+            assert store.call(lambda: store.database.execute_sql("SELECT 1").fetchone()[0],
+                              transaction=transaction) == 1
+    finally:
+        store.close()
