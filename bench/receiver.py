@@ -6,9 +6,10 @@ updated) at a chosen concurrency over keep-alive connections. In the same run it
 Tornado handler (its own process, answering 202 with the same JSON shape and no work) and drives
 the same requests at it: that is the ceiling of this machine, this client and Tornado. The two
 are measured in alternating rounds so that other load on the machine weighs on both alike. It
-prints JSON with accepted/s, p50/p99 latency for both, and their ratio (median of the rounds'
-ratios); then stops both processes and drops the database. The CRM runs with LOG_LEVEL=WARNING
-(no access-log line per request, like the bare handler).
+prints JSON with accepted/s, p50/p99 latency and CPU time per request (from /proc) for both,
+and their ratio (median of the rounds' ratios) beside the target; then stops both processes and drops the database. The CRM runs with its default
+settings (LOG_LEVEL=INFO, metrics on), its log written to a temporary file as a deployment
+would write it; ``--log-level WARNING`` shows what the access log costs.
 
     python bench/receiver.py                      # defaults: 20,000 webhooks, concurrency 32
     python bench/receiver.py --requests 50000 --concurrency 64
@@ -25,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -38,6 +40,7 @@ from core.signing import keys_from_secrets, signed_headers  # noqa: E402
 
 SECRET = "bench-receiver-secret"
 PATH = "/api/v1/webhooks/pms"
+TARGET_RATIO = 0.40   # accepted webhooks/s against the bare handler's, same run
 
 
 # -- the bare ceiling -------------------------------------------------------------------------
@@ -205,6 +208,25 @@ async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) 
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, where /proc tells it (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_round(proc: subprocess.Popen, port: int, chunk: list, concurrency: int) -> dict:
+    """One round against one server, with the server's CPU time per request."""
+    before = cpu_seconds(proc.pid)
+    result = asyncio.run(drive(port, chunk, concurrency))
+    after = cpu_seconds(proc.pid)
+    if before is not None and after is not None and result["requests"]:
+        result["cpu_us_per_request"] = round(1e6 * (after - before) / result["requests"], 1)
+    return result
+
+
 def combine(rounds: list[dict]) -> dict:
     """Totals over the rounds, with the median round's latency figures."""
     accepted = sum(r["statuses"].get("202", 0) for r in rounds)
@@ -213,8 +235,10 @@ def combine(rounds: list[dict]) -> dict:
     for r in rounds:
         for code, count in r["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
+    cpu = [r["cpu_us_per_request"] for r in rounds if "cpu_us_per_request" in r]
     return {"requests": sum(r["requests"] for r in rounds), "seconds": round(seconds, 2),
             "accepted_per_s": round(accepted / seconds, 1),
+            "cpu_us_per_request": round(statistics.median(cpu), 1) if cpu else None,
             "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
             "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 2),
             "statuses": statuses, "per_round_accepted_per_s": [r["accepted_per_s"] for r in rounds]}
@@ -228,6 +252,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="alternating CRM/bare rounds")
     parser.add_argument("--mysql-url", default=os.environ.get("TEST_MYSQL_URL") or "mysql://root@127.0.0.1:3306/")
     parser.add_argument("--db-threads", type=int, default=8, help="DB_THREADS of the CRM process")
+    parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the CRM process")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -238,14 +263,15 @@ def main() -> int:
     database = Database(args.mysql_url)
     database.create()
     env = {**os.environ, "DATABASE_URL": database.url, "WEBHOOK_SHARED_SECRET": SECRET,
-           "LOG_LEVEL": "WARNING", "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
+           "LOG_LEVEL": args.log_level, "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
     procs: list[subprocess.Popen] = []
+    crm_log = tempfile.TemporaryFile()
     try:
         subprocess.run([sys.executable, "-m", "crm_app", "migrate"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         crm_port, bare_port = free_port(), free_port()
         crm = subprocess.Popen([sys.executable, "-m", "crm_app"], cwd=ROOT,
-                               env={**env, "APP_PORT": str(crm_port)})
+                               env={**env, "APP_PORT": str(crm_port)}, stderr=crm_log)
         bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port)], cwd=ROOT)
         procs += [crm, bare]
         wait_healthy(crm_port, crm)
@@ -261,15 +287,19 @@ def main() -> int:
         crm_rounds, bare_rounds = [], []
         for start in range(0, size * args.rounds, size):
             chunk = measured[start:start + size]
-            crm_rounds.append(asyncio.run(drive(crm_port, chunk, args.concurrency)))
-            bare_rounds.append(asyncio.run(drive(bare_port, chunk, args.concurrency)))
+            crm_rounds.append(measured_round(crm, crm_port, chunk, args.concurrency))
+            bare_rounds.append(measured_round(bare, bare_port, chunk, args.concurrency))
         recorded = database.count("event")
     finally:
         for proc in procs:
             stop(proc)
         database.drop()
+        log_bytes = crm_log.seek(0, os.SEEK_END)
+        crm_log.close()
     crm_result = combine(crm_rounds)
     crm_result["events_recorded"] = recorded
+    crm_result["log_level"] = args.log_level
+    crm_result["log_bytes"] = log_bytes
     bare_result = combine(bare_rounds)
     ratios = [c["accepted_per_s"] / b["accepted_per_s"] for c, b in zip(crm_rounds, bare_rounds)]
 
@@ -279,6 +309,7 @@ def main() -> int:
         "crm": crm_result,
         "bare_tornado": bare_result,
         "ratio": round(statistics.median(ratios), 3),
+        "target_ratio": TARGET_RATIO,
         "per_round_ratio": [round(r, 3) for r in ratios],
     }, indent=2))
     return 0

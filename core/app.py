@@ -13,7 +13,8 @@ from tornado.httputil import HTTPServerRequest
 
 from .cors import CorsPolicy, is_preflight
 from .db import Store, open_database
-from .handlers import InFlight, NotFoundHandler, log_request
+from .access_log import log_request
+from .handlers import InFlight, NotFoundHandler
 from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
 from .preflight import PreflightHandler

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from typing import Any
 
 from tornado.web import HTTPError, RequestHandler, stream_request_body
@@ -26,11 +25,11 @@ from .errors import (STATUS_CODES, ApiError, InvalidJSONError, NotFoundError, Pa
                      ValidationError)
 from .jsonio import dumps, parse_json
 from .logging import request_id_var
+from .request_ids import new_request_id
 from .pagination import PageRequest, parse_non_negative_int, parse_page_request
 from .ratelimit import add_rate_limit_headers, enforce_rate_limit
 
 log = logging.getLogger("guestsync.http")
-access_log = logging.getLogger("guestsync.access")
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -58,7 +57,7 @@ class BaseHandler(RequestHandler):
     def set_default_headers(self) -> None:
         if not hasattr(self, "request_id"):
             given = self.request.headers.get("X-Request-ID", "")
-            self.request_id = given if _REQUEST_ID_OK.match(given) else uuid.uuid4().hex
+            self.request_id = given if _REQUEST_ID_OK.match(given) else new_request_id()
         self.set_header("X-Request-ID", self.request_id)
         # Also called again when an error clears the headers, so errors keep these too.
         add_cors_headers(self)
@@ -286,17 +285,3 @@ class NotFoundHandler(APIHandler):
 
     def check_media_type(self) -> None:
         """An unknown route is a 404 whatever its method or body."""
-
-
-def log_request(handler: RequestHandler) -> None:
-    """Tornado ``log_function``: one JSON access-log line per request, plus metrics."""
-    status = handler.get_status()
-    duration_ms = round(1000.0 * handler.request.request_time(), 2)
-    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    access_log.log(level, "%s %s %s", handler.request.method, handler.request.path, status,
-                   extra={"request_id": getattr(handler, "request_id", None), "status": status,
-                          "method": handler.request.method, "path": handler.request.path,
-                          "duration_ms": duration_ms, "remote_ip": handler.request.remote_ip})
-    metrics = handler.settings.get("metrics")
-    if metrics is not None:
-        metrics.observe_request(handler)

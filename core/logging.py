@@ -8,10 +8,10 @@ each service's entry point.
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 import json
 import logging
 import sys
+import time
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -19,16 +19,29 @@ _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, request_id and any ``extra`` fields."""
+    """One JSON object per line: ts, level, logger, msg, request_id and any ``extra`` fields.
+
+    Written for a line per request: the timestamp's text up to the second is kept from the
+    previous line, and one encoder serves every line (``json.dumps`` with options builds one
+    per call)."""
 
     def __init__(self, service: str | None = None):
         super().__init__()
         self.service = service
+        self._encode = json.JSONEncoder(default=str, ensure_ascii=False).encode
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._second_text}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.timezone.utc)
-            .strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -38,12 +51,12 @@ class JSONFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _RESERVED and key not in entry and not key.startswith("_"):
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key not in entry and key[0] != "_":
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return self._encode(entry)
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -42,6 +42,8 @@ class Metrics:
             "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self._requests = Children(self.http_requests)
+        self._latency = Children(self.http_latency)
         self.scrape_hooks: list[Callable[[], Awaitable[None]]] = []
 
     def before_scrape(self, hook: Callable[[], Awaitable[None]]) -> None:
@@ -54,16 +56,33 @@ class Metrics:
     def gauge(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(name, doc, list(labels), registry=self.registry)
 
-    def observe_request(self, handler: RequestHandler) -> None:
+    def observe_request(self, handler: RequestHandler, status: int, seconds: float) -> None:
         route = getattr(handler, "route_name", None) or type(handler).__name__
         method = handler.request.method or "GET"
         # The method comes from the client: an unbounded set of label values would be a new
         # series each, kept forever (memory, and a /metrics too large to scrape).
         if method not in RequestHandler.SUPPORTED_METHODS:
             method = "other"
-        status = str(handler.get_status())
-        self.http_requests.labels(method, route, status).inc()
-        self.http_latency.labels(method, route).observe(handler.request.request_time())
+        self._requests(method, route, str(status)).inc()
+        self._latency(method, route).observe(seconds)
+
+
+class Children:
+    """The children of a labelled metric, each looked up once per combination of values:
+    prometheus-client's ``labels()`` checks the values and takes a lock on every call. Only
+    for labels whose values come from a bounded set (the cache keeps every combination)."""
+
+    __slots__ = ("metric", "cache")
+
+    def __init__(self, metric):
+        self.metric = metric
+        self.cache: dict[tuple[str, ...], object] = {}
+
+    def __call__(self, *values: str):
+        child = self.cache.get(values)
+        if child is None:
+            child = self.cache[values] = self.metric.labels(*values)
+        return child
 
 
 class MetricsHandler(APIHandler):

@@ -1,4 +1,4 @@
-"""The CRM service's settings (SPEC s2), read once at start-up and passed to ``make_app``."""
+"""The CRM service's settings (see the README's Configuration), read once at start-up and passed to ``make_app``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class CrmSettings:
     receiver_batch_max: int = 64
     receiver_writers: int = 1
     log_level: str = "INFO"
+    access_log_sample: float = 0.1
     trusted_proxies: TrustedProxies = TrustedProxies()
     api_rate_limit: RateLimitItem | None = None
     cors_allowed_origins: tuple[str, ...] = ()
@@ -53,10 +54,13 @@ class CrmSettings:
             receiver_batch_max=env.int("RECEIVER_BATCH_MAX", 64, minimum=1),
             receiver_writers=env.int("RECEIVER_WRITERS", 1, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            access_log_sample=env.float("ACCESS_LOG_SAMPLE", 0.1, minimum=0.0),
             trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
         )
+        if not 0.0 <= settings.access_log_sample <= 1.0:
+            raise ConfigError(f"ACCESS_LOG_SAMPLE must be between 0 and 1, got {settings.access_log_sample}")
         try:
             settings.webhook_keys
         except ValueError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.metrics import Metrics
+from core.metrics import Children, Metrics
 
 
 class WebhookMetrics:
@@ -11,6 +11,9 @@ class WebhookMetrics:
             "crm_webhooks_received_total", "Webhooks recorded, by answer", ("status",))
         self.rejected = metrics.counter(
             "crm_webhook_rejections_total", "Webhook requests rejected, by reason", ("reason",))
+        # Answers and reasons are a handful of fixed codes: one child each, looked up once.
+        self.received_as = Children(self.received)
+        self.rejected_for = Children(self.rejected)
         self.rejections_unrecorded = metrics.counter(
             "crm_webhook_rejections_unrecorded_total",
             "Rejections counted but not written to the rejection list (flood or database down)")

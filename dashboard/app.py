@@ -15,7 +15,7 @@ import tornado.web
 from prometheus_client import CollectorRegistry, Gauge
 
 from core.config import REPO_ROOT
-from core.handlers import log_request
+from core.access_log import log_request
 from core.metrics import add_process_collectors
 from core.proxies import ProxyAwareApplication
 from core.response_headers import NoServerVersion

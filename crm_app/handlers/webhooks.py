@@ -1,6 +1,6 @@
-"""``POST /webhooks/pms``: the signed webhook receiver (SPEC s6 checks, in order).
+"""``POST /webhooks/pms``: the signed webhook receiver (its checks in the README's order).
 
-The checks run in the order of the SPEC table and the first failure answers; a rejected
+The checks run in the documented order and the first failure answers; a rejected
 request is counted and listed (batched, so a flood of forged requests costs one small insert
 per batch, not one transaction each) and changes nothing else. A verified, valid webhook goes
 to the group committer, which records and applies it in one transaction.
@@ -74,14 +74,14 @@ class WebhookHandler(APIHandler):
             await self.reject(exc)
             raise
         outcome = await self.settings["receiver"].submit(incoming)
-        self.settings["webhook_metrics"].received.labels(outcome.status).inc()
+        self.settings["webhook_metrics"].received_as(outcome.status).inc()
         self.write_data({"status": outcome.status, "id": outcome.id},
                         200 if outcome.status == DUPLICATE else 202)
 
     async def reject(self, exc: ApiError) -> None:
         """Count the rejection and add it to the list; never let recording change the answer."""
         metrics = self.settings["webhook_metrics"]
-        metrics.rejected.labels(exc.code).inc()
+        metrics.rejected_for(exc.code).inc()
         row = rejection_row(exc.code, self.request.remote_ip,
                             self.request.headers.get("webhook-id"), utcnow())
         try:

@@ -25,9 +25,10 @@ import peewee as pw
 from core.contract import MAX_ID
 from core.db import RETRYABLE_CODES, is_duplicate_key, mysql_error_code, read_committed, utcnow
 
-from ..models import IGNORED, PROCESSED, STALE, Event, db
+from ..models import IGNORED, PROCESSED, STALE, db
 from ..validation import Incoming
 from .convergence import APPLIERS, entity_ids
+from .statements import recorded_webhook_ids
 from .working_set import WorkingSet
 
 log = logging.getLogger("guestsync.crm.receiver")
@@ -50,14 +51,10 @@ def _entity_keys(payload: dict) -> tuple[int | None, int | None]:
     return as_int(payload.get("id"), MAX_ID + 1), as_int(payload.get("version"), 2**31)
 
 
-def already_recorded(webhook_ids: list[str]) -> set[str]:
-    return {e.webhook_id for e in Event.select(Event.webhook_id).where(Event.webhook_id.in_(webhook_ids))}
-
-
 def apply_batch(batch: list[Incoming], now: dt.datetime | None = None) -> list[Outcome]:
     """Apply and record every webhook of ``batch`` in the caller's transaction."""
     now = now or utcnow()
-    done = already_recorded(sorted({i.webhook_id for i in batch}))
+    done = recorded_webhook_ids(sorted({i.webhook_id for i in batch}))
     rows = WorkingSet(now)
     reservation_ids, guest_ids = [], []
     for incoming in batch:
@@ -111,7 +108,7 @@ def receive_one(incoming: Incoming) -> Outcome:
         except pw.IntegrityError as exc:
             if not is_duplicate_key(exc) or attempt == SINGLE_ATTEMPTS:
                 raise
-            if already_recorded([incoming.webhook_id]):
+            if recorded_webhook_ids([incoming.webhook_id]):
                 return Outcome(DUPLICATE, incoming.webhook_id)
         except pw.OperationalError as exc:
             if mysql_error_code(exc) not in RETRYABLE_CODES or attempt == SINGLE_ATTEMPTS:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from ..models import GuestProfile, ReservationMirror
+from .statements import live_reservations
 
 CANCELLED = "cancelled"
 VIP_RESERVATIONS, VIP_NIGHTS, RETURNING_RESERVATIONS = 10, 30, 2
@@ -27,18 +28,11 @@ def tier_for(reservations: int, nights: int) -> str:
     return "new"
 
 
-STATS_COLUMNS = (ReservationMirror.guest_id, ReservationMirror.check_in, ReservationMirror.check_out,
-                 ReservationMirror.status, ReservationMirror.total_amount, ReservationMirror.currency)
-
-
 def live_reservations_of(guest_ids: list[int]) -> dict[int, list]:
     """The live (not deleted) mirror rows of each guest, in one query (only what stats read)."""
     grouped: dict[int, list] = {gid: [] for gid in guest_ids}
     if guest_ids:
-        query = ReservationMirror.select(*STATS_COLUMNS).namedtuples().where(
-            ReservationMirror.guest_id.in_(guest_ids) & (ReservationMirror.deleted == False)  # noqa: E712
-            & (ReservationMirror.version > 0))
-        for row in query:
+        for row in live_reservations(guest_ids):
             grouped[row.guest_id].append(row)
     return grouped
 

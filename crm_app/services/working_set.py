@@ -14,6 +14,7 @@ meanwhile, the insert fails with a duplicate key and the caller retries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Iterable
 
 import peewee as pw
@@ -22,11 +23,8 @@ from core.db import is_mysql
 
 from ..models import Event, GuestProfile, ReservationMirror
 from .erasure import erase_guest_events
+from .statements import lock_guest_profiles, lock_reservation_mirrors
 from .stats import live_reservations_of, refresh
-
-
-def _locked(query: pw.ModelSelect) -> pw.ModelSelect:
-    return query.for_update() if is_mysql(query.model._meta.database) else query
 
 
 class WorkingSet:
@@ -46,8 +44,7 @@ class WorkingSet:
         missing = sorted(set(ids) - self.mirrors.keys())
         if not missing:
             return
-        query = ReservationMirror.select().where(ReservationMirror.reservation_id.in_(missing))
-        for row in _locked(query.order_by(ReservationMirror.reservation_id)):
+        for row in lock_reservation_mirrors(missing):
             self.mirrors[row.reservation_id] = row
         for rid in missing:
             if rid not in self.mirrors:
@@ -59,8 +56,7 @@ class WorkingSet:
         missing = sorted(set(ids) - self.guests.keys())
         if not missing:
             return
-        query = GuestProfile.select().where(GuestProfile.guest_id.in_(missing))
-        for row in _locked(query.order_by(GuestProfile.guest_id)):
+        for row in lock_guest_profiles(missing):
             self.guests[row.guest_id] = row
         for gid in missing:
             if gid not in self.guests:
@@ -123,18 +119,30 @@ def write_rows(model: type[pw.Model], rows: list[dict], upsert: bool) -> None:
     caller, so the upsert cannot race.
     """
     database = model._meta.database
-    fields = [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
-    quote = database.quote
+    fields = _written_fields(model)
+    sql = _insert_sql(model, len(rows), upsert, is_mysql(database), database.param)
+    database.execute_sql(sql, [f.db_value(row.get(f.name)) for row in rows for f in fields])
+
+
+@functools.lru_cache(maxsize=64)
+def _written_fields(model: type[pw.Model]) -> list[pw.Field]:
+    return [f for f in model._meta.sorted_fields if not isinstance(f, pw.AutoField)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _insert_sql(model: type[pw.Model], count: int, upsert: bool, mysql: bool, param: str) -> str:
+    fields = _written_fields(model)
+    quote = "``" if mysql else '""'
     names = [f.column_name.join(quote) for f in fields]
-    placeholders = "(" + ", ".join([database.param] * len(fields)) + ")"
+    placeholders = "(" + ", ".join([param] * len(fields)) + ")"
     sql = (f"INSERT INTO {model._meta.table_name.join(quote)} ({', '.join(names)}) VALUES "
-           + ", ".join([placeholders] * len(rows)))
+           + ", ".join([placeholders] * count))
     if upsert:
         pk = model._meta.primary_key
         others = [name for f, name in zip(fields, names) if f is not pk]
-        if is_mysql(database):
+        if mysql:
             sql += " ON DUPLICATE KEY UPDATE " + ", ".join(f"{n} = VALUES({n})" for n in others)
         else:
             sql += (f" ON CONFLICT ({pk.column_name.join(quote)}) DO UPDATE SET "
                     + ", ".join(f"{n} = excluded.{n}" for n in others))
-    database.execute_sql(sql, [f.db_value(row.get(f.name)) for row in rows for f in fields])
+    return sql

@@ -1,4 +1,4 @@
-"""CrmSettings from the environment: SPEC s2 defaults, overrides, secrets, and .env.example."""
+"""CrmSettings from the environment: the documented defaults, overrides, secrets, and .env.example."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def test_defaults_are_the_spec_defaults():
     assert (s.webhook_secrets, s.webhook_max_skew_seconds, s.webhook_max_body_bytes) == (
         ("supersecret-shared-key",), 1800, 262144)
     assert s.webhook_keys == (b"supersecret-shared-key",)
+    assert s.access_log_sample == 0.1 and settings(ACCESS_LOG_SAMPLE="1").access_log_sample == 1.0
 
 
 def test_overrides_and_secret_list():
@@ -37,7 +38,9 @@ def test_overrides_and_secret_list():
 
 
 @pytest.mark.parametrize("env", [{"WEBHOOK_SHARED_SECRET": "whsec_***"}, {"APP_PORT": "x"},
-                                 {"WEBHOOK_MAX_BODY_BYTES": "0"}])
+                                 {"WEBHOOK_MAX_BODY_BYTES": "0"}, {"ACCESS_LOG_SAMPLE": "1.5"},
+                                 {"ACCESS_LOG_SAMPLE": "-0.1"}, {"ACCESS_LOG_SAMPLE": "nan"},
+                                 {"ACCESS_LOG_SAMPLE": "half"}])
 def test_unusable_values_are_configuration_errors(env):
     with pytest.raises(ConfigError):
         settings(**env)
@@ -48,6 +51,7 @@ def test_env_example_lists_every_crm_variable_with_its_default():
     listed = set(re.findall(r"^#?\s*([A-Z_]+)=", text, flags=re.M))
     assert {"APP_PORT", "APP_BASE_PATH", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS",
             "DB_NAME", "WEBHOOK_SHARED_SECRET", "WEBHOOK_MAX_SKEW_SECONDS", "WEBHOOK_MAX_BODY_BYTES",
-            "API_TOKEN", "TRUSTED_PROXIES", "API_RATE_LIMIT", "CORS_ALLOWED_ORIGINS"} <= listed
+            "API_TOKEN", "TRUSTED_PROXIES", "API_RATE_LIMIT", "CORS_ALLOWED_ORIGINS",
+            "ACCESS_LOG_SAMPLE"} <= listed
     example = {k: v for k, v in re.findall(r"^([A-Z_]+)=(.*)$", text, flags=re.M)}
     assert settings(**example) == settings()
