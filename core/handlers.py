@@ -239,25 +239,29 @@ class APIHandler(BaseHandler):
     def write_data(self, data: Any, status: int = 200, **extra: Any) -> None:
         self.write_json({"data": data, **extra}, status)
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
+    def failure(self, status_code: int, exc_info: Any = None) -> ApiError:
+        """What went wrong, as the API's error (one place for every error path): our own
+        errors as raised, Tornado's 4xx with their code, a database outage as 503, anything else
+        as a 500 that names the request id and shows nothing of its cause."""
+        exc = (exc_info or (None, None, None))[1]
         if isinstance(exc, DatabaseUnavailable):
-            exc = ServiceUnavailableError("the database is unavailable; retry shortly",
-                                          headers={"Retry-After": "5"})
+            return ServiceUnavailableError("the database is unavailable; retry shortly",
+                                           headers={"Retry-After": "5"})
         if isinstance(exc, ApiError):
-            self.set_status(exc.status)
-            for name, value in exc.headers.items():
-                self.set_header(name, value)
-            body = exc.body()
-        elif isinstance(exc, HTTPError) and exc.status_code < 500:
-            code = STATUS_CODES.get(exc.status_code, "error")
-            body = {"error": {"code": code, "message": exc.log_message or self._reason,
-                              "details": []}}
-        else:
-            self.set_status(500 if status_code < 500 else status_code)
-            code = STATUS_CODES.get(self.get_status(), "internal_error")
-            body = {"error": {"code": code, "message": "an internal error occurred; it has been logged "
-                              f"with request id {self.request_id}", "details": []}}
+            return exc
+        if isinstance(exc, HTTPError) and exc.status_code < 500:
+            return ApiError(exc.log_message or self._reason, status=exc.status_code,
+                            code=STATUS_CODES.get(exc.status_code, "error"))
+        status = 500 if status_code < 500 else status_code
+        return ApiError("an internal error occurred; it has been logged with request id "
+                        f"{self.request_id}", status=status, code=STATUS_CODES.get(status, "internal_error"))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = self.failure(status_code, kwargs.get("exc_info"))
+        self.set_status(error.status)
+        for name, value in error.headers.items():
+            self.set_header(name, value)
+        body = error.body()
         # The same id as the X-Request-ID header: what a caller quotes when reporting an error.
         body["error"]["request_id"] = self.request_id
         self.set_header("Content-Type", "application/json; charset=UTF-8")

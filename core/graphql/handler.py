@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tornado.web import HTTPError
 
-from ..db import DatabaseUnavailable
-from ..errors import STATUS_CODES, ApiError, ServiceUnavailableError
 from ..handlers import APIHandler
 from . import errors
 from .context import Context
@@ -44,17 +41,8 @@ class GraphQLHandler(APIHandler):
         self.write_json({"errors": entries}, status)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, DatabaseUnavailable):
-            exc = ServiceUnavailableError("the database is unavailable; retry shortly",
-                                          headers={"Retry-After": "5"})
-        if isinstance(exc, ApiError):
-            for name, value in exc.headers.items():
-                self.set_header(name, value)
-            self.write_errors([errors.from_api_error(exc)], exc.status)
-        elif isinstance(exc, HTTPError) and exc.status_code < 500:
-            code = STATUS_CODES.get(exc.status_code, "error")
-            self.write_errors([errors.entry(exc.log_message or self._reason, code)], exc.status_code)
-        else:
-            self.write_errors([errors.entry("an internal error occurred; it has been logged with "
-                                            f"request id {self.request_id}", "internal_error")], 500)
+        """The API's own errors (token, rate limit, size, media type, ...), in GraphQL's shape."""
+        error = self.failure(status_code, kwargs.get("exc_info"))
+        for name, value in error.headers.items():
+            self.set_header(name, value)
+        self.write_errors([errors.from_api_error(error)], error.status)
