@@ -9,6 +9,7 @@ schemas from these primitives.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -111,6 +112,25 @@ class Checker:
             self.error(field, "must not be in the future")
             return MISSING
         return parsed
+
+    def number(self, field: str, *, minimum: float, maximum: float, required: bool = False,
+               nullable: bool = False) -> Any:
+        """A finite JSON number (integer or not) in ``[minimum, maximum]``, as a float."""
+        value = self._get(field, required)
+        if value is MISSING:
+            return MISSING
+        if value is None:
+            if nullable:
+                return None
+            self.error(field, "must not be null")
+            return MISSING
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.error(field, "must be a number")
+            return MISSING
+        if not minimum <= value <= maximum:
+            self.error(field, f"must be between {minimum:g} and {maximum:g}")
+            return MISSING
+        return float(value)
 
     def integer(self, field: str, *, required: bool = False, minimum: int | None = None,
                 maximum: int | None = None, nullable: bool = False) -> Any:

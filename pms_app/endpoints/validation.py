@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,24 +58,6 @@ def check_secret(secret: str) -> str | None:
     return None
 
 
-def _number(check: Checker, field: str, minimum: float, maximum: float, *, nullable: bool) -> Any:
-    value = check.data.get(field, MISSING)
-    if value is MISSING:
-        return MISSING
-    if value is None:
-        if nullable:
-            return None
-        check.error(field, "must not be null")
-        return MISSING
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        check.error(field, "must be a number")
-        return MISSING
-    if not minimum <= value <= maximum:
-        check.error(field, f"must be between {minimum:g} and {maximum:g}")
-        return MISSING
-    return float(value)
-
-
 def _event_types(check: Checker) -> Any:
     value = check.data.get("event_types", MISSING)
     if value is MISSING:
@@ -104,9 +85,9 @@ def _retry_schedule(check: Checker) -> Any:
     if isinstance(value, dict) and set(value) == {"exponential"} and isinstance(value["exponential"], dict):
         sub = Checker(value["exponential"], prefix="retry_schedule.exponential.")
         values = {
-            "initial_seconds": _number(sub, "initial_seconds", 0, MAX_DELAY_SECONDS, nullable=False),
-            "factor": _number(sub, "factor", 1, 100, nullable=False),
-            "max_seconds": _number(sub, "max_seconds", 0, MAX_DELAY_SECONDS, nullable=False),
+            "initial_seconds": sub.number("initial_seconds", minimum=0, maximum=MAX_DELAY_SECONDS),
+            "factor": sub.number("factor", minimum=1, maximum=100),
+            "max_seconds": sub.number("max_seconds", minimum=0, maximum=MAX_DELAY_SECONDS),
             "max_retries": sub.integer("max_retries", minimum=0, maximum=MAX_RETRIES),
         }
         for name, got in values.items():
@@ -130,7 +111,7 @@ def _breaker(check: Checker) -> Any:
     sub = Checker(value, prefix="breaker.")
     values = present({
         "failure_threshold": sub.integer("failure_threshold", minimum=1, maximum=1000, nullable=True),
-        "recovery_seconds": _number(sub, "recovery_seconds", 0, 86400, nullable=True),
+        "recovery_seconds": sub.number("recovery_seconds", minimum=0, maximum=86400, nullable=True),
     })
     check.details.extend(sub.details)
     return values if sub.ok else MISSING
@@ -157,8 +138,8 @@ def validate_endpoint(data: dict, partial: bool = False) -> dict:
         "description": check.string("description", max_len=1000),
         "event_types": _event_types(check),
         "retry_schedule": _retry_schedule(check),
-        "timeout_seconds": _number(check, "timeout_seconds", 0.1, 300, nullable=True),
-        "rate_limit_per_second": _number(check, "rate_limit_per_second", 0.01, 100_000, nullable=True),
+        "timeout_seconds": check.number("timeout_seconds", minimum=0.1, maximum=300, nullable=True),
+        "rate_limit_per_second": check.number("rate_limit_per_second", minimum=0.01, maximum=100_000, nullable=True),
         "max_in_flight": check.integer("max_in_flight", minimum=1, maximum=1000, nullable=True),
         "breaker": _breaker(check),
     }

@@ -8,8 +8,7 @@ import asyncio
 
 from tornado.ioloop import IOLoop
 
-from core.contract import MAX_ID
-from core.errors import NotFoundError, ValidationError
+from core.errors import ValidationError
 from core.validation import parse_utc_datetime
 
 from ..delivery.claims import record_attempt
@@ -20,12 +19,8 @@ from ..endpoints.validation import validate_endpoint, validate_rotation
 from ..models import DELIVERY_STATUSES
 from ..services import deliveries, endpoint_test, endpoints
 from ..services.deliveries import DeliveryFilter
+from ..services.rows import get_or_404
 from .base import PmsHandler
-
-
-def _exists(endpoint_id: int) -> None:
-    if endpoint_id > MAX_ID or not Endpoint.select().where(Endpoint.id == endpoint_id).exists():
-        raise NotFoundError(f"endpoint {endpoint_id} not found")
 
 
 class EndpointBase(PmsHandler):
@@ -129,7 +124,7 @@ class EndpointDeliveriesHandler(EndpointBase):
         endpoint = self.path_id(endpoint_id)
 
         def listing():
-            _exists(endpoint)
+            get_or_404(Endpoint, endpoint)
             return deliveries.list_deliveries(page, endpoint_id=endpoint, where=where)
         rows, cursor = await self.store.run(listing)
         self.write_list(rows, cursor)
@@ -162,7 +157,7 @@ class EndpointReplayManyHandler(EndpointBase):
         endpoint, actor = self.path_id(endpoint_id), self.actor
 
         def replaying() -> int:
-            _exists(endpoint)
+            get_or_404(Endpoint, endpoint)
             if when is None:
                 return deliveries.replay_failed(actor, endpoint)
             return deliveries.recover(actor, endpoint, when)
