@@ -33,7 +33,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlparse
 
 import pymysql
 import requests

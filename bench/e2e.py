@@ -125,7 +125,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def guest_payload(guest_id: int, version: int = 1) -> dict:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return {"id": guest_id, "email": f"bench{guest_id}@example.com", "name": f"Bench Guest {guest_id}",
             "phone": None, "date_of_birth": None, "country": "PT", "version": version,
             "created_at": now, "updated_at": now}

@@ -301,7 +301,7 @@ def main() -> int:
     crm_result["log_level"] = args.log_level
     crm_result["log_bytes"] = log_bytes
     bare_result = combine(bare_rounds)
-    ratios = [c["accepted_per_s"] / b["accepted_per_s"] for c, b in zip(crm_rounds, bare_rounds)]
+    ratios = [c["accepted_per_s"] / b["accepted_per_s"] for c, b in zip(crm_rounds, bare_rounds, strict=True)]
 
     print(json.dumps({
         "benchmark": "crm_receiver",

@@ -16,9 +16,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 import peewee
@@ -160,7 +161,7 @@ class JSONTextField(peewee.TextField):
 
 def utcnow() -> dt.datetime:
     """Naive UTC now, the form every datetime column stores."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -171,7 +172,7 @@ def iso(value: dt.datetime | dt.date | None) -> str | None:
         return value
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     return value.isoformat()
 

@@ -44,7 +44,7 @@ class TrustedProxies:
     networks: tuple[Network, ...] = ()
 
     @classmethod
-    def parse(cls, raw: str | None, variable: str = "TRUSTED_PROXIES") -> "TrustedProxies":
+    def parse(cls, raw: str | None, variable: str = "TRUSTED_PROXIES") -> TrustedProxies:
         """Comma-separated CIDRs (a bare address is a single host); ``ConfigError`` names ``variable``."""
         return cls(parse_networks(raw, variable))
 

@@ -18,8 +18,8 @@ import ipaddress
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import limits
 from limits.storage import MemoryStorage

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import peewee
 
@@ -37,7 +37,7 @@ class Statements:
         parts = _HEADER.split(text)[1:]
         self.templates: dict[str, str] = {}
         self.descriptions: dict[str, str] = {}
-        for name, block in zip(parts[::2], parts[1::2]):
+        for name, block in zip(parts[::2], parts[1::2], strict=True):
             lines = block.strip().splitlines()
             self.descriptions[name] = " ".join(
                 line[2:].strip() for line in lines if line.startswith("--"))
@@ -66,7 +66,7 @@ def model_rows(model: type[peewee.Model], cursor) -> list[peewee.Model]:
     fields = [model._meta.columns[column[0]] for column in cursor.description]
     rows = []
     for values in cursor.fetchall():
-        row = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values)})
+        row = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
         row._dirty.clear()
         rows.append(row)
     return rows

@@ -108,7 +108,7 @@ class Checker:
         except ValueError:
             self.error(field, "must be a real calendar date")
             return MISSING
-        if not_future and parsed > (today or dt.datetime.now(dt.timezone.utc).date()):
+        if not_future and parsed > (today or dt.datetime.now(dt.UTC).date()):
             self.error(field, "must not be in the future")
             return MISSING
         return parsed
@@ -209,7 +209,7 @@ def parse_utc_datetime(field: str, raw: str) -> dt.datetime:
     except (ValueError, AttributeError):
         raise ValidationError.single(field, "must be an ISO 8601 time such as 2026-11-30T10:00:00Z") from None
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -180,7 +181,7 @@ class Services:
         self.http = http
 
     @classmethod
-    def from_settings(cls, settings) -> "Services":
+    def from_settings(cls, settings) -> Services:
         http = AsyncHTTPClient(force_instance=True, max_clients=32)
         timeout = settings.request_timeout_seconds
         return cls(PmsClient("PMS", settings.pms_api, settings.pms_api_token, http, timeout),

@@ -35,7 +35,8 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from .clients import ServiceError, Services
 

@@ -8,7 +8,8 @@ positioned at that row, so ``after: <any edge's cursor>`` continues right after 
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import strawberry
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable
+from collections.abc import Awaitable
+from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -20,7 +21,7 @@ from tornado.web import HTTPError
 
 from core.handlers import BaseHandler
 
-from ..clients import ServiceNotFound, ServiceRejected, ServiceUnavailable, Services
+from ..clients import ServiceNotFound, ServiceRejected, Services, ServiceUnavailable
 from ..headers import set_protective_headers
 from ..links import safe_next
 from ..session import current_session

@@ -42,16 +42,15 @@ the delivery, and every pending one of that endpoint, becomes ``held``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
-
 
 from core.db import is_mysql, read_committed, utcnow
 
 from ..endpoints import health
 from ..endpoints.models import EndpointRate
-from ..notifications import raising
 from ..models import DELIVERING, FAILED, HELD, PENDING, SCHEDULED, Delivery, OutboxEvent, db
+from ..notifications import raising
 
 RESPONSE_BODY_LIMIT = 2048
 PING = "endpoint.ping"   # a test ping that fails is its own answer, not an incident
@@ -225,7 +224,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                  Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
                  Delivery.next_trigger: SCHEDULED, Delivery.replayed_by: None}
     delivered, released, discarded, gone = [], [], [], set()
-    for outcome, holds in zip(outcomes, kept):
+    for outcome, holds in zip(outcomes, kept, strict=True):
         if not holds:
             if outcome.attempt is not None:
                 discarded.append(outcome.claim.seq)
@@ -251,7 +250,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     if delivered:
         # One statement for the batch; each row's own status code is set below only when it is
         # not the common 2xx of the batch, so a busy turn stays at a handful of statements.
-        codes = {o.attempt.status_code for o, holds in zip(outcomes, kept)
+        codes = {o.attempt.status_code for o, holds in zip(outcomes, kept, strict=True)
                  if holds and o.attempt is not None and o.attempt.ok}
         common = codes.pop() if len(codes) == 1 else None
         db.execute_sql(f"UPDATE delivery SET status = 'delivered', delivered_at = {db.param}, "
@@ -261,7 +260,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                        f"WHERE id IN ({_params(len(delivered))})",
                        (_when(now), common, *delivered))
         if common is None:
-            for outcome, holds in zip(outcomes, kept):
+            for outcome, holds in zip(outcomes, kept, strict=True):
                 if holds and outcome.attempt is not None and outcome.attempt.ok:
                     Delivery.update(last_status_code=outcome.attempt.status_code) \
                         .where(Delivery.id == outcome.claim.seq).execute()
@@ -273,7 +272,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
         # replay mark belong to whoever holds it now and are left alone.
         db.execute_sql(f"UPDATE delivery SET attempt_count = attempt_count + 1 "
                        f"WHERE id IN ({_params(len(discarded))})", discarded)
-    _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept) if o.attempt is not None])
+    _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept, strict=True) if o.attempt is not None])
     for endpoint_id in gone:
         health.disable(endpoint_id, health.GONE)
     return kept

@@ -19,8 +19,9 @@ which some receivers require); they are never logged. See "URL safety" in the RE
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence, Union
+from typing import Union
 from urllib.parse import unquote, urlsplit
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]

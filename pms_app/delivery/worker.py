@@ -107,7 +107,7 @@ class DeliveryWorker:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "DeliveryWorker":
+    def start(self) -> DeliveryWorker:
         try:
             self.load_endpoints()
         except Exception as exc:  # the database may be down: the dispatcher tries again
@@ -319,7 +319,7 @@ class DeliveryWorker:
             self._in_flight_by[claim.endpoint_id] = self._in_flight_by.get(claim.endpoint_id, 0) - 1
 
     def _count(self, finished: list[claims.Outcome], kept: list[bool]) -> None:
-        for outcome, holds in zip(finished, kept):
+        for outcome, holds in zip(finished, kept, strict=True):
             attempt = outcome.attempt
             if attempt is None:
                 continue

@@ -20,11 +20,11 @@ import tornado.web
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def now_iso(offset_seconds: float = 0) -> str:
-    return iso(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=offset_seconds))
+    return iso(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset_seconds))
 
 
 @dataclass

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from pms_app.delivery.breaker import STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN, EndpointBreaker
+from pms_app.delivery.models import BreakerTransition
 from pms_app.delivery.retry import next_delay, parse_retry_after
 from pms_app.models import CRM_ENDPOINT_ID, DELIVERED, PENDING, Delivery
-from pms_app.delivery.models import BreakerTransition
 from pms_app.services.deliveries import webhook_status
-from tests.support.delivery import add_event, delivery_settings, event, running_worker, statuses
+from tests.support.delivery import add_event, delivery_settings, running_worker, statuses
 from tests.support.receivers import Receiver, always, slow, wait_until
 
 

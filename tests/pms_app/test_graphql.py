@@ -132,9 +132,9 @@ def _seed_guests(store, count: int) -> None:
 
 @pytest.mark.gen_test(timeout=60)
 async def test_nested_lists_cost_a_constant_number_of_queries(http_client, base_url, pms_db):
-    query = f"""query ($n: Int!) {{ guests(first: $n) {{ edges {{ node {{ id
-        reservations(first: 5) {{ edges {{ node {{ id guestId }} }} }} }} }} }}
-        deliveries(first: $n) {{ edges {{ node {{ id attempts {{ attempt }} }} }} }} }}"""
+    query = """query ($n: Int!) { guests(first: $n) { edges { node { id
+        reservations(first: 5) { edges { node { id guestId } } } } } }
+        deliveries(first: $n) { edges { node { id attempts { attempt } } } } }"""
     _seed_guests(pms_db.store, 100)
 
     async def queries_for(n: int) -> tuple[int, dict]:

@@ -91,9 +91,9 @@ def test_one_run_and_its_delivery_leave_both_sides_equal(pms_db, crm_db, steps, 
 
     events = pending_events(pms)
     fates = data.draw(st.lists(st.sampled_from(FATES), min_size=len(events), max_size=len(events)), label="fates")
-    delivered = [e for e, fate in zip(events, fates) if fate == "deliver"]
-    lose(pms, [e for e, fate in zip(events, fates) if fate == "give_up"], FAILED)
-    lose(pms, [e for e, fate in zip(events, fates) if fate == "lost_after_ack"], DELIVERED)
+    delivered = [e for e, fate in zip(events, fates, strict=True) if fate == "deliver"]
+    lose(pms, [e for e, fate in zip(events, fates, strict=True) if fate == "give_up"], FAILED)
+    lose(pms, [e for e, fate in zip(events, fates, strict=True) if fate == "lost_after_ack"], DELIVERED)
     deliver(pms, crm, data.draw(st.permutations(delivered), label="delivery order"))
 
     runs = reconcile(pms, crm_side(crm))

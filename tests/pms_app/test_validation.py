@@ -44,7 +44,7 @@ def test_guest_invalid_field_is_named(body, field):
 
 
 def test_guest_date_of_birth_may_not_be_in_the_future():
-    tomorrow = (dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
     with pytest.raises(ValidationError) as caught:
         validate_guest({"email": "a@b.co", "name": "A", "date_of_birth": tomorrow})
     assert caught.value.details[0]["message"] == "must not be in the future"

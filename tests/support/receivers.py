@@ -17,8 +17,8 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import tornado.httpserver
 import tornado.iostream
@@ -101,7 +101,7 @@ def flapping(pattern: str) -> Behaviour:
 
 
 class _Handler(tornado.web.RequestHandler):
-    def initialize(self, receiver: "Receiver") -> None:
+    def initialize(self, receiver: Receiver) -> None:
         self.receiver = receiver
 
     async def post(self, *args) -> None:
@@ -177,7 +177,7 @@ class Receiver:
             self.answers.append(answer)
         return answer
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         ready = threading.Event()
 
         def run() -> None:
@@ -204,7 +204,7 @@ class Receiver:
             self._thread.join(10)
             self._thread = None
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -263,7 +263,7 @@ class ServedApp:
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServedApp":
+    def start(self) -> ServedApp:
         ready = threading.Event()
         failure: list[BaseException] = []
 
