@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import re
@@ -238,7 +239,8 @@ async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll
     for i in range(changes):
         await asyncio.sleep(rng.uniform(0.2, 0.2 + poll))  # sample every phase of the poll interval
         body = {"email": f"bench-{uuid.uuid4().hex[:12]}@example.com", "name": f"Bench Guest {i}"}
-        response = await loop.run_in_executor(None, lambda: session.post(stack.pms_url + "/api/v1/guests", json=body, timeout=10))
+        response = await loop.run_in_executor(
+            None, functools.partial(session.post, stack.pms_url + "/api/v1/guests", json=body, timeout=10))
         committed = time.monotonic()
         guest_id = response.json()["data"]["id"]
         deadline = committed + 30

@@ -430,8 +430,8 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
             batch = store.call(claims.claim_due, "bench", 8, 60, transaction=False)
             times.append((time.perf_counter() - t0) * 1000.0)
             with conn.cursor() as cur:
-                cur.execute("UPDATE delivery SET status='delivered', delivered_at=%s WHERE id IN (%s)"
-                            % ("%s", ",".join(str(c.seq) for c in batch)), (now,))
+                ids = ",".join(str(c.seq) for c in batch)
+                cur.execute(f"UPDATE delivery SET status='delivered', delivered_at=%s WHERE id IN ({ids})", (now,))
         return {"median_ms": round(statistics.median(times), 3), "p90_ms": round(percentile(times, 90), 3)}
 
     def both() -> dict:

@@ -7,9 +7,9 @@ Tornado handler (its own process, answering 202 with the same JSON shape and no 
 the same requests at it: that is the ceiling of this machine, this client and Tornado. The two
 are measured in alternating rounds so that other load on the machine weighs on both alike. It
 prints JSON with accepted/s, p50/p99 latency and CPU time per request (from /proc) for both,
-and their ratio (median of the rounds' ratios) beside the target; then stops both processes and drops the database. The CRM runs with its default
-settings (LOG_LEVEL=INFO, metrics on), its log written to a temporary file as a deployment
-would write it; ``--log-level WARNING`` shows what the access log costs.
+and their ratio (median of the rounds' ratios) beside the target; then stops both processes and
+drops the database. The CRM runs with its default settings (LOG_LEVEL=INFO, metrics on), its
+log written to a temporary file as a deployment would write it; ``--log-level WARNING`` shows what the access log costs.
 
     python bench/receiver.py                      # defaults: 20,000 webhooks, concurrency 32
     python bench/receiver.py --requests 50000 --concurrency 64

@@ -167,7 +167,8 @@ def summarise(rounds: list[dict]) -> dict:
 
 
 def median_ratio(top: list[dict], bottom: list[dict]) -> float:
-    return round(statistics.median(t["cpu_us_per_send"] / b["cpu_us_per_send"] for t, b in zip(top, bottom, strict=True)), 2)
+    ratios = (t["cpu_us_per_send"] / b["cpu_us_per_send"] for t, b in zip(top, bottom, strict=True))
+    return round(statistics.median(ratios), 2)
 
 
 def main() -> int:

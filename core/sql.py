@@ -51,7 +51,9 @@ class Statements:
         sql = self._render(name, is_mysql(database), database.param, tuple(sorted(lists.items())))
         return database.execute_sql(sql, params)
 
-    @functools.lru_cache(maxsize=1024)
+    # The instances live as long as the process (one per statements file), so caching on the
+    # method keeps nothing alive that would otherwise be freed.
+    @functools.lru_cache(maxsize=1024)  # noqa: B019
     def _render(self, name: str, mysql: bool, param: str, lists: tuple[tuple[str, int], ...]) -> str:
         template = self.templates[name].replace("%s", param)
         values = {key: ", ".join([param] * size) for key, size in lists}

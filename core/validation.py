@@ -17,7 +17,8 @@ from typing import Any
 from .contract import MAX_STAY_NIGHTS
 from .errors import ValidationError
 
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"^[^@\s<>()\[\],;:\"]+@{_DNS_LABEL}(?:\.{_DNS_LABEL})+$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MISSING = object()

@@ -62,7 +62,7 @@ class CrmSettings:
         if not 0.0 <= settings.access_log_sample <= 1.0:
             raise ConfigError(f"ACCESS_LOG_SAMPLE must be between 0 and 1, got {settings.access_log_sample}")
         try:
-            settings.webhook_keys
+            keys_from_secrets(settings.webhook_secrets)
         except ValueError as exc:
             raise ConfigError(f"WEBHOOK_SHARED_SECRET: {exc}") from None
         return settings

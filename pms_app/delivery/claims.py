@@ -278,8 +278,8 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     return kept
 
 
-ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms", "error",
-                   "response_body", "trigger_kind", "replayed_by")
+ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms",
+                   "error", "response_body", "trigger_kind", "replayed_by")
 
 
 def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:

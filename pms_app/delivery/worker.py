@@ -64,10 +64,10 @@ def new_worker_id() -> str:
 
 class DeliveryWorker:
     def __init__(self, settings: PmsSettings, store: Store, metrics: Metrics | None = None,
-                 worker_id: str | None = None, timing: WorkerTiming = WorkerTiming()):
+                 worker_id: str | None = None, timing: WorkerTiming | None = None):
         self.settings = settings
         self.store = store
-        self.timing = timing
+        self.timing = timing = timing or WorkerTiming()
         self.worker_id = worker_id or new_worker_id()
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
         self._destinations: dict[int, Destination] = {}

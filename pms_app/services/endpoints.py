@@ -101,7 +101,8 @@ def create_endpoint(actor: Actor, config: PmsSettings, values: dict) -> dict:
         raise _name_taken(values["name"])
     try:
         with Endpoint._meta.database.atomic():
-            endpoint = Endpoint.create(**{"event_types": [], **_columns(values)}, enabled=enabled, disabled_reason=None if enabled else MANUAL,
+            endpoint = Endpoint.create(**{"event_types": [], **_columns(values)}, enabled=enabled,
+                                       disabled_reason=None if enabled else MANUAL,
                                        disabled_at=None if enabled else now, created_at=now, updated_at=now)
     except pw.IntegrityError:
         raise _name_taken(values["name"]) from None

@@ -50,8 +50,8 @@ def one_connection_store():
     with _mysql_admin() as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}`")
     store = Store(open_database(f"{MYSQL_URL.rstrip('/')}/{name}", max_connections=1), max_workers=1)
-    store.call(lambda: store.database.execute_sql("CREATE TABLE probe (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB"),
-               transaction=False)
+    create = "CREATE TABLE probe (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB"
+    store.call(lambda: store.database.execute_sql(create), transaction=False)
     try:
         yield store
     finally:

@@ -82,7 +82,8 @@ async def test_queries_and_refusals_over_the_socket(sender, base_url):
     await sender.send_ok("guest.created", guest(3))
     conn = await initialised(base_url)
     await send(conn, {"id": "q", "type": "subscribe", "payload": {"query": "{ guestProfile(guestId: 3) { name } }"}})
-    assert await receive(conn) == {"id": "q", "type": "next", "payload": {"data": {"guestProfile": {"name": "Guest 3"}}}}
+    assert await receive(conn) == {"id": "q", "type": "next",
+                                   "payload": {"data": {"guestProfile": {"name": "Guest 3"}}}}
     assert await receive(conn) == {"id": "q", "type": "complete"}
     for query, code in (("subscription { nope }", "graphql_validation_failed"),
                         ("subscription {", "graphql_parse_failed")):

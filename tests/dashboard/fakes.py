@@ -69,7 +69,8 @@ class FakeHandler(tornado.web.RequestHandler):
         parsed = urlparse(self.request.uri)
         self.state.requests.append((self.request.method, parsed.path, parsed.query))
         if self.state.token and self.request.headers.get("Authorization") != f"Bearer {self.state.token}":
-            self.send(401, {"error": {"code": "unauthorized", "message": "a valid bearer token is required", "details": []}})
+            self.send(401, {"error": {"code": "unauthorized", "message": "a valid bearer token is required",
+                                      "details": []}})
         elif self.state.failing:
             self.send(500, {"error": {"code": "internal_error", "message": "boom", "details": []}})
 

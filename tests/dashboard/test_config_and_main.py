@@ -58,7 +58,8 @@ def test_the_process_prints_a_generated_token_serves_and_stops_on_sigterm(tmp_pa
     env = {**os.environ, **NO_FILE, "APP_PORT": str(port), "PYTHONPATH": str(ROOT)}
     env.pop("DASHBOARD_TOKEN", None)
     out = open(tmp_path / "out.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_app.models import Event, GuestProfile, ReservationMirror
-from pms_app.delivery.models import DeliveryWorker
+from pms_app.delivery.models import WorkerRecord
 from pms_app.models import DELIVERED, FAILED, DeliveryAttempt, Guest, OutboxEvent, Reservation
 from pms_app.services import guests, reservations
 from pms_app.sync.models import SyncLease, SyncRun, Tombstone
@@ -27,7 +27,7 @@ from tests.support.sync import crm_side, deliver, lose, manifests, pending_event
 OPERATIONS = ("create_guest", "create_guest", "update_guest", "delete_guest", "create_reservation",
               "create_reservation", "update_reservation", "delete_reservation")
 FATES = ("deliver", "deliver", "deliver", "give_up", "lost_after_ack")
-PMS_TABLES = (DeliveryAttempt, OutboxEvent, Reservation, Guest, Tombstone, SyncRun, SyncLease, DeliveryWorker)
+PMS_TABLES = (DeliveryAttempt, OutboxEvent, Reservation, Guest, Tombstone, SyncRun, SyncLease, WorkerRecord)
 CRM_TABLES = (Event, ReservationMirror, GuestProfile)
 EXAMPLES = 50
 

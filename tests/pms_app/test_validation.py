@@ -105,7 +105,8 @@ def test_a_stay_is_at_most_ten_years():
         validate_reservation({**body, "check_out": "2036-01-10"})
     assert fields_of(caught.value) == ["check_out"]
     with pytest.raises(ValidationError):
-        validate_reservation({"check_out": "9999-12-31"}, current={"check_in": dt.date(1, 1, 1), "check_out": dt.date(1, 1, 2)})
+        validate_reservation({"check_out": "9999-12-31"},
+                             current={"check_in": dt.date(1, 1, 1), "check_out": dt.date(1, 1, 2)})
 
 
 def test_reservation_missing_required_fields():
