@@ -114,7 +114,8 @@ class ReconnectingPooledMySQLDatabase(ReconnectMixin, PooledMySQLDatabase):
 
     def _begin_at(self, level: str) -> None:
         conn = self.connection()
-        with peewee.__exception_wrapper__:
+        # peewee's own translation of driver errors (absent from its type hints).
+        with peewee.__exception_wrapper__:  # type: ignore[attr-defined]
             cursor = conn.cursor()
             if getattr(conn, "session_isolation", None) != level:
                 cursor.execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {level}")

@@ -69,6 +69,6 @@ def model_rows(model: type[peewee.Model], cursor) -> list[peewee.Model]:
     rows = []
     for values in cursor.fetchall():
         row = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
-        row._dirty.clear()
+        row._dirty.clear()  # type: ignore[attr-defined]  # peewee's own bookkeeping, not in its hints
         rows.append(row)
     return rows

@@ -170,7 +170,8 @@ class Checker:
         if not amount.is_finite():
             self.error(field, "must be a finite amount")
             return MISSING
-        if amount.as_tuple().exponent < -places:
+        exponent = amount.as_tuple().exponent   # an int for every finite amount
+        if isinstance(exponent, int) and exponent < -places:
             self.error(field, f"must have at most {places} decimal places")
             return MISSING
         if minimum is not None and amount < minimum:
