@@ -37,6 +37,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from core.contract import BREAKER_CLOSED, BREAKER_OPEN
 from core.db import Store, utcnow
 from core.metrics import Metrics
 from core.signing import keys_from_secrets
@@ -342,7 +343,7 @@ class DeliveryWorker:
                 # The endpoint was deleted meanwhile: its deliveries went with it.
                 return
             breaker = destination.breaker
-            if self._stopping.is_set() or (not ticket.probe and breaker.state != "closed"):
+            if self._stopping.is_set() or (not ticket.probe and breaker.state != BREAKER_CLOSED):
                 # Shutting down, or the breaker opened meanwhile: no attempt, the delivery waits.
                 breaker.release(ticket)
                 return
@@ -399,9 +400,9 @@ class DeliveryWorker:
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
         try:
-            if snap.state == "open":
+            if snap.state == BREAKER_OPEN:
                 self.store.call(raising.breaker_opened, endpoint_id, snap.failure_count)
-            elif snap.state == "closed":
+            elif snap.state == BREAKER_CLOSED:
                 self.store.call(raising.breaker_closed, endpoint_id)
         except Exception as exc:
             log.warning("could not raise the breaker notification: %s", exc)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import peewee as pw
 
 from core.config import redact_url
+from core.contract import MANUAL
 from core.db import iso, utcnow
 from core.errors import ConflictError
 from core.pagination import PageRequest, paginate
@@ -31,7 +32,6 @@ from ..operators import Actor
 from . import audit
 from .rows import get_or_404
 
-MANUAL = health.MANUAL
 POLICY_COLUMNS = ("retry_schedule", "timeout_seconds", "rate_limit_per_second", "max_in_flight")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from core.contract import BREAKER_STATES
 from pms_app.delivery.breaker import STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN, EndpointBreaker
 from pms_app.delivery.models import BreakerTransition
 from pms_app.delivery.retry import next_delay, parse_retry_after
@@ -21,6 +22,11 @@ class Clock:
 
     def __call__(self):
         return self.now
+
+
+def test_the_breaker_package_reports_the_contract_states():
+    # The API and the breaker_state table carry the package's state words as they are.
+    assert (STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN) == BREAKER_STATES
 
 
 def breaker(monkeypatch, threshold=3, recovery=30, changes=None):
