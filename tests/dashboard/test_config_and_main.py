@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import requests
 
 from core.config import ConfigError
 from dashboard.config import DashboardSettings
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_FILE = {"ENV_FILE": os.devnull}
@@ -45,12 +45,6 @@ def test_values_come_from_the_environment():
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         DashboardSettings.from_env({**NO_FILE, name: value})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_the_process_prints_a_generated_token_serves_and_stops_on_sigterm(tmp_path):

@@ -25,6 +25,7 @@ import tornado.iostream
 import tornado.web
 
 from core.server import make_http_server
+from tests.support.processes import free_port
 
 
 @dataclass(frozen=True)
@@ -249,9 +250,7 @@ class ServedApp:
     def __init__(self, factory: Callable[[], tornado.web.Application], path: str = "/api/v1/webhooks/pms"):
         self.factory = factory
         self.path = path
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
