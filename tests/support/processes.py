@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from core.config import REPO_ROOT
@@ -23,17 +24,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def module_env(env: dict[str, str]) -> dict[str, str]:
+def module_env(env: Mapping[str, str | None]) -> dict[str, str]:
     """The environment of a service started here: this process's, with no ``.env`` file read, output
-    unbuffered, and ``env`` on top.
+    unbuffered, and ``env`` on top (a ``None`` value removes that variable).
 
     A standalone worker serves no metrics port unless ``env`` names one: the default 4002 would
     collide between workers of one run, and with other runs on the machine.
     """
-    return {**os.environ, "ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "WORKER_METRICS_PORT": "0", **env}
+    merged = {**os.environ, "ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "WORKER_METRICS_PORT": "0", **env}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
-def start_module(args: list[str], env: dict[str, str], log_path: str | Path) -> subprocess.Popen:
+def start_module(args: list[str], env: Mapping[str, str | None], log_path: str | Path) -> subprocess.Popen:
     """``python -m <args>`` from the repository root, output to ``log_path``."""
     log = open(log_path, "ab")
     try:
@@ -43,7 +45,7 @@ def start_module(args: list[str], env: dict[str, str], log_path: str | Path) -> 
         log.close()   # the child holds its own descriptor
 
 
-def run_module(*args: str, env: dict[str, str], timeout: float = 120.0,
+def run_module(*args: str, env: Mapping[str, str | None], timeout: float = 120.0,
                check: bool = False) -> subprocess.CompletedProcess:
     """``python -m <args>`` to completion (``migrate``, a probe, ...), its output captured as text;
     ``check`` raises ``CalledProcessError`` on a non-zero exit."""
@@ -81,7 +83,7 @@ def stop_process(process: subprocess.Popen, grace: float = 20.0) -> int:
 class ModuleProcess:
     """One service process (``python -m <args>``) with its log file, for a run of several."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: str | Path):
+    def __init__(self, args: list[str], env: Mapping[str, str | None], log_path: str | Path):
         self.args = args
         self.log_path = Path(log_path)
         self.process = start_module(args, env, self.log_path)
