@@ -26,8 +26,8 @@ migrate: install
 run: migrate
 	$(PY) -m core.launcher
 
-## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set; first the
-## compose files (docker compose config, or the Compose Specification schema without Docker).
+## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set; first lint, then
+## the compose files (docker compose config, or the Compose Specification schema without Docker).
 test: install-dev lint check-compose
 	$(PY) -m pytest
 
