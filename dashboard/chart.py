@@ -9,9 +9,9 @@ template draws as inline SVG; no script is needed to see it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import median
+from typing import Iterable
 
 WINDOW_MINUTES = 60
 
@@ -25,8 +25,8 @@ def parse_time(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
 
 
 @dataclass(frozen=True)

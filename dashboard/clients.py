@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -181,7 +180,7 @@ class Services:
         self.http = http
 
     @classmethod
-    def from_settings(cls, settings) -> Services:
+    def from_settings(cls, settings) -> "Services":
         http = AsyncHTTPClient(force_instance=True, max_clients=32)
         timeout = settings.request_timeout_seconds
         return cls(PmsClient("PMS", settings.pms_api, settings.pms_api_token, http, timeout),

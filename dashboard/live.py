@@ -35,8 +35,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from .clients import ServiceError, Services
 

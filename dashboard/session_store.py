@@ -25,8 +25,8 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Callable
 
 log = logging.getLogger("guestsync.dashboard.sessions")
 

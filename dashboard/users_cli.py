@@ -13,9 +13,8 @@ import argparse
 import getpass
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from .passwords import hash_password
 from .users import UsersFileError, name_problem, read_users, write_users

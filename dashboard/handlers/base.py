@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Awaitable
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -21,7 +20,7 @@ from tornado.web import HTTPError
 
 from core.handlers import BaseHandler
 
-from ..clients import ServiceNotFound, ServiceRejected, Services, ServiceUnavailable
+from ..clients import ServiceNotFound, ServiceRejected, ServiceUnavailable, Services
 from ..headers import set_protective_headers
 from ..links import safe_next
 from ..session import current_session

@@ -41,7 +41,7 @@ async def breaker_history(pms: PmsClient, limit: int = 3) -> list | None:
 class OverviewHandler(PageHandler):
     async def get(self) -> None:
         pms, crm = self.services.pms, self.services.crm
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         status, transitions, delivered, recent, events, rejections = await asyncio.gather(
             self.fetch(pms.status()),
             self.fetch(breaker_history(pms)),
