@@ -106,7 +106,7 @@ async def test_protocol_errors_close_with_their_codes(app, http_server, base_url
     await send(conn, {"type": "connection_init"})
     assert await close_code(conn) == 4429
 
-    for garbage in ("not json", '{"type": "hello"}', '["connection_init"]'):
+    for garbage in ("not json", '{"type": "hello"}', '["connection_init"]', '{"type": ["connection_init"]}'):
         conn = await connect(base_url)
         await conn.write_message(garbage)
         assert await close_code(conn) == 4400, garbage
