@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema check-compose
+.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema check-compose lint
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,16 @@ migrate: install
 run: migrate
 	$(PY) -m core.launcher
 
-## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set; first the
-## compose files (docker compose config, or the Compose Specification schema without Docker).
-test: install-dev check-compose
+## The whole suite on SQLite, and on MySQL/MariaDB too when TEST_MYSQL_URL is set; first lint, then
+## the compose files (docker compose config, or the Compose Specification schema without Docker).
+test: install-dev lint check-compose
 	$(PY) -m pytest
+
+## Lint (ruff), formatting check (ruff format) and type check of core/ (mypy); settings in pyproject.toml.
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy core
 
 check-compose: install-dev
 	$(PY) .ci/check_compose.py

@@ -20,46 +20,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import re
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import urlencode, urlparse
 
-import pymysql
 import requests
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-ROOT = Path(__file__).resolve().parent.parent
+from _path import ROOT
+
+from tests.support.databases import MySQLServer
+from tests.support.processes import free_port, run_module, start_module, stop_process, wait_until_answers
+from tests.support.stats import percentile
+
 SECRET = "bench-shared-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up within {timeout}s")
 
 
 def rss_kib(pid: int) -> int:
@@ -81,39 +64,21 @@ def get_requests(metrics_url: str) -> float:
     return total
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 class Databases:
     """Fresh databases for the run: SQLite files in a temp dir, or MySQL databases dropped at the end."""
 
     def __init__(self, mysql_url: str | None, tmp: str):
-        self.mysql_url = mysql_url.rstrip("/") if mysql_url else None
-        self.names: list[str] = []
+        self.server = MySQLServer(mysql_url, prefix="gs_bench") if mysql_url else None
         self.tmp = tmp
 
     def url(self, service: str) -> str:
-        if not self.mysql_url:
+        if self.server is None:
             return f"sqlite:///{self.tmp}/{service}.db"
-        name = f"gs_bench_{service}_{uuid.uuid4().hex[:8]}"
-        with self._admin() as conn, conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        self.names.append(name)
-        return f"{self.mysql_url}/{name}"
-
-    def _admin(self):
-        parsed = urlparse(self.mysql_url)
-        return pymysql.connect(host=parsed.hostname, port=parsed.port or 3306, user=parsed.username or "root",
-                               password=parsed.password or "", autocommit=True)
+        return self.server.url(self.server.create(service))
 
     def drop(self) -> None:
-        if self.names:
-            with self._admin() as conn, conn.cursor() as cur:
-                for name in self.names:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        if self.server is not None:
+            self.server.drop_all()
 
 
 class Stack:
@@ -136,30 +101,22 @@ class Stack:
 
     def start(self) -> None:
         for module, env in (("crm_app", self.crm_env), ("pms_app", self.pms_env)):
-            subprocess.run([sys.executable, "-m", module, "migrate"], env=env, cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL)
-        self.crm = self._spawn("crm", ["-m", "crm_app"], self.crm_env)
-        self.pms = self._spawn("pms", ["-m", "pms_app"], self.pms_env)
-        self.dashboard = self._spawn("dashboard", ["-m", "dashboard"], self.dash_env)
-        wait_http(f"http://127.0.0.1:{self.crm_port}/api/v1/health")
-        wait_http(f"http://127.0.0.1:{self.pms_port}/api/v1/health")
-        wait_http(f"http://127.0.0.1:{self.dash_port}/login")
+            run_module(module, "migrate", env=env, check=True)
+        self.crm = self._spawn("crm", "crm_app", self.crm_env)
+        self.pms = self._spawn("pms", "pms_app", self.pms_env)
+        self.dashboard = self._spawn("dashboard", "dashboard", self.dash_env)
+        wait_until_answers(f"http://127.0.0.1:{self.crm_port}/api/v1/health", self.crm, 30)
+        wait_until_answers(f"http://127.0.0.1:{self.pms_port}/api/v1/health", self.pms, 30)
+        wait_until_answers(f"http://127.0.0.1:{self.dash_port}/login", self.dashboard, 30)
 
-    def _spawn(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
-        log = open(os.path.join(self.log_dir, f"{name}.log"), "wb")
-        proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=log, stderr=log)
+    def _spawn(self, name: str, module: str, env: dict) -> subprocess.Popen:
+        proc = start_module([module], env, os.path.join(self.log_dir, f"{name}.log"))
         self.procs.append(proc)
         return proc
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, 15)
 
     @property
     def dash_url(self) -> str:
@@ -238,7 +195,8 @@ async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll
     for i in range(changes):
         await asyncio.sleep(rng.uniform(0.2, 0.2 + poll))  # sample every phase of the poll interval
         body = {"email": f"bench-{uuid.uuid4().hex[:12]}@example.com", "name": f"Bench Guest {i}"}
-        response = await loop.run_in_executor(None, lambda: session.post(stack.pms_url + "/api/v1/guests", json=body, timeout=10))
+        response = await loop.run_in_executor(
+            None, functools.partial(session.post, stack.pms_url + "/api/v1/guests", json=body, timeout=10))
         committed = time.monotonic()
         guest_id = response.json()["data"]["id"]
         deadline = committed + 30

@@ -23,109 +23,43 @@ import datetime as dt
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
-import pymysql
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _path  # noqa: F401 - puts the repository root on sys.path
 
-from core.signing import keys_from_secrets, signed_headers  # noqa: E402
+from core.signing import keys_from_secrets, signed_headers
+from tests.support.databases import MySQLServer
+from tests.support.processes import ModuleProcess, free_port, run_module
+from tests.support.stats import percentile
 
 SECRET = "bench-secret"
 
 
 # -- infrastructure -------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class MariaDB(MySQLServer):
+    """The benchmark's databases, named ``gs_bench_*`` (a test run's are ``gs_test_*``)."""
 
-
-class MariaDB:
     def __init__(self, url: str):
-        self.parsed = urlparse(url)
-        self.base = url.rstrip("/")
-        self.created: list[str] = []
-
-    def connect(self, database: str | None = None):
-        p = self.parsed
-        return pymysql.connect(host=p.hostname or "127.0.0.1", port=p.port or 3306, user=p.username or "root",
-                               password=p.password or "", database=database, autocommit=True)
-
-    def create(self, label: str) -> str:
-        name = f"gs_bench_{label}_{uuid.uuid4().hex[:8]}"
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        self.created.append(name)
-        return name
-
-    def url(self, name: str) -> str:
-        return f"{self.base}/{name}"
-
-    def drop_all(self) -> None:
-        with self.connect() as conn, conn.cursor() as cur:
-            for name in self.created:
-                cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        super().__init__(url, prefix="gs_bench")
 
 
-class Proc:
-    """``python -m <args>`` from the repository root, logs in a temporary file."""
+class Proc(ModuleProcess):
+    """A service of the benchmark, logging warnings and errors only, to ``<log_dir>/<label>.log``."""
 
     def __init__(self, args: list[str], env: dict, log_dir: Path, label: str):
-        full_env = {**os.environ, "ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING", **env}
-        self.log_path = log_dir / f"{label}.log"
-        self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=full_env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_http(self, url: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"process exited early, see {self.log_path}")
-            try:
-                with urllib.request.urlopen(url, timeout=1):
-                    return
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.05)
-        raise TimeoutError(url)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-def run_module(args: list[str], env: dict) -> None:
-    subprocess.run([sys.executable, "-m", *args], cwd=ROOT, check=True, capture_output=True,
-                   env={**os.environ, "ENV_FILE": os.devnull, **env})
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100.0 * (len(ordered) - 1))))]
+        super().__init__(args, {"LOG_LEVEL": "WARNING", **env}, log_dir / f"{label}.log")
 
 
 def guest_payload(guest_id: int, version: int = 1) -> dict:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     return {"id": guest_id, "email": f"bench{guest_id}@example.com", "name": f"Bench Guest {guest_id}",
             "phone": None, "date_of_birth": None, "country": "PT", "version": version,
             "created_at": now, "updated_at": now}
@@ -150,8 +84,8 @@ class Stack:
                         "WORKER_METRICS_PORT": "0"}
         self.crm_env = {"DATABASE_URL": db.url(self.crm_db), "APP_PORT": str(self.crm_port),
                         "WEBHOOK_SHARED_SECRET": SECRET}
-        run_module(["pms_app", "migrate"], self.pms_env)
-        run_module(["crm_app", "migrate"], self.crm_env)
+        run_module("pms_app", "migrate", env=self.pms_env, check=True)
+        run_module("crm_app", "migrate", env=self.crm_env, check=True)
         self.crm: Proc | None = None
         self.pms: Proc | None = None
         self.workers: list[Proc] = []
@@ -430,8 +364,8 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
             batch = store.call(claims.claim_due, "bench", 8, 60, transaction=False)
             times.append((time.perf_counter() - t0) * 1000.0)
             with conn.cursor() as cur:
-                cur.execute("UPDATE delivery SET status='delivered', delivered_at=%s WHERE id IN (%s)"
-                            % ("%s", ",".join(str(c.seq) for c in batch)), (now,))
+                ids = ",".join(str(c.seq) for c in batch)
+                cur.execute(f"UPDATE delivery SET status='delivered', delivered_at=%s WHERE id IN ({ids})", (now,))
         return {"median_ms": round(statistics.median(times), 3), "p90_ms": round(percentile(times, 90), 3)}
 
     def both() -> dict:

@@ -26,7 +26,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,10 +34,10 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _path  # noqa: F401 - puts the repository root on sys.path
+from e2e import MariaDB, Proc, guest_payload  # same folder
 
-from e2e import MariaDB, Proc, free_port, guest_payload, run_module  # noqa: E402  (same folder)
+from tests.support.processes import free_port, run_module
 
 SECRET = "bench-secret"
 PATH = "/hook"
@@ -100,7 +99,7 @@ class FanoutRun:
                     "CRM_WEBHOOK_URL": first.url, "CRM_WEBHOOK_SECRET": SECRET,
                     "DELIVERY_CONCURRENCY": str(concurrency), "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1",
                     "DB_THREADS": "4"}
-        run_module(["pms_app", "migrate"], self.env)
+        run_module("pms_app", "migrate", env=self.env, check=True)
         self.max_in_flight = max_in_flight
         self.api: Proc | None = Proc(["pms_app", "--no-worker"], self.env, log_dir, f"pms-{self.name}")
         self.api.wait_http(f"http://127.0.0.1:{self.port}/api/v1/health")

@@ -7,9 +7,9 @@ Tornado handler (its own process, answering 202 with the same JSON shape and no 
 the same requests at it: that is the ceiling of this machine, this client and Tornado. The two
 are measured in alternating rounds so that other load on the machine weighs on both alike. It
 prints JSON with accepted/s, p50/p99 latency and CPU time per request (from /proc) for both,
-and their ratio (median of the rounds' ratios) beside the target; then stops both processes and drops the database. The CRM runs with its default
-settings (LOG_LEVEL=INFO, metrics on), its log written to a temporary file as a deployment
-would write it; ``--log-level WARNING`` shows what the access log costs.
+and their ratio (median of the rounds' ratios) beside the target; then stops both processes and
+drops the database. The CRM runs with its default settings (LOG_LEVEL=INFO, metrics on), its
+log written to a temporary file as a deployment would write it; ``--log-level WARNING`` shows what the access log costs.
 
     python bench/receiver.py                      # defaults: 20,000 webhooks, concurrency 32
     python bench/receiver.py --requests 50000 --concurrency 64
@@ -22,21 +22,20 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _path import ROOT
 
-from core.signing import keys_from_secrets, signed_headers  # noqa: E402
+from core.signing import keys_from_secrets, signed_headers
+from tests.support.databases import MySQLServer
+from tests.support.processes import free_port, stop_process, wait_until_answers
+from tests.support.stats import percentile
 
 SECRET = "bench-receiver-secret"
 PATH = "/api/v1/webhooks/pms"
@@ -66,64 +65,10 @@ def serve_bare(port: int) -> None:
     tornado.ioloop.IOLoop.current().start()
 
 
-# -- processes and database -------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+# -- processes ----------------------------------------------------------------------------------
 
 def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become healthy")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-class Database:
-    def __init__(self, server_url: str):
-        import pymysql
-        self.pymysql = pymysql
-        self.parsed = urlparse(server_url)
-        self.name = f"gs_bench_receiver_{uuid.uuid4().hex[:8]}"
-        self.url = f"{server_url.rstrip('/')}/{self.name}"
-
-    def _admin(self):
-        p = self.parsed
-        return self.pymysql.connect(host=p.hostname or "127.0.0.1", port=p.port or 3306,
-                                    user=p.username or "root", password=p.password or "", autocommit=True)
-
-    def create(self) -> None:
-        with self._admin() as conn, conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-
-    def count(self, table: str) -> int:
-        with self._admin() as conn, conn.cursor() as cur:
-            cur.execute(f"SELECT COUNT(*) FROM `{self.name}`.`{table}`")
-            return cur.fetchone()[0]
-
-    def drop(self) -> None:
-        with self._admin() as conn, conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+    wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", proc, timeout)
 
 
 # -- workload --------------------------------------------------------------------------------
@@ -198,14 +143,13 @@ async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) 
     started = time.perf_counter()
     await asyncio.gather(*[connection() for _ in range(concurrency)])
     elapsed = time.perf_counter() - started
-    latencies.sort()
 
     def pct(p: float) -> float:
-        return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
+        return round(1000 * percentile(latencies, p), 2)
 
     return {"requests": len(latencies), "seconds": round(elapsed, 2),
             "accepted_per_s": round(statuses.get(202, 0) / elapsed, 1),
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+            "p50_ms": pct(50), "p99_ms": pct(99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -260,9 +204,9 @@ def main() -> int:
         return 0
 
     requests = workload(args.requests + args.warmup)
-    database = Database(args.mysql_url)
-    database.create()
-    env = {**os.environ, "DATABASE_URL": database.url, "WEBHOOK_SHARED_SECRET": SECRET,
+    server = MySQLServer(args.mysql_url, prefix="gs_bench")
+    database = server.create("receiver")
+    env = {**os.environ, "DATABASE_URL": server.url(database), "WEBHOOK_SHARED_SECRET": SECRET,
            "LOG_LEVEL": args.log_level, "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
     procs: list[subprocess.Popen] = []
     crm_log = tempfile.TemporaryFile()
@@ -289,11 +233,13 @@ def main() -> int:
             chunk = measured[start:start + size]
             crm_rounds.append(measured_round(crm, crm_port, chunk, args.concurrency))
             bare_rounds.append(measured_round(bare, bare_port, chunk, args.concurrency))
-        recorded = database.count("event")
+        with server.connect(database) as conn, conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM event")
+            recorded = cur.fetchone()[0]
     finally:
         for proc in procs:
-            stop(proc)
-        database.drop()
+            stop_process(proc, 15)
+        server.drop_all()
         log_bytes = crm_log.seek(0, os.SEEK_END)
         crm_log.close()
     crm_result = combine(crm_rounds)
@@ -301,7 +247,7 @@ def main() -> int:
     crm_result["log_level"] = args.log_level
     crm_result["log_bytes"] = log_bytes
     bare_result = combine(bare_rounds)
-    ratios = [c["accepted_per_s"] / b["accepted_per_s"] for c, b in zip(crm_rounds, bare_rounds)]
+    ratios = [c["accepted_per_s"] / b["accepted_per_s"] for c, b in zip(crm_rounds, bare_rounds, strict=True)]
 
     print(json.dumps({
         "benchmark": "crm_receiver",

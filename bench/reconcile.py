@@ -28,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _path  # noqa: F401 - puts the repository root on sys.path
+from e2e import MariaDB, Proc  # same folder
 
-from e2e import MariaDB, Proc, free_port, run_module  # noqa: E402  (same folder)
+from tests.support.processes import free_port, run_module
 
 TOKEN = "bench-crm-token"
 DELETED_EVERY = 50           # 2% of the ids are tombstones on both sides
@@ -163,7 +163,7 @@ def measure(db: MariaDB, log_dir: Path, n: int, fraction: float) -> dict:
     pms_db, crm_db = db.create("pms"), db.create("crm")
     port = free_port()
     crm_env = {"DATABASE_URL": db.url(crm_db), "APP_PORT": str(port), "API_TOKEN": TOKEN}
-    run_module(["crm_app", "migrate"], crm_env)
+    run_module("crm_app", "migrate", env=crm_env, check=True)
     database = open_database(db.url(pms_db), max_connections=4)
     migrate(database, "pms")
     pms_proxy.initialize(database)

@@ -35,17 +35,15 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import requests
+from _path import ROOT
+from receiver import PATH, serve_bare, wait_healthy  # bench/receiver.py
 
-import requests  # noqa: E402
-
-from core.signing import keys_from_secrets, signed_headers  # noqa: E402
-from pms_app.delivery.claims import Claim  # noqa: E402
-from pms_app.delivery.sender import Sender, envelope_body  # noqa: E402
-from receiver import PATH, free_port, serve_bare, stop, wait_healthy  # noqa: E402  (bench/receiver.py)
+from core.signing import keys_from_secrets, signed_headers
+from pms_app.delivery.claims import Claim
+from pms_app.delivery.sender import Sender, envelope_body
+from tests.support.processes import free_port, stop_process
 
 SECRET = "bench-sender-secret"
 TIMEOUT = 10.0
@@ -167,7 +165,8 @@ def summarise(rounds: list[dict]) -> dict:
 
 
 def median_ratio(top: list[dict], bottom: list[dict]) -> float:
-    return round(statistics.median(t["cpu_us_per_send"] / b["cpu_us_per_send"] for t, b in zip(top, bottom)), 2)
+    ratios = (t["cpu_us_per_send"] / b["cpu_us_per_send"] for t, b in zip(top, bottom, strict=True))
+    return round(statistics.median(ratios), 2)
 
 
 def main() -> int:
@@ -209,7 +208,7 @@ def main() -> int:
             pool.shutdown(wait=True)
         for client in clients:
             client.close()
-        stop(bare)
+        stop_process(bare, 15)
 
     print(json.dumps({
         "benchmark": "delivery_sender",

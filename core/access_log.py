@@ -9,6 +9,7 @@ line; of the 2xx answers, the share given by the application's ``access_log_samp
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tornado.web import RequestHandler
 
@@ -45,7 +46,7 @@ def log_request(handler: RequestHandler) -> None:
     metrics = handler.settings.get("metrics")
     if metrics is not None:
         metrics.observe_request(handler, status, seconds)
-    extra = {}
+    extra: dict[str, Any] = {}
     if 200 <= status < 300:
         sample: AccessLogSample | None = handler.settings.get("access_log_sample")
         if sample is not None and sample.share < 1.0:

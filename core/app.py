@@ -6,21 +6,22 @@ to ``PreflightHandler`` before the service's own routes are looked at.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import tornado.web
 from tornado.httputil import HTTPServerRequest
 
+from .access_log import log_request
 from .cors import CorsPolicy, is_preflight
 from .db import Store, open_database
-from .access_log import log_request
 from .handlers import InFlight, NotFoundHandler
 from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
 from .preflight import PreflightHandler
 from .proxies import ProxyAwareApplication
-from .readiness import ReadyHandler
 from .ratelimit import RateLimiter
+from .readiness import ReadyHandler
 from .response_headers import ApiHeaders
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Callable, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Protocol, Self, TypeVar
 
 import peewee
 
@@ -15,7 +16,16 @@ from .logging import configure_logging
 from .migrations import migrate, rollback
 from .readiness import check_readiness_sync
 
-S = TypeVar("S")
+
+
+class ServiceSettings(Protocol):
+    """What the start-up code needs of a service's settings class."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self: ...
+
+
+S = TypeVar("S", bound=ServiceSettings)
 log = logging.getLogger("guestsync.cli")
 
 # Exit status of a start refused because the database is unreachable or not migrated

@@ -8,10 +8,12 @@ service's ``.env`` file, then from the defaults in the README's Configuration ta
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
+from typing import overload
 from urllib.parse import quote
 
 from dotenv import dotenv_values
@@ -38,18 +40,29 @@ def load_environment(service: str, environ: Mapping[str, str] | None = None) -> 
 
 
 class EnvReader:
-    """Typed access to one merged environment, raising ``ConfigError`` naming the variable."""
+    """Typed access to one merged environment, raising ``ConfigError`` naming the variable.
+
+    The readers are named after the types they return, so inside this class the built-in types
+    are spelled ``builtins.str`` and so on.
+    """
 
     def __init__(self, env: Mapping[str, str]):
         self.env = env
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    @overload
+    def str(self, name: builtins.str) -> builtins.str | None: ...
+    @overload
+    def str(self, name: builtins.str, default: builtins.str) -> builtins.str: ...
+    @overload
+    def str(self, name: builtins.str, default: builtins.str | None) -> builtins.str | None: ...
+
+    def str(self, name: builtins.str, default: builtins.str | None = None) -> builtins.str | None:
         value = self.env.get(name)
         if value is None or value.strip() == "":
             return default
         return value.strip()
 
-    def int(self, name: str, default: int, minimum: int | None = None) -> int:
+    def int(self, name: builtins.str, default: builtins.int, minimum: builtins.int | None = None) -> builtins.int:
         raw = self.str(name)
         if raw is None:
             return default
@@ -61,7 +74,8 @@ class EnvReader:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
-    def float(self, name: str, default: float, minimum: float | None = None) -> float:
+    def float(self, name: builtins.str, default: builtins.float,
+              minimum: builtins.float | None = None) -> builtins.float:
         raw = self.str(name)
         if raw is None:
             return default
@@ -73,11 +87,11 @@ class EnvReader:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
-    def words(self, name: str, default: str) -> tuple[str, ...]:
+    def words(self, name: builtins.str, default: builtins.str) -> tuple[builtins.str, ...]:
         """A space-separated list (secrets, for example)."""
         return tuple((self.str(name) or default).split())
 
-    def int_list(self, name: str, default: str) -> tuple[int, ...]:
+    def int_list(self, name: builtins.str, default: builtins.str) -> tuple[builtins.int, ...]:
         raw = self.str(name) or default
         try:
             values = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
@@ -87,11 +101,11 @@ class EnvReader:
             raise ConfigError(f"{name} must not contain negative values")
         return values
 
-    def networks(self, name: str) -> tuple[Network, ...]:
+    def networks(self, name: builtins.str) -> tuple[Network, ...]:
         """Comma-separated CIDRs (see ``parse_networks``)."""
         return parse_networks(self.str(name), name)
 
-    def database_url(self, default_sqlite_name: str) -> str:
+    def database_url(self, default_sqlite_name: builtins.str) -> builtins.str:
         """``DATABASE_URL``, else a MySQL URL from ``DB_*`` when ``DB_HOST`` is set, else SQLite."""
         url = self.str("DATABASE_URL")
         if url:

@@ -72,7 +72,7 @@ class CorsPolicy:
     origins: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, origins: tuple[str, ...]) -> "CorsPolicy":
+    def of(cls, origins: tuple[str, ...]) -> CorsPolicy:
         return cls(frozenset(origins))
 
     def __bool__(self) -> bool:

@@ -38,7 +38,7 @@ class ValidationError(ApiError):
         super().__init__(message, details)
 
     @classmethod
-    def single(cls, field: str, message: str) -> "ValidationError":
+    def single(cls, field: str, message: str) -> ValidationError:
         return cls([{"field": field, "message": message}])
 
 

@@ -14,6 +14,7 @@ import logging
 import re
 from typing import Any
 
+from tornado.http1connection import HTTP1Connection
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
 from .auth import token_accepted
@@ -27,7 +28,7 @@ from .jsonio import dumps, parse_json
 from .logging import request_id_var
 from .request_ids import new_request_id
 from .pagination import PageRequest, parse_non_negative_int, parse_page_request
-from .ratelimit import add_rate_limit_headers, enforce_rate_limit
+from .ratelimit import Verdict, add_rate_limit_headers, enforce_rate_limit
 
 log = logging.getLogger("guestsync.http")
 
@@ -52,6 +53,8 @@ class BaseHandler(RequestHandler):
     """Request id, access to shared settings objects, and metrics/access logging hooks."""
 
     route_name: str | None = None
+    # The request's count against API_RATE_LIMIT, once taken (its headers go on errors too).
+    rate_limit_verdict: Verdict | None = None
     _counted = False
 
     def set_default_headers(self) -> None:
@@ -121,7 +124,9 @@ class APIHandler(BaseHandler):
         if declared.isdecimal() and (len(declared) > 18 or int(declared) > self.max_body_bytes):
             raise PayloadTooLargeError(f"the body is larger than {self.max_body_bytes} bytes")
         # A chunked body past the limit is counted in data_received; one far past it is cut off.
-        self.request.connection.set_max_body_size(self.max_body_bytes + 64 * 1024)
+        connection = self.request.connection
+        if isinstance(connection, HTTP1Connection):
+            connection.set_max_body_size(self.max_body_bytes + 64 * 1024)
         if self.requires_auth:
             self.check_token()
         self.check_media_type()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import peewee
 
@@ -116,7 +116,7 @@ def paginate_per_parent(query: peewee.ModelSelect, parent_field: peewee.Field, i
               .where(window.c.position <= page.limit + 1))
     rows = query.model.select().where(id_field.in_(wanted)).order_by(parent_field, order)
     # A foreign key's raw id (``guest_id``), never the related row (which would be a query).
-    parent_attr = getattr(parent_field, "object_id_name", parent_field.name)
+    parent_attr: str = getattr(parent_field, "object_id_name", None) or parent_field.name
     grouped: dict[int, list] = {}
     for row in rows:
         grouped.setdefault(getattr(row, parent_attr), []).append(row)

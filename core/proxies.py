@@ -44,7 +44,7 @@ class TrustedProxies:
     networks: tuple[Network, ...] = ()
 
     @classmethod
-    def parse(cls, raw: str | None, variable: str = "TRUSTED_PROXIES") -> "TrustedProxies":
+    def parse(cls, raw: str | None, variable: str = "TRUSTED_PROXIES") -> TrustedProxies:
         """Comma-separated CIDRs (a bare address is a single host); ``ConfigError`` names ``variable``."""
         return cls(parse_networks(raw, variable))
 
@@ -74,7 +74,7 @@ class TrustedProxies:
     def apply(self, request: HTTPServerRequest) -> None:
         """Rewrite ``remote_ip`` and ``protocol`` of ``request`` when its peer is trusted."""
         peer = request.remote_ip
-        if not self.networks or not self.trusts(_address(peer or "")):
+        if peer is None or not self.networks or not self.trusts(_address(peer)):
             return
         hops = [hop for line in request.headers.get_list("X-Forwarded-For") for hop in line.split(",")]
         hops = [hop for hop in hops if hop.strip()]

@@ -18,18 +18,21 @@ import ipaddress
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import limits
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from tornado.httputil import HTTPServerRequest
-from tornado.web import RequestHandler
 
 from .auth import bearer_token, token_accepted, token_fingerprint
 from .config import ConfigError
 from .errors import RateLimitedError
+
+if TYPE_CHECKING:
+    from .handlers import BaseHandler
 
 _ZERO_PERIOD = re.compile(r"(/|\bper\b)\s*0+\s*[a-z]", re.IGNORECASE)
 
@@ -106,7 +109,7 @@ def address_key(remote_ip: str) -> str:
     return str(address)
 
 
-def enforce_rate_limit(handler: RequestHandler) -> None:
+def enforce_rate_limit(handler: BaseHandler) -> None:
     """Count ``handler``'s request; raise 429 when its client is over the limit.
 
     Exempt handlers set ``rate_limited = False``. The verdict is kept on the handler so that
@@ -116,16 +119,16 @@ def enforce_rate_limit(handler: RequestHandler) -> None:
     if limiter is None or not getattr(handler, "rate_limited", False):
         return
     verdict = limiter.hit(client_key(handler.request, handler.settings.get("api_token")))
-    handler._rate_limit_verdict = verdict
+    handler.rate_limit_verdict = verdict
     add_rate_limit_headers(handler)
     if not verdict.allowed:
         raise RateLimitedError(f"too many requests; retry in {verdict.reset} s",
                                headers={"Retry-After": str(verdict.reset)})
 
 
-def add_rate_limit_headers(handler: RequestHandler) -> None:
+def add_rate_limit_headers(handler: BaseHandler) -> None:
     """Set the RateLimit headers of the request's verdict, if it was counted."""
-    verdict: Verdict | None = getattr(handler, "_rate_limit_verdict", None)
+    verdict = handler.rate_limit_verdict
     if verdict is not None:
         for name, value in verdict.headers().items():
             handler.set_header(name, value)

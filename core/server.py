@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from tornado.httpserver import HTTPServer
 from tornado.web import Application
@@ -66,6 +66,6 @@ async def serve(app: Application, port: int, name: str,
         await on_stop()
     try:
         await asyncio.wait_for(server.close_all_connections(), timeout=5)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         log.warning("%s: connections still open after 5s; closing anyway", name)
     log.info("%s stopped", name)

@@ -14,8 +14,8 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 SIGNATURE_VERSION = "v1"
 _TIMESTAMP = re.compile(r"^[+-]?[0-9]{1,20}$")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import peewee
 
@@ -37,7 +37,7 @@ class Statements:
         parts = _HEADER.split(text)[1:]
         self.templates: dict[str, str] = {}
         self.descriptions: dict[str, str] = {}
-        for name, block in zip(parts[::2], parts[1::2]):
+        for name, block in zip(parts[::2], parts[1::2], strict=True):
             lines = block.strip().splitlines()
             self.descriptions[name] = " ".join(
                 line[2:].strip() for line in lines if line.startswith("--"))
@@ -51,7 +51,9 @@ class Statements:
         sql = self._render(name, is_mysql(database), database.param, tuple(sorted(lists.items())))
         return database.execute_sql(sql, params)
 
-    @functools.lru_cache(maxsize=1024)
+    # The instances live as long as the process (one per statements file), so caching on the
+    # method keeps nothing alive that would otherwise be freed.
+    @functools.lru_cache(maxsize=1024)  # noqa: B019
     def _render(self, name: str, mysql: bool, param: str, lists: tuple[tuple[str, int], ...]) -> str:
         template = self.templates[name].replace("%s", param)
         values = {key: ", ".join([param] * size) for key, size in lists}
@@ -66,7 +68,7 @@ def model_rows(model: type[peewee.Model], cursor) -> list[peewee.Model]:
     fields = [model._meta.columns[column[0]] for column in cursor.description]
     rows = []
     for values in cursor.fetchall():
-        row = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values)})
-        row._dirty.clear()
+        row = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
+        row._dirty.clear()  # type: ignore[attr-defined]  # peewee's own bookkeeping, not in its hints
         rows.append(row)
     return rows

@@ -14,8 +14,9 @@ rows in its range, never the size of the audit log or the outbox.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 import peewee
 
@@ -79,7 +80,7 @@ def digest(entries: Iterable[Entry], from_id: int, to_id: int, buckets: int) -> 
     for entry in entries:
         grouped[(entry[0] - from_id) // width].append(entry)
     return [{"from_id": lo, "to_id": hi, "count": len(rows), "hash": bucket_hash(rows)}
-            for (lo, hi), rows in zip(bounds, grouped)]
+            for (lo, hi), rows in zip(bounds, grouped, strict=True)]
 
 
 def manifest_row(entry: Entry) -> dict:

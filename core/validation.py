@@ -17,7 +17,8 @@ from typing import Any
 from .contract import MAX_STAY_NIGHTS
 from .errors import ValidationError
 
-EMAIL_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"^[^@\s<>()\[\],;:\"]+@{_DNS_LABEL}(?:\.{_DNS_LABEL})+$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MISSING = object()
@@ -108,7 +109,7 @@ class Checker:
         except ValueError:
             self.error(field, "must be a real calendar date")
             return MISSING
-        if not_future and parsed > (today or dt.datetime.now(dt.timezone.utc).date()):
+        if not_future and parsed > (today or dt.datetime.now(dt.UTC).date()):
             self.error(field, "must not be in the future")
             return MISSING
         return parsed
@@ -169,7 +170,8 @@ class Checker:
         if not amount.is_finite():
             self.error(field, "must be a finite amount")
             return MISSING
-        if amount.as_tuple().exponent < -places:
+        exponent = amount.as_tuple().exponent   # an int for every finite amount
+        if isinstance(exponent, int) and exponent < -places:
             self.error(field, f"must have at most {places} decimal places")
             return MISSING
         if minimum is not None and amount < minimum:
@@ -209,7 +211,7 @@ def parse_utc_datetime(field: str, raw: str) -> dt.datetime:
     except (ValueError, AttributeError):
         raise ValidationError.single(field, "must be an ISO 8601 time such as 2026-11-30T10:00:00Z") from None
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

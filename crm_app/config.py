@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from limits import RateLimitItem
 
@@ -39,7 +39,7 @@ class CrmSettings:
         return keys_from_secrets(self.webhook_secrets)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "CrmSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CrmSettings:
         env = EnvReader(load_environment("crm_app", environ))
         settings = cls(
             port=env.int("APP_PORT", 5001, minimum=0),
@@ -62,7 +62,7 @@ class CrmSettings:
         if not 0.0 <= settings.access_log_sample <= 1.0:
             raise ConfigError(f"ACCESS_LOG_SAMPLE must be between 0 and 1, got {settings.access_log_sample}")
         try:
-            settings.webhook_keys
+            keys_from_secrets(settings.webhook_secrets)
         except ValueError as exc:
             raise ConfigError(f"WEBHOOK_SHARED_SECRET: {exc}") from None
         return settings

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import peewee as pw
 
+# Audit-log statuses of an event (README, "How the CRM receives") and profile tiers are the
+# contract's; the CRM's modules import them from here.
+from core.contract import EVENT_STATUSES, IGNORED, NEW, PROCESSED, STALE, TIERS  # noqa: F401 - re-exported
 from core.db import IdField, JSONTextField, UtcDateTimeField, utcnow
 
 db = pw.DatabaseProxy()
 
-# Audit-log statuses of an event (README, "How the CRM receives").
-PROCESSED, STALE, IGNORED = "processed", "stale", "ignored"
-EVENT_STATUSES = (PROCESSED, STALE, IGNORED)
-
-TIERS = ("new", "returning", "vip")
 PERSONAL_FIELDS = ("email", "name", "phone", "date_of_birth")
 WEBHOOK_ID_MAX = 255
 
@@ -80,7 +78,7 @@ class GuestProfile(BaseModel):
     lifetime_value = JSONTextField(null=True)
     first_check_in = pw.DateField(null=True)
     last_check_out = pw.DateField(null=True)
-    tier = pw.CharField(max_length=16, default="new")
+    tier = pw.CharField(max_length=16, default=NEW)
     created_at = UtcDateTimeField(default=utcnow)
     updated_at = UtcDateTimeField(default=utcnow)
 

@@ -1,4 +1,5 @@
-"""Validation of a verified webhook body (the README's webhook wire format): the envelope, then the payload for its type.
+"""Validation of a verified webhook body (the README's webhook wire format): the envelope, then
+the payload for its type.
 
 ``parse_webhook(data, webhook_id)`` returns an ``Incoming`` (the raw payload for the audit log
 plus the cleaned values the profile logic applies) or raises ``ValidationError`` with one
@@ -12,7 +13,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.contract import MAX_ID, RESERVATION_STATUSES
+from core.contract import (
+    GUEST_CREATED,
+    GUEST_DELETED,
+    GUEST_UPDATED,
+    MAX_ID,
+    RESERVATION_CREATED,
+    RESERVATION_DELETED,
+    RESERVATION_STATUSES,
+    RESERVATION_UPDATED,
+)
 from core.errors import InvalidJSONError, ValidationError
 from core.validation import MISSING, Checker, present, stay_problem
 
@@ -107,12 +117,12 @@ def _deleted_values(payload: dict, with_guest: bool) -> tuple[Checker, dict]:
 
 
 PAYLOAD_CHECKS = {
-    "guest.created": _guest_values,
-    "guest.updated": _guest_values,
-    "guest.deleted": lambda p: _deleted_values(p, with_guest=False),
-    "reservation.created": _reservation_values,
-    "reservation.updated": _reservation_values,
-    "reservation.deleted": lambda p: _deleted_values(p, with_guest=True),
+    GUEST_CREATED: _guest_values,
+    GUEST_UPDATED: _guest_values,
+    GUEST_DELETED: lambda p: _deleted_values(p, with_guest=False),
+    RESERVATION_CREATED: _reservation_values,
+    RESERVATION_UPDATED: _reservation_values,
+    RESERVATION_DELETED: lambda p: _deleted_values(p, with_guest=True),
 }
 
 

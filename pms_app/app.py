@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 import tornado.web
 
@@ -15,8 +15,7 @@ from core.metrics import Metrics
 from . import graphql
 from .config import PmsSettings
 from .endpoints import crm
-from .handlers import (audit, deliveries, endpoints, guests, notifications, reservations,
-                       sync_runs)
+from .handlers import audit, deliveries, endpoints, guests, notifications, reservations, sync_runs
 from .models import db
 from .services.outbox_counts import OutboxCounts
 from .sync.metrics import register_sync_metrics

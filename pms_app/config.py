@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem
@@ -62,7 +62,7 @@ class PmsSettings:
     ops_webhook_secrets: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "PmsSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PmsSettings:
         env = EnvReader(load_environment("pms_app", environ))
         settings = cls(
             port=env.int("APP_PORT", 4001, minimum=0),

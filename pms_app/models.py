@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import peewee as pw
 
+# Delivery statuses and attempt triggers are the contract's; the PMS's modules import them from here.
+from core.contract import (  # noqa: F401 - re-exported
+    BREAKER_CLOSED,
+    CONFIRMED,
+    DELIVERED,
+    DELIVERING,
+    DELIVERY_STATUSES,
+    FAILED,
+    HELD,
+    OUTBOX_STATUSES,
+    PENDING,
+    REPLAY,
+    SCHEDULED,
+    TEST,
+)
 from core.db import IdField, JSONTextField, UtcDateTimeField, iso, utcnow
 
 db = pw.DatabaseProxy()
 
-# Delivery statuses. ``held``: for a disabled endpoint, kept unattempted until it is enabled.
-PENDING, DELIVERING, DELIVERED, FAILED, HELD = "pending", "delivering", "delivered", "failed", "held"
-OUTBOX_STATUSES = (PENDING, DELIVERING, DELIVERED, FAILED)
-DELIVERY_STATUSES = (*OUTBOX_STATUSES, HELD)
 
 # The endpoint created from CRM_WEBHOOK_URL / CRM_WEBHOOK_SECRET: what part one called "the CRM".
 CRM_ENDPOINT_ID = 1
 
-# What caused a delivery attempt: the retry schedule, a replay someone asked for, or an
-# endpoint test (a ping sent at once).
-SCHEDULED, REPLAY, TEST = "scheduled", "replay", "test"
 
 
 class BaseModel(pw.Model):
@@ -71,7 +79,7 @@ class Reservation(BaseModel):
     room_type = pw.CharField(max_length=64, null=True)
     check_in = pw.DateField()
     check_out = pw.DateField()
-    status = pw.CharField(max_length=16, default="confirmed", index=True)
+    status = pw.CharField(max_length=16, default=CONFIRMED, index=True)
     total_amount = pw.DecimalField(max_digits=12, decimal_places=2, auto_round=True, default=0)
     currency = pw.CharField(max_length=3, default="USD")
     adults = pw.IntegerField(default=1)
@@ -229,7 +237,7 @@ class BreakerState(BaseModel):
     id = IdField()
     worker_id = pw.CharField(max_length=64)
     endpoint = pw.CharField(max_length=512)
-    state = pw.CharField(max_length=16, default="closed")
+    state = pw.CharField(max_length=16, default=BREAKER_CLOSED)
     failure_count = pw.IntegerField(default=0)
     opened_at = UtcDateTimeField(null=True)
     updated_at = UtcDateTimeField(default=utcnow)

@@ -10,8 +10,9 @@ event is resolved against the database as it is then.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 

@@ -9,6 +9,7 @@ exception in a resolver is logged with its traceback and answered without detail
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from graphql import GraphQLError
 
@@ -26,7 +27,7 @@ def entry(message: str, code: str, path: list | None = None, **extensions) -> di
 
 
 def from_api_error(exc: ApiError, request_id: str | None = None, path: list | None = None) -> dict:
-    extensions = {"details": exc.details} if exc.details else {}
+    extensions: dict[str, Any] = {"details": exc.details} if exc.details else {}
     if request_id:
         extensions["request_id"] = request_id
     return entry(exc.message, exc.code, path, **extensions)

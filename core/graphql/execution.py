@@ -27,8 +27,9 @@ MAX_QUERY_CHARS = 20_000
 class Schema(strawberry.Schema):
     """A strawberry schema that leaves validation and error logging to this package."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, extensions=[DisableValidation], **kwargs)
+    def __init__(self, **kwargs: Any):
+        extensions = [DisableValidation, *kwargs.pop("extensions", ())]
+        super().__init__(extensions=extensions, **kwargs)
 
     def process_errors(self, errors, execution_context=None) -> None:
         """Expected errors (not found, bad cursor) are answers, not log lines; ``errors``
@@ -100,11 +101,11 @@ def prepare(schema: Schema, request: Request) -> Prepared:
                                   request.variables)
     if isinstance(coerced, list):
         raise _refused(coerced, "validation_error")
-    coerced = coerced.coerced  # graphql-core 3.3 also returns where each value came from
+    variables = coerced.coerced  # graphql-core 3.3 also returns where each value came from
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    if found := limits.check(schema._schema, operation, fragments, coerced):
+    if found := limits.check(schema._schema, operation, fragments, variables):
         raise _refused(found, "validation_error")
-    return Prepared(request, operation, coerced)
+    return Prepared(request, operation, variables)
 
 
 def result_body(result, request_id: str | None) -> dict:

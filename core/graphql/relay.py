@@ -8,9 +8,11 @@ positioned at that row, so ``after: <any edge's cursor>`` continues right after 
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 from ..errors import ValidationError
 from ..pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor, encode_cursor
@@ -58,5 +60,5 @@ def connection(rows: list[dict], next_cursor: str | None, page: PageRequest, key
 def from_row(cls: type[T], row: dict, **extra) -> T:
     """A strawberry type built from a REST object: its snake_case keys are the type's fields
     (strawberry names them in camelCase), keys the type does not declare are left out."""
-    names = {f.name for f in cls.__strawberry_definition__.fields if not f.base_resolver}
+    names = {f.name for f in get_object_definition(cls, strict=True).fields if not f.base_resolver}
     return cls(**{name: row[name] for name in names if name in row}, **extra)

@@ -40,7 +40,7 @@ class GraphQLWebSocketHandler(WebSocketHandler):
         self.request_id = uuid.uuid4().hex
         self.acknowledged = False
         self._init_seen = False
-        self._init_timer = None
+        self._init_timer: object | None = None
         self.operations: dict[str, asyncio.Task] = {}
 
     @property
@@ -70,8 +70,10 @@ class GraphQLWebSocketHandler(WebSocketHandler):
         except ValueError:
             message = None
         kind = message.get("type") if isinstance(message, dict) else None
-        handle = {"connection_init": self._connection_init, "ping": self._ping, "pong": self._pong,
-                  "subscribe": self._subscribe, "complete": self._complete}.get(kind)
+        handlers = {"connection_init": self._connection_init, "ping": self._ping, "pong": self._pong,
+                    "subscribe": self._subscribe, "complete": self._complete}
+        # Only a string names a message type (an unhashable one would not even be looked up).
+        handle = handlers.get(kind) if isinstance(kind, str) else None
         if handle is None:
             self.close(4400, "Invalid message received")
             return
@@ -139,7 +141,8 @@ class GraphQLWebSocketHandler(WebSocketHandler):
             del self.operations[op_id]
 
     def _complete(self, message: dict) -> None:
-        task = self.operations.pop(message.get("id"), None) if isinstance(message.get("id"), str) else None
+        op_id = message.get("id")
+        task = self.operations.pop(op_id, None) if isinstance(op_id, str) else None
         if task is not None:
             task.cancel()
 

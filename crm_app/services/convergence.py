@@ -12,6 +12,15 @@ Each ``apply_*`` works on a locked ``WorkingSet`` and returns ``(applied, guest_
 
 from __future__ import annotations
 
+from core.contract import (
+    GUEST_CREATED,
+    GUEST_DELETED,
+    GUEST_UPDATED,
+    RESERVATION_CREATED,
+    RESERVATION_DELETED,
+    RESERVATION_UPDATED,
+)
+
 from ..models import PERSONAL_FIELDS
 from .erasure import scrub
 from .working_set import WorkingSet
@@ -78,12 +87,12 @@ def apply_reservation_delete(rows: WorkingSet, values: dict, payload: dict) -> t
 
 
 APPLIERS = {
-    "guest.created": apply_guest_upsert,
-    "guest.updated": apply_guest_upsert,
-    "guest.deleted": apply_guest_delete,
-    "reservation.created": apply_reservation_upsert,
-    "reservation.updated": apply_reservation_upsert,
-    "reservation.deleted": apply_reservation_delete,
+    GUEST_CREATED: apply_guest_upsert,
+    GUEST_UPDATED: apply_guest_upsert,
+    GUEST_DELETED: apply_guest_delete,
+    RESERVATION_CREATED: apply_reservation_upsert,
+    RESERVATION_UPDATED: apply_reservation_upsert,
+    RESERVATION_DELETED: apply_reservation_delete,
 }
 
 

@@ -7,9 +7,11 @@ or replayed copy) is scrubbed before it is recorded, so erasure is not undone by
 
 from __future__ import annotations
 
+from core.contract import GUEST_CREATED, GUEST_UPDATED
+
 from ..models import PERSONAL_FIELDS, Event
 
-GUEST_EVENT_TYPES = ("guest.created", "guest.updated")
+GUEST_EVENT_TYPES = (GUEST_CREATED, GUEST_UPDATED)
 
 
 def scrub(payload: dict) -> dict:

@@ -18,7 +18,7 @@ SOURCES = ["pms"]
 
 
 def today_utc() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def profile_to_api(profile: GuestProfile, dated: dict) -> dict:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import peewee as pw
 
-from core.contract import MAX_ID
+from core.contract import ACCEPTED, DUPLICATE, MAX_ID
 from core.db import RETRYABLE_CODES, is_duplicate_key, mysql_error_code, read_committed, utcnow
 
 from ..models import IGNORED, PROCESSED, STALE, db
@@ -33,7 +33,6 @@ from .working_set import WorkingSet
 
 log = logging.getLogger("guestsync.crm.receiver")
 
-ACCEPTED, DUPLICATE = "accepted", "duplicate"
 # The answer's status for each audit-log status.
 ANSWERS = {PROCESSED: ACCEPTED, STALE: STALE, IGNORED: IGNORED}
 SINGLE_ATTEMPTS = 4

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
+
+from core.contract import CANCELLED, NEW, RETURNING, VIP
 
 from ..models import GuestProfile, ReservationMirror
 from .statements import live_reservations
 
-CANCELLED = "cancelled"
 VIP_RESERVATIONS, VIP_NIGHTS, RETURNING_RESERVATIONS = 10, 30, 2
 
 
 def tier_for(reservations: int, nights: int) -> str:
     if reservations >= VIP_RESERVATIONS or nights >= VIP_NIGHTS:
-        return "vip"
+        return VIP
     if reservations >= RETURNING_RESERVATIONS:
-        return "returning"
-    return "new"
+        return RETURNING
+    return NEW
 
 
 def live_reservations_of(guest_ids: list[int]) -> dict[int, list]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Iterable
+from collections.abc import Iterable
 
 import peewee as pw
 
@@ -139,7 +139,7 @@ def _insert_sql(model: type[pw.Model], count: int, upsert: bool, mysql: bool, pa
            + ", ".join([placeholders] * count))
     if upsert:
         pk = model._meta.primary_key
-        others = [name for f, name in zip(fields, names) if f is not pk]
+        others = [name for f, name in zip(fields, names, strict=True) if f is not pk]
         if mysql:
             sql += " ON DUPLICATE KEY UPDATE " + ", ".join(f"{n} = VALUES({n})" for n in others)
         else:

@@ -42,16 +42,16 @@ the delivery, and every pending one of that endpoint, becomes ``held``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-
+from core.contract import GONE, UNFINISHED_STATUSES
 from core.db import is_mysql, read_committed, utcnow
 
 from ..endpoints import health
 from ..endpoints.models import EndpointRate
+from ..models import DELIVERED, DELIVERING, FAILED, HELD, PENDING, SCHEDULED, Delivery, OutboxEvent, db
 from ..notifications import raising
-from ..models import DELIVERING, FAILED, HELD, PENDING, SCHEDULED, Delivery, OutboxEvent, db
 
 RESPONSE_BODY_LIMIT = 2048
 PING = "endpoint.ping"   # a test ping that fails is its own answer, not an incident
@@ -88,17 +88,18 @@ class AttemptRecord:
 # lets the check read only the entity's undelivered entries of index
 # (endpoint_id, entity_id, status, event_seq).
 ENTITY_ORDER_INDEX = "delivery_endpoint_id_entity_id_status_event_seq"
-CLAIM_SQL = """
+_UNFINISHED = ", ".join(f"'{status}'" for status in UNFINISHED_STATUSES)
+CLAIM_SQL = f"""
 SELECT d.id, d.event_id, d.endpoint_id, d.type, d.event_seq, d.attempts_since_replay, d.next_trigger,
        d.replayed_by FROM delivery d
-WHERE d.status = 'pending' AND d.next_attempt_at <= {p}{endpoints}
+WHERE d.status = '{PENDING}' AND d.next_attempt_at <= {{p}}{{endpoints}}
   AND NOT EXISTS (
-    SELECT 1 FROM delivery earlier{entity_index}
+    SELECT 1 FROM delivery earlier{{entity_index}}
     WHERE earlier.endpoint_id = d.endpoint_id AND earlier.entity_id = d.entity_id
-      AND earlier.status IN ('delivering', 'pending', 'held') AND earlier.event_seq < d.event_seq
+      AND earlier.status IN ({_UNFINISHED}) AND earlier.event_seq < d.event_seq
       AND SUBSTR(earlier.type, 1, INSTR(earlier.type, '.')) = SUBSTR(d.type, 1, INSTR(d.type, '.')))
 ORDER BY d.next_attempt_at, d.id
-LIMIT {p}"""
+LIMIT {{p}}"""
 
 
 def _params(n: int) -> str:
@@ -184,8 +185,8 @@ def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
     if not rows:
         return []
     lease_until = now + dt.timedelta(seconds=lease_seconds)
-    db.execute_sql(f"UPDATE delivery SET status = 'delivering', claimed_by = {db.param}, "
-                   f"lease_until = {db.param} WHERE status = 'pending' AND id IN ({_params(len(rows))})",
+    db.execute_sql(f"UPDATE delivery SET status = '{DELIVERING}', claimed_by = {db.param}, "
+                   f"lease_until = {db.param} WHERE status = '{PENDING}' AND id IN ({_params(len(rows))})",
                    (worker_id, _when(lease_until), *[r[0] for r in rows]))
     seqs = list({r[4] for r in rows})
     payload, occurred = OutboxEvent.payload.python_value, OutboxEvent.occurred_at.python_value
@@ -214,7 +215,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     if not outcomes:
         return []
     now = utcnow()
-    sql = (f"SELECT id, claimed_by, lease_until FROM delivery WHERE status = 'delivering' "
+    sql = (f"SELECT id, claimed_by, lease_until FROM delivery WHERE status = '{DELIVERING}' "
            f"AND id IN ({_params(len(outcomes))})" + (" FOR UPDATE" if mysql else ""))
     lease = Delivery.lease_until.python_value
     holders = {seq: (owner, lease(until))
@@ -225,7 +226,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                  Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
                  Delivery.next_trigger: SCHEDULED, Delivery.replayed_by: None}
     delivered, released, discarded, gone = [], [], [], set()
-    for outcome, holds in zip(outcomes, kept):
+    for outcome, holds in zip(outcomes, kept, strict=True):
         if not holds:
             if outcome.attempt is not None:
                 discarded.append(outcome.claim.seq)
@@ -251,36 +252,36 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     if delivered:
         # One statement for the batch; each row's own status code is set below only when it is
         # not the common 2xx of the batch, so a busy turn stays at a handful of statements.
-        codes = {o.attempt.status_code for o, holds in zip(outcomes, kept)
+        codes = {o.attempt.status_code for o, holds in zip(outcomes, kept, strict=True)
                  if holds and o.attempt is not None and o.attempt.ok}
         common = codes.pop() if len(codes) == 1 else None
-        db.execute_sql(f"UPDATE delivery SET status = 'delivered', delivered_at = {db.param}, "
+        db.execute_sql(f"UPDATE delivery SET status = '{DELIVERED}', delivered_at = {db.param}, "
                        f"last_error = NULL, last_status_code = {db.param}, attempt_count = attempt_count + 1, "
                        f"attempts_since_replay = attempts_since_replay + 1, next_trigger = '{SCHEDULED}', "
                        f"replayed_by = NULL, claimed_by = NULL, lease_until = NULL "
                        f"WHERE id IN ({_params(len(delivered))})",
                        (_when(now), common, *delivered))
         if common is None:
-            for outcome, holds in zip(outcomes, kept):
+            for outcome, holds in zip(outcomes, kept, strict=True):
                 if holds and outcome.attempt is not None and outcome.attempt.ok:
                     Delivery.update(last_status_code=outcome.attempt.status_code) \
                         .where(Delivery.id == outcome.claim.seq).execute()
     if released:
-        db.execute_sql(f"UPDATE delivery SET status = 'pending', claimed_by = NULL, lease_until = NULL "
+        db.execute_sql(f"UPDATE delivery SET status = '{PENDING}', claimed_by = NULL, lease_until = NULL "
                        f"WHERE id IN ({_params(len(released))})", released)
     if discarded:
         # The attempt happened and is listed, so it counts; the delivery's claim, retry step and
         # replay mark belong to whoever holds it now and are left alone.
         db.execute_sql(f"UPDATE delivery SET attempt_count = attempt_count + 1 "
                        f"WHERE id IN ({_params(len(discarded))})", discarded)
-    _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept) if o.attempt is not None])
+    _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept, strict=True) if o.attempt is not None])
     for endpoint_id in gone:
-        health.disable(endpoint_id, health.GONE)
+        health.disable(endpoint_id, GONE)
     return kept
 
 
-ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms", "error",
-                   "response_body", "trigger_kind", "replayed_by")
+ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms",
+                   "error", "response_body", "trigger_kind", "replayed_by")
 
 
 def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:

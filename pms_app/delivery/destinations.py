@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from core.config import redact_url
 from core.db import utcnow
@@ -85,7 +85,7 @@ class InFlightLimit:
         self._busy = 0
         self._free = threading.Condition()
 
-    def __enter__(self) -> "InFlightLimit":
+    def __enter__(self) -> InFlightLimit:
         with self._free:
             while self._busy >= self.limit:
                 self._free.wait()

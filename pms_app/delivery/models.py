@@ -1,9 +1,11 @@
 """Tables the delivery worker adds to the PMS schema (migrations 002 and 004).
 
-``DeliveryWorker`` is one row per worker process: its heartbeat and the times of its last
-successful and last failed attempt, read by the status route. ``BreakerTransition`` is the
-history of every breaker's state changes, so ops can see when and how often the CRM failed. The breaker itself is reported in
-``breaker_state`` (``pms_app.models.BreakerState``), one row per worker and endpoint.
+``WorkerRecord`` is one row per worker process (table ``delivery_worker``): its heartbeat and
+the times of its last successful and last failed attempt, read by the status route. The worker
+itself is ``pms_app.delivery.worker.DeliveryWorker``. ``BreakerTransition`` is the history of
+every breaker's state changes, so ops can see when and how often the CRM failed. The breaker
+itself is reported in ``breaker_state`` (``pms_app.models.BreakerState``), one row per worker
+and endpoint.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from core.db import IdField, UtcDateTimeField, iso, utcnow
 from ..models import BaseModel
 
 
-class DeliveryWorker(BaseModel):
+class WorkerRecord(BaseModel):
     id = IdField()
     worker_id = pw.CharField(max_length=64, unique=True)
     started_at = UtcDateTimeField(default=utcnow)

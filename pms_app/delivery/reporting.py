@@ -23,12 +23,12 @@ from ..endpoints import health
 from ..endpoints.models import Endpoint
 from ..models import BreakerState
 from .breaker import BreakerSnapshot
-from .models import BreakerTransition, DeliveryWorker
+from .models import BreakerTransition, WorkerRecord
 
 
 def register_worker(worker_id: str) -> None:
     now = utcnow()
-    DeliveryWorker.create(worker_id=worker_id, started_at=now, heartbeat_at=now)
+    WorkerRecord.create(worker_id=worker_id, started_at=now, heartbeat_at=now)
 
 
 def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
@@ -80,7 +80,7 @@ def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
         values["last_success_at"] = max(successes)
     if failures:
         values["last_failure_at"] = max(failures)
-    DeliveryWorker.update(**values).where(DeliveryWorker.worker_id == worker_id).execute()
+    WorkerRecord.update(**values).where(WorkerRecord.worker_id == worker_id).execute()
     for key, snap in breakers.items():
         save_breaker(worker_id, key, snap)
     for endpoint_id, (success, failure) in outcomes.items():
@@ -94,4 +94,4 @@ def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
 def unregister_worker(worker_id: str) -> None:
     """A clean stop: the worker's breaker leaves the status at once; its history row stays."""
     BreakerState.delete().where(BreakerState.worker_id == worker_id).execute()
-    DeliveryWorker.update(stopped_at=utcnow()).where(DeliveryWorker.worker_id == worker_id).execute()
+    WorkerRecord.update(stopped_at=utcnow()).where(WorkerRecord.worker_id == worker_id).execute()

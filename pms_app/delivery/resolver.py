@@ -13,7 +13,7 @@ import ipaddress
 import socket
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .url_safety import IPAddress
 

@@ -11,7 +11,7 @@ history older than the same period goes too.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from core.db import utcnow
 

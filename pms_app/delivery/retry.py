@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 JITTER = 0.10
 RETRY_AFTER_STATUSES = (429, 503)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from core.db import utcnow
 from core.jsonio import dumps
@@ -31,7 +31,7 @@ USER_AGENT = "guestsync-pms-delivery/1"
 
 def envelope_body(claim: Claim) -> bytes:
     """The request body: ``{"type", "idempotency_key", "timestamp" (ms of the change), "payload"}``."""
-    occurred = claim.occurred_at.replace(tzinfo=dt.timezone.utc)
+    occurred = claim.occurred_at.replace(tzinfo=dt.UTC)
     envelope = {
         "type": claim.type,
         "idempotency_key": claim.id,

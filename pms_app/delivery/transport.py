@@ -27,8 +27,8 @@ import functools
 import ipaddress
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pycurl
 

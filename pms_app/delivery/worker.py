@@ -37,6 +37,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from core.contract import BREAKER_CLOSED, BREAKER_OPEN
 from core.db import Store, utcnow
 from core.metrics import Metrics
 from core.signing import keys_from_secrets
@@ -64,10 +65,10 @@ def new_worker_id() -> str:
 
 class DeliveryWorker:
     def __init__(self, settings: PmsSettings, store: Store, metrics: Metrics | None = None,
-                 worker_id: str | None = None, timing: WorkerTiming = WorkerTiming()):
+                 worker_id: str | None = None, timing: WorkerTiming | None = None):
         self.settings = settings
         self.store = store
-        self.timing = timing
+        self.timing = timing = timing or WorkerTiming()
         self.worker_id = worker_id or new_worker_id()
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
         self._destinations: dict[int, Destination] = {}
@@ -107,7 +108,7 @@ class DeliveryWorker:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "DeliveryWorker":
+    def start(self) -> DeliveryWorker:
         try:
             self.load_endpoints()
         except Exception as exc:  # the database may be down: the dispatcher tries again
@@ -319,7 +320,7 @@ class DeliveryWorker:
             self._in_flight_by[claim.endpoint_id] = self._in_flight_by.get(claim.endpoint_id, 0) - 1
 
     def _count(self, finished: list[claims.Outcome], kept: list[bool]) -> None:
-        for outcome, holds in zip(finished, kept):
+        for outcome, holds in zip(finished, kept, strict=True):
             attempt = outcome.attempt
             if attempt is None:
                 continue
@@ -342,7 +343,7 @@ class DeliveryWorker:
                 # The endpoint was deleted meanwhile: its deliveries went with it.
                 return
             breaker = destination.breaker
-            if self._stopping.is_set() or (not ticket.probe and breaker.state != "closed"):
+            if self._stopping.is_set() or (not ticket.probe and breaker.state != BREAKER_CLOSED):
                 # Shutting down, or the breaker opened meanwhile: no attempt, the delivery waits.
                 breaker.release(ticket)
                 return
@@ -399,9 +400,9 @@ class DeliveryWorker:
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
         try:
-            if snap.state == "open":
+            if snap.state == BREAKER_OPEN:
                 self.store.call(raising.breaker_opened, endpoint_id, snap.failure_count)
-            elif snap.state == "closed":
+            elif snap.state == BREAKER_CLOSED:
                 self.store.call(raising.breaker_closed, endpoint_id)
         except Exception as exc:
             log.warning("could not raise the breaker notification: %s", exc)

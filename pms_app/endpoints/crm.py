@@ -9,7 +9,7 @@ Once an operator changed it, the database is the truth and the variables no long
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import peewee as pw
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.contract import FAILING, MANUAL
 from core.db import utcnow
 
 from ..models import HELD, PENDING, Delivery
 from ..notifications import raising
 from .models import Endpoint
 
-MANUAL, GONE, FAILING = "manual", "gone", "failing"
 
 
 def disable(endpoint_id: int, reason: str) -> int:

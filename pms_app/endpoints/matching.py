@@ -7,8 +7,8 @@ else is special, so a type is never mistaken for a pattern.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 
 @lru_cache(maxsize=1024)

@@ -141,7 +141,8 @@ class EndpointReplayHandler(EndpointBase):
     route_name = "endpoint_delivery_replay"
 
     async def post(self, endpoint_id: str, event_id: str) -> None:
-        self.write_data(await self.write_change(deliveries.replay, self.actor, event_id, self.path_id(endpoint_id)), 202)
+        replayed = await self.write_change(deliveries.replay, self.actor, event_id, self.path_id(endpoint_id))
+        self.write_data(replayed, 202)
 
 
 class EndpointReplayManyHandler(EndpointBase):

@@ -10,7 +10,7 @@ failing ops webhook raises no notification of its own: it is only logged.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.db import is_mysql, read_committed, utcnow
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from core.contract import BREAKER_CLOSED
 from core.db import iso, utcnow
 from core.errors import NotFoundError
 from core.pagination import PageRequest, paginate
@@ -167,7 +168,7 @@ def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | No
     return {
         "endpoint": redact_url(endpoint.url),
         "breaker": {
-            "state": worst.state if worst else "closed",
+            "state": worst.state if worst else BREAKER_CLOSED,
             "failure_count": worst.failure_count if worst else 0,
             "opened_at": iso(worst.opened_at) if worst else None,
             "workers": [_worker(r) for r in rows],

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from core.db import iso, utcnow
 from core.signing import keys_from_secrets
@@ -26,7 +26,6 @@ from ..models import DELIVERING, TEST, Delivery, DeliveryAttempt, OutboxEvent
 from ..operators import Actor
 from . import audit
 from .rows import get_or_404
-
 
 
 @dataclass(frozen=True)

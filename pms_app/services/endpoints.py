@@ -19,6 +19,7 @@ from __future__ import annotations
 import peewee as pw
 
 from core.config import redact_url
+from core.contract import MANUAL
 from core.db import iso, utcnow
 from core.errors import ConflictError
 from core.pagination import PageRequest, paginate
@@ -31,7 +32,6 @@ from ..operators import Actor
 from . import audit
 from .rows import get_or_404
 
-MANUAL = health.MANUAL
 POLICY_COLUMNS = ("retry_schedule", "timeout_seconds", "rate_limit_per_second", "max_in_flight")
 
 
@@ -101,7 +101,8 @@ def create_endpoint(actor: Actor, config: PmsSettings, values: dict) -> dict:
         raise _name_taken(values["name"])
     try:
         with Endpoint._meta.database.atomic():
-            endpoint = Endpoint.create(**{"event_types": [], **_columns(values)}, enabled=enabled, disabled_reason=None if enabled else MANUAL,
+            endpoint = Endpoint.create(**{"event_types": [], **_columns(values)}, enabled=enabled,
+                                       disabled_reason=None if enabled else MANUAL,
                                        disabled_at=None if enabled else now, created_at=now, updated_at=now)
     except pw.IntegrityError:
         raise _name_taken(values["name"]) from None

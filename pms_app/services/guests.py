@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from core.contract import GUEST_CREATED, GUEST_DELETED, GUEST_UPDATED
 from core.db import is_duplicate_key, utcnow
 from core.errors import ConflictError
 from core.pagination import PageRequest, paginate
@@ -11,8 +12,8 @@ from core.pagination import PageRequest, paginate
 from ..models import Guest, Reservation
 from ..outbox import deleted_payload, record_event
 from ..sync.tombstones import write_tombstone
-from .rows import for_update, get_or_404
 from .reservations import delete_reservation_row
+from .rows import for_update, get_or_404
 
 
 def _email_conflict(email: str) -> ConflictError:
@@ -56,7 +57,7 @@ def create_guest(values: dict) -> dict:
             raise _email_conflict(values["email"]) from None
         raise
     payload = guest.to_api()
-    record_event("guest.created", guest.id, 1, payload, now)
+    record_event(GUEST_CREATED, guest.id, 1, payload, now)
     return payload
 
 
@@ -83,7 +84,7 @@ def update_guest(guest_id: int, values: dict) -> dict:
             raise _email_conflict(changes["email"]) from None
         raise
     payload = guest.to_api()
-    record_event("guest.updated", guest.id, guest.version, payload, now)
+    record_event(GUEST_UPDATED, guest.id, guest.version, payload, now)
     return payload
 
 
@@ -99,7 +100,7 @@ def delete_guest(guest_id: int) -> None:
     version = guest.version + 1
     Guest.delete().where(Guest.id == guest.id).execute()
     write_tombstone("guest", guest.id, version, now)
-    record_event("guest.deleted", guest.id, version, deleted_payload(guest.id, version, now), now)
+    record_event(GUEST_DELETED, guest.id, version, deleted_payload(guest.id, version, now), now)
 
 
 def guests_by_ids(guest_ids: list[int]) -> dict[int, dict]:

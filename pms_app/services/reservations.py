@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.contract import MAX_ID
+from core.contract import MAX_ID, RESERVATION_CREATED, RESERVATION_DELETED, RESERVATION_UPDATED
 from core.db import utcnow
 from core.errors import ValidationError
 from core.pagination import PageRequest, paginate, paginate_per_parent
@@ -49,7 +49,7 @@ def create_reservation(data: dict) -> dict:
     reservation = Reservation.create(version=1, created_at=now, updated_at=now, **values)
     reservation = _get(reservation.id)  # re-read for stored (rounded, defaulted) values
     payload = reservation.to_api()
-    record_event("reservation.created", reservation.id, 1, payload, now)
+    record_event(RESERVATION_CREATED, reservation.id, 1, payload, now)
     return payload
 
 
@@ -74,7 +74,7 @@ def update_reservation(reservation_id: int, data: dict) -> dict:
     reservation.updated_at = now
     reservation.save()
     payload = _get(reservation.id).to_api()
-    record_event("reservation.updated", reservation.id, reservation.version, payload, now)
+    record_event(RESERVATION_UPDATED, reservation.id, reservation.version, payload, now)
     return payload
 
 
@@ -84,7 +84,7 @@ def delete_reservation_row(reservation: Reservation, now: dt.datetime) -> None:
     version = reservation.version + 1
     Reservation.delete().where(Reservation.id == reservation.id).execute()
     write_tombstone("reservation", reservation.id, version, now, guest_id=reservation.guest_id)
-    record_event("reservation.deleted", reservation.id, version,
+    record_event(RESERVATION_DELETED, reservation.id, version,
                  deleted_payload(reservation.id, version, now, guest_id=reservation.guest_id), now)
 
 

@@ -68,7 +68,7 @@ def print_table(runs: list[dict], dry_run: bool, out: TextIO) -> None:
     rows = [COLUMNS] + [tuple(str(run[c]) for c in COLUMNS) for run in runs]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip(), file=out)
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=out)
     for run in runs:
         if run["error"]:
             print(f"{run['kind']}: failed: {run['error']}", file=out)

@@ -18,9 +18,10 @@ whatever is on either end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from core.contract import MAX_ID
 from core.db import Store
@@ -107,7 +108,7 @@ class Walk:
         self.keep_alive()
         crm, pms = self.both(lambda: self.crm.digest(self.kind, from_id, to_id, buckets),
                              lambda: self.pms.digest(self.kind, from_id, to_id, buckets))
-        for c, p in zip(crm, pms):
+        for c, p in zip(crm, pms, strict=True):
             if c["count"] == p["count"] and c["hash"] == p["hash"]:
                 self.result.compared += p["count"]
                 continue

@@ -56,7 +56,7 @@ class CrmSyncClient:
         if (not isinstance(data, list) or len(data) != len(expected)
                 or any(not isinstance(b, dict) or (b.get("from_id"), b.get("to_id")) != bounds
                        or not isinstance(b.get("count"), int) or not isinstance(b.get("hash"), str)
-                       for b, bounds in zip(data, expected))):
+                       for b, bounds in zip(data, expected, strict=True))):
             raise CrmSyncError("the CRM's digest does not have the expected buckets "
                                "(is it running the same version of Guestsync?)")
         return data

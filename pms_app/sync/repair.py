@@ -64,7 +64,7 @@ class RepairReport:
         """Entities out of step that no event on its way explains."""
         return self.repairable + self.unrepairable
 
-    def add(self, other: "RepairReport") -> None:
+    def add(self, other: RepairReport) -> None:
         self.repairable += other.repairable
         self.in_flight += other.in_flight
         self.unrepairable += other.unrepairable

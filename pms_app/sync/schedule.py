@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from core.db import Store, utcnow
 from core.sync import KINDS
@@ -77,7 +77,7 @@ class ReconcileSchedule:
     def enabled(self) -> bool:
         return self.settings.reconcile_every_seconds > 0
 
-    def start(self) -> "ReconcileSchedule":
+    def start(self) -> ReconcileSchedule:
         if self.enabled and self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="reconcile-schedule", daemon=True)
             self._thread.start()

@@ -8,7 +8,7 @@ unreachable, say) is recorded as failed with the reason and the next kind is sti
 from __future__ import annotations
 
 import logging
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from core.db import DatabaseUnavailable, Store
 from core.sync import KINDS

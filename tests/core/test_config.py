@@ -13,7 +13,8 @@ def test_defaults_match_the_spec():
     assert settings.crm_webhook_url == "http://localhost:5001/api/v1/webhooks/pms"
     assert settings.crm_webhook_secrets == ("supersecret-shared-key",)
     assert settings.retry_schedule == (5, 30, 120, 600, 1800, 3600, 10800, 21600)
-    assert (settings.delivery_timeout_seconds, settings.delivery_lease_seconds, settings.delivery_concurrency) == (10, 60, 8)
+    assert (settings.delivery_timeout_seconds, settings.delivery_lease_seconds,
+            settings.delivery_concurrency) == (10, 60, 8)
     assert (settings.breaker_failure_threshold, settings.breaker_recovery_seconds) == (5, 30)
     assert settings.outbox_retention_days == 7 and settings.api_token is None
 

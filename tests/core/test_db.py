@@ -1,7 +1,6 @@
 """Which database failures are "unavailable" (503) and which are faults (500); what the pooled
 MySQL connection sends per unit of work, and how it recovers from a killed connection."""
 
-import uuid
 
 import peewee
 import pytest
@@ -43,21 +42,18 @@ def test_store_turns_only_unavailability_into_database_unavailable(tmp_path):
 def one_connection_store():
     """A Store on an empty MySQL database whose pool holds a single connection, so every unit
     of work runs on the same server session and that session's counters tell what was sent."""
-    from tests.support.databases import MYSQL_URL, _mysql_admin
+    from tests.support.databases import MYSQL_URL, MySQLServer
     if not MYSQL_URL:
         pytest.skip("needs TEST_MYSQL_URL")
-    name = f"gs_test_pool_{uuid.uuid4().hex[:10]}"
-    with _mysql_admin() as conn, conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}`")
-    store = Store(open_database(f"{MYSQL_URL.rstrip('/')}/{name}", max_connections=1), max_workers=1)
-    store.call(lambda: store.database.execute_sql("CREATE TABLE probe (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB"),
-               transaction=False)
+    server = MySQLServer()
+    store = Store(open_database(server.url(server.create("pool")), max_connections=1), max_workers=1)
+    create = "CREATE TABLE probe (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB"
+    store.call(lambda: store.database.execute_sql(create), transaction=False)
     try:
         yield store
     finally:
         store.close()
-        with _mysql_admin() as conn, conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        server.drop_all()
 
 
 def _session_counters(store: Store) -> dict[str, int]:
@@ -72,14 +68,14 @@ def _isolation(store: Store, transaction) -> str:
     """How a transaction opened by ``transaction(database)`` behaves: READ COMMITTED when its
     second read sees a row another session committed after its first read, REPEATABLE READ when
     it still sees its first snapshot."""
-    from tests.support.databases import _mysql_admin
+    from tests.support.databases import MySQLServer
 
     def read():
         database = store.database
         with transaction(database):
             count = lambda: database.execute_sql("SELECT COUNT(*) FROM probe").fetchone()[0]  # noqa: E731
             first = count()
-            with _mysql_admin() as conn, conn.cursor() as cur:
+            with MySQLServer().connect() as conn, conn.cursor() as cur:
                 cur.execute(f"INSERT INTO `{database.database}`.probe () VALUES ()")
             return "READ COMMITTED" if count() > first else "REPEATABLE READ"
     return store.call(read, transaction=False)
@@ -112,13 +108,13 @@ def test_each_transaction_runs_at_the_level_it_asks_for_whatever_ran_before(one_
 
 
 def test_a_killed_pooled_connection_is_replaced_inside_and_outside_transactions(one_connection_store):
-    from tests.support.databases import _mysql_admin
+    from tests.support.databases import MySQLServer
     store = one_connection_store
     database = store.database
     session = lambda: database.execute_sql("SELECT CONNECTION_ID()").fetchone()[0]  # noqa: E731
     for transaction in (True, False, True):
         killed = store.call(session, transaction=transaction)
-        with _mysql_admin() as conn, conn.cursor() as cur:
+        with MySQLServer().connect() as conn, conn.cursor() as cur:
             cur.execute(f"KILL CONNECTION {int(killed)}")
         # Nothing checks the connection on checkout; its first statement fails and is run again
         # on a new connection, and the enclosing connection context still closes cleanly.
@@ -132,7 +128,7 @@ def test_after_every_pooled_connection_is_killed_the_next_units_of_work_succeed(
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.support.databases import MYSQL_URL, _mysql_admin
+    from tests.support.databases import MYSQL_URL, MySQLServer
     name = one_connection_store.database.database
     store = Store(open_database(f"{MYSQL_URL.rstrip('/')}/{name}", max_connections=4), max_workers=3)
     try:
@@ -144,7 +140,7 @@ def test_after_every_pooled_connection_is_killed_the_next_units_of_work_succeed(
         with ThreadPoolExecutor(3) as pool:
             sessions = set(pool.map(lambda _: store.call(hold), range(3)))
         assert len(sessions) == 3
-        with _mysql_admin() as conn, conn.cursor() as cur:
+        with MySQLServer().connect() as conn, conn.cursor() as cur:
             for session in sessions:
                 cur.execute(f"KILL CONNECTION {int(session)}")
         for transaction in (False, True, False, True):

@@ -61,7 +61,8 @@ def test_api_services_read_all_three(settings_class):
     assert settings.api_rate_limit == parse_rate_limit("10/5 seconds")
     assert settings.cors_allowed_origins == ("https://app.example.com",)
     default = from_env(settings_class)
-    assert (default.trusted_proxies, default.api_rate_limit, default.cors_allowed_origins) == (TrustedProxies(), None, ())
+    assert (default.trusted_proxies, default.api_rate_limit,
+            default.cors_allowed_origins) == (TrustedProxies(), None, ())
 
 
 @pytest.mark.parametrize("settings_class", (*API_SERVICES, DashboardSettings))

@@ -15,8 +15,7 @@ from core.contract import MAX_ID
 from core.pagination import encode_cursor
 from tests.crm_app.webhook_factory import envelope, guest, signed_request
 from tests.support.http import call, json_of, raw_exchange
-from tests.support.services import (API, SERVICES, api_service, app,  # noqa: F401 - fixtures
-                                    list_routes)
+from tests.support.services import API, SERVICES, list_routes
 
 JSON = {"Content-Type": "application/json"}
 

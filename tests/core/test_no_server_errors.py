@@ -31,7 +31,7 @@ import core.pagination
 from core.contract import EVENT_TYPES, MAX_ID
 from tests.crm_app.webhook_factory import envelope, guest, reservation, signed_request
 from tests.support.http import call
-from tests.support.services import API, SERVICES, api_service, app  # noqa: F401 - fixtures
+from tests.support.services import API, SERVICES
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
 _FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=False,

@@ -8,7 +8,7 @@ import pytest
 from core.app import open_store
 from core.metrics import Metrics
 from tests.support.http import call, json_of
-from tests.support.services import API, api_service, app  # noqa: F401 - fixtures
+from tests.support.services import API
 
 
 @pytest.mark.gen_test

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from core.config import REPO_ROOT
-from core.migrations import migrate
 from core.metrics import Metrics
+from core.migrations import migrate
 from tests.support.databases import TestDatabase
 from tests.support.http import call, json_of
-from tests.support.services import API, api_service  # noqa: F401 - fixtures
+from tests.support.services import API
 
 
 def migration_names(service: str) -> list[str]:

@@ -8,9 +8,18 @@ import datetime as dt
 import pytest
 from standardwebhooks import Webhook
 
-from core.signing import (InvalidSignatureError, MissingHeaderError, TimestampOutOfToleranceError,
-                          VerificationError, compute_signature, keys_from_secrets, secret_to_key,
-                          sign, signed_headers, verify)
+from core.signing import (
+    InvalidSignatureError,
+    MissingHeaderError,
+    TimestampOutOfToleranceError,
+    VerificationError,
+    compute_signature,
+    keys_from_secrets,
+    secret_to_key,
+    sign,
+    signed_headers,
+    verify,
+)
 
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -35,9 +44,9 @@ def test_published_vector_verifies():
 
 def test_reference_library_agrees_both_ways():
     reference = Webhook(VECTOR_SECRET)
-    when = dt.datetime.fromtimestamp(VECTOR_TS, dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(VECTOR_TS, dt.UTC)
     assert reference.sign(VECTOR_ID, when, VECTOR_BODY.decode()) == VECTOR_SIGNATURE
-    now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+    now = int(dt.datetime.now(dt.UTC).timestamp())
     produced = signed_headers([KEY], "msg_2", b'{"a": 1}', timestamp=now)
     assert reference.verify(b'{"a": 1}', produced) == {"a": 1}
 
@@ -45,7 +54,7 @@ def test_reference_library_agrees_both_ways():
 def test_plain_secret_is_its_utf8_bytes():
     assert secret_to_key("supersecret-shared-key") == b"supersecret-shared-key"
     reference = Webhook(b"supersecret-shared-key")
-    when = dt.datetime.fromtimestamp(VECTOR_TS, dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(VECTOR_TS, dt.UTC)
     assert reference.sign("id", when, "{}") == sign([b"supersecret-shared-key"], "id", VECTOR_TS, b"{}")
 
 

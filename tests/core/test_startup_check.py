@@ -5,10 +5,7 @@ one line, not a traceback; the standalone worker serves its metrics port. Every 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
+import socket
 import urllib.request
 
 import pytest
@@ -16,17 +13,11 @@ import pytest
 from core.cli import EXIT_DATABASE
 from core.config import REPO_ROOT
 from tests.support.databases import TestDatabase
-from tests.support.processes import free_port, start_module, wait_until_answers
+from tests.support.processes import free_port, run_module, start_module, stop_process, wait_until_answers
 
 
 def migration_names(service: str) -> list[str]:
     return sorted(p.stem for p in (REPO_ROOT / "migrations" / service).glob("[0-9]*.py"))
-
-
-def run_module(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO_ROOT,
-                          env={**os.environ, "ENV_FILE": os.devnull, "WORKER_METRICS_PORT": "0", **env},
-                          capture_output=True, text=True, timeout=60)
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -35,15 +26,6 @@ def get(url: str) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-def stop(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
 
 
 @pytest.fixture(params=["pms", "crm"])
@@ -80,7 +62,7 @@ def test_migrate_flag_migrates_then_serves_ready(service, unmigrated, tmp_path):
         status, body = get(f"http://127.0.0.1:{port}/api/v1/ready")
         assert (status, json.loads(body)["pending_migrations"]) == (200, [])
     finally:
-        assert stop(process) == 0
+        assert stop_process(process) == 0
 
 
 def test_migrate_on_an_unreachable_database_is_one_line(service, free_tcp_port):
@@ -122,11 +104,10 @@ def test_the_standalone_worker_serves_metrics_health_and_readiness(pms_db, tmp_p
         refused = run_module("core.probe", env={"HEALTHCHECK_URL": f"http://127.0.0.1:{port}/nowhere"})
         assert refused.returncode == 1 and "/nowhere: 404" in refused.stderr
     finally:
-        assert stop(process) == 0
+        assert stop_process(process) == 0
 
 
 def test_a_worker_whose_metrics_port_is_taken_says_so(pms_db, tmp_path):
-    import socket
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
 from core.contract import MAX_ID
 from core.errors import ValidationError
-from core.sync import (MANIFEST_DEFAULT_LIMIT, MANIFEST_MAX_LIMIT, MAX_BUCKETS, bucket_bounds, bucket_hash,
-                       digest, parse_digest_request, parse_manifest_request)
+from core.sync import (
+    MANIFEST_DEFAULT_LIMIT,
+    MANIFEST_MAX_LIMIT,
+    MAX_BUCKETS,
+    bucket_bounds,
+    bucket_hash,
+    digest,
+    parse_digest_request,
+    parse_manifest_request,
+)
 
 ENTRIES = [(1, 1, False), (2, 3, True), (5, 2, False), (9, 1, False), (10, 4, True)]
 
@@ -37,7 +46,7 @@ def test_bucket_bounds_over_every_possible_id_stay_few():
     bounds = bucket_bounds(1, MAX_ID, MAX_BUCKETS)
     assert len(bounds) == MAX_BUCKETS
     assert bounds[0][0] == 1 and bounds[-1][1] == MAX_ID
-    assert all(a[1] + 1 == b[0] for a, b in zip(bounds, bounds[1:]))
+    assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(bounds))
 
 
 def test_digest_counts_and_hashes_each_bucket():

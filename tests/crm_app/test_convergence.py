@@ -29,7 +29,8 @@ def snapshot() -> dict:
               for g in GuestProfile.select().where(GuestProfile.version.is_null(False))
               .order_by(GuestProfile.guest_id)]
     mirrors = [(m.reservation_id, m.guest_id, m.version, m.deleted, m.check_in, m.check_out, m.status,
-                m.total_amount, m.currency) for m in ReservationMirror.select().order_by(ReservationMirror.reservation_id)]
+                m.total_amount, m.currency)
+               for m in ReservationMirror.select().order_by(ReservationMirror.reservation_id)]
     webhook_ids = sorted(e.webhook_id for e in Event.select(Event.webhook_id))
     return {"profiles": profiles, "guests": guests, "mirrors": mirrors, "events": webhook_ids}
 

@@ -82,7 +82,8 @@ async def test_queries_and_refusals_over_the_socket(sender, base_url):
     await sender.send_ok("guest.created", guest(3))
     conn = await initialised(base_url)
     await send(conn, {"id": "q", "type": "subscribe", "payload": {"query": "{ guestProfile(guestId: 3) { name } }"}})
-    assert await receive(conn) == {"id": "q", "type": "next", "payload": {"data": {"guestProfile": {"name": "Guest 3"}}}}
+    assert await receive(conn) == {"id": "q", "type": "next",
+                                   "payload": {"data": {"guestProfile": {"name": "Guest 3"}}}}
     assert await receive(conn) == {"id": "q", "type": "complete"}
     for query, code in (("subscription { nope }", "graphql_validation_failed"),
                         ("subscription {", "graphql_parse_failed")):
@@ -105,7 +106,7 @@ async def test_protocol_errors_close_with_their_codes(app, http_server, base_url
     await send(conn, {"type": "connection_init"})
     assert await close_code(conn) == 4429
 
-    for garbage in ("not json", '{"type": "hello"}', '["connection_init"]'):
+    for garbage in ("not json", '{"type": "hello"}', '["connection_init"]', '{"type": ["connection_init"]}'):
         conn = await connect(base_url)
         await conn.write_message(garbage)
         assert await close_code(conn) == 4400, garbage

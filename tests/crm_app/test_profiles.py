@@ -10,7 +10,7 @@ import pytest
 from tests.crm_app.webhook_factory import deleted, guest, reservation
 from tests.support.http import call, json_of
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def day(offset: int) -> str:

@@ -259,7 +259,7 @@ async def test_idempotency_key_may_be_absent(sender, crm_db, absent):
 @pytest.mark.gen_test
 async def test_unpaired_surrogate_escape_is_invalid_json_not_a_500(sender, crm_db, raw_payload):
     webhook_id = "surrogate-" + str(abs(hash(raw_payload)))
-    raw = ('{"type": "guest.created", "timestamp": 1764424800000, "payload": %s}' % raw_payload).encode()
+    raw = ('{"type": "guest.created", "timestamp": 1764424800000, "payload": ' + raw_payload + "}").encode()
     await assert_rejected(sender, crm_db, raw, signed_request(raw, webhook_id), 400, "invalid_json")
 
 
@@ -271,7 +271,7 @@ async def test_a_number_that_overflows_to_infinity_is_invalid_json(sender, crm_d
     # An unknown type would be recorded as given, and the audit log would then serve "Infinity".
     webhook_id = f"overflow-{event_type}-{number}"
     payload = json.dumps(guest(1)).replace('"version": 1', f'"version": 1, "amount": {number}')
-    raw = ('{"type": "%s", "timestamp": 1764424800000, "payload": %s}' % (event_type, payload)).encode()
+    raw = f'{{"type": "{event_type}", "timestamp": 1764424800000, "payload": {payload}}}'.encode()
     await assert_rejected(sender, crm_db, raw, signed_request(raw, webhook_id), 400, "invalid_json")
     listed = await call(http_client, base_url, "GET", "/api/v1/events")
     assert json.loads(listed.body, parse_constant=lambda name: pytest.fail(f"{name} served")) == \

@@ -70,7 +70,7 @@ def incoming(event_type: str, payload: dict, webhook_id: str | None = None) -> I
 def signed_request(body: bytes, webhook_id: str, secrets: tuple[str, ...] = (SECRET,),
                    timestamp: int | None = None) -> dict:
     timestamp = int(time.time()) if timestamp is None else timestamp
-    when = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(timestamp, dt.UTC)
     signatures = " ".join(webhook_for(s).sign(webhook_id, when, body.decode("utf-8")) for s in secrets)
     return {"Content-Type": "application/json", "webhook-id": webhook_id,
             "webhook-timestamp": str(timestamp), "webhook-signature": signatures}

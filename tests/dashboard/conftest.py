@@ -6,13 +6,12 @@ port where nothing listens.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from dashboard.app import close_app, make_app
 from dashboard.clients import Services
 from dashboard.config import DashboardSettings
 from dashboard.live import Hub
+from tests.support.processes import free_port
 
 from .fakes import FakeCrm, FakePms
 from .support import TOKEN, Visitor, serve_app
@@ -41,11 +40,7 @@ def fake_crm(io_loop):
 @pytest.fixture
 def dead_url():
     """An origin where nothing listens (the port was bound, then closed)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture

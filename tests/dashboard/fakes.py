@@ -20,11 +20,11 @@ import tornado.web
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def now_iso(offset_seconds: float = 0) -> str:
-    return iso(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=offset_seconds))
+    return iso(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset_seconds))
 
 
 @dataclass
@@ -69,7 +69,8 @@ class FakeHandler(tornado.web.RequestHandler):
         parsed = urlparse(self.request.uri)
         self.state.requests.append((self.request.method, parsed.path, parsed.query))
         if self.state.token and self.request.headers.get("Authorization") != f"Bearer {self.state.token}":
-            self.send(401, {"error": {"code": "unauthorized", "message": "a valid bearer token is required", "details": []}})
+            self.send(401, {"error": {"code": "unauthorized", "message": "a valid bearer token is required",
+                                      "details": []}})
         elif self.state.failing:
             self.send(500, {"error": {"code": "internal_error", "message": "boom", "details": []}})
 

@@ -68,7 +68,8 @@ class Visitor:
                     self.cookies[name] = morsel.value
 
     async def get(self, path: str, headers: dict | None = None) -> HTTPResponse:
-        response = await self.http.fetch(self.base_url + path, headers={"Cookie": self.cookie_header(), **(headers or {})},
+        response = await self.http.fetch(self.base_url + path,
+                                         headers={"Cookie": self.cookie_header(), **(headers or {})},
                                          follow_redirects=False, raise_error=False)
         self._remember(response)
         return response

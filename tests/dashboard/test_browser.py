@@ -57,7 +57,8 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
             try:
                 page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.on("dialog", lambda dialog: (dialogs.append(dialog.message), asyncio.ensure_future(dialog.dismiss())))
+                page.on("dialog",
+                        lambda dialog: (dialogs.append(dialog.message), asyncio.ensure_future(dialog.dismiss())))
 
                 await page.goto(dash_url + "/")
                 assert "/login" in page.url
@@ -80,8 +81,8 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
                 assert str(guest_id) in await delivery_row.first.inner_text()
                 event_row = page.locator('tbody[data-live-list="event"] tr', has_text="guest.created")
                 await event_row.first.wait_for(timeout=15_000)
-                await page.locator('tbody[data-live-list="delivery"] tr .badge[data-status="delivered"]').first.wait_for(
-                    timeout=15_000)
+                delivered = 'tbody[data-live-list="delivery"] tr .badge[data-status="delivered"]'
+                await page.locator(delivered).first.wait_for(timeout=15_000)
                 assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
                 # local time shown, UTC on hover
                 title = await page.locator('tbody[data-live-list="event"] time').first.get_attribute("title")
@@ -111,7 +112,8 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
 
 
 @pytest.mark.gen_test(timeout=120)
-async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms, fake_crm, http_server, base_url, tmp_path):
+async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms, fake_crm, http_server, base_url,
+                                                                        tmp_path):
     from playwright.async_api import async_playwright
 
     from .fakes import now_iso

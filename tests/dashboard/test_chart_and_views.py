@@ -9,7 +9,7 @@ from markupsafe import Markup
 from dashboard.chart import chart_geometry, format_ms, minute_series, parse_time
 from dashboard.views import badge, money, status_class, time_tag
 
-NOW = dt.datetime(2026, 11, 29, 12, 30, 20, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 29, 12, 30, 20, tzinfo=dt.UTC)
 
 
 def delivered(created: str, done: str) -> dict:
@@ -27,7 +27,7 @@ def test_minute_buckets_count_deliveries_and_take_the_median_latency():
     ]
     series, p50 = minute_series(rows, NOW)
     assert len(series) == 60
-    assert series[-1].start == dt.datetime(2026, 11, 29, 12, 30, tzinfo=dt.timezone.utc)
+    assert series[-1].start == dt.datetime(2026, 11, 29, 12, 30, tzinfo=dt.UTC)
     assert series[-1].count == 3 and series[-1].p50_ms == 3000
     assert series[-31].count == 1 and series[-31].p50_ms == 500
     assert sum(m.count for m in series) == 4

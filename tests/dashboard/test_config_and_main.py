@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +10,7 @@ import requests
 
 from core.config import ConfigError
 from dashboard.config import DashboardSettings
+from tests.support.processes import free_port, start_module, stop_process, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_FILE = {"ENV_FILE": os.devnull}
@@ -47,33 +43,15 @@ def test_bad_values_name_the_variable(name, value):
         DashboardSettings.from_env({**NO_FILE, name: value})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_process_prints_a_generated_token_serves_and_stops_on_sigterm(tmp_path):
     port = free_port()
-    env = {**os.environ, **NO_FILE, "APP_PORT": str(port), "PYTHONPATH": str(ROOT)}
-    env.pop("DASHBOARD_TOKEN", None)
-    out = open(tmp_path / "out.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = start_module(["dashboard"], {"APP_PORT": str(port), "DASHBOARD_TOKEN": None}, tmp_path / "out.log")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline, open(tmp_path / "out.log").read()
-                time.sleep(0.05)
+        wait_until_answers(f"http://127.0.0.1:{port}/login", proc)
+        response = requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=5)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        assert stop_process(proc, 15) == 0
     output = open(tmp_path / "out.log").read()
     token_lines = [line for line in output.splitlines() if line.startswith("dashboard login token: ")]
     assert len(token_lines) == 1

@@ -72,7 +72,8 @@ def test_delivery_watch_sends_new_and_changed_rows_oldest_first():
 
 def test_breaker_key_ignores_heartbeats_but_not_state():
     closed = {"state": "closed", "failure_count": 0, "opened_at": None,
-              "workers": [{"worker_id": "w1", "state": "closed", "failure_count": 0, "opened_at": None, "updated_at": "t1"}]}
+              "workers": [{"worker_id": "w1", "state": "closed", "failure_count": 0, "opened_at": None,
+                           "updated_at": "t1"}]}
     heartbeat = {**closed, "workers": [{**closed["workers"][0], "updated_at": "t2"}]}
     opened = {**closed, "state": "open", "failure_count": 5}
     assert breaker_key(closed) == breaker_key(heartbeat)

@@ -61,7 +61,8 @@ async def test_replay_all_failed_first_shows_what_it_would_do(visitor, fake_pms,
     assert "The first 20" in body
     method, path, query = [r for r in fake_pms.state.requests if r[1] == "/api/v1/webhooks/deliveries"][-1]
     assert "status=failed" in query
-    confirm = re.search(r'<form method="post" action="/deliveries/replay-failed"[^>]*>(.*?)</form>', body, re.S).group(1)
+    form = r'<form method="post" action="/deliveries/replay-failed"[^>]*>(.*?)</form>'
+    confirm = re.search(form, body, re.S).group(1)
     assert 'name="confirm" value="1"' in confirm and 'name="_xsrf"' in confirm
     assert "Replay 25 failed deliveries" in confirm
 
@@ -135,7 +136,8 @@ async def test_attempts_show_what_triggered_them_and_who_replayed(visitor, fake_
          "response_body": None, "trigger": "replay", "replayed_by": "alice"},
     ])
     older = fake_pms.add_delivery(status="failed", attempts=[
-        {"attempt": 1, "started_at": now_iso(), "status_code": 500, "duration_ms": 3, "error": "x", "response_body": None}])
+        {"attempt": 1, "started_at": now_iso(), "status_code": 500, "duration_ms": 3, "error": "x",
+         "response_body": None}])
     await visitor.login()
     body = (await visitor.get(f"/deliveries/{row['id']}")).body.decode()
     assert "<th scope=\"col\">Trigger</th>" in body and "<th scope=\"col\">Replayed by</th>" in body

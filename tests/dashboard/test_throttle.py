@@ -95,7 +95,7 @@ def test_counters_are_forgotten_after_a_quiet_period():
 
 def test_memory_stays_bounded_and_the_busiest_counters_survive():
     throttle, now = make(free_per_user=3, free_per_address=10**6, max_tracked=1000)
-    for i in range(3):
+    for _ in range(3):
         throttle.failed("attacker", "alice")
     for i in range(20_000):
         throttle.failed("attacker", f"name-{i}-" + "x" * 500)

@@ -200,12 +200,14 @@ class TestDatabaseDown:
 
 @pytest.mark.gen_test
 async def test_unpaired_surrogate_escape_is_invalid_json(http_client, base_url, pms_db):
-    for raw in (b'{"email": "s@example.com", "name": "\\ud800"}', b'{"email": "s@example.com", "name": "A", "\\udc00": 1}'):
+    for raw in (b'{"email": "s@example.com", "name": "\\ud800"}',
+                b'{"email": "s@example.com", "name": "A", "\\udc00": 1}'):
         response = await call(http_client, base_url, "POST", f"{API}/guests", raw=raw,
                               headers={"Content-Type": "application/json"})
         assert response.code == 400, response.body
         assert json_of(response)["error"]["code"] == "invalid_json"
-    paired = await call(http_client, base_url, "POST", f"{API}/guests", raw=b'{"email": "s@example.com", "name": "\\ud83d\\ude00"}',
+    paired = await call(http_client, base_url, "POST", f"{API}/guests",
+                        raw=b'{"email": "s@example.com", "name": "\\ud83d\\ude00"}',
                         headers={"Content-Type": "application/json"})
     assert paired.code == 201 and json_of(paired)["data"]["name"] == "\U0001F600"
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 
+from core.contract import BREAKER_STATES
 from pms_app.delivery.breaker import STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN, EndpointBreaker
+from pms_app.delivery.models import BreakerTransition
 from pms_app.delivery.retry import next_delay, parse_retry_after
 from pms_app.models import CRM_ENDPOINT_ID, DELIVERED, PENDING, Delivery
-from pms_app.delivery.models import BreakerTransition
 from pms_app.services.deliveries import webhook_status
-from tests.support.delivery import add_event, delivery_settings, event, running_worker, statuses
+from tests.support.delivery import add_event, delivery_settings, running_worker, statuses
 from tests.support.receivers import Receiver, always, slow, wait_until
 
 
@@ -22,6 +22,11 @@ class Clock:
 
     def __call__(self):
         return self.now
+
+
+def test_the_breaker_package_reports_the_contract_states():
+    # The API and the breaker_state table carry the package's state words as they are.
+    assert (STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN) == BREAKER_STATES
 
 
 def breaker(monkeypatch, threshold=3, recovery=30, changes=None):

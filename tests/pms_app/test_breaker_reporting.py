@@ -26,7 +26,7 @@ def test_first_transition_and_first_heartbeat_racing_both_land(pms_db):
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def run(fn, *args) -> None:
+        def run(fn, *args, barrier=barrier, errors=errors) -> None:
             barrier.wait()
             try:
                 store.call(fn, *args, transaction=False)   # the writes set their own isolation
@@ -44,6 +44,6 @@ def test_first_transition_and_first_heartbeat_racing_both_land(pms_db):
         for t in threads:
             t.join()
         assert errors == [], errors
-        assert store.call(lambda: BreakerTransition.select()
-                          .where(BreakerTransition.worker_id == worker_id).count()) == 1
-        assert store.call(lambda: BreakerState.select().where(BreakerState.worker_id == worker_id).count()) == 1
+        assert store.call(lambda w=worker_id: BreakerTransition.select()
+                          .where(BreakerTransition.worker_id == w).count()) == 1
+        assert store.call(lambda w=worker_id: BreakerState.select().where(BreakerState.worker_id == w).count()) == 1

@@ -44,7 +44,8 @@ async def test_a_bodyless_cross_site_post_cannot_replay(http_client, base_url):
 @pytest.mark.gen_test
 async def test_the_same_post_from_a_script_or_an_allowed_page_acts(http_client, base_url):
     for origin in (None, ALLOWED):
-        status, _, body = await raw_exchange(base_url, bodyless_post(base_url, "/api/v1/webhooks/deliveries/replay", origin))
+        request = bodyless_post(base_url, "/api/v1/webhooks/deliveries/replay", origin)
+        status, _, body = await raw_exchange(base_url, request)
         assert status == 202, (origin, body)
 
 

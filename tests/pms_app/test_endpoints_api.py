@@ -326,7 +326,8 @@ async def test_a_url_to_a_metadata_or_link_local_address_is_refused(http_client,
 @pytest.mark.gen_test
 async def test_a_name_resolving_into_a_denied_network_is_refused(http_client, base_url, pms_db, app):
     app.settings["config"] = dataclasses.replace(
-        app.settings["config"], endpoint_denied_networks=parse_networks("127.0.0.0/8,::1/128", "ENDPOINT_DENIED_NETWORKS"))
+        app.settings["config"],
+        endpoint_denied_networks=parse_networks("127.0.0.0/8,::1/128", "ENDPOINT_DENIED_NETWORKS"))
     r = await api(http_client, base_url, "POST", "/endpoints", {"name": "inside", "url": "http://localhost:9/hook"})
     assert r.code == 422, r.body
     assert "localhost" in json_of(r)["error"]["details"][0]["message"]

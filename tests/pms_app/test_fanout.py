@@ -7,6 +7,7 @@ import json
 
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from pms_app.delivery import claims
 from pms_app.endpoints.matching import matches
@@ -57,7 +58,7 @@ def test_three_endpoints_each_get_exactly_their_events_signed_with_their_own_sec
                 # Each receiver verifies with its own secret, and only with it.
                 assert webhook.verify(request.body, request.headers)["idempotency_key"] == request.webhook_id
                 other = Webhook(secrets["guests" if name != "guests" else "deletions"])
-                with pytest.raises(Exception):
+                with pytest.raises(WebhookVerificationError):
                     other.verify(request.body, request.headers)
     # Stored once; one delivery per matching endpoint (endpoint 1, the CRM here too, takes all).
     assert store.call(lambda: OutboxEvent.select().count()) == len(made)

@@ -81,12 +81,14 @@ async def test_lists_equal_rest_and_pages_walk_every_item_once(http_client, base
 
     # REST's next_cursor and an edge's cursor are the same kind of cursor.
     page = await rest(http_client, base_url, "/guests?limit=2")
-    code, body = await gql(http_client, base_url, "query ($a: String) { guests(first: 2, after: $a) { edges { node { id } } } }",
+    code, body = await gql(http_client, base_url,
+                           "query ($a: String) { guests(first: 2, after: $a) { edges { node { id } } } }",
                            {"a": page["next_cursor"]})
-    assert [n["id"] for n in nodes(body["data"]["guests"])] == [g["id"] for g in
-                                                                (await rest(http_client, base_url, f"/guests?limit=2&cursor={page['next_cursor']}"))["data"]]
+    second = await rest(http_client, base_url, f"/guests?limit=2&cursor={page['next_cursor']}")
+    assert [n["id"] for n in nodes(body["data"]["guests"])] == [g["id"] for g in second["data"]]
 
-    query = f"""{{ reservations(status: "cancelled", guestId: {made[0]['id']}) {{ edges {{ node {{ {RESERVATION_FIELDS} }} }} }}
+    query = f"""{{ reservations(status: "cancelled", guestId: {made[0]['id']}) {{
+                      edges {{ node {{ {RESERVATION_FIELDS} }} }} }}
                   all: reservations(first: 500) {{ edges {{ node {{ id }} }} }}
                   byEmail: guests(email: "{made[4]['email'].upper()}") {{ edges {{ node {{ id }} }} }} }}"""
     code, body = await gql(http_client, base_url, query)
@@ -132,9 +134,9 @@ def _seed_guests(store, count: int) -> None:
 
 @pytest.mark.gen_test(timeout=60)
 async def test_nested_lists_cost_a_constant_number_of_queries(http_client, base_url, pms_db):
-    query = f"""query ($n: Int!) {{ guests(first: $n) {{ edges {{ node {{ id
-        reservations(first: 5) {{ edges {{ node {{ id guestId }} }} }} }} }} }}
-        deliveries(first: $n) {{ edges {{ node {{ id attempts {{ attempt }} }} }} }} }}"""
+    query = """query ($n: Int!) { guests(first: $n) { edges { node { id
+        reservations(first: 5) { edges { node { id guestId } } } } } }
+        deliveries(first: $n) { edges { node { id attempts { attempt } } } } }"""
     _seed_guests(pms_db.store, 100)
 
     async def queries_for(n: int) -> tuple[int, dict]:
@@ -162,7 +164,8 @@ async def test_deliveries_and_attempts_equal_rest(http_client, base_url, pms_db)
                                                       started_at=utcnow(),
                                                       status_code=503, duration_ms=12, error="HTTP 503",
                                                       response_body="busy") for n in (1, 2)])
-    code, body = await gql(http_client, base_url, f"""{{ deliveries {{ edges {{ cursor node {{ {DELIVERY_FIELDS} }} }} }}
+    code, body = await gql(http_client, base_url, f"""{{
+        deliveries {{ edges {{ cursor node {{ {DELIVERY_FIELDS} }} }} }}
         created: deliveries(type: "reservation.created", status: "pending") {{ edges {{ node {{ id }} }} }} }}""")
     assert code == 200 and "errors" not in body, body
     got = nodes(body["data"]["deliveries"])
@@ -180,9 +183,11 @@ async def test_endpoints_equal_rest_and_deliveries_take_an_endpoint(http_client,
     made = await rest_post(http_client, base_url, "/endpoints", {"name": "warehouse", "url": "http://127.0.0.1:9/x",
                                                                    "event_types": ["guest.*"]})
     await create_guest(http_client, base_url)
-    code, body = await gql(http_client, base_url, """{ endpoints { id name url eventTypes enabled maxInFlight
+    code, body = await gql(http_client, base_url, """query ($warehouse: Int!) {
+        endpoints { id name url eventTypes enabled maxInFlight
         breaker { failureThreshold recoverySeconds } secrets { id prefix createdAt expiresAt } }
-        warehouse: deliveries(endpointId: %d) { edges { node { id endpointId type } } } }""" % made["id"])
+        warehouse: deliveries(endpointId: $warehouse) { edges { node { id endpointId type } } } }""",
+                           {"warehouse": made["id"]})
     assert code == 200 and "errors" not in body, body
     listed = (await rest(http_client, base_url, "/endpoints"))["data"]
     assert [e["name"] for e in body["data"]["endpoints"]] == [e["name"] for e in listed] == ["crm", "warehouse"]

@@ -3,19 +3,12 @@
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
 from core.config import REPO_ROOT
-from tests.support.processes import free_port, start_module, wait_until_answers
-
-
-def run_module(*args, env):
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO_ROOT, env={**env, "ENV_FILE": "/dev/null"},
-                          capture_output=True, text=True, timeout=60)
+from tests.support.processes import free_port, run_module, start_module, wait_until_answers
 
 
 def test_migrate_rollback_migrate(tmp_path):

@@ -70,13 +70,13 @@ def test_digests_of_both_services_agree_exactly_where_they_hold_the_same(stores)
     assert digest(pms_side(pms)) == digest(crm_side(crm))
     # One version differs: only the bucket holding that guest differs.
     pms.call(guests.update_guest, made[2]["id"], {"name": "Moved on"})
-    differing = [p["from_id"] for p, c in zip(digest(pms_side(pms)), digest(crm_side(crm))) if p != c]
+    differing = [p["from_id"] for p, c in zip(digest(pms_side(pms)), digest(crm_side(crm)), strict=True) if p != c]
     assert differing == [3]
     deliver_pending(pms, crm)
     assert digest(pms_side(pms)) == digest(crm_side(crm))
     # A deleted flag (and its version) differs.
     pms.call(guests.delete_guest, made[6]["id"])
-    assert [p["from_id"] for p, c in zip(digest(pms_side(pms)), digest(crm_side(crm))) if p != c] == [7]
+    assert [p["from_id"] for p, c in zip(digest(pms_side(pms)), digest(crm_side(crm)), strict=True) if p != c] == [7]
     deliver_pending(pms, crm)
     # An extra row on one side.
     new_guest(pms, 9)

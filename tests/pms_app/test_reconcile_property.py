@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_app.models import Event, GuestProfile, ReservationMirror
-from pms_app.delivery.models import DeliveryWorker
+from pms_app.delivery.models import WorkerRecord
 from pms_app.models import DELIVERED, FAILED, DeliveryAttempt, Guest, OutboxEvent, Reservation
 from pms_app.services import guests, reservations
 from pms_app.sync.models import SyncLease, SyncRun, Tombstone
@@ -27,7 +27,7 @@ from tests.support.sync import crm_side, deliver, lose, manifests, pending_event
 OPERATIONS = ("create_guest", "create_guest", "update_guest", "delete_guest", "create_reservation",
               "create_reservation", "update_reservation", "delete_reservation")
 FATES = ("deliver", "deliver", "deliver", "give_up", "lost_after_ack")
-PMS_TABLES = (DeliveryAttempt, OutboxEvent, Reservation, Guest, Tombstone, SyncRun, SyncLease, DeliveryWorker)
+PMS_TABLES = (DeliveryAttempt, OutboxEvent, Reservation, Guest, Tombstone, SyncRun, SyncLease, WorkerRecord)
 CRM_TABLES = (Event, ReservationMirror, GuestProfile)
 EXAMPLES = 50
 
@@ -91,9 +91,9 @@ def test_one_run_and_its_delivery_leave_both_sides_equal(pms_db, crm_db, steps, 
 
     events = pending_events(pms)
     fates = data.draw(st.lists(st.sampled_from(FATES), min_size=len(events), max_size=len(events)), label="fates")
-    delivered = [e for e, fate in zip(events, fates) if fate == "deliver"]
-    lose(pms, [e for e, fate in zip(events, fates) if fate == "give_up"], FAILED)
-    lose(pms, [e for e, fate in zip(events, fates) if fate == "lost_after_ack"], DELIVERED)
+    delivered = [e for e, fate in zip(events, fates, strict=True) if fate == "deliver"]
+    lose(pms, [e for e, fate in zip(events, fates, strict=True) if fate == "give_up"], FAILED)
+    lose(pms, [e for e, fate in zip(events, fates, strict=True) if fate == "lost_after_ack"], DELIVERED)
     deliver(pms, crm, data.draw(st.permutations(delivered), label="delivery order"))
 
     runs = reconcile(pms, crm_side(crm))

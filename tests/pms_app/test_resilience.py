@@ -3,7 +3,7 @@
 import pytest
 
 from tests.pms_app.helpers import create_guest
-from tests.support.databases import MYSQL_URL, _mysql_admin
+from tests.support.databases import MYSQL_URL, MySQLServer
 from tests.support.http import call, json_of
 
 pytestmark = pytest.mark.skipif(not MYSQL_URL, reason="needs TEST_MYSQL_URL")
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.skipif(not MYSQL_URL, reason="needs TEST_MYSQL_URL")
 def kill_connections_to(database_name: str) -> int:
     """What a server restart does to the pool: every open connection dies."""
     killed = 0
-    with _mysql_admin() as conn, conn.cursor() as cur:
+    with MySQLServer().connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (database_name,))
         for (connection_id,) in cur.fetchall():
             cur.execute(f"KILL CONNECTION {int(connection_id)}")

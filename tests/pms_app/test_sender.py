@@ -20,8 +20,17 @@ from core.signing import keys_from_secrets
 from pms_app.delivery.claims import Claim
 from pms_app.delivery.sender import Sender
 from pms_app.delivery.transport import CurlTransport
-from tests.support.receivers import (Receiver, Reply, accept, always, dripping, endless, rate_limited,
-                                     redirect, wait_until)
+from tests.support.receivers import (
+    Receiver,
+    Reply,
+    accept,
+    always,
+    dripping,
+    endless,
+    rate_limited,
+    redirect,
+    wait_until,
+)
 
 KEYS = keys_from_secrets(["sender-test-secret"])
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
@@ -259,7 +268,7 @@ def test_denied_networks_are_refused_too(senders):
 
 def test_a_name_that_does_not_resolve_is_a_connection_error(senders):
     def fails(host, port):
-        raise OSError(f"Name or service not known")
+        raise OSError("Name or service not known")
     result = senders("http://nowhere.example.invalid/hook", resolver=fails).send(claim())
     assert result.record.error == "ConnectionError: cannot resolve nowhere.example.invalid: Name or service not known"
     assert result.trips_breaker

@@ -25,7 +25,7 @@ def plan_of(database, sql: str, params: tuple) -> str:
     if is_mysql(database):
         cursor = database.execute_sql("EXPLAIN " + sql, params)
         columns = [c[0] for c in cursor.description]
-        (row,) = [dict(zip(columns, r)) for r in cursor.fetchall()]
+        (row,) = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
         return f"key={row['key']} extra={row['Extra']}"
     return " | ".join(str(r[-1]) for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
 

@@ -110,9 +110,9 @@ def test_two_workers_never_reconcile_at_once(pms_db, crm_db):
         barrier = threading.Barrier(2)
         won: list[str] = []
 
-        def take(holder: str) -> None:
+        def take(holder: str, barrier=barrier, won=won, now=round_ * 1000) -> None:
             barrier.wait()
-            if call(lease.acquire, holder, at(round_ * 1000), 60):
+            if call(lease.acquire, holder, at(now), 60):
                 won.append(holder)
 
         threads = [threading.Thread(target=take, args=(h,)) for h in ("w1", "w2")]

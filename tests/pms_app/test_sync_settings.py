@@ -30,7 +30,8 @@ def test_the_crm_api_is_derived_from_the_webhook_url(webhook_url, base):
 def test_explicit_crm_api_url_and_token_win():
     s = settings(CRM_API_URL="https://crm-internal:8443/api/v1/", CRM_API_TOKEN="t0k",
                  RECONCILE_EVERY_SECONDS="0")
-    assert (s.crm_api_base, s.crm_api_token, s.reconcile_every_seconds) == ("https://crm-internal:8443/api/v1", "t0k", 0)
+    assert (s.crm_api_base, s.crm_api_token,
+            s.reconcile_every_seconds) == ("https://crm-internal:8443/api/v1", "t0k", 0)
 
 
 @pytest.mark.parametrize("env, name", [

@@ -44,7 +44,7 @@ def test_guest_invalid_field_is_named(body, field):
 
 
 def test_guest_date_of_birth_may_not_be_in_the_future():
-    tomorrow = (dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
     with pytest.raises(ValidationError) as caught:
         validate_guest({"email": "a@b.co", "name": "A", "date_of_birth": tomorrow})
     assert caught.value.details[0]["message"] == "must not be in the future"
@@ -105,7 +105,8 @@ def test_a_stay_is_at_most_ten_years():
         validate_reservation({**body, "check_out": "2036-01-10"})
     assert fields_of(caught.value) == ["check_out"]
     with pytest.raises(ValidationError):
-        validate_reservation({"check_out": "9999-12-31"}, current={"check_in": dt.date(1, 1, 1), "check_out": dt.date(1, 1, 2)})
+        validate_reservation({"check_out": "9999-12-31"},
+                             current={"check_in": dt.date(1, 1, 1), "check_out": dt.date(1, 1, 2)})
 
 
 def test_reservation_missing_required_fields():

@@ -5,19 +5,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from core.db import utcnow
 from pms_app.delivery import claims
+from pms_app.delivery.worker import DeliveryWorker
 from pms_app.models import DELIVERED, DELIVERING, FAILED, PENDING, BreakerState, DeliveryAttempt, OutboxEvent
 from pms_app.services import guests
-from pms_app.delivery.worker import DeliveryWorker
 from tests.support.delivery import FAST, SECRET, add_event, delivery_settings, event, running_worker, statuses
-from tests.support.receivers import (Receiver, Reply, accept, always, rate_limited, redirect, slow,
-                                     wait_until)
+from tests.support.receivers import Receiver, Reply, accept, rate_limited, redirect, slow, wait_until
 
 
 def attempts(store, event_id):
@@ -41,7 +39,7 @@ def test_delivers_a_signed_envelope_that_standard_webhooks_verifies(pms_db):
     assert req.headers["webhook-id"] == event_id
     assert req.headers["content-type"] == "application/json"
     envelope = json.loads(req.body)
-    occurred_ms = int(stored.occurred_at.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+    occurred_ms = int(stored.occurred_at.replace(tzinfo=dt.UTC).timestamp() * 1000)
     assert envelope == {"type": "guest.updated", "idempotency_key": event_id,
                         "timestamp": occurred_ms, "payload": stored.payload}
     # A Standard Webhooks library verifies it (a plain secret's key is its UTF-8 bytes).

@@ -1,7 +1,9 @@
 """Test databases: a migrated SQLite file or a fresh MySQL/MariaDB database per service.
 
-MySQL databases are created with a unique name (so several test runs can share one server)
-and dropped at the end of the session. Between tests every table is emptied.
+MySQL databases are created with a unique name (so several test runs, and benchmarks, can share
+one server) and dropped at the end of the session. Between tests every table is emptied.
+``MySQLServer`` is that naming, creating and dropping on its own, for tests and benchmarks that
+need bare databases.
 """
 
 from __future__ import annotations
@@ -23,11 +25,43 @@ def backends() -> list[str]:
     return ["sqlite", "mysql"] if MYSQL_URL else ["sqlite"]
 
 
-def _mysql_admin():
-    parsed = urlparse(MYSQL_URL)
-    return pymysql.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 3306,
-                           user=parsed.username or "root", password=parsed.password or "",
-                           autocommit=True)
+class MySQLServer:
+    """Fresh databases on one MySQL/MariaDB server (``mysql://user:pass@host:port/``), each named
+    ``<prefix>_<label>_<random>`` so that runs sharing the server never collide."""
+
+    def __init__(self, server_url: str = MYSQL_URL, prefix: str = "gs_test"):
+        self.server_url = server_url.rstrip("/")
+        self.prefix = prefix
+        self.created: list[str] = []
+
+    def connect(self, database: str | None = None) -> pymysql.connections.Connection:
+        """An autocommit connection, to ``database`` or to none (for administration)."""
+        parsed = urlparse(self.server_url)
+        return pymysql.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 3306,
+                               user=parsed.username or "root", password=parsed.password or "",
+                               database=database, autocommit=True)
+
+    def create(self, label: str) -> str:
+        """A new empty database (utf8mb4, as the services expect); its name."""
+        name = f"{self.prefix}_{label}_{uuid.uuid4().hex[:10]}"
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        self.created.append(name)
+        return name
+
+    def url(self, name: str) -> str:
+        return f"{self.server_url}/{name}"
+
+    def drop(self, name: str) -> None:
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        if name in self.created:
+            self.created.remove(name)
+
+    def drop_all(self) -> None:
+        """Drop every database this object created."""
+        for name in list(self.created):
+            self.drop(name)
 
 
 class TestDatabase:
@@ -38,14 +72,13 @@ class TestDatabase:
     def __init__(self, service: str, backend: str, tmp_dir: str, threads: int = 8, upto: str | None = None):
         self.service = service
         self.backend = backend
-        self.name = f"gs_test_{service}_{uuid.uuid4().hex[:10]}"
         if backend == "sqlite":
+            self.name = f"gs_test_{service}_{uuid.uuid4().hex[:10]}"
             self.url = f"sqlite:///{os.path.join(tmp_dir, self.name + '.db')}"
         else:
-            with _mysql_admin() as conn, conn.cursor() as cur:
-                cur.execute(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-            base = MYSQL_URL.rstrip("/")
-            self.url = f"{base}/{self.name}"
+            self._server = MySQLServer()
+            self.name = self._server.create(service)
+            self.url = self._server.url(self.name)
         self.database: peewee.Database = open_database(self.url, max_connections=threads + 24)
         migrate(self.database, service, upto)
         self.store = Store(self.database, max_workers=threads, name=f"test-{service}")
@@ -74,8 +107,7 @@ class TestDatabase:
     def drop(self) -> None:
         self.store.close()
         if self.backend == "mysql":
-            with _mysql_admin() as conn, conn.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+            self._server.drop(self.name)
 
 
 def _seed_crm_endpoint() -> None:

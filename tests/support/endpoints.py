@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.db import Store, utcnow
 from pms_app.endpoints.models import Endpoint, EndpointSecret

@@ -56,7 +56,7 @@ class StalledClient:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, base_url: str) -> "StalledClient":
+    async def open(cls, base_url: str) -> StalledClient:
         port = urlparse(base_url).port
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

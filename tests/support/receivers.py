@@ -17,14 +17,15 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import tornado.httpserver
 import tornado.iostream
 import tornado.web
 
 from core.server import make_http_server
+from tests.support.processes import free_port
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def flapping(pattern: str) -> Behaviour:
 
 
 class _Handler(tornado.web.RequestHandler):
-    def initialize(self, receiver: "Receiver") -> None:
+    def initialize(self, receiver: Receiver) -> None:
         self.receiver = receiver
 
     async def post(self, *args) -> None:
@@ -177,7 +178,7 @@ class Receiver:
             self.answers.append(answer)
         return answer
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         ready = threading.Event()
 
         def run() -> None:
@@ -204,7 +205,7 @@ class Receiver:
             self._thread.join(10)
             self._thread = None
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -249,9 +250,7 @@ class ServedApp:
     def __init__(self, factory: Callable[[], tornado.web.Application], path: str = "/api/v1/webhooks/pms"):
         self.factory = factory
         self.path = path
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -263,7 +262,7 @@ class ServedApp:
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServedApp":
+    def start(self) -> ServedApp:
         ready = threading.Event()
         failure: list[BaseException] = []
 

@@ -10,7 +10,7 @@ database through the same core functions its HTTP routes call.
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from core.db import Store, utcnow
 from core.sync import KINDS
