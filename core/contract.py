@@ -1,4 +1,4 @@
-"""Values fixed by the contract between the services (see the README), defined once for all of them."""
+"""Values fixed by the contract between the services (docs/api.md, docs/webhooks.md), defined once for all of them."""
 
 EVENT_TYPES = ("guest.created", "guest.updated", "guest.deleted",
                "reservation.created", "reservation.updated", "reservation.deleted")

@@ -16,7 +16,7 @@ from core.db import IdField, JSONTextField, UtcDateTimeField, utcnow
 
 db = pw.DatabaseProxy()
 
-# Audit-log statuses of an event (README, "How the CRM receives").
+# Audit-log statuses of an event (docs/receiver.md).
 PROCESSED, STALE, IGNORED = "processed", "stale", "ignored"
 EVENT_STATUSES = (PROCESSED, STALE, IGNORED)
 
