@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema check-compose lint
+.PHONY: run test test-fast migrate migration install install-dev bench clean graphql-schema check-compose lint
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) -m pms_app migrate
 	$(PY) -m crm_app migrate
+
+## The next numbered migration file of a service, to fill in by hand (docs/operations.md):
+##   make migration SERVICE=pms NAME=add_guest_vip
+migration: install
+	$(PY) -m core.makemigration "$(SERVICE)" "$(NAME)"
 
 ## Start PMS (+ delivery worker), CRM and dashboard on SQLite under ./data; Ctrl-C stops all.
 run: migrate

@@ -45,14 +45,20 @@ def load_settings(settings_cls: type[S], service: str) -> S:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The error on one line: the driver's message for a database error, else the exception's
+    type too (a migration file is code, and any exception in it fails the command)."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, (peewee.PeeweeException, DatabaseUnavailable)):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def run_migrations(command: str, service: str, open_store: Callable[[], Store]) -> int:
     """``migrate`` applies every pending migration; ``rollback`` undoes the latest one.
 
-    A database error (unreachable, refused credentials, a failing migration) is one line on
-    stderr and exit status 1, not a traceback; ``LOG_LEVEL=DEBUG`` logs the traceback too.
+    A database error (unreachable, refused credentials, unknown database) or a migration that
+    fails is one line on stderr and exit status 1, not a traceback; ``LOG_LEVEL=DEBUG`` logs the
+    traceback too.
     """
     store = open_store()
     try:
@@ -62,7 +68,7 @@ def run_migrations(command: str, service: str, open_store: Callable[[], Store]) 
         else:
             rollback(store.database, service)
             print(f"{service}: rolled back the latest migration")
-    except (peewee.PeeweeException, DatabaseUnavailable) as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of a migration is the command's failure
         log.debug("%s %s failed", service, command, exc_info=True)
         print(f"{service}: {command} failed: {_one_line(exc)}", file=sys.stderr)
         return 1
@@ -82,7 +88,8 @@ def prepare_database(service: str, store: Store, apply_migrations: bool, command
     if apply_migrations:
         try:
             applied = migrate(store.database, service)
-        except (peewee.PeeweeException, DatabaseUnavailable) as exc:
+        except Exception as exc:  # noqa: BLE001 - as in run_migrations
+            log.debug("%s --migrate failed", service, exc_info=True)
             _refuse(store, f"{service}: --migrate failed: {_one_line(exc)}")
         if applied:
             log.info("%s: applied %d migration(s): %s", service, len(applied), ", ".join(applied))

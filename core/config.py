@@ -2,7 +2,7 @@
 
 Each service defines a frozen dataclass of its settings with a ``from_env`` classmethod built
 from the readers here. Values come from the process environment first, then from the
-service's ``.env`` file, then from the defaults in the README's Configuration table. Settings objects are passed to
+service's ``.env`` file, then from the defaults documented in docs/configuration.md. Settings objects are passed to
 ``make_app(settings)``; nothing reads the environment after start-up.
 """
 
@@ -109,7 +109,7 @@ class EnvReader:
         """``DATABASE_URL``, else a MySQL URL from ``DB_*`` when ``DB_HOST`` is set, else SQLite."""
         url = self.str("DATABASE_URL")
         if url:
-            return url
+            return check_database_url(url)
         host = self.str("DB_HOST")
         if host:
             user = quote(self.str("DB_USER", "root") or "root", safe="")
@@ -119,6 +119,25 @@ class EnvReader:
             name = self.str("DB_NAME", default_sqlite_name)
             return f"mysql://{auth}@{host}:{port}/{name}"
         return f"sqlite:///data/{default_sqlite_name}.db"
+
+
+DATABASE_URL_FORMS = "sqlite:///relative/path.db, sqlite:////absolute/path.db or mysql://user:pass@host:3306/name"
+
+
+def check_database_url(url: str) -> str:
+    """``url`` when the services can open it; else a ``ConfigError`` naming ``DATABASE_URL``.
+
+    Checked with the other settings so that a typo stops every command (``migrate`` included)
+    with one line naming the variable, instead of a traceback from deep inside the database
+    layer. The message shows the URL with its password hidden.
+    """
+    scheme, separator, rest = url.partition("://")
+    scheme = scheme.split("+")[0].lower()
+    if separator and scheme == "sqlite" and rest.startswith("/") and rest.strip("/"):
+        return url
+    if separator and scheme in ("mysql", "mariadb") and rest:
+        return url
+    raise ConfigError(f"DATABASE_URL must look like {DATABASE_URL_FORMS}, got {redact_url(url)!r}")
 
 
 def parse_networks(raw: str | None, variable: str) -> tuple[Network, ...]:

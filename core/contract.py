@@ -1,4 +1,4 @@
-"""Values fixed by the contract between the services (see the README), defined once for all of them.
+"""Values fixed by the contract between the services (docs/api.md, docs/webhooks.md), defined once for all of them.
 
 Every status, kind and tier a client can read or filter on is spelled here, and only here: the
 services' models, their SQL and their checks import these names, and so can the dashboard. Each

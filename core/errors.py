@@ -1,7 +1,7 @@
 """Errors with an HTTP meaning, raised by domain code and rendered by the base handler.
 
 Domain services raise these without knowing about HTTP requests; ``APIHandler.write_error``
-turns each into the error body documented in the README: ``{"error": {"code", "message", "details"}}``.
+turns each into the error body documented in docs/http.md: ``{"error": {"code", "message", "details"}}``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``BaseHandler`` gives every response an ``X-Request-ID`` and exposes the shared objects of
 ``Application.settings`` as properties, and counts the requests in flight. ``APIHandler`` adds
-the JSON conventions of the README: bearer-token auth, a streamed body with a hard size limit
+the JSON conventions of docs/http.md: bearer-token auth, a streamed body with a hard size limit
 (413 before the body is buffered), 415 for anything not declared JSON, ``json_body()`` with
 400 errors, and ``write_error`` that renders every failure as the error object (with the
 request id, without a stack trace). ``NotFoundHandler`` answers unknown routes.

@@ -1,5 +1,5 @@
 """``GET|HEAD {base}/health``: 200 when the database answers, 503 while it does not
-(README, "Readiness, health and metrics")."""
+(docs/operations.md, "Readiness, health and metrics")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keyset pagination and the list conventions (README, "Lists").
+"""Keyset pagination and the list conventions (docs/http.md, "Lists").
 
 Lists are newest first (``id`` descending) and page with an opaque cursor; ``?since_id=N``
 switches to ascending order of ids greater than N, for tailing. The cost of a page never

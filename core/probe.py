@@ -26,7 +26,13 @@ def probe(url: str, timeout: float = 3.0) -> tuple[bool, str]:
         return False, f"{url}: {exc}"
 
 
+USAGE = "usage: python -m core.probe [URL]   (default: $HEALTHCHECK_URL, else http://127.0.0.1:$APP_PORT/api/v1/ready)"
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     ok, summary = probe(argv[0] if argv else default_url(dict(os.environ)))
     # Docker keeps the output of the last checks: `docker inspect` shows why one failed.
     print(summary, file=sys.stdout if ok else sys.stderr)

@@ -2,7 +2,7 @@
 
 Health (``/health``) says the process runs and its database answers; readiness adds that the
 schema is the one the code expects: every migration of the service applied. The body names
-what is missing, so a failing probe explains itself (README, "Readiness, health and metrics").
+what is missing, so a failing probe explains itself (docs/operations.md, "Readiness, health and metrics").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Tornado output transforms see the first chunk of every response: our handlers, e
 Tornado's own 404/405 answers, static files and websocket upgrades alike, so a header set
 here cannot be forgotten by a new handler. ``NoServerVersion`` drops the ``Server`` header
 (Tornado names its exact version there, which only helps an attacker pick an exploit);
-``ApiHeaders`` adds what every JSON API answer carries (see the README).
+``ApiHeaders`` adds what every JSON API answer carries (see docs/http.md).
 """
 
 from __future__ import annotations

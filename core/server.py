@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 
 from tornado.httpserver import HTTPServer
@@ -55,8 +56,21 @@ async def drain(app: Application, timeout: float = 10.0) -> None:
 async def serve(app: Application, port: int, name: str,
                 on_stop: Callable[[], Awaitable[None]] | None = None,
                 address: str = "") -> None:
-    """Serve until a stop signal, then stop accepting, let requests in flight finish, run ``on_stop``."""
-    server = listen(app, port, address)
+    """Serve until a stop signal, then stop accepting, let requests in flight finish, run ``on_stop``.
+
+    A port another process holds (a second copy of the service, or ``make run`` beside commands
+    started by hand) stops the start with one line naming the port, after ``on_stop`` released
+    what was already started, and exit status 1.
+    """
+    try:
+        server = listen(app, port, address)
+    except OSError as exc:
+        print(f"{name}: cannot listen on port {port} (APP_PORT): {exc.strerror or exc}. Another process holds "
+              "it (another copy of this service, or `make run`): stop it, or give this one another APP_PORT.",
+              file=sys.stderr, flush=True)
+        if on_stop is not None:
+            await on_stop()
+        raise SystemExit(1) from None
     log.info("%s listening on port %s", name, port, extra={"port": port})
     await wait_for_signal()
     log.info("%s stopping", name)

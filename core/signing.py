@@ -1,4 +1,4 @@
-"""Standard Webhooks signing and verification over raw body bytes (the README's webhook wire format).
+"""Standard Webhooks signing and verification over raw body bytes (docs/webhooks.md).
 
 The signature is ``base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))``; the
 ``webhook-signature`` header carries one ``v1,<sig>`` entry per signing secret, separated by

@@ -2,8 +2,7 @@
 
 Owns, once for both services: the entity kinds, the hash recipe, how an id range is cut into
 buckets, the digest of a run of entries, manifest pages, and the validation of their query
-parameters. The README's "Reconciliation" section documents the recipe for other
-implementations.
+parameters. docs/reconciliation.md documents the recipe for other implementations.
 
 An *entry* is ``(id, version, deleted)``: one entity a service holds, live or as a tombstone.
 Each service supplies a ``SyncSource`` that reads its entries of one kind in ascending id order

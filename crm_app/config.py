@@ -1,4 +1,4 @@
-"""The CRM service's settings (see the README's Configuration), read once at start-up and passed to ``make_app``."""
+"""The CRM service's settings (docs/configuration.md), read once at start-up and passed to ``make_app``."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-# Audit-log statuses of an event (README, "How the CRM receives") and profile tiers are the
+# Audit-log statuses of an event (docs/receiver.md) and profile tiers are the
 # contract's; the CRM's modules import them from here.
 from core.contract import EVENT_STATUSES, IGNORED, NEW, PROCESSED, STALE, TIERS  # noqa: F401 - re-exported
 from core.db import IdField, JSONTextField, UtcDateTimeField, utcnow

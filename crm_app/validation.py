@@ -1,4 +1,4 @@
-"""Validation of a verified webhook body (the README's webhook wire format): the envelope, then
+"""Validation of a verified webhook body (docs/webhooks.md): the envelope, then
 the payload for its type.
 
 ``parse_webhook(data, webhook_id)`` returns an ``Incoming`` (the raw payload for the audit log

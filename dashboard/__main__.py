@@ -20,7 +20,7 @@ USAGE = "usage: python -m dashboard [serve | users {add,remove,list} ...]"
 HELP = USAGE + """
 
   serve (the default)  serve the dashboard until SIGTERM/SIGINT; settings come from the
-                       environment and dashboard/.env (see dashboard/.env.example and the README)
+                       environment and dashboard/.env (see dashboard/.env.example and docs/configuration.md)
   users ...            manage the named operators (python -m dashboard users --help)
 """
 

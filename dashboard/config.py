@@ -1,4 +1,4 @@
-"""The dashboard's settings (see the README's Configuration), read once at start-up and passed to ``make_app``.
+"""The dashboard's settings (docs/configuration.md), read once at start-up and passed to ``make_app``.
 
 The login token comes from ``DASHBOARD_TOKEN``; when it is unset a random one is generated
 (``token_generated`` tells the entry point to print it). Nothing here is ever rendered.
@@ -47,7 +47,7 @@ class DashboardSettings:
     session_idle_seconds: float = 12 * 3600
     session_max_seconds: float = 7 * 86400
     request_timeout_seconds: float = 5.0
-    # Live feed tuning (optional settings beyond the main table of the README).
+    # Live feed tuning (optional settings; docs/configuration.md).
     live_linger_seconds: float = 30.0
     client_queue_size: int = 1000
     log_level: str = "INFO"

@@ -1,4 +1,4 @@
-"""The PMS service's settings (README, "Configuration"), read once at start-up and passed to ``make_app``."""
+"""The PMS service's settings (docs/configuration.md), read once at start-up and passed to ``make_app``."""
 
 from __future__ import annotations
 

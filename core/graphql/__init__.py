@@ -1,4 +1,4 @@
-"""GraphQL plumbing both services share (see the README's GraphQL section).
+"""GraphQL plumbing both services share (see docs/graphql.md).
 
 ``limits`` refuses too deep or too costly operations before they run, ``errors`` shapes every
 failure as the GraphQL spec's error list, ``execution`` runs one request through the library,

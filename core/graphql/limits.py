@@ -3,7 +3,7 @@
 Depth counts nested field selections (fragments are transparent; introspection fields are
 free). Cost estimates how many objects the answer may hold: each object-typed field counts
 once per parent it may appear under, a connection's items count ``first`` times (50 when not
-given, at most 500) and a plain list counts ``LIST_SIZE`` items. The README documents the
+given, at most 500) and a plain list counts ``LIST_SIZE`` items. docs/graphql.md documents the
 numbers; a refusal names the limit and the estimate.
 """
 

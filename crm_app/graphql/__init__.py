@@ -1,5 +1,5 @@
 """The CRM's GraphQL API: ``POST {base}/graphql`` (read only) and live subscriptions over
-``graphql-transport-ws`` at ``{base}/graphql/ws``; see the README."""
+``graphql-transport-ws`` at ``{base}/graphql/ws``; see docs/graphql.md."""
 
 from __future__ import annotations
 

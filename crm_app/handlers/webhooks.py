@@ -1,4 +1,4 @@
-"""``POST /webhooks/pms``: the signed webhook receiver (its checks in the README's order).
+"""``POST /webhooks/pms``: the signed webhook receiver (its checks in the order docs/receiver.md gives).
 
 The checks run in the documented order and the first failure answers; a rejected
 request is counted and listed (batched, so a flood of forged requests costs one small insert

@@ -1,4 +1,4 @@
-"""Applying one event to the CRM's state so that delivery order never matters (README, "How the CRM receives").
+"""Applying one event to the CRM's state so that delivery order never matters (docs/receiver.md, "Convergence").
 
 Each guest and reservation has one row holding the highest version seen. An event applies only
 when its key ``(is_delete, version)`` is greater than the row's: among live copies the higher

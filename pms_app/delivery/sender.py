@@ -6,7 +6,7 @@ may not reach. Each attempt checks the URL and every address its host resolves t
 one deadline for the whole attempt, reading at most 64 KiB of the answer. A refused URL or
 address is a failed attempt that counts against the endpoint (like a connection error), made
 without connecting anywhere. Redirects are not followed: a 3xx is a failed attempt, like any
-non-2xx, a timeout or a connection error. See "How delivery works" in the README.
+non-2xx, a timeout or a connection error. See docs/delivery.md.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ IPv6 address that carries an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, NAT64 ``6
 6to4 ``2002::/16``) is judged by the IPv4 address too.
 
 User names and passwords in a URL are allowed (the sender passes them on as HTTP Basic auth,
-which some receivers require); they are never logged. See "URL safety" in the README.
+which some receivers require); they are never logged. See "URL safety" in docs/delivery.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The PMS's GraphQL API (read only): ``POST {base}/graphql``; see the README."""
+"""The PMS's GraphQL API (read only): ``POST {base}/graphql``; see docs/graphql.md."""
 
 from __future__ import annotations
 

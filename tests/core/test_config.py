@@ -45,3 +45,18 @@ def test_bad_values_name_the_variable(name, value):
 def test_redact_url_hides_the_password():
     assert redact_url("mysql://pms:secret@db:3306/pms_db") == "mysql://pms:***@db:3306/pms_db"
     assert redact_url("sqlite:///data/pms.db") == "sqlite:///data/pms.db"
+
+
+@pytest.mark.parametrize("url", ["sqlite:///data/pms.db", "sqlite:////var/lib/guestsync/pms.db", "sqlite:///:memory:",
+                                 "mysql://pms:secret@db:3306/pms_db", "mysql+pymysql://db/pms_db",
+                                 "mariadb://pms@db/pms_db"])
+def test_database_urls_the_services_can_open_are_accepted(url):
+    assert EnvReader({"DATABASE_URL": url}).database_url("pms") == url
+
+
+@pytest.mark.parametrize("url", ["postgres://pms:secret@db/pms_db", "pms.db", "sqlite://pms.db", "sqlite:///",
+                                 "mysql://"])
+def test_a_database_url_the_services_cannot_open_names_the_variable_without_its_password(url):
+    with pytest.raises(ConfigError, match="DATABASE_URL must look like") as raised:
+        PmsSettings.from_env({"ENV_FILE": "/nonexistent", "DATABASE_URL": url})
+    assert "secret" not in str(raised.value)

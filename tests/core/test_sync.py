@@ -24,7 +24,7 @@ ENTRIES = [(1, 1, False), (2, 3, True), (5, 2, False), (9, 1, False), (10, 4, Tr
 
 
 def test_the_hash_is_sha256_of_the_documented_lines():
-    # The vector the README gives for other implementations.
+    # The vector docs/reconciliation.md gives for other implementations.
     assert bucket_hash([(1, 1, False), (2, 3, True)]) == hashlib.sha256(b"1:1:0\n2:3:1\n").hexdigest()
     assert bucket_hash([]) == hashlib.sha256(b"").hexdigest()
 

@@ -35,6 +35,8 @@ def test_the_examples_do_not_pin_a_database():
         values = dotenv_values(REPO_ROOT / service / ".env.example")
         assert "DATABASE_URL" not in values, service
         assert "# DATABASE_URL=" in (REPO_ROOT / service / ".env.example").read_text(), service
+    # The dashboard owns no database: nothing there to pin.
+    assert "DATABASE_URL" not in (REPO_ROOT / "dashboard" / ".env.example").read_text()
 
 
 def test_the_worker_metrics_port():
