@@ -46,13 +46,13 @@ from ..endpoints import crm, health
 from ..models import CRM_ENDPOINT_ID, HELD
 from ..notifications import ops, raising
 from ..sync.schedule import ReconcileSchedule
-from . import claims, reporting, retention
+from . import attempt_log, claims, reporting, retention
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .destinations import Destination, EndpointConfig, load_endpoints
 from .metrics import DeliveryMetrics
 from .pacing import Pacer, Turn, WorkerTiming
 from .retry import next_delay
-from .sender import Sender
+from .sender import Sender, attempt_trace
 
 log = logging.getLogger("guestsync.delivery")
 
@@ -336,24 +336,29 @@ class DeliveryWorker:
     def _deliver(self, claim: claims.Claim, ticket: Ticket) -> None:
         outcome = claims.Outcome(claim, None)
         destination = None
+        label = str(claim.endpoint_id)
         try:
             destination = self.destination(claim.endpoint_id)
             if destination is None:
                 # The endpoint was deleted meanwhile: its deliveries went with it.
                 return
             breaker = destination.breaker
+            label = destination.config.label
             if self._stopping.is_set() or (not ticket.probe and breaker.state != "closed"):
                 # Shutting down, or the breaker opened meanwhile: no attempt, the delivery waits.
                 breaker.release(ticket)
+                attempt_log.held_back(claim, label, "the worker is stopping" if self._stopping.is_set()
+                                      else f"the circuit breaker is {breaker.state}")
                 return
             config = destination.config
+            trace = attempt_trace(claim)
             if destination.sender is None:
                 record = claims.AttemptRecord(utcnow(), None, 0, "the endpoint has no valid signing secret",
                                               None, False)
                 result_retry_after, trips = None, False
             else:
                 with destination.in_flight:
-                    result = destination.sender.send(claim)
+                    result = destination.sender.send(claim, trace)
                 record, result_retry_after, trips = result.record, result.retry_after, result.trips_breaker
             breaker.record(ticket, ok=not trips)
             next_at = None
@@ -364,18 +369,19 @@ class DeliveryWorker:
             if record.status_code == 410:
                 # Gone: the endpoint is disabled with this outcome and the delivery held, not failed.
                 destination.config = dataclasses.replace(config, enabled=False)
-                log.warning("endpoint %s answered 410 Gone: disabling it", config.label)
+                log.warning("endpoint %s answered 410 Gone: disabling it", config.label,
+                            extra={"endpoint": config.label, "endpoint_id": config.id})
+                attempt_log.attempt_made(claim, label, trace, record, None, gone=True)
                 outcome = claims.Outcome(claim, record, None, give_up_status=HELD)
                 return
             if not record.ok:
                 delay = next_delay(config.retry_schedule, claim.attempts_since_replay + 1, result_retry_after)
                 if delay is not None:
                     next_at = utcnow() + dt.timedelta(seconds=delay)
-                log.info("delivery of %s to %s failed (%s): %s", claim.id, config.label,
-                         "retry" if next_at else "giving up", record.error)
+            attempt_log.attempt_made(claim, label, trace, record, next_at)
             outcome = claims.Outcome(claim, record, next_at)
         except Exception:
-            log.exception("delivering %s failed unexpectedly; it goes back to the queue", claim.id)
+            attempt_log.unexpected(claim, label)
             outcome = claims.Outcome(claim, None)
         finally:
             self._outcomes.put(outcome)
