@@ -70,6 +70,7 @@ class DeliveryWorker:
         self.timing = timing
         self.worker_id = worker_id or new_worker_id()
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
+        self.metrics.watch_queue(store)
         self._destinations: dict[int, Destination] = {}
         self._destinations_lock = threading.Lock()
         self._endpoints_loaded = False
