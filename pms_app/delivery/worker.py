@@ -47,12 +47,13 @@ from ..models import CRM_ENDPOINT_ID, HELD
 from ..notifications import ops, raising
 from ..sync.schedule import ReconcileSchedule
 from . import attempt_log, claims, reporting, retention
+from .attempt_trace import AttemptSpans
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .destinations import Destination, EndpointConfig, load_endpoints
 from .metrics import DeliveryMetrics
 from .pacing import Pacer, Turn, WorkerTiming
 from .retry import next_delay
-from .sender import Sender, attempt_trace
+from .sender import Sender
 
 log = logging.getLogger("guestsync.delivery")
 
@@ -71,6 +72,7 @@ class DeliveryWorker:
         self.worker_id = worker_id or new_worker_id()
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
         self.metrics.watch_queue(store)
+        self.spans = AttemptSpans(settings)
         self._destinations: dict[int, Destination] = {}
         self._destinations_lock = threading.Lock()
         self._endpoints_loaded = False
@@ -352,7 +354,7 @@ class DeliveryWorker:
                                       else f"the circuit breaker is {breaker.state}")
                 return
             config = destination.config
-            trace = attempt_trace(claim)
+            trace, traced = self.spans.start(claim, label)
             if destination.sender is None:
                 record = claims.AttemptRecord(utcnow(), None, 0, "the endpoint has no valid signing secret",
                                               None, False)
@@ -361,6 +363,7 @@ class DeliveryWorker:
                 with destination.in_flight:
                     result = destination.sender.send(claim, trace)
                 record, result_retry_after, trips = result.record, result.retry_after, result.trips_breaker
+            traced(record)
             breaker.record(ticket, ok=not trips)
             next_at = None
             with self._lock:

@@ -52,6 +52,6 @@ def test_env_example_lists_every_crm_variable_with_its_default():
     assert {"APP_PORT", "APP_BASE_PATH", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS",
             "DB_NAME", "WEBHOOK_SHARED_SECRET", "WEBHOOK_MAX_SKEW_SECONDS", "WEBHOOK_MAX_BODY_BYTES",
             "API_TOKEN", "TRUSTED_PROXIES", "API_RATE_LIMIT", "CORS_ALLOWED_ORIGINS",
-            "ACCESS_LOG_SAMPLE"} <= listed
+            "ACCESS_LOG_SAMPLE", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= listed
     example = {k: v for k, v in re.findall(r"^([A-Z_]+)=(.*)$", text, flags=re.M)}
     assert settings(**example) == settings()
