@@ -33,7 +33,8 @@ def test_the_trace_column_comes_and_goes(case):
         database.execute_sql(row)
         assert migrate(database, service) == [added]
         assert column in {c.name for c in database.get_columns(table)}
-        assert database.execute_sql(f"SELECT {key} FROM {table} WHERE {column} IS NULL").fetchall() == [("e-1",)]
+        kept = database.execute_sql(f"SELECT {key} FROM {table} WHERE {column} IS NULL").fetchall()
+        assert [tuple(r) for r in kept] == [("e-1",)]
         rollback(database, service)
         assert column not in {c.name for c in database.get_columns(table)}
         assert migrate(database, service) == [added]
