@@ -92,6 +92,8 @@ class WebhookHandler(APIHandler):
         metrics = self.settings["webhook_metrics"]
         metrics.rejected_for(exc.code).inc()
         webhook_id = self.request.headers.get("webhook-id")
+        # The header is the client's: a forged one may be kilobytes long; the log keeps what an
+        # id can be.
         log.warning("webhook %s rejected: %s", webhook_id or "without an id", exc.code,
                     extra={"webhook_id": webhook_id[:255] if webhook_id else None, "outcome": "rejected",
                            "reason": exc.code, "remote_ip": self.request.remote_ip})

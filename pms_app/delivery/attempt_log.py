@@ -17,16 +17,16 @@ from core.db import iso
 from core.tracing import TraceContext
 
 from .claims import AttemptRecord, Claim
+from .sender import attempt_trace
 
 log = logging.getLogger("guestsync.delivery")
 
 
 def _fields(claim: Claim, endpoint: str, trace: TraceContext | None) -> dict:
-    fields = {"webhook_id": claim.id, "endpoint": endpoint, "endpoint_id": claim.endpoint_id,
-              "event_type": claim.type, "delivery_id": claim.seq}
-    if trace is not None:
-        fields["trace_id"] = trace.trace_id
-    return fields
+    # Without an attempt there is no span, but the trace is known all the same.
+    trace_id = (trace or attempt_trace(claim)).trace_id
+    return {"webhook_id": claim.id, "endpoint": endpoint, "endpoint_id": claim.endpoint_id,
+            "event_type": claim.type, "delivery_id": claim.seq, "trace_id": trace_id}
 
 
 def attempt_made(claim: Claim, endpoint: str, trace: TraceContext, record: AttemptRecord,

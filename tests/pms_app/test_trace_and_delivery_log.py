@@ -107,4 +107,5 @@ def test_a_send_the_open_breaker_holds_back_is_logged(pms_db):
     held = [line for line in log.about(second) if line["outcome"] == "held_back"]
     assert held, log.about(second)
     assert held[0]["endpoint"] == "crm" and "circuit breaker is open" in held[0]["msg"]
+    assert held[0]["trace_id"] == second.replace("-", "")   # made outside a request: named by its id
     assert log.about(first)[0]["outcome"] == "retry"
