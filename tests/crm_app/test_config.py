@@ -40,7 +40,8 @@ def test_overrides_and_secret_list():
 @pytest.mark.parametrize("env", [{"WEBHOOK_SHARED_SECRET": "whsec_***"}, {"APP_PORT": "x"},
                                  {"WEBHOOK_MAX_BODY_BYTES": "0"}, {"ACCESS_LOG_SAMPLE": "1.5"},
                                  {"ACCESS_LOG_SAMPLE": "-0.1"}, {"ACCESS_LOG_SAMPLE": "nan"},
-                                 {"ACCESS_LOG_SAMPLE": "half"}])
+                                 {"ACCESS_LOG_SAMPLE": "half"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+                                 {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://"}])
 def test_unusable_values_are_configuration_errors(env):
     with pytest.raises(ConfigError):
         settings(**env)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from dotenv import dotenv_values
 
-from core.config import REPO_ROOT
+from core.config import REPO_ROOT, ConfigError
 from pms_app.config import PmsSettings
 
 EXAMPLE = REPO_ROOT / "pms_app" / ".env.example"
@@ -41,3 +42,11 @@ def test_the_examples_do_not_pin_a_database():
 def test_the_worker_metrics_port():
     assert PmsSettings().worker_metrics_port == 4002
     assert PmsSettings.from_env({"ENV_FILE": "/dev/null", "WORKER_METRICS_PORT": "0"}).worker_metrics_port == 0
+
+
+def test_the_trace_export_endpoint():
+    assert PmsSettings().otel_exporter_otlp_endpoint is None
+    given = PmsSettings.from_env({"ENV_FILE": "/dev/null", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"})
+    assert given.otel_exporter_otlp_endpoint == "http://collector:4318"
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_ENDPOINT"):
+        PmsSettings.from_env({"ENV_FILE": "/dev/null", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"})
