@@ -15,12 +15,12 @@ from core.logging import JSONFormatter
 class JsonLines(logging.Handler):
     def __init__(self, service: str = "test"):
         super().__init__(logging.DEBUG)
-        self.formatter_ = JSONFormatter(service)
+        self.setFormatter(JSONFormatter(service))
         self.lines: list[dict] = []
         self._lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        line = json.loads(self.formatter_.format(record))
+        line = json.loads(self.format(record))
         with self._lock:
             self.lines.append(line)
 
