@@ -138,6 +138,8 @@ class DeliveryWorker:
                 if known is None:
                     self._destinations[endpoint_id] = Destination(config, self.worker_id, self._breaker_changed,
                                                                  self.settings.endpoint_denied_networks)
+                    # A new breaker is closed: say so from the first scrape on.
+                    self.metrics.breaker_state(config.label, self._destinations[endpoint_id].breaker.state)
                 else:
                     known.refresh(config)
             for gone in set(self._destinations) - set(configs):
