@@ -47,11 +47,16 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
     """Routes under ``base_path`` plus ``{base}/health``, ``{base}/ready`` and ``/metrics``; JSON
     404 elsewhere.
 
-    ``config`` supplies ``trusted_proxies``, ``api_rate_limit`` and ``cors_allowed_origins``.
+    ``config`` supplies ``trusted_proxies``, ``api_rate_limit``, ``cors_allowed_origins`` and
+    ``otel_exporter_otlp_endpoint`` (when set, OpenTelemetry's spans give each request its trace).
     ``/ready`` checks the migrations of ``migrations/<service>`` unless ``migrations=`` names
     another folder (the standalone worker is its own service over the PMS's schema).
     """
     settings.setdefault("migrations", service)
+    if getattr(config, "otel_exporter_otlp_endpoint", None):
+        # Traces are exported: a request's trace context is its OpenTelemetry server span's.
+        from .otel import current_trace_context
+        settings.setdefault("trace_source", current_trace_context)
     handlers = [(base_path + r"/health", HealthHandler), (base_path + r"/ready", ReadyHandler)]
     handlers += [(base_path + pattern, *rest) for pattern, *rest in routes]
     handlers += [(r"/metrics", MetricsHandler)]

@@ -44,6 +44,19 @@ def load_settings(settings_cls: type[S], service: str) -> S:
     return settings
 
 
+def start_tracing(service: str, settings):
+    """Export traces when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (a ``core.otel.Tracing`` to
+    stop at exit), else ``None``: OpenTelemetry is then never imported. Call it before the
+    database is opened, so that its connections are instrumented."""
+    endpoint = getattr(settings, "otel_exporter_otlp_endpoint", None)
+    if not endpoint:
+        return None
+    from .otel import start_tracing as start   # only now: nothing is loaded when it is unset
+    tracing = start(service, endpoint)
+    log.info("exporting traces to %s", endpoint)
+    return tracing
+
+
 def _one_line(exc: BaseException) -> str:
     """The error on one line: the driver's message for a database error, else the exception's
     type too (a migration file is code, and any exception in it fails the command)."""

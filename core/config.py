@@ -101,6 +101,17 @@ class EnvReader:
             raise ConfigError(f"{name} must not contain negative values")
         return values
 
+    def otlp_endpoint(self) -> builtins.str | None:
+        """``OTEL_EXPORTER_OTLP_ENDPOINT``: the OpenTelemetry collector's base http(s) URL, or
+        ``None`` (traces are not exported)."""
+        value = self.str("OTEL_EXPORTER_OTLP_ENDPOINT")
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+            raise ConfigError(f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as "
+                              f"http://otel-collector:4318, got {value!r}")
+        return value
+
     def networks(self, name: builtins.str) -> tuple[Network, ...]:
         """Comma-separated CIDRs (see ``parse_networks``)."""
         return parse_networks(self.str(name), name)

@@ -26,6 +26,7 @@ from .errors import (STATUS_CODES, ApiError, InvalidJSONError, NotFoundError, Pa
                      ValidationError)
 from .jsonio import dumps, parse_json
 from .logging import request_id_var
+from .tracing import continue_or_start, trace_var
 from .request_ids import new_request_id
 from .pagination import PageRequest, parse_non_negative_int, parse_page_request
 from .ratelimit import Verdict, add_rate_limit_headers, enforce_rate_limit
@@ -68,10 +69,19 @@ class BaseHandler(RequestHandler):
 
     def prepare(self):
         request_id_var.set(self.request_id)
+        trace_var.set(self.trace_context())
         in_flight = self.settings.get("in_flight")
         if in_flight is not None and not self._counted:
             in_flight.count += 1
             self._counted = True
+
+    def trace_context(self):
+        """This request's place in a trace: the OpenTelemetry server span's when tracing is
+        exported (its instrumentation has read the incoming ``traceparent``), else a new span of
+        the incoming trace, or a new trace (an invalid ``traceparent`` is ignored)."""
+        source = self.settings.get("trace_source")
+        context = source() if source is not None else None
+        return context or continue_or_start(self.request.headers.get("traceparent"))
 
     def on_finish(self) -> None:
         self._leave_in_flight()

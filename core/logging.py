@@ -1,8 +1,10 @@
-"""JSON-lines logging with the current request id in every line.
+"""JSON-lines logging with the current request id and trace id in every line.
 
-``request_id_var`` is set by the base handler for the duration of a request; executor threads
-inherit it because ``Store.run`` copies the context. ``configure_logging()`` is called once by
-each service's entry point.
+``request_id_var`` (here) and ``core.tracing.trace_var`` are set by the base handler for the
+duration of a request; executor threads inherit them because ``Store.run`` copies the context.
+A line about one webhook names it with the ``extra`` fields ``webhook_id`` and ``endpoint``
+(and ``trace_id`` when it is not the request's own, as on the delivery worker's threads).
+``configure_logging()`` is called once by each service's entry point.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import logging
 import sys
 import time
 
+from .tracing import trace_var
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, request_id and any ``extra`` fields.
+    """One JSON object per line: ts, level, logger, msg, request_id, trace_id and any ``extra`` fields.
 
     Written for a line per request: the timestamp's text up to the second is kept from the
     previous line, and one encoder serves every line (``json.dumps`` with options builds one
@@ -51,6 +55,9 @@ class JSONFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        trace = trace_var.get()
+        if trace is not None:
+            entry["trace_id"] = trace.trace_id
         for key, value in record.__dict__.items():
             if key not in _RESERVED and key not in entry and key[0] != "_":
                 entry[key] = value

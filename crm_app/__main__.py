@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from core.cli import load_settings, prepare_database, run_migrations
+from core.cli import load_settings, prepare_database, run_migrations, start_tracing
 from core.config import redact_url
 from core.db import Store
 from core.server import serve
@@ -41,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(CrmSettings, "crm")
     if args.command in ("migrate", "rollback"):
         return run_migrations(args.command, "crm", lambda: make_store(settings))
-    store = make_store(settings)
-    prepare_database("crm", store, args.migrate, "crm_app")
-    asyncio.run(run_api(settings, store))
-    return 0
+    tracing = start_tracing("crm", settings)
+    try:
+        store = make_store(settings)
+        prepare_database("crm", store, args.migrate, "crm_app")
+        asyncio.run(run_api(settings, store))
+        return 0
+    finally:
+        if tracing is not None:
+            tracing.stop()   # exports the spans still buffered
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ class CrmSettings:
     trusted_proxies: TrustedProxies = TrustedProxies()
     api_rate_limit: RateLimitItem | None = None
     cors_allowed_origins: tuple[str, ...] = ()
+    # Where traces are exported (OpenTelemetry over OTLP/HTTP); None: not at all.
+    otel_exporter_otlp_endpoint: str | None = None
 
     @property
     def webhook_keys(self) -> tuple[bytes, ...]:
@@ -58,6 +60,7 @@ class CrmSettings:
             trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
+            otel_exporter_otlp_endpoint=env.otlp_endpoint(),
         )
         if not 0.0 <= settings.access_log_sample <= 1.0:
             raise ConfigError(f"ACCESS_LOG_SAMPLE must be between 0 and 1, got {settings.access_log_sample}")

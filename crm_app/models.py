@@ -44,6 +44,9 @@ class Event(BaseModel):
     occurred_at = UtcDateTimeField(null=True)
     received_at = UtcDateTimeField(default=utcnow)
     payload = JSONTextField(null=True)
+    # The W3C trace id the webhook came with (the sender's request that made the change), so
+    # an audit entry leads to the sender's log lines of the same trace.
+    trace_id = pw.CharField(max_length=32, null=True)
 
     class Meta:
         table_name = "event"

@@ -42,6 +42,7 @@ class Incoming:
     occurred_at: dt.datetime | None
     payload: dict            # as received, for the audit log
     values: dict | None      # cleaned fields for a known type; None for an unknown one
+    trace_id: str | None = None   # of the trace the webhook belongs to
 
     @property
     def known(self) -> bool:
@@ -126,7 +127,7 @@ PAYLOAD_CHECKS = {
 }
 
 
-def parse_webhook(data: dict, webhook_id: str) -> Incoming:
+def parse_webhook(data: dict, webhook_id: str, trace_id: str | None = None) -> Incoming:
     """The envelope and its payload checked together, every bad field reported at once."""
     check = Checker(data)
     details: list[dict] = []
@@ -152,4 +153,4 @@ def parse_webhook(data: dict, webhook_id: str) -> Incoming:
         raise ValidationError(details)
     occurred_at = (dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=timestamp))
     return Incoming(webhook_id=webhook_id, type=event_type, occurred_at=occurred_at,
-                    payload=payload, values=values)
+                    payload=payload, values=values, trace_id=trace_id)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from core.cli import load_settings, prepare_database, run_migrations
+from core.cli import load_settings, prepare_database, run_migrations, start_tracing
 from core.config import redact_url
 from core.db import Store
 from core.metrics import Metrics
@@ -89,12 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(PmsSettings, "pms")
     if args.command in ("migrate", "rollback"):
         return run_migrations(args.command, "pms", lambda: make_store(settings))
-    store = make_store(settings)
-    prepare_database("pms", store, args.migrate, "pms_app worker" if args.command == "worker" else "pms_app")
-    if args.command == "worker":
-        return asyncio.run(run_worker(settings, store))
-    asyncio.run(run_api(settings, store, with_worker=not args.no_worker))
-    return 0
+    tracing = start_tracing("pms-worker" if args.command == "worker" else "pms", settings)
+    try:
+        store = make_store(settings)
+        prepare_database("pms", store, args.migrate, "pms_app worker" if args.command == "worker" else "pms_app")
+        if args.command == "worker":
+            return asyncio.run(run_worker(settings, store))
+        asyncio.run(run_api(settings, store, with_worker=not args.no_worker))
+        return 0
+    finally:
+        if tracing is not None:
+            tracing.stop()   # exports the spans still buffered
 
 
 if __name__ == "__main__":

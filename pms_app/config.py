@@ -44,6 +44,8 @@ class PmsSettings:
     crm_api_token: str | None = None
     # The standalone worker's /metrics, /health and /ready (0: none).
     worker_metrics_port: int = 4002
+    # Where traces are exported (OpenTelemetry over OTLP/HTTP); None: not at all.
+    otel_exporter_otlp_endpoint: str | None = None
 
     @property
     def crm_api_base(self) -> str:
@@ -92,6 +94,7 @@ class PmsSettings:
             ops_webhook_url=env.str("OPS_WEBHOOK_URL"),
             ops_webhook_secrets=tuple((env.str("OPS_WEBHOOK_SECRET") or "").split()),
             worker_metrics_port=env.int("WORKER_METRICS_PORT", 4002, minimum=0),
+            otel_exporter_otlp_endpoint=env.otlp_endpoint(),
         )
         try:
             # A literal metadata or denied address is a mistake to report now, not at every attempt;

@@ -127,6 +127,9 @@ class OutboxEvent(BaseModel):
     payload = JSONTextField()
     occurred_at = UtcDateTimeField()
     created_at = UtcDateTimeField(default=utcnow)
+    # The W3C trace context of the API request that made the change (null for events made
+    # outside a request, such as reconciliation's repairs): every attempt continues that trace.
+    traceparent = pw.CharField(max_length=55, null=True)
 
     class Meta:
         table_name = "outbox_event"

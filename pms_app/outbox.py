@@ -6,8 +6,10 @@ endpoint, ``held`` for a disabled one (kept, and sent when it is enabled again).
 endpoints costs one small query per change; a cache would need invalidating across processes,
 and an endpoint created a moment ago must get the very next event.
 
-Reconciliation's repairs (``record_events``) go to one endpoint only, the CRM: they restore
-what the CRM lacks, and another endpoint's history is none of their business.
+Each event keeps the trace context of the request being served (``core.tracing``), so its
+webhook continues that request's trace. Reconciliation's repairs (``record_events``) go to one
+endpoint only, the CRM: they restore what the CRM lacks, and another endpoint's history is none
+of their business.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import uuid
 from collections.abc import Iterable
 
 from core.db import iso, utcnow
+from core.tracing import current_traceparent
 
 from .endpoints.matching import matches
 from .endpoints.models import Endpoint
@@ -28,9 +31,10 @@ NewEvent = tuple[str, int, int, dict, dt.datetime]
 
 def event_row(event_type: str, entity_id: int, entity_version: int, payload: dict,
               occurred_at: dt.datetime) -> dict:
-    """The outbox row of one new event, under a fresh UUID (its webhook-id)."""
+    """The outbox row of one new event, under a fresh UUID (its webhook-id), in the current trace."""
     return {"id": str(uuid.uuid4()), "type": event_type, "entity_id": entity_id,
-            "entity_version": entity_version, "payload": payload, "occurred_at": occurred_at}
+            "entity_version": entity_version, "payload": payload, "occurred_at": occurred_at,
+            "traceparent": current_traceparent()}
 
 
 def delivery_row(event: OutboxEvent, endpoint_id: int, enabled: bool, now: dt.datetime) -> dict:

@@ -4,6 +4,10 @@ The checks run in the documented order and the first failure answers; a rejected
 request is counted and listed (batched, so a flood of forged requests costs one small insert
 per batch, not one transaction each) and changes nothing else. A verified, valid webhook goes
 to the group committer, which records and applies it in one transaction.
+
+Every answer gets a log line naming the webhook (``webhook_id``, from the header when it came
+with one) and its outcome; the JSON line carries the ``trace_id`` of the ``traceparent`` the
+sender sent, which the audit entry keeps too.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from core.errors import ApiError, InvalidJSONError
 from core.handlers import APIHandler
 from core.jsonio import parse_json
 from core.signing import VerificationError, verify
+from core.tracing import trace_var
 
 from ..batching import Overloaded
 from ..services.receiver import DUPLICATE
@@ -65,7 +70,9 @@ class WebhookHandler(APIHandler):
             raise InvalidJSONError("the body must be a JSON object")
         if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:  # else it cannot nest that deep
             check_depth(data)
-        return parse_webhook(data, meta.msg_id)             # 422
+        trace = trace_var.get()
+        return parse_webhook(data, meta.msg_id,             # 422
+                             trace.trace_id if trace is not None else None)
 
     async def post(self) -> None:
         try:
@@ -75,6 +82,9 @@ class WebhookHandler(APIHandler):
             raise
         outcome = await self.settings["receiver"].submit(incoming)
         self.settings["webhook_metrics"].received_as(outcome.status).inc()
+        # One line per webhook, kept short (the id is a field): the receiver serves thousands a second.
+        log.info("webhook %s", outcome.status,
+                 extra={"webhook_id": outcome.id, "outcome": outcome.status, "event_type": incoming.type})
         self.write_data({"status": outcome.status, "id": outcome.id},
                         200 if outcome.status == DUPLICATE else 202)
 
@@ -82,8 +92,13 @@ class WebhookHandler(APIHandler):
         """Count the rejection and add it to the list; never let recording change the answer."""
         metrics = self.settings["webhook_metrics"]
         metrics.rejected_for(exc.code).inc()
-        row = rejection_row(exc.code, self.request.remote_ip,
-                            self.request.headers.get("webhook-id"), utcnow())
+        webhook_id = self.request.headers.get("webhook-id")
+        # The header is the client's: a forged one may be kilobytes long; the log keeps what an
+        # id can be.
+        log.warning("webhook %s rejected: %s", webhook_id or "without an id", exc.code,
+                    extra={"webhook_id": webhook_id[:255] if webhook_id else None, "outcome": "rejected",
+                           "reason": exc.code, "remote_ip": self.request.remote_ip})
+        row = rejection_row(exc.code, self.request.remote_ip, webhook_id, utcnow())
         try:
             await self.settings["rejection_log"].submit(row)
         except Overloaded:

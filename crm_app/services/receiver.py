@@ -84,7 +84,8 @@ def _apply(rows: WorkingSet, incoming: Incoming) -> str:
     entity_id, entity_version = _entity_keys(incoming.payload)
     rows.record({"webhook_id": incoming.webhook_id, "type": incoming.type, "status": status,
                  "entity_id": entity_id, "entity_version": entity_version, "guest_id": guest_id,
-                 "occurred_at": incoming.occurred_at, "received_at": rows.now, "payload": payload})
+                 "occurred_at": incoming.occurred_at, "received_at": rows.now, "payload": payload,
+                 "trace_id": incoming.trace_id})
     return status
 
 

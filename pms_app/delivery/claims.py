@@ -71,6 +71,7 @@ class Claim:
     attempts_since_replay: int   # picks the retry step: the schedule restarts at each replay
     trigger: str                 # recorded on the attempt made of this claim
     replayed_by: str | None
+    traceparent: str | None = None   # of the request that made the change: attempts continue its trace
 
 
 @dataclass(frozen=True)
@@ -190,11 +191,12 @@ def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
                    (worker_id, _when(lease_until), *[r[0] for r in rows]))
     seqs = list({r[4] for r in rows})
     payload, occurred = OutboxEvent.payload.python_value, OutboxEvent.occurred_at.python_value
-    events = {seq: (payload(body), occurred(occurred_at)) for seq, body, occurred_at in db.execute_sql(
-        f"SELECT seq, payload, occurred_at FROM outbox_event WHERE seq IN ({_params(len(seqs))})",
-        seqs).fetchall()}
-    return [Claim(delivery_id, event_id, endpoint_id, event_type, *events[event_seq], worker_id, lease_until,
-                  since_replay, trigger, replayed_by)
+    events = {seq: (payload(body), occurred(occurred_at), traceparent)
+              for seq, body, occurred_at, traceparent in db.execute_sql(
+                  f"SELECT seq, payload, occurred_at, traceparent FROM outbox_event "
+                  f"WHERE seq IN ({_params(len(seqs))})", seqs).fetchall()}
+    return [Claim(delivery_id, event_id, endpoint_id, event_type, *events[event_seq][:2], worker_id, lease_until,
+                  since_replay, trigger, replayed_by, events[event_seq][2])
             for delivery_id, event_id, endpoint_id, event_type, event_seq, since_replay, trigger, replayed_by
             in rows]
 

@@ -7,18 +7,23 @@ one deadline for the whole attempt, reading at most 64 KiB of the answer. A refu
 address is a failed attempt that counts against the endpoint (like a connection error), made
 without connecting anywhere. Redirects are not followed: a 3xx is a failed attempt, like any
 non-2xx, a timeout or a connection error. See docs/delivery.md.
+
+Each attempt carries a W3C ``traceparent``: a new span of the trace of the request that made the
+change (``attempt_trace``), so the receiver's log and spans join that trace.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.db import utcnow
 from core.jsonio import dumps
 from core.signing import signed_headers
+from core.tracing import TraceContext, new_span_id, new_trace, parse_traceparent
 
 from .claims import RESPONSE_BODY_LIMIT, AttemptRecord, Claim
 from .resolver import CachingResolver
@@ -39,6 +44,19 @@ def envelope_body(claim: Claim) -> bytes:
         "payload": claim.payload,
     }
     return dumps(envelope).encode("utf-8")
+
+
+def attempt_trace(claim: Claim) -> TraceContext:
+    """The context of one attempt: a new span of the event's trace. An event made outside a
+    request has none; its attempts then share a trace named after its webhook-id (a UUID's 32
+    hex digits), so they can still be found together."""
+    parent = parse_traceparent(claim.traceparent)
+    if parent is not None:
+        return parent.child()
+    try:
+        return TraceContext(uuid.UUID(claim.id).hex, new_span_id())
+    except ValueError:
+        return new_trace()
 
 
 @dataclass(frozen=True)
@@ -81,7 +99,8 @@ class Sender:
         self.transport = transport or CurlTransport(user_agent=USER_AGENT)
         self.checked_host = CheckedHost(url, self.denied, self.resolve)
 
-    def send(self, claim: Claim) -> SendResult:
+    def send(self, claim: Claim, trace: TraceContext | None = None) -> SendResult:
+        """One attempt; ``trace`` is its span's context (by default a new one, ``attempt_trace``)."""
         started_at = utcnow()
         t0 = time.monotonic()
         target = self.checked_host.target
@@ -94,6 +113,7 @@ class Sender:
                                  f"ConnectionError: cannot resolve {target.host}: {exc.strerror or exc}"[:500])
         body = envelope_body(claim)
         headers = [f"{name}: {value}" for name, value in signed_headers(self.keys, claim.id, body).items()]
+        headers.append(f"traceparent: {(trace or attempt_trace(claim)).traceparent}")
         response = self.transport.post(self.url, body, headers, addresses, target.port, t0 + self.timeout)
         return self._judge(started_at, t0, response)
 

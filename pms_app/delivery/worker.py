@@ -47,7 +47,8 @@ from ..endpoints import crm, health
 from ..models import CRM_ENDPOINT_ID, HELD
 from ..notifications import ops, raising
 from ..sync.schedule import ReconcileSchedule
-from . import claims, reporting, retention
+from . import attempt_log, claims, reporting, retention
+from .attempt_trace import AttemptSpans
 from .breaker import BreakerSnapshot, EndpointBreaker, Ticket
 from .destinations import Destination, EndpointConfig, load_endpoints
 from .metrics import DeliveryMetrics
@@ -71,6 +72,8 @@ class DeliveryWorker:
         self.timing = timing = timing or WorkerTiming()
         self.worker_id = worker_id or new_worker_id()
         self.metrics = DeliveryMetrics(metrics or Metrics("pms-worker"))
+        self.metrics.watch_queue(store)
+        self.spans = AttemptSpans(settings)
         self._destinations: dict[int, Destination] = {}
         self._destinations_lock = threading.Lock()
         self._endpoints_loaded = False
@@ -136,6 +139,8 @@ class DeliveryWorker:
                 if known is None:
                     self._destinations[endpoint_id] = Destination(config, self.worker_id, self._breaker_changed,
                                                                  self.settings.endpoint_denied_networks)
+                    # A new breaker is closed: say so from the first scrape on.
+                    self.metrics.breaker_state(config.label, self._destinations[endpoint_id].breaker.state)
                 else:
                     known.refresh(config)
             for gone in set(self._destinations) - set(configs):
@@ -337,25 +342,31 @@ class DeliveryWorker:
     def _deliver(self, claim: claims.Claim, ticket: Ticket) -> None:
         outcome = claims.Outcome(claim, None)
         destination = None
+        label = str(claim.endpoint_id)
         try:
             destination = self.destination(claim.endpoint_id)
             if destination is None:
                 # The endpoint was deleted meanwhile: its deliveries went with it.
                 return
             breaker = destination.breaker
+            label = destination.config.label
             if self._stopping.is_set() or (not ticket.probe and breaker.state != BREAKER_CLOSED):
                 # Shutting down, or the breaker opened meanwhile: no attempt, the delivery waits.
                 breaker.release(ticket)
+                attempt_log.held_back(claim, label, "the worker is stopping" if self._stopping.is_set()
+                                      else f"the circuit breaker is {breaker.state}")
                 return
             config = destination.config
+            trace, traced = self.spans.start(claim, label)
             if destination.sender is None:
                 record = claims.AttemptRecord(utcnow(), None, 0, "the endpoint has no valid signing secret",
                                               None, False)
                 result_retry_after, trips = None, False
             else:
                 with destination.in_flight:
-                    result = destination.sender.send(claim)
+                    result = destination.sender.send(claim, trace)
                 record, result_retry_after, trips = result.record, result.retry_after, result.trips_breaker
+            traced(record)
             breaker.record(ticket, ok=not trips)
             next_at = None
             with self._lock:
@@ -365,18 +376,19 @@ class DeliveryWorker:
             if record.status_code == 410:
                 # Gone: the endpoint is disabled with this outcome and the delivery held, not failed.
                 destination.config = dataclasses.replace(config, enabled=False)
-                log.warning("endpoint %s answered 410 Gone: disabling it", config.label)
+                log.warning("endpoint %s answered 410 Gone: disabling it", config.label,
+                            extra={"endpoint": config.label, "endpoint_id": config.id})
+                attempt_log.attempt_made(claim, label, trace, record, None, gone=True)
                 outcome = claims.Outcome(claim, record, None, give_up_status=HELD)
                 return
             if not record.ok:
                 delay = next_delay(config.retry_schedule, claim.attempts_since_replay + 1, result_retry_after)
                 if delay is not None:
                     next_at = utcnow() + dt.timedelta(seconds=delay)
-                log.info("delivery of %s to %s failed (%s): %s", claim.id, config.label,
-                         "retry" if next_at else "giving up", record.error)
+            attempt_log.attempt_made(claim, label, trace, record, next_at)
             outcome = claims.Outcome(claim, record, next_at)
         except Exception:
-            log.exception("delivering %s failed unexpectedly; it goes back to the queue", claim.id)
+            attempt_log.unexpected(claim, label)
             outcome = claims.Outcome(claim, None)
         finally:
             self._outcomes.put(outcome)

@@ -90,7 +90,8 @@ def test_the_standalone_worker_serves_metrics_health_and_readiness(pms_db, tmp_p
         status, metrics = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
         for name in ("pms_deliveries_total", "pms_delivery_breaker_state", "process_cpu_seconds_total",
-                     "python_info"):
+                     "python_info", 'pms_deliveries_failed{endpoint="crm"} 0.0',
+                     'pms_delivery_oldest_pending_age_seconds{endpoint="crm"} 0.0', "pms_delivery_breaker{"):
             assert name.encode() in metrics, name
         status, body = get(f"http://127.0.0.1:{port}/ready")
         assert status == 200 and json.loads(body)["service"] == "pms-worker"

@@ -40,7 +40,8 @@ def test_overrides_and_secret_list():
 @pytest.mark.parametrize("env", [{"WEBHOOK_SHARED_SECRET": "whsec_***"}, {"APP_PORT": "x"},
                                  {"WEBHOOK_MAX_BODY_BYTES": "0"}, {"ACCESS_LOG_SAMPLE": "1.5"},
                                  {"ACCESS_LOG_SAMPLE": "-0.1"}, {"ACCESS_LOG_SAMPLE": "nan"},
-                                 {"ACCESS_LOG_SAMPLE": "half"}])
+                                 {"ACCESS_LOG_SAMPLE": "half"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+                                 {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://"}])
 def test_unusable_values_are_configuration_errors(env):
     with pytest.raises(ConfigError):
         settings(**env)
@@ -52,6 +53,6 @@ def test_env_example_lists_every_crm_variable_with_its_default():
     assert {"APP_PORT", "APP_BASE_PATH", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS",
             "DB_NAME", "WEBHOOK_SHARED_SECRET", "WEBHOOK_MAX_SKEW_SECONDS", "WEBHOOK_MAX_BODY_BYTES",
             "API_TOKEN", "TRUSTED_PROXIES", "API_RATE_LIMIT", "CORS_ALLOWED_ORIGINS",
-            "ACCESS_LOG_SAMPLE"} <= listed
+            "ACCESS_LOG_SAMPLE", "OTEL_EXPORTER_OTLP_ENDPOINT"} <= listed
     example = {k: v for k, v in re.findall(r"^([A-Z_]+)=(.*)$", text, flags=re.M)}
     assert settings(**example) == settings()

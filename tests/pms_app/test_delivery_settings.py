@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from dotenv import dotenv_values
 
-from core.config import REPO_ROOT
+from core.config import REPO_ROOT, ConfigError
 from pms_app.config import PmsSettings
 
 EXAMPLE = REPO_ROOT / "pms_app" / ".env.example"
@@ -14,7 +15,8 @@ DOCUMENTED_VARIABLES = ("APP_PORT", "APP_BASE_PATH", "DATABASE_URL", "DB_HOST", 
                   "BREAKER_FAILURE_THRESHOLD", "BREAKER_RECOVERY_SECONDS", "OUTBOX_RETENTION_DAYS",
                   "TRUSTED_PROXIES", "API_RATE_LIMIT", "CORS_ALLOWED_ORIGINS", "RECONCILE_EVERY_SECONDS",
                   "CRM_API_URL", "CRM_API_TOKEN", "ENDPOINT_DENIED_NETWORKS", "ENDPOINT_DISABLE_AFTER_HOURS",
-                  "OPS_WEBHOOK_URL", "OPS_WEBHOOK_SECRET", "WORKER_METRICS_PORT")
+                  "OPS_WEBHOOK_URL", "OPS_WEBHOOK_SECRET", "WORKER_METRICS_PORT",
+                  "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
 def test_the_example_lists_every_variable():
@@ -42,3 +44,11 @@ def test_the_examples_do_not_pin_a_database():
 def test_the_worker_metrics_port():
     assert PmsSettings().worker_metrics_port == 4002
     assert PmsSettings.from_env({"ENV_FILE": "/dev/null", "WORKER_METRICS_PORT": "0"}).worker_metrics_port == 0
+
+
+def test_the_trace_export_endpoint():
+    assert PmsSettings().otel_exporter_otlp_endpoint is None
+    given = PmsSettings.from_env({"ENV_FILE": "/dev/null", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"})
+    assert given.otel_exporter_otlp_endpoint == "http://collector:4318"
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_ENDPOINT"):
+        PmsSettings.from_env({"ENV_FILE": "/dev/null", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"})

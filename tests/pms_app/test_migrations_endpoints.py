@@ -9,7 +9,8 @@ from core.migrations import migrate, rollback
 from tests.support.databases import TestDatabase
 
 BEFORE = "012_reservation_sync_index"
-ADDED = ["013_endpoint", "014_delivery", "015_outbox_event_only", "016_endpoint_health", "017_notification"]
+ADDED = ["013_endpoint", "014_delivery", "015_outbox_event_only", "016_endpoint_health", "017_notification",
+         "018_outbox_traceparent"]
 T0 = "2026-11-01 10:00:00.000000"
 T1 = "2026-11-01 10:05:00.000000"
 # The outbox as part one wrote it, every delivery column included.
