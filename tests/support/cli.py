@@ -37,6 +37,8 @@ class Cli:
     """
 
     def __init__(self, database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+        """``database``: a ``TestDatabase``, or anything with ``url`` and ``database`` (``None``
+        for a database the test does not open itself)."""
         self.database = database
         self.capsys = capsys
         self.env = {"ENV_FILE": os.devnull, "DATABASE_URL": database.url, "LOG_LEVEL": "INFO"}
@@ -59,7 +61,8 @@ class Cli:
         finally:
             root.handlers[:] = handlers
             root.setLevel(level)
-            db.initialize(self.database.database)
+            if self.database.database is not None:
+                db.initialize(self.database.database)
         captured = self.capsys.readouterr()
         return Outcome(status, captured.out, captured.err)
 
