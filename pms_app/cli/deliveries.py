@@ -9,7 +9,7 @@ import argparse
 from core.pagination import MAX_LIMIT, PageRequest, decode_cursor
 from core.validation import parse_utc_datetime
 
-from ..models import CRM_ENDPOINT_ID, DELIVERY_STATUSES
+from ..models import CRM_ENDPOINT_ID, DELIVERY_STATUSES, HELD
 from ..services import deliveries
 from ..services.deliveries import DeliveryFilter
 from . import output
@@ -100,17 +100,18 @@ def replay_command(ctx: Context) -> int:
         if ctx.json:
             output.as_json({"data": delivery}, ctx.out)
         else:
-            print(f"delivery {delivery['id']} to endpoint {delivery['endpoint_id']}: {delivery['status']}, "
-                  f"due now (replayed by {ctx.actor.operator})", file=ctx.out)
+            when = "held until the endpoint is enabled" if delivery["status"] == HELD else "pending, due now"
+            print(f"delivery {delivery['id']} to endpoint {delivery['endpoint_id']}: {when} "
+                  f"(replayed by {ctx.actor.operator})", file=ctx.out)
         return EXIT_OK
     since = parse_utc_datetime("--since", args.since) if args.since else None
     replayed = ctx.call(deliveries.replay_endpoint, ctx.actor, args.endpoint, since, not args.failed)
     if ctx.json:
         output.as_json({"data": {"replayed": replayed}}, ctx.out)
     else:
-        which = "failed deliveries" if args.failed else "deliveries"
+        which = output.plural(replayed, "failed delivery" if args.failed else "delivery")
         since_text = f" created since {args.since}" if since else ""
-        print(f"replayed {replayed} {which}{since_text} to endpoint {args.endpoint} "
+        print(f"replayed {which}{since_text} to endpoint {args.endpoint} "
               f"(replayed by {ctx.actor.operator})", file=ctx.out)
     return EXIT_OK
 

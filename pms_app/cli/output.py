@@ -62,6 +62,13 @@ def ago(timestamp: str | None, now: dt.datetime | None = None) -> str | None:
     return f"{duration(((now or utcnow()) - when).total_seconds())} ago"
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 delivery``, ``2 deliveries``."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
 def cut(text: str | None, length: int) -> str | None:
     """``text`` on one line, at most ``length`` characters."""
     if text is None:

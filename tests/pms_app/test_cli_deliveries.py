@@ -118,8 +118,7 @@ def test_replay_defaults_the_operator_to_the_os_user(pms_db, cli, monkeypatch):
     event_id = add_event(pms_db.store)
     outcome = cli("deliveries", "replay", event_id)
     assert outcome.status == 0, outcome.err
-    assert outcome.out.strip() == (f"delivery {event_id} to endpoint 1: pending, due now "
-                                   f"(replayed by cli.olga)")
+    assert outcome.out.strip() == f"delivery {event_id} to endpoint 1: pending, due now (replayed by cli.olga)"
     assert [e.operator for e in audit_rows(pms_db.store)] == ["cli.olga"]
     assert event(pms_db.store, event_id).replayed_by == "cli.olga"
 
@@ -156,6 +155,10 @@ def test_replay_to_a_disabled_endpoint_is_held(pms_db, cli):
     set_status(pms_db.store, event_id, FAILED, endpoint_id=other)
     outcome = cli("deliveries", "replay", event_id, "--endpoint", str(other), "--operator", "alice", "--json")
     assert outcome.json["data"]["status"] == HELD
+    set_status(pms_db.store, event_id, FAILED, endpoint_id=other)
+    table = cli("deliveries", "replay", event_id, "--endpoint", str(other), "--operator", "alice")
+    assert table.out.strip() == f"delivery {event_id} to endpoint {other}: held until the endpoint is enabled " \
+                                "(replayed by alice)"
 
 
 def test_replay_failed_with_and_without_since(pms_db, cli):
@@ -172,7 +175,7 @@ def test_replay_failed_with_and_without_since(pms_db, cli):
     assert (event(pms_db.store, old).status, event(pms_db.store, recent).status) == (FAILED, PENDING)
 
     every = cli("deliveries", "replay", "--failed", "--operator", "bob")
-    assert every.out.strip() == "replayed 1 failed deliveries to endpoint 1 (replayed by bob)"
+    assert every.out.strip() == "replayed 1 failed delivery to endpoint 1 (replayed by bob)"
     assert event(pms_db.store, old).status == PENDING
     assert event(pms_db.store, delivered).status == DELIVERED   # --failed never touches the rest
 
