@@ -171,6 +171,6 @@ def _show(endpoint: dict, ctx: Context) -> None:
         ("retry_schedule", json.dumps(endpoint["retry_schedule"]) if endpoint["retry_schedule"] else "default"),
         ("timeout_seconds", endpoint["timeout_seconds"]), ("max_in_flight", endpoint["max_in_flight"]),
         ("rate_limit_per_second", endpoint["rate_limit_per_second"]),
-        ("breaker", f"{endpoint['breaker']['failure_threshold']} failures, "
-                    f"{endpoint['breaker']['recovery_seconds']}s"),
+        ("breaker", (f"{endpoint['breaker']['failure_threshold']} failures, "
+                     f"{endpoint['breaker']['recovery_seconds']}s")),
     ), ctx.out)

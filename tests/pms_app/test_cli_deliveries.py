@@ -11,11 +11,12 @@ import pytest
 
 from core.db import iso, utcnow
 from core.pagination import PageRequest
+from pms_app.delivery.pacing import WorkerTiming
 from pms_app.models import (CRM_ENDPOINT_ID, DELIVERED, FAILED, HELD, PENDING, REPLAY, AuditEntry, Delivery,
                             DeliveryAttempt)
 from pms_app.services import audit, deliveries
 from tests.support.cli import Cli
-from tests.support.delivery import add_event, delivery_settings, event
+from tests.support.delivery import add_event, delivery_settings, event, running_worker
 from tests.support.endpoints import add_endpoint
 from tests.support.receivers import Receiver, wait_until
 
@@ -157,8 +158,8 @@ def test_replay_to_a_disabled_endpoint_is_held(pms_db, cli):
     assert outcome.json["data"]["status"] == HELD
     set_status(pms_db.store, event_id, FAILED, endpoint_id=other)
     table = cli("deliveries", "replay", event_id, "--endpoint", str(other), "--operator", "alice")
-    assert table.out.strip() == f"delivery {event_id} to endpoint {other}: held until the endpoint is enabled " \
-                                "(replayed by alice)"
+    assert table.out.strip() == (f"delivery {event_id} to endpoint {other}: held until the endpoint is enabled "
+                                 "(replayed by alice)")
 
 
 def test_replay_failed_with_and_without_since(pms_db, cli):
@@ -194,8 +195,8 @@ def test_replay_since_alone_recovers_every_state(pms_db, cli):
     since = iso(utcnow() - dt.timedelta(hours=1))
     outcome = cli("deliveries", "replay", "--since", since, "--endpoint", str(other), "--operator", "alice")
     assert outcome.status == 0, outcome.err
-    assert outcome.out.strip() == f"replayed 2 deliveries created since {since} to endpoint {other} " \
-                                  "(replayed by alice)"
+    assert outcome.out.strip() == (f"replayed 2 deliveries created since {since} to endpoint {other} "
+                                   "(replayed by alice)")
     assert {event(pms_db.store, e, other).status for e in (first, second)} == {PENDING}
     assert event(pms_db.store, first).status == PENDING   # endpoint 1's untouched (never attempted)
     [entry] = audit_rows(pms_db.store)
@@ -228,9 +229,6 @@ def test_replay_refuses_a_bad_since(pms_db, cli):
 def test_replay_from_another_process_reaches_a_running_worker(pms_db, cli):
     """A standalone worker notices due work by polling (every 0.1 s at most when idle), so a
     replay committed by the command line, a separate process, goes out without any wake-up."""
-    from tests.support.delivery import running_worker
-    from pms_app.delivery.pacing import WorkerTiming
-
     with Receiver() as receiver:
         settings = delivery_settings(receiver.url)
         event_id = add_event(pms_db.store)

@@ -68,7 +68,7 @@ class Cli:
 
     def process(self, *argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> Outcome:
         """The same command as a real process (``python -m pms_app ...``)."""
-        done = subprocess.run([sys.executable, "-m", "pms_app", *argv], cwd=REPO_ROOT,
+        done = subprocess.run([sys.executable, "-m", "pms_app", *argv], check=False, cwd=REPO_ROOT,
                               env={**os.environ, **self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout)
         return Outcome(done.returncode, done.stdout, done.stderr)
