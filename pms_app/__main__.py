@@ -1,4 +1,5 @@
-"""``python -m pms_app [serve|worker|migrate|rollback|reconcile] [--no-worker] [--migrate]``."""
+"""``python -m pms_app [serve|worker|migrate|rollback] [--no-worker] [--migrate]``, and the ops
+commands ``status``, ``deliveries``, ``endpoints``, ``reconcile`` (``pms_app.cli``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from core.db import Store
 from core.metrics import Metrics
 from core.server import listen, serve, wait_for_signal
 
+from . import cli as ops
 from .app import make_app, make_store
 from .config import PmsSettings
 from .delivery.worker import DeliveryWorker
-from .sync import cli as reconcile_cli
 from .worker_http import make_worker_app
 
 log = logging.getLogger("guestsync.pms")
@@ -62,29 +63,23 @@ async def run_worker(settings: PmsSettings, store: Store) -> int:
     return 0
 
 
-def reconcile(args) -> int:
-    """``python -m pms_app reconcile``: one reconciliation now, on the database directly."""
-    settings = load_settings(PmsSettings, "pms")
-    store = make_store(settings)
-    try:
-        return reconcile_cli.run_command(settings, store, args)
-    finally:
-        store.close()
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pms_app", description="Guestsync PMS service")
+    parser = argparse.ArgumentParser(prog="python -m pms_app", description="Guestsync PMS service",
+                                     epilog="Ops commands, each with its own --help: status (the webhook "
+                                            "status of every endpoint), deliveries list|replay, endpoints "
+                                            "list|add|disable|enable|rotate-secret, reconcile.")
     parser.add_argument("command", nargs="?", default="serve",
-                        choices=("serve", "worker", "migrate", "rollback", "reconcile"),
-                        help="reconcile: compare with the CRM and repair drift (see its --help)")
+                        choices=("serve", "worker", "migrate", "rollback", *ops.COMMANDS),
+                        help="serve (default): the API and a delivery worker; worker: a standalone "
+                             "delivery worker; migrate, rollback: the database schema")
     parser.add_argument("--no-worker", action="store_true",
                         help="serve the API without the in-process delivery worker")
     parser.add_argument("--migrate", action="store_true",
                         help="serve/worker: apply pending migrations first (without it, a database "
                              "with pending migrations stops the start)")
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["reconcile"]:
-        return reconcile(reconcile_cli.parse_args(argv[1:]))
+    if argv[:1] and argv[0] in ops.COMMANDS:
+        return ops.main(argv)
     args = parser.parse_args(argv)
     settings = load_settings(PmsSettings, "pms")
     if args.command in ("migrate", "rollback"):

@@ -8,18 +8,13 @@ import asyncio
 
 from tornado.ioloop import IOLoop
 
-from core.errors import ValidationError
 from core.validation import parse_utc_datetime
 
 from ..delivery.claims import record_attempt
-from ..delivery.resolver import system_resolve
-from ..delivery.url_safety import address_problem
-from ..endpoints.models import Endpoint
 from ..endpoints.validation import validate_endpoint, validate_rotation
 from ..models import DELIVERY_STATUSES
 from ..services import deliveries, endpoint_test, endpoints
 from ..services.deliveries import DeliveryFilter
-from ..services.rows import get_or_404
 from .base import PmsHandler
 
 
@@ -30,14 +25,9 @@ class EndpointBase(PmsHandler):
 
     async def check_address(self, values: dict) -> None:
         """422 on ``url`` when its host resolves to a refused address (the name is resolved on
-        an executor thread: never on the IOLoop). Every attempt checks again."""
-        url = values.get("url")
-        if not url:
-            return
-        problem = await IOLoop.current().run_in_executor(
-            None, address_problem, url, self.config.endpoint_denied_networks, system_resolve)
-        if problem:
-            raise ValidationError.single("url", problem)
+        an executor thread: never on the IOLoop)."""
+        await IOLoop.current().run_in_executor(None, endpoints.check_address, values,
+                                               self.config.endpoint_denied_networks)
 
     def time_argument(self, name: str):
         raw = self.get_argument(name, None)
@@ -121,12 +111,8 @@ class EndpointDeliveriesHandler(EndpointBase):
             since=self.time_argument("since"),
             until=self.time_argument("until"))
 
-        endpoint = self.path_id(endpoint_id)
-
-        def listing():
-            get_or_404(Endpoint, endpoint)
-            return deliveries.list_deliveries(page, endpoint_id=endpoint, where=where)
-        rows, cursor = await self.store.run(listing)
+        rows, cursor = await self.store.run(deliveries.list_endpoint_deliveries, page,
+                                            self.path_id(endpoint_id), where)
         self.write_list(rows, cursor)
 
 
@@ -154,15 +140,10 @@ class EndpointReplayManyHandler(EndpointBase):
         if since is not None and not isinstance(since, str):
             since = ""   # refused below with the field's message
         when = parse_utc_datetime("since", since) if since is not None else None
-
-        endpoint, actor = self.path_id(endpoint_id), self.actor
-
-        def replaying() -> int:
-            get_or_404(Endpoint, endpoint)
-            if when is None:
-                return deliveries.replay_failed(actor, endpoint)
-            return deliveries.recover(actor, endpoint, when)
-        self.write_data({"replayed": await self.write_change(replaying)}, 202)
+        # With a time, every delivery since then whatever its state (recover); without, the failed ones.
+        replayed = await self.write_change(deliveries.replay_endpoint, self.actor, self.path_id(endpoint_id),
+                                           when, when is not None)
+        self.write_data({"replayed": replayed}, 202)
 
 
 class EndpointTestHandler(EndpointBase):

@@ -31,6 +31,7 @@ from ..models import (CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, BreakerSta
 from ..operators import Actor
 from . import audit
 from .outbox_counts import OutboxCounts
+from .rows import get_or_404
 
 # A worker is live while its heartbeat (every second by default) is at most this old.
 WORKER_LIVE_SECONDS = 5.0
@@ -69,6 +70,14 @@ def list_deliveries(page: PageRequest, status: str | None = None, event_type: st
         query = query.where(Delivery.created_at < where.until)
     rows, cursor = paginate(query, Delivery.id, page)
     return [summary(d) for d in rows], cursor
+
+
+def list_endpoint_deliveries(page: PageRequest, endpoint_id: int,
+                             where: DeliveryFilter) -> tuple[list[dict], str | None]:
+    """One endpoint's deliveries; 404 when there is no such endpoint (an empty list would hide a
+    mistyped id)."""
+    get_or_404(Endpoint, endpoint_id)
+    return list_deliveries(page, endpoint_id=endpoint_id, where=where)
 
 
 def _get(event_id: str, endpoint_id: int) -> Delivery:
@@ -120,13 +129,18 @@ def replay(actor: Actor, event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> d
     return summary(Delivery.get_by_id(delivery.id))
 
 
-def replay_failed(actor: Actor, endpoint_id: int = CRM_ENDPOINT_ID) -> int:
-    """Queue every ``failed`` delivery of the endpoint again now, on ``actor``'s behalf; returns
-    how many."""
+def replay_failed(actor: Actor, endpoint_id: int = CRM_ENDPOINT_ID, since: dt.datetime | None = None) -> int:
+    """Queue every ``failed`` delivery of the endpoint (created since ``since``, when given) again
+    now, on ``actor``'s behalf; returns how many."""
+    where = (Delivery.status == FAILED) & (Delivery.endpoint_id == endpoint_id)
+    if since is not None:
+        where &= Delivery.created_at >= since
     replayed = (Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id)))
-                .where((Delivery.status == FAILED) & (Delivery.endpoint_id == endpoint_id)).execute())
+                .where(where).execute())
     # Recorded even when nothing was failed: someone asked, and an auditor may need to know.
-    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed, endpoint_id=endpoint_id)
+    details = {"since": iso(since)} if since is not None else {}
+    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed, endpoint_id=endpoint_id,
+                 **details)
     return replayed
 
 
@@ -138,6 +152,19 @@ def recover(actor: Actor, endpoint_id: int, since: dt.datetime) -> int:
     audit.record(actor, audit.DELIVERIES_RECOVER, None, replayed=replayed, endpoint_id=endpoint_id,
                  since=iso(since))
     return replayed
+
+
+def replay_endpoint(actor: Actor, endpoint_id: int, since: dt.datetime | None = None,
+                    every_status: bool = False) -> int:
+    """The bulk replays of one endpoint, 404 when there is no such endpoint: its ``failed``
+    deliveries (created since ``since``, when given), or with ``every_status`` every delivery
+    created since ``since`` whatever its state (``recover``)."""
+    get_or_404(Endpoint, endpoint_id)
+    if every_status:
+        if since is None:
+            raise ValueError("recovering every delivery needs a since time")
+        return recover(actor, endpoint_id, since)
+    return replay_failed(actor, endpoint_id, since)
 
 
 def list_breaker_transitions(page: PageRequest,

@@ -21,10 +21,12 @@ import peewee as pw
 from core.config import redact_url
 from core.contract import MANUAL
 from core.db import iso, utcnow
-from core.errors import ConflictError
+from core.errors import ConflictError, ValidationError
 from core.pagination import PageRequest, paginate
 
 from ..config import PmsSettings
+from ..delivery.resolver import system_resolve
+from ..delivery.url_safety import IPNetwork, address_problem
 from ..endpoints import health, secrets
 from ..endpoints.models import Endpoint, EndpointSecret
 from ..models import CRM_ENDPOINT_ID, DELIVERING, HELD, PENDING, Delivery
@@ -78,6 +80,19 @@ def _columns(values: dict) -> dict:
 
 def _name_taken(name: str) -> ConflictError:
     return ConflictError(f"an endpoint named {name!r} exists already")
+
+
+def check_address(values: dict, denied: tuple[IPNetwork, ...]) -> None:
+    """422 on ``url`` when its host resolves to a refused address (link-local, cloud metadata,
+    ``denied``). It resolves the name, which may take seconds: call it on a thread of its own,
+    never on the IOLoop nor inside a unit of work holding a database connection. Every attempt
+    checks the address it connects to again."""
+    url = values.get("url")
+    if not url:
+        return
+    problem = address_problem(url, denied, system_resolve)
+    if problem:
+        raise ValidationError.single("url", problem)
 
 
 def list_endpoints(config: PmsSettings, page: PageRequest) -> tuple[list[dict], str | None]:

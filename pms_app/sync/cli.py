@@ -19,6 +19,7 @@ from typing import TextIO
 from core.db import Store, iso, utcnow
 from core.sync import KINDS
 
+from ..cli.output import table
 from ..config import PmsSettings
 from . import lease
 from .crm_client import CrmSyncClient
@@ -29,14 +30,19 @@ from .service import COMMAND, reconcile
 COLUMNS = ("kind", "status", "compared", "drifted", "repaired", "unrepairable", "in_flight", "requests")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m pms_app reconcile",
-        description="Compare the CRM's guests and reservations with the PMS's and repair drift.")
+DESCRIPTION = "Compare the CRM's guests and reservations with the PMS's and repair drift."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=KINDS, help="only this kind (default: both)")
     parser.add_argument("--dry-run", action="store_true",
                         help="report what differs and what would be repaired; queue nothing")
     parser.add_argument("--json", action="store_true", help="print the recorded runs as JSON")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m pms_app reconcile", description=DESCRIPTION)
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -65,10 +71,7 @@ def run_command(settings: PmsSettings, store: Store, args: argparse.Namespace,
 
 
 def print_table(runs: list[dict], dry_run: bool, out: TextIO) -> None:
-    rows = [COLUMNS] + [tuple(str(run[c]) for c in COLUMNS) for run in runs]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=out)
+    table(COLUMNS, ([run[c] for c in COLUMNS] for run in runs), out)
     for run in runs:
         if run["error"]:
             print(f"{run['kind']}: failed: {run['error']}", file=out)
