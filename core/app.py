@@ -6,7 +6,7 @@ to ``PreflightHandler`` before the service's own routes are looked at.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import tornado.web
 from tornado.httputil import HTTPServerRequest
@@ -16,7 +16,9 @@ from .db import Store, open_database
 from .access_log import log_request
 from .handlers import InFlight, NotFoundHandler
 from .health import HealthHandler
+from .jsonio import dumps
 from .metrics import Metrics, MetricsHandler
+from .openapi.handler import OpenApiHandler
 from .preflight import PreflightHandler
 from .proxies import ProxyAwareApplication
 from .readiness import ReadyHandler
@@ -42,9 +44,11 @@ def open_store(database_url: str, threads: int, name: str, extra_connections: in
 
 def api_application(service: str, base_path: str, routes: Iterable[tuple], *, config: Any,
                     store: Store, metrics: Metrics, api_token: str | None, max_body_bytes: int,
+                    openapi: Callable[[str], dict] | None = None,
                     **settings: Any) -> tornado.web.Application:
     """Routes under ``base_path`` plus ``{base}/health``, ``{base}/ready`` and ``/metrics``; JSON
-    404 elsewhere.
+    404 elsewhere. ``openapi(base_path)`` builds the service's OpenAPI document, served at
+    ``{base}/openapi.json``.
 
     ``config`` supplies ``trusted_proxies``, ``api_rate_limit`` and ``cors_allowed_origins``.
     ``/ready`` checks the migrations of ``migrations/<service>`` unless ``migrations=`` names
@@ -52,6 +56,9 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
     """
     settings.setdefault("migrations", service)
     handlers = [(base_path + r"/health", HealthHandler), (base_path + r"/ready", ReadyHandler)]
+    if openapi is not None:
+        handlers.append((base_path + r"/openapi\.json", OpenApiHandler))
+        settings["openapi_json"] = dumps(openapi(base_path))
     handlers += [(base_path + pattern, *rest) for pattern, *rest in routes]
     handlers += [(r"/metrics", MetricsHandler)]
     return ApiApplication(
