@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema check-compose
+.PHONY: run test test-fast migrate install install-dev bench clean graphql-schema openapi check-compose
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: install-dev
 ## Rewrite docs/graphql/*.graphql from the code's schemas (a test fails while they differ).
 graphql-schema: install
 	$(PY) -m core.graphql.sdl
+
+## Rewrite docs/openapi/*.json from the code's OpenAPI documents (a test fails while they differ).
+openapi: install
+	$(PY) -m core.openapi.files
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -45,7 +45,7 @@ def _graphql_ws(spec: Spec) -> None:
                    auth=False, rate_limited=False, database=False,
                    responses={101: {"description": "switching to the websocket protocol"},
                               400: error(400, "not a websocket upgrade request", ["bad_request"]),
-                              403: {"description": "the Origin is not this service's"}})
+                              403: answer("the Origin is not this service's (plain text)")})
 
 
 def _receiver(spec: Spec) -> None:
