@@ -7,12 +7,13 @@ Enumerations come from the code that enforces them (event statuses, tiers, recei
 
 from __future__ import annotations
 
-from core.contract import EVENT_TYPES
+from core.contract import EVENT_TYPES, MAX_ID, RESERVATION_STATUSES
 from core.openapi import shared
 from core.openapi.spec import (ANY_OBJECT, COUNT, DATE, PAGING, TIME, Spec, answer, array, data, enum, error,
                                id_param, integer, nullable, obj, page, query, string)
 
 from .models import EVENT_STATUSES, TIERS, WEBHOOK_ID_MAX
+from .validation import MAX_TIMESTAMP_MS, MAX_VERSION
 from .services.receiver import ACCEPTED, DUPLICATE, ANSWERS
 
 DESCRIPTION = """\
@@ -22,6 +23,21 @@ are `{"data": ...}`; lists are `{"data": [...], "next_cursor": ...}`; every erro
 `{"error": {"code", "message", "details", "request_id"}}`. See docs/api.md."""
 
 WEBHOOKS, EVENTS, PROFILES = "webhooks", "events", "profiles"
+
+_GUEST = {"id": 41, "version": 1, "email": "ana@example.com", "name": "Ana Lima", "phone": "+351210000000",
+          "date_of_birth": "1985-04-12", "country": "PT"}
+_RESERVATION = {"id": 7, "version": 1, "guest_id": 41, "room_number": "204", "room_type": "double",
+                "check_in": "2027-03-01", "check_out": "2027-03-04", "status": "confirmed",
+                "total_amount": "480.00", "currency": "EUR", "adults": 2, "children": 0}
+EXAMPLES = {
+    "guest.created": {"type": "guest.created", "timestamp": 1764424800123, "payload": _GUEST},
+    "reservation.created": {"type": "reservation.created", "timestamp": 1764424801123,
+                            "payload": _RESERVATION},
+    "reservation.updated": {"type": "reservation.updated", "timestamp": 1764424802123,
+                            "payload": {**_RESERVATION, "version": 2, "status": "checked_in"}},
+    "guest.deleted": {"type": "guest.deleted", "timestamp": 1764424803123,
+                      "payload": {"id": 42, "version": 3, "deleted_at": "2026-11-29T14:00:03.123Z"}},
+}
 
 
 def document(base_path: str) -> dict:
@@ -59,11 +75,31 @@ def _receiver(spec: Spec) -> None:
         {"name": "webhook-signature", "in": "header", "required": True, "schema": string(minLength=1),
          "description": "v1,<base64 HMAC-SHA256 of id.timestamp.body> (space-separated, one per secret)"},
     ]
+    entity = {"id": integer(minimum=1, maximum=MAX_ID), "version": integer(minimum=1, maximum=MAX_VERSION)}
+    guest = spec.schema("GuestPayload", obj({
+        **entity, "email": string(format="email", maxLength=254), "name": string(minLength=1, maxLength=200),
+        "phone": nullable(string(maxLength=32)), "date_of_birth": nullable(DATE),
+        "country": nullable(string(maxLength=64))}, required=["id", "version", "email", "name"],
+        description="guest.created and guest.updated: the guest as the PMS API returns it"))
+    reservation = spec.schema("ReservationPayload", obj({
+        **entity, "guest_id": integer(minimum=1, maximum=MAX_ID), "room_number": nullable(string(maxLength=16)),
+        "room_type": nullable(string(maxLength=64)), "check_in": DATE, "check_out": DATE,
+        "status": enum(RESERVATION_STATUSES), "total_amount": {"type": ["string", "number"]},
+        "currency": string(pattern="^[A-Za-z]{3}$"),
+        "adults": nullable(integer(minimum=0, maximum=1000)), "children": nullable(integer(minimum=0, maximum=1000))},
+        required=["id", "version", "guest_id", "check_in", "check_out", "status", "total_amount", "currency"],
+        description="reservation.created and reservation.updated: the reservation as the PMS API returns it"))
+    deleted = spec.schema("DeletedPayload", obj({
+        **entity, "deleted_at": string(minLength=1, maxLength=64),
+        "guest_id": integer(minimum=1, maximum=MAX_ID, description="reservation.deleted only")},
+        required=["id", "version", "deleted_at"], description="guest.deleted and reservation.deleted"))
     envelope = spec.schema("WebhookEnvelope", obj({
-        "type": enum(EVENT_TYPES, description="other types are recorded as ignored"),
+        "type": {"anyOf": [enum(EVENT_TYPES), string(minLength=1, maxLength=64)],
+                 "description": "one of the event types; another type is recorded as ignored"},
         "idempotency_key": string(description="equals webhook-id when present"),
-        "timestamp": integer(minimum=0, description="milliseconds when the change happened"),
-        "payload": ANY_OBJECT}, required=["type", "timestamp", "payload"]))
+        "timestamp": integer(minimum=0, maximum=MAX_TIMESTAMP_MS,
+                             description="milliseconds when the change happened"),
+        "payload": {"anyOf": [guest, reservation, deleted]}}, required=["type", "timestamp", "payload"]))
     outcome = lambda statuses: data(obj({"status": enum(statuses), "id": string()}))  # noqa: E731
     spec.operation("post", "/webhooks/pms", operation_id="receiveWebhook", tag=WEBHOOKS,
                    summary="Receive one signed webhook from the PMS",
@@ -71,7 +107,7 @@ def _receiver(spec: Spec) -> None:
                                "(400 missing_header), timestamp tolerance and signature (401), JSON "
                                "object (400 invalid_json), envelope and payload (422). Not behind "
                                "API_TOKEN or the rate limit; its signature authenticates it.",
-                   params=signed_headers, body=envelope, auth=False, rate_limited=False,
+                   params=signed_headers, body=envelope, auth=False, rate_limited=False, examples=EXAMPLES,
                    cross_site_checked=False,
                    responses={
                        200: answer("already recorded", outcome([DUPLICATE])),

@@ -75,7 +75,9 @@ def _guests(spec: Spec) -> None:
         params=[*PAGING, query("email", string(), "exact email, case-insensitive")],
         responses={200: answer("one page", page(guest))})
     _op(spec, "post", "/guests", operation_id="createGuest", tag=GUESTS, summary="Create a guest",
-        body=create, responses={201: answer("created", data(guest)), 409: taken})
+        body=create, responses={201: answer("created", data(guest)), 409: taken},
+        examples={"guest": {"email": "ana@example.com", "name": "Ana Lima", "phone": "+351210000000",
+                            "date_of_birth": "1985-04-12", "country": "PT"}})
     _op(spec, "get", "/guests/{guest_id}", operation_id="getGuest", tag=GUESTS, summary="One guest",
         params=[guest_id], responses={200: answer("the guest", data(guest)), 404: error(404)})
     _op(spec, "put", "/guests/{guest_id}", operation_id="updateGuest", tag=GUESTS,
@@ -118,7 +120,10 @@ def _reservations(spec: Spec) -> None:
         responses={200: answer("one page", page(reservation))})
     _op(spec, "post", "/reservations", operation_id="createReservation", tag=RESERVATIONS,
         summary="Create a reservation", body=create,
-        responses={201: answer("created", data(reservation))})
+        responses={201: answer("created", data(reservation))},
+        examples={"reservation": {"guest_id": 1, "room_number": "204", "room_type": "double",
+                                  "check_in": "2027-03-01", "check_out": "2027-03-04", "status": "confirmed",
+                                  "total_amount": "480.00", "currency": "EUR", "adults": 2, "children": 0}})
     _op(spec, "get", "/reservations/{reservation_id}", operation_id="getReservation", tag=RESERVATIONS,
         summary="One reservation", params=[reservation_id],
         responses={200: answer("the reservation", data(reservation)), 404: error(404)})
@@ -247,7 +252,10 @@ def _endpoints(spec: Spec, delivery: dict) -> None:
         responses={200: answer("one page", page(endpoint))})
     _op(spec, "post", "/endpoints", operation_id="createEndpoint", tag=ENDPOINTS,
         summary="Create an endpoint", body=create,
-        responses={201: answer("created, with its secret", data(created)), 409: taken})
+        responses={201: answer("created, with its secret", data(created)), 409: taken},
+        examples={"endpoint": {"name": "warehouse", "url": "http://127.0.0.1:9/hooks",
+                               "event_types": ["reservation.*"], "retry_schedule": [5, 30, 120],
+                               "timeout_seconds": 5, "rate_limit_per_second": 50}})
     _op(spec, "get", "/endpoints/{endpoint_id}", operation_id="getEndpoint", tag=ENDPOINTS,
         summary="One endpoint", params=[ENDPOINT_ID],
         responses={200: answer("the endpoint", data(endpoint)), 404: error(404)})

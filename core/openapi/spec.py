@@ -218,10 +218,11 @@ class Spec:
                   body: Schema | None = None, body_required: bool = True, auth: bool = True,
                   rate_limited: bool = True, database: bool = True, base: bool = True,
                   cross_site_checked: bool = True, validates: bool = True,
-                  errors: Callable[[int], Schema] = error) -> None:
+                  errors: Callable[[int], Schema] = error, examples: dict[str, Any] | None = None) -> None:
         """Add ``method path`` (``path`` under the base path unless ``base=False``) with its own
         ``responses`` and the ones its kind shares (rendered by ``errors``: the API's error
-        object unless the route answers in a shape of its own)."""
+        object unless the route answers in a shape of its own). ``examples`` are named request
+        bodies (shown by documentation tools, and sent as they are by the fuzz)."""
         params = list(params)
         responses = dict(responses)
         method = method.lower()
@@ -250,7 +251,10 @@ class Spec:
         if params:
             operation["parameters"] = params
         if body is not None:
-            operation["requestBody"] = {"required": body_required, "content": {JSON: {"schema": body}}}
+            media: dict[str, Any] = {"schema": body}
+            if examples:
+                media["examples"] = {name: {"value": value} for name, value in examples.items()}
+            operation["requestBody"] = {"required": body_required, "content": {JSON: media}}
         full = (self.base_path + path) if base else path
         self.paths.setdefault(full, {})[method] = operation
 
