@@ -11,7 +11,7 @@ from core.contract import EVENT_TYPES, RESERVATION_STATUSES
 from core.openapi import shared
 from core.openapi.spec import (ANY_OBJECT, COUNT, DATE, ID, MONEY, PAGING, TIME, Spec, answer, array,
                                data, enum, error, header, id_param, integer, nullable, obj, page,
-                               path_param, query, ref, string)
+                               path_param, query, ref, string, with_links)
 from core.sync import KINDS
 
 from .delivery.claims import PING
@@ -75,7 +75,9 @@ def _guests(spec: Spec) -> None:
         params=[*PAGING, query("email", string(), "exact email, case-insensitive")],
         responses={200: answer("one page", page(guest))})
     _op(spec, "post", "/guests", operation_id="createGuest", tag=GUESTS, summary="Create a guest",
-        body=create, responses={201: answer("created", data(guest)), 409: taken},
+        body=create, responses={201: with_links(answer("created", data(guest)),
+                                                ("getGuest", "updateGuest", "deleteGuest"),
+                                                guest_id="$response.body#/data/id"), 409: taken},
         examples={"guest": {"email": "ana@example.com", "name": "Ana Lima", "phone": "+351210000000",
                             "date_of_birth": "1985-04-12", "country": "PT"}})
     _op(spec, "get", "/guests/{guest_id}", operation_id="getGuest", tag=GUESTS, summary="One guest",
@@ -120,7 +122,9 @@ def _reservations(spec: Spec) -> None:
         responses={200: answer("one page", page(reservation))})
     _op(spec, "post", "/reservations", operation_id="createReservation", tag=RESERVATIONS,
         summary="Create a reservation", body=create,
-        responses={201: answer("created", data(reservation))},
+        responses={201: with_links(answer("created", data(reservation)),
+                                   ("getReservation", "updateReservation", "deleteReservation"),
+                                   reservation_id="$response.body#/data/id")},
         examples={"reservation": {"guest_id": 1, "room_number": "204", "room_type": "double",
                                   "check_in": "2027-03-01", "check_out": "2027-03-04", "status": "confirmed",
                                   "total_amount": "480.00", "currency": "EUR", "adults": 2, "children": 0}})
@@ -252,7 +256,10 @@ def _endpoints(spec: Spec, delivery: dict) -> None:
         responses={200: answer("one page", page(endpoint))})
     _op(spec, "post", "/endpoints", operation_id="createEndpoint", tag=ENDPOINTS,
         summary="Create an endpoint", body=create,
-        responses={201: answer("created, with its secret", data(created)), 409: taken},
+        responses={201: with_links(answer("created, with its secret", data(created)), (
+            "getEndpoint", "updateEndpoint", "deleteEndpoint", "rotateEndpointSecret", "enableEndpoint",
+            "disableEndpoint", "getEndpointStatus", "testEndpoint", "listEndpointDeliveries",
+            "replayEndpointDeliveries"), endpoint_id="$response.body#/data/id"), 409: taken},
         examples={"endpoint": {"name": "warehouse", "url": "http://127.0.0.1:9/hooks",
                                "event_types": ["reservation.*"], "retry_schedule": [5, 30, 120],
                                "timeout_seconds": 5, "rate_limit_per_second": 50}})

@@ -2,7 +2,8 @@
 
 PMS (with its delivery worker) and CRM start on fresh SQLite databases with an API token, and
 schemathesis tests every operation of each: generated valid and invalid requests (examples,
-boundary coverage, then random fuzzing). It checks that no answer is a 5xx and that every
+boundary coverage, random fuzzing, then stateful sequences that follow the document's links,
+e.g. a created guest read, updated and deleted). It checks that no answer is a 5xx and that every
 answer's status, content type and body are the ones the document gives for that operation.
 Runs are seeded and deterministic (the same requests every run) and bounded, so the whole fuzz
 takes well under a minute here. The receiver's valid cases are signed with the CRM's secret
@@ -84,7 +85,7 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(services, ser
     origin = services[service]
     command = [*schemathesis_command(), "run", f"{origin}{API}/openapi.json", "--url", origin,
                "--header", f"Authorization: Bearer {TOKEN}", "--checks", CHECKS,
-               "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES[service]),
+               "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", str(MAX_EXAMPLES[service]),
                "--seed", str(SEED), "--generation-deterministic", "--workers", "1",
                "--request-timeout", "30", "--no-color", "--report", "junit",
                "--report-junit-path", str(tmp_path / f"schemathesis-{service}.xml")]

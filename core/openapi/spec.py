@@ -184,6 +184,14 @@ def answer(description: str, schema: Schema | None = None, media: str = JSON,
     return response
 
 
+def with_links(response: Schema, targets: Iterable[str], **parameters: str) -> Schema:
+    """``response`` with an OpenAPI link to each operation in ``targets``, passing it
+    ``parameters`` (name -> runtime expression such as ``$response.body#/data/id``): what a
+    client, or the fuzz's stateful phase, can do next with what it got."""
+    links = {target: {"operationId": target, "parameters": dict(parameters)} for target in targets}
+    return {**response, "links": links}
+
+
 def error(status: int, description: str | None = None, codes: Iterable[str] | None = None) -> Schema:
     """An error answer: the error object, restricted to ``codes`` when given."""
     headers = {429: ["Retry-After", *RATE_LIMIT], 503: ["Retry-After"],
