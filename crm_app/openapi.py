@@ -82,11 +82,13 @@ def _receiver(spec: Spec) -> None:
         "country": nullable(string(maxLength=64))}, required=["id", "version", "email", "name"],
         description="guest.created and guest.updated: the guest as the PMS API returns it"))
     reservation = spec.schema("ReservationPayload", obj({
-        **entity, "guest_id": integer(minimum=1, maximum=MAX_ID), "room_number": nullable(string(maxLength=16)),
+        **entity, "guest_id": integer(minimum=1, maximum=MAX_ID),
+        "room_number": nullable(string(maxLength=16)),
         "room_type": nullable(string(maxLength=64)), "check_in": DATE, "check_out": DATE,
         "status": enum(RESERVATION_STATUSES), "total_amount": {"type": ["string", "number"]},
         "currency": string(pattern="^[A-Za-z]{3}$"),
-        "adults": nullable(integer(minimum=0, maximum=1000)), "children": nullable(integer(minimum=0, maximum=1000))},
+        "adults": nullable(integer(minimum=0, maximum=1000)),
+        "children": nullable(integer(minimum=0, maximum=1000))},
         required=["id", "version", "guest_id", "check_in", "check_out", "status", "total_amount", "currency"],
         description="reservation.created and reservation.updated: the reservation as the PMS API returns it"))
     deleted = spec.schema("DeletedPayload", obj({

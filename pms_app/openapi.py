@@ -280,7 +280,8 @@ def _endpoints(spec: Spec, delivery: dict) -> None:
         body=obj({"overlap_seconds": integer(minimum=0, maximum=30 * 86400, default=86400)}, required=[]),
         responses={200: answer("the new secret, shown this once", data(obj({"secret": string()}))),
                    404: error(404)})
-    for action, text in (("enable", "Enable (sends what was held)"), ("disable", "Disable (new deliveries are held)")):
+    for action, text in (("enable", "Enable (sends what was held)"),
+                         ("disable", "Disable (new deliveries are held)")):
         _op(spec, "post", f"/endpoints/{{endpoint_id}}/{action}", operation_id=f"{action}Endpoint",
             tag=ENDPOINTS, summary=text, params=[ENDPOINT_ID],
             responses={200: answer("the endpoint", data(endpoint)), 404: error(404)})

@@ -7,7 +7,8 @@ from core.contract import MAX_ID
 from core.graphql.execution import MAX_QUERY_CHARS
 from core.sync import KINDS, MANIFEST_DEFAULT_LIMIT, MANIFEST_MAX_LIMIT, MAX_BUCKETS
 
-from .spec import (COUNT, ERROR_DESCRIPTIONS, Spec, answer, array, data, enum, integer, nullable, obj, page, query, string)
+from .spec import (COUNT, ERROR_DESCRIPTIONS, Spec, answer, array, data, enum, integer, nullable, obj, page,
+                   query, string)
 
 PROBES = "probes"
 SYNC = "reconciliation"

@@ -4,8 +4,9 @@
 answers the API's conventions give every route of its kind, so a route's description lists
 only what is its own: 401 behind the token, 429 when rate limited, 503 while the database is
 down, 422 when it reads parameters or a body, 400/413/415 when it reads a body, 403 for a
-cross-site write. Every error answer is the API's error object with the codes that status can
-carry; every answer names ``X-Request-ID``.
+cross-site write, 415 for any write declaring a type other than JSON. Every error answer is
+the API's error object with the codes that status can carry; every answer names
+``X-Request-ID``.
 """
 
 from __future__ import annotations
@@ -239,8 +240,12 @@ class Spec:
             shared |= {400, 413, 415}
         if validates and (params or body is not None):
             shared.add(422)
-        if method in ("post", "put", "delete", "patch") and cross_site_checked:
-            shared.add(403)
+        if method in ("post", "put", "delete", "patch"):
+            # A write that declares a Content-Type other than JSON is refused even with no body
+            # (a cross-site form post must never act).
+            shared.add(415)
+            if cross_site_checked:
+                shared.add(403)
         if auth:
             shared.add(401)
         if rate_limited:
