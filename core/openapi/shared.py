@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.contract import MAX_ID
 from core.graphql.execution import MAX_QUERY_CHARS
 from core.sync import KINDS, MANIFEST_DEFAULT_LIMIT, MANIFEST_MAX_LIMIT, MAX_BUCKETS
@@ -28,7 +30,7 @@ def add_probes(spec: Spec, service: str) -> None:
         "database": enum(["ok", "unavailable"]),
         "pending_migrations": array(string(), description="migrations not applied yet"),
         "message": string()}))
-    probe = dict(tag=PROBES, auth=False, rate_limited=False, database=False)
+    probe: dict[str, Any] = dict(tag=PROBES, auth=False, rate_limited=False, database=False)
     for method in ("get", "head"):
         body = (lambda schema: schema) if method == "get" else (lambda schema: None)
         suffix = "" if method == "get" else " (headers only)"
