@@ -16,6 +16,7 @@ the fuzzer creates endpoints and sends test pings, and none of them may leave th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,4 +95,5 @@ def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(services, ser
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-12000:]
-    assert " passed" in output and "0 passed" not in output, output[-3000:]
+    generated = re.search(r"(\d+) generated", output)
+    assert generated and int(generated.group(1)) >= 1000, output[-3000:]   # it did test, and a lot
