@@ -11,7 +11,8 @@ the API's error object with the codes that status can carry; every answer names
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 

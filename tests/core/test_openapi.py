@@ -13,7 +13,7 @@ from tornado.web import RequestHandler
 
 from core.openapi import files
 from tests.support.http import call, json_of
-from tests.support.services import API, api_service  # noqa: F401 - fixtures
+from tests.support.services import API
 
 METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 
@@ -84,7 +84,7 @@ def test_the_error_answers_name_the_error_object(app):
 
 
 @pytest.mark.gen_test
-async def test_the_document_is_served_without_a_token_or_rate_limit(http_client, base_url, api_service):
+async def test_the_document_is_served_without_a_token_or_rate_limit(http_client, base_url, service):
     for _ in range(3):   # the limit in this app is one request a minute
         response = await call(http_client, base_url, "GET", f"{API}/openapi.json")
         assert response.code == 200, response.body
@@ -93,23 +93,29 @@ async def test_the_document_is_served_without_a_token_or_rate_limit(http_client,
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Request-ID"]
     document = json_of(response)
-    assert document["info"]["title"] == f"Guestsync {api_service.name.upper()} API"
-    guarded = await call(http_client, base_url, "GET", f"{API}/sync/runs" if api_service.name == "pms"
-                         else f"{API}/events")
+    assert document["info"]["title"] == f"Guestsync {service.upper()} API"
+    guarded = await call(http_client, base_url, "GET", f"{API}/sync/runs" if service == "pms" else f"{API}/events")
     assert guarded.code == 401   # the same app does guard its API routes
 
 
+@pytest.fixture(params=["pms", "crm"])
+def service(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def app(request, api_service, backend):
+def app(request, service, backend):
     """The service with API_TOKEN and a one-a-minute API_RATE_LIMIT (the document is the same
     whatever the configuration; serving it must ignore both)."""
-    if api_service.name == "pms":
+    if service == "pms":
         from pms_app.app import make_app
         from pms_app.config import PmsSettings
+
         return make_app(PmsSettings(api_token="t0ken", api_rate_limit=_one_a_minute()),
                         store=request.getfixturevalue("pms_db").store)
     from crm_app.app import make_app
     from crm_app.config import CrmSettings
+
     return make_app(CrmSettings(api_token="t0ken", api_rate_limit=_one_a_minute()),
                     store=request.getfixturevalue("crm_db").store)
 
