@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 
@@ -137,3 +138,57 @@ def test_the_documents_in_docs_are_the_ones_the_code_builds():
     for name, text in files.documents().items():
         documented = (files.DOCS / name).read_text(encoding="utf-8")
         assert documented == text, f"docs/openapi/{name} is out of date: run make openapi"
+
+
+_QUERY_READ = re.compile(r"""(?:get_argument|int_argument|choice_argument|time_argument)\(\s*["'](\w+)["']""")
+PAGING = {"limit", "cursor", "since_id"}
+
+
+def query_arguments_read(handler: type, method: str) -> set[str]:
+    """The query arguments ``handler``'s ``method`` reads by name (its paging ones included)."""
+    source = inspect.getsource(getattr(handler, method))
+    names = set(_QUERY_READ.findall(source))
+    return names | PAGING if "page_request()" in source else names
+
+
+def test_every_query_argument_a_handler_reads_is_documented(app):
+    document = document_of(app)
+    operations = _operations(document)
+    checked = 0
+    for rule in app.wildcard_router.rules:
+        path = re.sub(r"\([^)]*\)", "{}", rule.matcher.regex.pattern.rstrip("$")).replace("\\", "")
+        if rule.target.get is RequestHandler.get:
+            continue
+        read = query_arguments_read(rule.target, "get")
+        documented = {p["name"] for p in operations[(path, "get")].get("parameters", []) if p["in"] == "query"}
+        assert read <= documented, (path, read - documented)
+        checked += bool(read)
+    assert checked >= 3   # every list route at least
+
+
+def test_every_route_that_reads_the_operator_header_documents_it(app):
+    from pms_app.handlers.base import PmsHandler
+
+    checked = 0
+    for rule in app.wildcard_router.rules:
+        if not (isinstance(rule.target, type) and issubclass(rule.target, PmsHandler)):
+            continue
+        path = re.sub(r"\([^)]*\)", "{}", rule.matcher.regex.pattern.rstrip("$")).replace("\\", "")
+        for (documented_path, method), operation in _operations(document_of(app)).items():
+            if documented_path == path:
+                headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+                assert "X-Operator" in headers, (method, path)
+                checked += 1
+    assert checked >= 30 or app.settings["service"] != "pms"
+
+
+def _operations(document: dict) -> dict[tuple[str, str], dict]:
+    return {(re.sub(r"\{[^}]+\}", "{}", path), method): operation
+            for path, item in document["paths"].items() for method, operation in item.items()}
+
+
+def test_a_route_left_out_of_the_document_is_noticed(app):
+    document = document_of(app)
+    dropped = sorted(document["paths"])[0]
+    del document["paths"][dropped]
+    assert served_operations(app) - documented_operations(document)
