@@ -192,3 +192,22 @@ def test_a_route_left_out_of_the_document_is_noticed(app):
     dropped = sorted(document["paths"])[0]
     del document["paths"][dropped]
     assert served_operations(app) - documented_operations(document)
+
+
+def test_every_write_that_reads_a_body_documents_it(app):
+    operations = _operations(document_of(app))
+    checked = 0
+    for rule in app.wildcard_router.rules:
+        path = re.sub(r"\([^)]*\)", "{}", rule.matcher.regex.pattern.rstrip("$")).replace("\\", "")
+        for method in ("post", "put"):
+            if getattr(rule.target, method) is getattr(RequestHandler, method):
+                continue
+            source = inspect.getsource(getattr(rule.target, method))
+            reads_body = "json_body()" in source or "read_webhook()" in source
+            optional = "optional_json_body()" in source
+            body = operations[(path, method)].get("requestBody")
+            assert bool(body) == reads_body, (method, path)
+            if body:
+                assert body["required"] is not optional, (method, path)
+                checked += 1
+    assert checked >= 1
