@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test test-fast migrate migration install install-dev bench clean graphql-schema check-compose lint
+.PHONY: run test test-fast migrate migration install install-dev bench clean graphql-schema openapi check-compose lint
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench: install-dev
 ## Rewrite docs/graphql/*.graphql from the code's schemas (a test fails while they differ).
 graphql-schema: install
 	$(PY) -m core.graphql.sdl
+
+## Rewrite docs/openapi/*.json from the code's OpenAPI documents (a test fails while they differ).
+openapi: install
+	$(PY) -m core.openapi.files
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

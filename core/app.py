@@ -6,7 +6,7 @@ to ``PreflightHandler`` before the service's own routes are looked at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import tornado.web
@@ -17,7 +17,9 @@ from .cors import CorsPolicy, is_preflight
 from .db import Store, open_database
 from .handlers import InFlight, NotFoundHandler
 from .health import HealthHandler
+from .jsonio import dumps
 from .metrics import Metrics, MetricsHandler
+from .openapi.handler import OpenApiHandler
 from .preflight import PreflightHandler
 from .proxies import ProxyAwareApplication
 from .ratelimit import RateLimiter
@@ -43,9 +45,11 @@ def open_store(database_url: str, threads: int, name: str, extra_connections: in
 
 def api_application(service: str, base_path: str, routes: Iterable[tuple], *, config: Any,
                     store: Store, metrics: Metrics, api_token: str | None, max_body_bytes: int,
+                    openapi: Callable[[str], dict] | None = None,
                     **settings: Any) -> tornado.web.Application:
     """Routes under ``base_path`` plus ``{base}/health``, ``{base}/ready`` and ``/metrics``; JSON
-    404 elsewhere.
+    404 elsewhere. ``openapi(base_path)`` builds the service's OpenAPI document, served at
+    ``{base}/openapi.json``.
 
     ``config`` supplies ``trusted_proxies``, ``api_rate_limit``, ``cors_allowed_origins`` and
     ``otel_exporter_otlp_endpoint`` (when set, OpenTelemetry's spans give each request its trace).
@@ -58,6 +62,9 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         from .otel import current_trace_context
         settings.setdefault("trace_source", current_trace_context)
     handlers = [(base_path + r"/health", HealthHandler), (base_path + r"/ready", ReadyHandler)]
+    if openapi is not None:
+        handlers.append((base_path + r"/openapi\.json", OpenApiHandler))
+        settings["openapi_json"] = dumps(openapi(base_path))
     handlers += [(base_path + pattern, *rest) for pattern, *rest in routes]
     handlers += [(r"/metrics", MetricsHandler)]
     return ApiApplication(

@@ -10,7 +10,7 @@ from core.app import api_application, open_store
 from core.db import Store
 from core.metrics import Metrics
 
-from . import graphql
+from . import graphql, openapi
 from .batching import GroupCommitter
 from .changes import ChangeFeed
 from .config import CrmSettings
@@ -43,7 +43,7 @@ def make_app(settings: CrmSettings, store: Store | None = None,
     change_feed = ChangeFeed(store)
     return api_application(
         "crm", settings.base_path, routes, config=settings, store=store, metrics=metrics,
-        api_token=settings.api_token, max_body_bytes=settings.max_body_bytes,
+        api_token=settings.api_token, max_body_bytes=settings.max_body_bytes, openapi=openapi.document,
         webhook_keys=settings.webhook_keys,
         access_log_sample=AccessLogSample(settings.access_log_sample),
         sync_source=CrmSyncSource(store.database),

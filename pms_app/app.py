@@ -12,7 +12,7 @@ from core.app import api_application, open_store
 from core.db import DatabaseUnavailable, Store
 from core.metrics import Metrics
 
-from . import graphql
+from . import graphql, openapi
 from .config import PmsSettings
 from .endpoints import crm
 from .handlers import audit, deliveries, endpoints, guests, notifications, reservations, sync_runs
@@ -51,5 +51,5 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics, api_token=settings.api_token,
-        max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts(),
+        max_body_bytes=settings.max_body_bytes, openapi=openapi.document, outbox_counts=OutboxCounts(),
         wake_delivery=wake_delivery, sync_source=PmsSyncSource(store.database))

@@ -24,6 +24,8 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..auth import token_accepted
 from ..db import Store
+from ..errors import STATUS_CODES
+from ..jsonio import dumps
 from .context import Context
 from .execution import Prepared, Refused, Schema, execute, prepare, read_request, result_body
 
@@ -37,7 +39,6 @@ CLOSE_TOO_SLOW = 4000
 class GraphQLWebSocketHandler(WebSocketHandler):
     def initialize(self, schema: Schema) -> None:
         self.schema = schema
-        self.request_id = uuid.uuid4().hex
         self.acknowledged = False
         self._init_seen = False
         self._init_timer: object | None = None
@@ -46,6 +47,33 @@ class GraphQLWebSocketHandler(WebSocketHandler):
     @property
     def store(self) -> Store:
         return self.settings["store"]
+
+    def set_default_headers(self) -> None:
+        # Called before ``initialize``, and again when an error clears the headers.
+        if not hasattr(self, "request_id"):
+            self.request_id = uuid.uuid4().hex
+        self.set_header("X-Request-ID", self.request_id)
+
+    async def get(self, *args, **kwargs) -> None:
+        """A plain HTTP request (no websocket upgrade) is answered like any API error: JSON."""
+        headers = self.request.headers
+        connection = {part.strip().lower() for part in headers.get("Connection", "").split(",")}
+        if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in connection:
+            self.write_json_error(400, "bad_request", "this route is a websocket (graphql-transport-ws): "
+                                                      "open it with an Upgrade: websocket request")
+            return
+        await super().get(*args, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        """Another method than GET (405) and the like, as the API's JSON error."""
+        self.write_json_error(status_code, STATUS_CODES.get(status_code, "internal_error"),
+                              self._reason if status_code < 500 else "an internal error occurred")
+
+    def write_json_error(self, status: int, code: str, message: str) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(dumps({"error": {"code": code, "message": message, "details": [],
+                                     "request_id": self.request_id}}))
 
     @property
     def init_timeout(self) -> float:

@@ -179,3 +179,16 @@ async def test_a_slow_subscriber_is_dropped_and_others_get_everything(app, sende
     slow.close()
     fast.close()
     await wait_for(lambda: not feed.listeners)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_plain_http_on_the_websocket_route_gets_the_api_json_error(app, http_client, base_url):
+    """A GET without the websocket upgrade, or another method, is answered like every API error
+    (JSON with the request id), not with an HTML page."""
+    for method, status, code in (("GET", 400, "bad_request"), ("POST", 405, "method_not_allowed")):
+        response = await call(http_client, base_url, method, "/api/v1/graphql/ws")
+        assert response.code == status, response.body
+        assert response.headers["Content-Type"].startswith("application/json")
+        error = json_of(response)["error"]
+        assert error["code"] == code
+        assert error["request_id"] == response.headers["X-Request-ID"]
