@@ -1,0 +1,100 @@
+"""``GET /endpoints/health`` through the real PMS app: every endpoint's breaker, counts, oldest
+waiting delivery and attempts per minute, and the overall series; the percentile rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.db import utcnow
+from pms_app.models import DELIVERED, DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
+from pms_app.services.endpoint_health import nearest_rank
+from tests.support.delivery import add_event
+from tests.support.http import call, json_of
+
+
+async def api(http_client, base_url, method, path, body=None):
+    return await call(http_client, base_url, method, "/api/v1" + path, body, headers={"X-Operator": "alice"})
+
+
+def test_nearest_rank_is_the_smallest_value_covering_the_share():
+    assert nearest_rank([], 50) is None
+    assert nearest_rank([7], 95) == 7
+    values = list(range(1, 101))
+    assert (nearest_rank(values, 50), nearest_rank(values, 95), nearest_rank(values, 100)) == (50, 95, 100)
+    assert nearest_rank([10, 20, 30, 40], 50) == 20 and nearest_rank([10, 20, 30, 40], 95) == 40
+
+
+def attempt(delivery: Delivery, started_at: dt.datetime, code: int | None, ms: int, error: str | None = None):
+    DeliveryAttempt.create(event_id=delivery.event_id, delivery_id=delivery.id, attempt=1, started_at=started_at,
+                           status_code=code, duration_ms=ms, error=error)
+
+
+@pytest.mark.gen_test
+async def test_health_of_every_endpoint_over_the_window(http_client, base_url, pms_db):
+    made = await api(http_client, base_url, "POST", "/endpoints", {"name": "loyalty", "url": "https://loyalty.example.com/h"})
+    assert made.code == 201, made.body
+    loyalty = json_of(made)["data"]["id"]
+    events = [add_event(pms_db.store, entity_id=i) for i in range(1, 6)]
+    now = utcnow()
+    minute = now.replace(second=0, microsecond=0)
+
+    def arrange():
+        crm = {d.event_id: d for d in Delivery.select().where(Delivery.endpoint_id == 1)}
+        other = {d.event_id: d for d in Delivery.select().where(Delivery.endpoint_id == loyalty)}
+        # endpoint 1: three good attempts this minute, one 500 the minute before, one too old to count
+        for event_id, ms in zip(events[:3], (10, 20, 400)):
+            attempt(crm[event_id], minute + dt.timedelta(seconds=1), 202, ms)
+        attempt(crm[events[3]], minute - dt.timedelta(seconds=30), 500, 30, "HTTP 500")
+        attempt(crm[events[4]], minute - dt.timedelta(minutes=61), 202, 5)
+        Delivery.update(status=DELIVERED).where(Delivery.event_id.in_(events[:3]) & (Delivery.endpoint_id == 1)).execute()
+        Delivery.update(status=FAILED).where((Delivery.event_id == events[3]) & (Delivery.endpoint_id == 1)).execute()
+        Delivery.update(status=DELIVERING).where((Delivery.event_id == events[4]) & (Delivery.endpoint_id == 1)).execute()
+        Delivery.update(created_at=now - dt.timedelta(minutes=7)).where(
+            (Delivery.event_id == events[4]) & (Delivery.endpoint_id == 1)).execute()
+        # loyalty: refused by a timeout (no status code), and two held deliveries
+        attempt(other[events[0]], minute + dt.timedelta(seconds=2), None, 10_000, "timed out")
+        Delivery.update(status=HELD).where(Delivery.event_id.in_(events[1:3]) & (Delivery.endpoint_id == loyalty)).execute()
+        BreakerState.create(worker_id="w-1", endpoint=str(loyalty), state="open", failure_count=5, opened_at=now,
+                            updated_at=now)
+    pms_db.store.call(arrange)
+
+    r = await api(http_client, base_url, "GET", "/endpoints/health")
+    assert r.code == 200, r.body
+    health = json_of(r)["data"]
+    assert health["window_minutes"] == 60
+    crm, other = health["endpoints"]
+    assert crm["endpoint"] == {"id": 1, "name": "crm", "enabled": True, "disabled_reason": None, "disabled_at": None}
+    assert (crm["attempts"], crm["succeeded"], crm["failed"], crm["success_rate"]) == (4, 3, 1, 0.75)
+    assert (crm["p50_ms"], crm["p95_ms"]) == (20, 400)
+    assert crm["counts"] == {"pending": 0, "delivering": 1, "delivered": 3, "failed": 1, "held": 0}
+    assert crm["oldest_pending_at"] is not None and crm["breaker"]["state"] == "closed"
+    assert len(crm["minutes"]) == 60
+    # (keyed by minute: the request may have crossed into the next one)
+    at = {m["at"]: m for m in crm["minutes"]}
+    this, before = (x.strftime("%Y-%m-%dT%H:%M:%S.000Z") for x in (minute, minute - dt.timedelta(minutes=1)))
+    assert at[this] == {"at": this, "delivered": 3, "failed": 0, "p50_ms": 20, "p95_ms": 400}
+    assert (at[before]["delivered"], at[before]["failed"]) == (0, 1)
+    assert other["breaker"]["state"] == "open"
+    assert (other["attempts"], other["success_rate"], other["p95_ms"]) == (1, 0.0, 10_000)
+    assert other["counts"][HELD] == 2 and other["counts"][PENDING] == 3
+    overall = health["overall"]
+    assert (overall["attempts"], overall["failed"]) == (5, 2)
+    assert {m["at"]: m for m in overall["minutes"]}[this]["failed"] == 1
+    assert overall["oldest_pending_at"] == crm["oldest_pending_at"]
+
+    short = json_of(await api(http_client, base_url, "GET", "/endpoints/health?minutes=2"))["data"]
+    assert short["window_minutes"] == 2 and len(short["overall"]["minutes"]) == 2
+    assert short["overall"]["minutes"][-1]["at"] >= overall["minutes"][-1]["at"]
+    for bad in ("0", "61", "x"):
+        r = await api(http_client, base_url, "GET", f"/endpoints/health?minutes={bad}")
+        assert r.code == 422 and json_of(r)["error"]["details"][0]["field"] == "minutes"
+
+
+@pytest.mark.gen_test
+async def test_health_with_nothing_sent_yet(http_client, base_url, pms_db):
+    health = json_of(await api(http_client, base_url, "GET", "/endpoints/health?minutes=5"))["data"]
+    (crm,) = health["endpoints"]
+    assert (crm["attempts"], crm["success_rate"], crm["p50_ms"], crm["oldest_pending_at"]) == (0, None, None, None)
+    assert [m["delivered"] for m in health["overall"]["minutes"]] == [0] * 5
