@@ -19,6 +19,12 @@
   of a tail ``DeliveryWatch`` re-reads the newest page each tick and sends every row that is
   new or whose status/attempts changed (following older pages while a page is all new).
 - The status route's ``breaker`` is sent whenever its state, failure counts or workers change.
+- The PMS's endpoint health (one read for every endpoint) feeds the overview: ``endpoint``
+  (one endpoint's tile: breaker, counts, oldest waiting delivery, success rate and latency over
+  the last hour) when that tile changed, ``health`` (the same figures summed over every
+  endpoint) when they changed, and ``chart`` (one minute of the chart: delivered, failed, p50,
+  p95) for each minute whose numbers changed, the new minute included when the clock turns.
+- The newest reconciliation run is sent as ``sync_run`` when a run starts or its figures change.
 
 The first tick after the poller starts only takes a baseline: clients loaded the current
 state with the page. The poller runs while at least one client is connected, and for
@@ -37,6 +43,7 @@ import logging
 import time
 from typing import Any, Callable, Iterable, Protocol
 
+from .chart import WINDOW_MINUTES, chart_points
 from .clients import ServiceError, Services
 
 log = logging.getLogger("guestsync.dashboard.live")
@@ -146,6 +153,23 @@ def breaker_key(breaker: dict | None) -> str:
                        workers], default=str)
 
 
+def endpoint_tile(entry: dict) -> dict:
+    """An endpoint's health as its tile shows it (the per-minute series stays on the chart)."""
+    return {key: value for key, value in entry.items() if key != "minutes"}
+
+
+def tile_key(tile: dict) -> str:
+    """What makes a tile change worth sending (worker heartbeats alone are not)."""
+    return json.dumps({**tile, "breaker": breaker_key(tile.get("breaker"))}, sort_keys=True, default=str)
+
+
+def sync_run_key(run: dict | None) -> str:
+    if not isinstance(run, dict):
+        return "null"
+    return json.dumps([run.get(k) for k in ("id", "status", "finished_at", "compared", "drifted", "repaired",
+                                            "unrepairable", "in_flight")], default=str)
+
+
 def profile_guest_id(event: dict) -> int | None:
     """The guest whose profile a CRM event may have changed."""
     kind = str(event.get("type") or "")
@@ -164,13 +188,14 @@ class Poller:
 
     def __init__(self, services: Services, publish: Callable[[str, Any], None],
                  interval: float, deliveries_window: int = 100, events_page: int = 500,
-                 gap_seconds: float = 10.0):
+                 gap_seconds: float = 10.0, health_minutes: int = WINDOW_MINUTES):
         self.services = services
         self.publish = publish
         self.interval = interval
         self.deliveries_window = deliveries_window
         self.events_page = events_page
         self.gap_seconds = gap_seconds
+        self.health_minutes = health_minutes
         self.ticks = 0
         self.reset()
 
@@ -179,6 +204,10 @@ class Poller:
         self.notifications = IdTail(self.gap_seconds)
         self.deliveries = DeliveryWatch()
         self.breaker: str | None = None
+        self.tiles: dict[Any, str] | None = None      # endpoint id -> tile_key, once the baseline is taken
+        self.summary: str | None = None
+        self.points: dict[str, tuple] = {}            # chart minute -> its numbers
+        self.sync_run: str | None = None
         self.profiles_due: dict[int, None] = {}   # guest ids whose profile is to be sent, oldest first
         self._failing: set[str] = set()
 
@@ -192,7 +221,7 @@ class Poller:
 
     async def poll_once(self) -> None:
         touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker(),
-                                       self._poll_notifications())
+                                       self._poll_notifications(), self._poll_health(), self._poll_sync_runs())
         for guest_id in touched[0]:
             self.profiles_due.pop(guest_id, None)
             self.profiles_due[guest_id] = None
@@ -282,6 +311,46 @@ class Poller:
         if self.breaker is not None and key != self.breaker:
             self.publish("breaker", breaker)
         self.breaker = key
+
+    async def _poll_health(self) -> None:
+        health = await self._guard("PMS endpoint health", self.services.pms.endpoints_health(self.health_minutes))
+        if not isinstance(health, dict):
+            return
+        baseline = self.tiles is None
+        tiles: dict[Any, str] = {}
+        for entry in health.get("endpoints") or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("endpoint"), dict):
+                continue
+            tile = endpoint_tile(entry)
+            key = tile_key(tile)
+            endpoint_id = tile["endpoint"].get("id")
+            tiles[endpoint_id] = key
+            if not baseline and self.tiles.get(endpoint_id) != key:
+                self.publish("endpoint", tile)
+        self.tiles = tiles
+        overall = health.get("overall") if isinstance(health.get("overall"), dict) else {}
+        summary = endpoint_tile(overall)
+        key = json.dumps(summary, sort_keys=True, default=str)
+        if self.summary is not None and key != self.summary:
+            self.publish("health", summary)
+        self.summary = key
+        points = {}
+        for point in chart_points(overall.get("minutes")):
+            numbers = (point["delivered"], point["failed"], point["p50_ms"], point["p95_ms"])
+            points[point["at"]] = numbers
+            if not baseline and self.points.get(point["at"]) != numbers:
+                self.publish("chart", point)
+        self.points = points
+
+    async def _poll_sync_runs(self) -> None:
+        page = await self._guard("PMS sync runs", self.services.pms.sync_runs(limit=1))
+        if page is None:
+            return
+        newest = (page.get("data") or [None])[0]
+        key = sync_run_key(newest)
+        if self.sync_run is not None and key != self.sync_run and newest is not None:
+            self.publish("sync_run", newest)
+        self.sync_run = key
 
     async def _poll_profiles(self, guest_ids: list[int]) -> None:
         async def one(guest_id: int) -> None:

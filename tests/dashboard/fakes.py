@@ -6,6 +6,8 @@ answer 500 (``failing = True``). The fake PMS records the ``X-Operator`` of ever
 ``audit`` (as ``GET /audit`` lists them); ``audit = None`` makes it an older PMS without
 that route (404). Its notifications are tailed like the CRM's events (``reserve_notification_id``
 stands for a transaction that commits late); ``notifications = None`` is a PMS without them.
+Its endpoint health is ``endpoints`` (one tile each, endpoint 1's breaker being the status
+route's) plus the chart's minutes (``record_minute``); ``sync_runs`` are the reconciliation runs.
 """
 
 from __future__ import annotations
@@ -104,6 +106,63 @@ class FakePms:
         self.operators: list[str | None] = []         # X-Operator of each action, in order
         self.notifications: list[dict] | None = []   # ascending ids; None: a PMS without the route
         self._next_notification_id = 1
+        self.endpoints: list[dict] = []                # health tiles of endpoints 2.. (endpoint 1 is derived)
+        self.minutes: dict[str, dict] = {}             # chart minute (ISO) -> its numbers
+        self.sync_runs: list[dict] | None = []         # oldest first; None: a PMS without the route
+        self.health_route = True                       # False: a PMS without endpoint health
+
+    def add_endpoint(self, endpoint_id: int, name: str, enabled: bool = True, disabled_reason: str | None = None,
+                     state: str = "closed", success_rate: float | None = 1.0, **fields) -> dict:
+        tile = {"endpoint": {"id": endpoint_id, "name": name, "enabled": enabled,
+                             "disabled_reason": disabled_reason, "disabled_at": None if enabled else now_iso()},
+                "breaker": {"state": state, "failure_count": 0, "opened_at": None, "workers": []},
+                "counts": {"pending": 0, "delivering": 0, "delivered": 0, "failed": 0, "held": 0},
+                "oldest_pending_at": None, "last_success_at": None, "last_failure_at": None,
+                "attempts": 0, "succeeded": 0, "failed": 0, "success_rate": success_rate,
+                "p50_ms": None, "p95_ms": None, **fields}
+        self.endpoints.append(tile)
+        return tile
+
+    def record_minute(self, minutes_ago: int, delivered: int, failed: int = 0, p50_ms: int | None = None,
+                      p95_ms: int | None = None) -> str:
+        """The chart's numbers for one minute (0 = the current one); returns its ISO start."""
+        start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(minutes=minutes_ago)
+        at = iso(start)
+        self.minutes[at] = {"delivered": delivered, "failed": failed, "p50_ms": p50_ms, "p95_ms": p95_ms}
+        return at
+
+    def add_sync_run(self, **fields) -> dict:
+        run = {"id": len(self.sync_runs) + 1, "started_at": now_iso(-5), "finished_at": now_iso(), "kind": "guest",
+               "compared": 1200, "drifted": 0, "repaired": 0, "unrepairable": 0, "status": "completed",
+               "in_flight": 0, "dry_run": False, "trigger": "schedule", "requests": 4, "error": None,
+               "unrepairable_entities": [], **fields}
+        self.sync_runs.append(run)
+        return run
+
+    def health(self, minutes: int) -> dict:
+        end = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        series = []
+        for i in range(minutes - 1, -1, -1):
+            at = iso(end - dt.timedelta(minutes=i))
+            numbers = self.minutes.get(at, {"delivered": 0, "failed": 0, "p50_ms": None, "p95_ms": None})
+            series.append({"at": at, **numbers})
+        status = self.status()
+        counts = dict(status["outbox"], held=sum(1 for r in self.deliveries if r["status"] == "held"))
+        pending = [r["created_at"] for r in self.deliveries if r["status"] in ("pending", "delivering")]
+        delivered = sum(m["delivered"] for m in series)
+        failed = sum(m["failed"] for m in series)
+        crm = {"endpoint": {"id": 1, "name": "crm", "enabled": True, "disabled_reason": None, "disabled_at": None},
+               "breaker": self.breaker, "counts": counts, "oldest_pending_at": min(pending, default=None),
+               "last_success_at": None, "last_failure_at": None, "attempts": delivered + failed,
+               "succeeded": delivered, "failed": failed,
+               "success_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
+               "p50_ms": max((m["p50_ms"] for m in series if m["p50_ms"] is not None), default=None),
+               "p95_ms": max((m["p95_ms"] for m in series if m["p95_ms"] is not None), default=None)}
+        overall = {**{k: v for k, v in crm.items() if k in ("attempts", "succeeded", "failed", "success_rate",
+                                                             "p50_ms", "p95_ms", "oldest_pending_at")},
+                   "minutes": series}
+        return {"window_minutes": minutes, "generated_at": now_iso(), "overall": overall,
+                "endpoints": [{**crm, "minutes": series}, *({**e, "minutes": []} for e in self.endpoints)]}
 
     def record(self, handler: tornado.web.RequestHandler, action: str, target: str | None) -> None:
         operator = handler.request.headers.get("X-Operator")
@@ -147,7 +206,8 @@ class FakePms:
     def status(self) -> dict:
         counts = {s: 0 for s in ("pending", "delivering", "delivered", "failed")}
         for row in self.deliveries:
-            counts[row["status"]] += 1
+            if row["status"] in counts:
+                counts[row["status"]] += 1
         return {"endpoint": "http://crm.invalid/api/v1/webhooks/pms", "breaker": self.breaker, "outbox": counts,
                 "last_success_at": None, "last_failure_at": None}
 
@@ -203,9 +263,23 @@ class FakePms:
                     return self.not_found()
                 self.send(200, _page(self.filtered(fake.notifications, "type"), self))
 
+        class Health(FakeHandler):
+            def get(self):
+                if not fake.health_route:
+                    return self.not_found()
+                self.send(200, {"data": fake.health(int(self.get_argument("minutes", "60")))})
+
+        class SyncRuns(FakeHandler):
+            def get(self):
+                if fake.sync_runs is None:
+                    return self.not_found()
+                self.send(200, _page(fake.sync_runs, self))
+
         kwargs = {"state": self.state, "service": self}
         return tornado.web.Application([
             (r"/api/v1/audit", Audit, kwargs),
+            (r"/api/v1/endpoints/health", Health, kwargs),
+            (r"/api/v1/sync/runs", SyncRuns, kwargs),
             (r"/api/v1/notifications", Notifications, kwargs),
             (r"/api/v1/guests/webhook/status", Status, kwargs),
             (r"/api/v1/guests/webhook/transitions", Transitions, kwargs),
