@@ -110,6 +110,7 @@ class FakePms:
         self.minutes: dict[str, dict] = {}             # chart minute (ISO) -> its numbers
         self.sync_runs: list[dict] | None = []         # oldest first; None: a PMS without the route
         self.health_route = True                       # False: a PMS without endpoint health
+        self.clock_minutes = 0                         # moves the fake's "now" on, to see the chart move
 
     def add_endpoint(self, endpoint_id: int, name: str, enabled: bool = True, disabled_reason: str | None = None,
                      state: str = "closed", success_rate: float | None = 1.0, **fields) -> dict:
@@ -126,7 +127,7 @@ class FakePms:
     def record_minute(self, minutes_ago: int, delivered: int, failed: int = 0, p50_ms: int | None = None,
                       p95_ms: int | None = None) -> str:
         """The chart's numbers for one minute (0 = the current one); returns its ISO start."""
-        start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(minutes=minutes_ago)
+        start = self.minute_now() - dt.timedelta(minutes=minutes_ago)
         at = iso(start)
         self.minutes[at] = {"delivered": delivered, "failed": failed, "p50_ms": p50_ms, "p95_ms": p95_ms}
         return at
@@ -139,8 +140,12 @@ class FakePms:
         self.sync_runs.append(run)
         return run
 
+    def minute_now(self) -> dt.datetime:
+        return (dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+                + dt.timedelta(minutes=self.clock_minutes))
+
     def health(self, minutes: int) -> dict:
-        end = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        end = self.minute_now()
         series = []
         for i in range(minutes - 1, -1, -1):
             at = iso(end - dt.timedelta(minutes=i))
@@ -159,7 +164,9 @@ class FakePms:
                "p50_ms": max((m["p50_ms"] for m in series if m["p50_ms"] is not None), default=None),
                "p95_ms": max((m["p95_ms"] for m in series if m["p95_ms"] is not None), default=None)}
         overall = {**{k: v for k, v in crm.items() if k in ("attempts", "succeeded", "failed", "success_rate",
-                                                             "p50_ms", "p95_ms", "oldest_pending_at")},
+                                                             "p50_ms", "p95_ms")},
+                   "oldest_pending_at": min((t["oldest_pending_at"] for t in (crm, *self.endpoints)
+                                             if t["oldest_pending_at"]), default=None),
                    "minutes": series}
         return {"window_minutes": minutes, "generated_at": now_iso(), "overall": overall,
                 "endpoints": [{**crm, "minutes": series}, *({**e, "minutes": []} for e in self.endpoints)]}
@@ -381,3 +388,59 @@ class FakeCrm:
             (r"/api/v1/guest-profiles/([0-9]+)", Profile, kwargs),
             (r"/api/v1/webhooks/rejections", Rejections, kwargs),
         ])
+
+
+# --- a realistic hour, for screenshots and for looking at the pages by hand ---------------
+
+GUESTS = [(7, "Ann Example", "ann@example.com", "vip", 12), (8, "Bruno Díaz", "bruno.diaz@example.org", "returning", 3),
+          (9, "Chen Wei", "chen.wei@example.net", "new", 1), (10, "Dana O'Neil", "dana@example.com", "returning", 2)]
+
+
+def populate(fake_pms: FakePms, fake_crm: FakeCrm) -> dict:
+    """An hour at a hotel where the loyalty endpoint fails and the analytics one was switched off:
+    deliveries in every status, CRM events and profiles, a rejection, notifications, endpoint
+    tiles, the chart's minutes and a reconciliation run. Returns the ids the pages link to."""
+    for guest_id, name, email, tier, total in GUESTS:
+        fake_crm.add_profile(guest_id, name=name, email=email, tier=tier, total=total)
+    delivered = None
+    for i in range(14):
+        guest_id = GUESTS[i % len(GUESTS)][0]
+        kind = ("guest.updated", "reservation.created", "reservation.updated")[i % 3]
+        delivered = fake_pms.add_delivery(kind, "delivered", entity_id=guest_id if kind.startswith("guest") else 300 + i,
+                                          created_at=now_iso(-3400 + i * 240), delivered_at=now_iso(-3399 + i * 240),
+                                          attempts=[{"attempt": 1, "started_at": now_iso(-3399 + i * 240),
+                                                     "status_code": 202, "duration_ms": 35 + i * 3, "error": None,
+                                                     "response_body": '{"data": {"status": "accepted"}}'}])
+        fake_crm.add_event(kind, entity_id=guest_id if kind.startswith("guest") else 300 + i,
+                           payload={"id": 300 + i, "guest_id": guest_id, "version": 1})
+    failed = fake_pms.add_delivery(
+        "reservation.updated", "failed", entity_id=412, created_at=now_iso(-2700),
+        attempts=[{"attempt": n, "started_at": now_iso(-2700 + n * 300), "status_code": 503, "duration_ms": 18,
+                   "error": "HTTP 503", "response_body": '{"error": {"code": "service_unavailable"}}'}
+                  for n in range(1, 5)])
+    for offset in (-300, -90, -20):
+        fake_pms.add_delivery("guest.updated", "pending", entity_id=8, created_at=now_iso(offset),
+                              attempts=[{"attempt": 1, "started_at": now_iso(offset + 5), "status_code": None,
+                                         "duration_ms": 10_000, "error": "timed out", "response_body": None}])
+    fake_crm.add_rejection("invalid_signature", webhook_id="6f1c2d1e-7b1e-4a55-9d0e-2f4b3c1a9e10")
+    fake_pms.add_endpoint(2, "loyalty", state="open", success_rate=0.412, attempts=85, succeeded=35, failed=50,
+                          p50_ms=1800, p95_ms=10_000, oldest_pending_at=now_iso(-1260),
+                          counts={"pending": 37, "delivering": 2, "delivered": 35, "failed": 4, "held": 0})
+    fake_pms.add_endpoint(3, "analytics", enabled=False, disabled_reason="gone", success_rate=None,
+                          counts={"pending": 0, "delivering": 0, "delivered": 120, "failed": 0, "held": 18})
+    for minute in range(60):
+        delivered_now = 4 + (minute * 7) % 9
+        failed_now = 3 + minute % 4 if 20 <= minute <= 39 else 0
+        fake_pms.record_minute(59 - minute, delivered=delivered_now, failed=failed_now,
+                               p50_ms=40 + (minute * 13) % 30, p95_ms=180 + (minute * 37) % 400 + failed_now * 900)
+    fake_pms.add_notification("endpoint.failing", endpoint_id=2, data={"failure_count": 5})
+    fake_pms.add_notification("endpoint.disabled", endpoint_id=3, data={"reason": "gone"})
+    fake_pms.add_notification("delivery.failed", endpoint_id=1, data={
+        "event_id": failed["id"], "type": "reservation.updated", "last_error": "HTTP 503", "last_status_code": 503})
+    fake_pms.add_notification("sync.drift", endpoint_id=None, data={"drifted": 2, "repaired": 2, "unrepairable": 0})
+    fake_pms.add_sync_run(drifted=2, repaired=2, compared=4821)
+    fake_pms.add_audit("alice", "delivery.replay", failed["id"])
+    fake_pms.add_audit("bob", "endpoint.disable", "3")
+    fake_pms.breaker.update(state="closed", failure_count=0)
+    event = fake_crm.events[-1]
+    return {"delivered": delivered, "failed": failed, "event": event, "profile": 7}
