@@ -422,7 +422,7 @@ class Hub:
                 self.clients.discard(client)
 
 
-CLOSE_TOO_SLOW = 4000  # the browser reloads the page when it reconnects after this
+CLOSE_TOO_SLOW = 4000  # the browser reconnects and tells the operator the page missed updates
 
 
 class ClientQueue:

@@ -571,7 +571,7 @@
 
   var stateNode = null;
   var leaving = false;       // a navigation away from this page has started
-  var reloadOnOpen = false;  // set when the server dropped us for falling behind: the page is stale
+  var behind = false;        // the server dropped us for falling behind: this page missed changes
   var delay = 1000;
   var MAX_DELAY = 30000;
 
@@ -592,9 +592,10 @@
     }
     setState("connecting", "Connecting…");
     socket.onopen = function () {
-      if (reloadOnOpen) { location.reload(); return; }
       delay = 1000;
-      setState("live", "Live");
+      // Changes missed while behind are not replayed; the operator decides when to reload
+      // (the page never reloads by itself to show a change).
+      if (behind) { setState("behind", "Live · missed updates, reload to catch up"); } else { setState("live", "Live"); }
     };
     socket.onmessage = function (message) {
       var parsed;
@@ -607,7 +608,7 @@
       // shows the login page instead of retrying a feed that will refuse this browser.
       // Not while this page is already navigating (its own sign-out form ended the session).
       if (closed.code === 4401) { if (!leaving) { location.reload(); } return; }
-      if (closed.code === 4000) { reloadOnOpen = true; }
+      if (closed.code === 4000) { behind = true; }
       scheduleReconnect();
     };
   }

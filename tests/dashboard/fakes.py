@@ -406,12 +406,13 @@ def populate(fake_pms: FakePms, fake_crm: FakeCrm) -> dict:
     for i in range(14):
         guest_id = GUESTS[i % len(GUESTS)][0]
         kind = ("guest.updated", "reservation.created", "reservation.updated")[i % 3]
-        delivered = fake_pms.add_delivery(kind, "delivered", entity_id=guest_id if kind.startswith("guest") else 300 + i,
+        entity_id = guest_id if kind.startswith("guest") else 300 + i
+        delivered = fake_pms.add_delivery(kind, "delivered", entity_id=entity_id,
                                           created_at=now_iso(-3400 + i * 240), delivered_at=now_iso(-3399 + i * 240),
                                           attempts=[{"attempt": 1, "started_at": now_iso(-3399 + i * 240),
                                                      "status_code": 202, "duration_ms": 35 + i * 3, "error": None,
                                                      "response_body": '{"data": {"status": "accepted"}}'}])
-        fake_crm.add_event(kind, entity_id=guest_id if kind.startswith("guest") else 300 + i,
+        fake_crm.add_event(kind, entity_id=entity_id,
                            payload={"id": 300 + i, "guest_id": guest_id, "version": 1})
     failed = fake_pms.add_delivery(
         "reservation.updated", "failed", entity_id=412, created_at=now_iso(-2700),

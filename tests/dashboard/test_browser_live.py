@@ -130,8 +130,9 @@ async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm,
 
             fake_pms.record_minute(0, delivered=1, failed=4, p50_ms=30, p95_ms=9_000)
             await page.wait_for_function(
-                """(at) => { const r = document.querySelector('#live-chart g.minute[data-at="' + at + '"] rect.bar-failed');
-                             return r && parseFloat(r.getAttribute('height')) > 0; }""", arg=now, timeout=5_000)
+                """(at) => {
+                     const r = document.querySelector('#live-chart g.minute[data-at="' + at + '"] rect.bar-failed');
+                     return r && parseFloat(r.getAttribute('height')) > 0; }""", arg=now, timeout=5_000)
             assert float(await bar.get_attribute("height")) < height_before   # the axis grew with the failures
             assert "4 failed" in await page.locator(f'#live-chart g.minute[data-at="{now}"] title').text_content()
             assert await page.locator("#live-chart polyline.p95").count() == 1

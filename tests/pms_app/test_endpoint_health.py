@@ -48,14 +48,15 @@ async def test_health_of_every_endpoint_over_the_window(http_client, base_url, p
             attempt(crm[event_id], minute + dt.timedelta(seconds=1), 202, ms)
         attempt(crm[events[3]], minute - dt.timedelta(seconds=30), 500, 30, "HTTP 500")
         attempt(crm[events[4]], minute - dt.timedelta(minutes=61), 202, 5)
-        Delivery.update(status=DELIVERED).where(Delivery.event_id.in_(events[:3]) & (Delivery.endpoint_id == 1)).execute()
-        Delivery.update(status=FAILED).where((Delivery.event_id == events[3]) & (Delivery.endpoint_id == 1)).execute()
-        Delivery.update(status=DELIVERING).where((Delivery.event_id == events[4]) & (Delivery.endpoint_id == 1)).execute()
-        Delivery.update(created_at=now - dt.timedelta(minutes=7)).where(
-            (Delivery.event_id == events[4]) & (Delivery.endpoint_id == 1)).execute()
+        def to_crm(*event_ids):
+            return Delivery.event_id.in_(event_ids) & (Delivery.endpoint_id == 1)
+        Delivery.update(status=DELIVERED).where(to_crm(*events[:3])).execute()
+        Delivery.update(status=FAILED).where(to_crm(events[3])).execute()
+        Delivery.update(status=DELIVERING, created_at=now - dt.timedelta(minutes=7)).where(to_crm(events[4])).execute()
         # loyalty: refused by a timeout (no status code), and two held deliveries
         attempt(other[events[0]], minute + dt.timedelta(seconds=2), None, 10_000, "timed out")
-        Delivery.update(status=HELD).where(Delivery.event_id.in_(events[1:3]) & (Delivery.endpoint_id == loyalty)).execute()
+        Delivery.update(status=HELD).where(
+            Delivery.event_id.in_(events[1:3]) & (Delivery.endpoint_id == loyalty)).execute()
         BreakerState.create(worker_id="w-1", endpoint=str(loyalty), state="open", failure_count=5, opened_at=now,
                             updated_at=now)
     pms_db.store.call(arrange)
