@@ -17,6 +17,8 @@ from core.contract import EVENT_TYPES
 # PMS deliveries: the four of the status route's counts, and ``held`` (for a disabled endpoint).
 OUTBOX_STATUSES = ("pending", "delivering", "delivered", "failed")
 DELIVERY_STATUSES = (*OUTBOX_STATUSES, "held")
+# The counts an endpoint's tile shows: what waits, what waits for an operator, what gave up.
+TILE_COUNTS = ("pending", "held", "failed")
 # CRM audit-log events.
 EVENT_STATUSES = ("processed", "stale", "ignored")
 TIERS = ("new", "returning", "vip")
@@ -72,7 +74,8 @@ def for_browser() -> dict:
     """What static/dashboard.js needs to draw what the templates draw."""
     return {"status_classes": STATUS_CLASSES, "tier_classes": TIER_CLASSES, "breaker_help": BREAKER_HELP,
             "disabled_reasons": DISABLED_REASONS, "notification_levels": NOTIFICATION_LEVELS,
-            "outbox_statuses": list(OUTBOX_STATUSES), "event_types": list(EVENT_TYPES)}
+            "outbox_statuses": list(OUTBOX_STATUSES), "tile_counts": list(TILE_COUNTS),
+            "event_types": list(EVENT_TYPES)}
 
 
 BROWSER_JSON = json.dumps(for_browser(), separators=(",", ":"), sort_keys=True)

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from .chart import format_ms, parse_time
 from .contract import (BREAKER_HELP, BROWSER_JSON, DISABLED_REASONS, NOTIFICATION_LEVELS, OUTBOX_STATUSES,
-                       status_class, tier_class)
+                       TILE_COUNTS, status_class, tier_class)
 from .links import segment
 
 __all__ = ["badge", "make_environment", "status_class", "tier_badge", "time_tag"]
@@ -124,5 +124,6 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
                        segment=segment, ms=format_ms, percent=percent, age=age,
                        disabled_reason=disabled_reason, notification_badge=notification_badge,
                        notice_details=notice_details, breaker_help=lambda state: BREAKER_HELP.get(str(state), ""))
-    env.globals.update(escape=escape, contract_json=BROWSER_JSON, outbox_statuses=OUTBOX_STATUSES)
+    env.globals.update(escape=escape, contract_json=BROWSER_JSON, outbox_statuses=OUTBOX_STATUSES,
+                       tile_counts=TILE_COUNTS)
     return env

@@ -315,7 +315,7 @@
     var disabled = tile.querySelector('[data-field="disabled"]');
     if (disabled) { disabled.hidden = !!e.enabled; }
     setField(tile, "disabled_reason", e.disabled_reason ? (DISABLED_REASONS[e.disabled_reason] || String(e.disabled_reason)) : "");
-    ["pending", "held", "failed"].forEach(function (k) { setField(tile, k, String(c[k] || 0)); });
+    (CONTRACT.tile_counts || []).forEach(function (k) { setField(tile, k, String(c[k] || 0)); });
     setField(tile, "success_rate", percent(t.success_rate));
     setField(tile, "attempts", String(t.attempts || 0));
     setField(tile, "p50_ms", formatMs(t.p50_ms));

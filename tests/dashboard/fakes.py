@@ -186,9 +186,12 @@ class FakePms:
     def add_delivery(self, type_: str = "guest.created", status: str = "pending", entity_id: int = 1,
                      payload: dict | None = None, attempts: list | None = None, created_at: str | None = None,
                      delivered_at: str | None = None) -> dict:
+        last = (attempts or [None])[-1] or {}
         row = {"id": str(uuid.uuid4()), "type": type_, "status": status, "entity_id": entity_id,
-               "entity_version": 1, "attempt_count": len(attempts or []), "next_attempt_at": now_iso(),
-               "created_at": created_at or now_iso(), "delivered_at": delivered_at}
+               "entity_version": 1, "attempt_count": len(attempts or []),
+               "next_attempt_at": now_iso() if status in ("pending", "delivering") else None,
+               "created_at": created_at or now_iso(), "delivered_at": delivered_at, "endpoint_id": 1,
+               "last_error": last.get("error"), "last_status_code": last.get("status_code")}
         self.deliveries.append(row)
         self.details[row["id"]] = {"payload": payload or {"id": entity_id, "version": 1}, "attempts": attempts or []}
         return row

@@ -149,10 +149,54 @@ async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm,
             await browser.close()
 
 
-@pytest.mark.gen_test(timeout=180)
-async def test_a_screenshot_of_every_page(fake_pms, fake_crm, http_server, base_url, tmp_path):
+@pytest.mark.gen_test(timeout=120)
+async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_in_place(
+        fake_pms, fake_crm, http_server, base_url):
     from playwright.async_api import async_playwright
 
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            page = await browser.new_page(viewport=VIEWPORT)
+            await sign_in(page, base_url)
+            await page.evaluate("window.__sameDocument = true")
+            assert "No reconciliation has run yet" in await page.locator('[data-field="sync-run"]').inner_text()
+            await asyncio.sleep(0.3)   # the feed's baseline
+
+            fake_pms.add_endpoint(4, "warehouse", state="half_open", success_rate=0.5, attempts=8, p95_ms=2500,
+                                  oldest_pending_at=now_iso(-125),
+                                  counts={"pending": 3, "delivering": 0, "delivered": 4, "failed": 1, "held": 0})
+            fake_pms.add_sync_run(drifted=4, repaired=3, unrepairable=1, compared=999)
+            fake_pms.record_minute(0, delivered=2, failed=7, p50_ms=15, p95_ms=700)
+            tile = page.locator('[data-endpoint-id="4"]')
+            await tile.wait_for(timeout=5_000)
+            assert await tile.locator('[data-field="name"]').inner_text() == "warehouse"
+            assert await tile.locator('[data-field="name"]').get_attribute("href") == "/endpoints/4"
+            assert await tile.locator('[data-field="breaker"] .badge').get_attribute("data-status") == "half_open"
+            assert await tile.locator('[data-field="pending"]').inner_text() == "3"
+            assert await tile.locator('[data-field="success_rate"]').inner_text() == "50.0 %"
+            assert await tile.locator('[data-field="p95_ms"]').inner_text() == "2.5 s"
+            assert (await tile.locator("[data-age-since]").inner_text()).startswith("2 min")
+            assert await tile.locator('[data-field="disabled"]').is_hidden()
+            sync = page.locator('[data-field="sync-run"]')
+            await sync.locator('[data-field="drifted"]').wait_for(timeout=5_000)
+            assert await sync.locator('[data-field="drifted"]').inner_text() == "4"
+            assert "999" in await sync.inner_text() and "completed" in await sync.inner_text()
+            summary = page.locator('[data-live="health"]')
+            await page.wait_for_function(
+                "() => document.querySelector('[data-live=\"health\"] [data-field=\"failed\"]').textContent === '7'",
+                timeout=5_000)
+            assert await summary.locator('[data-field="p95_ms"]').inner_text() == "700 ms"
+            assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+        finally:
+            await browser.close()
+
+
+@pytest.mark.gen_test(timeout=180)
+async def test_a_screenshot_of_every_page(fake_pms, fake_crm, one_second_dashboard, tmp_path):
+    from playwright.async_api import async_playwright
+
+    base_url = one_second_dashboard
     ids = populate(fake_pms, fake_crm)
     values = {"failed": ids["failed"]["id"], "event": ids["event"]["id"], "profile": ids["profile"]}
     target = DOCS_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
