@@ -77,6 +77,7 @@ async def test_a_pms_without_health_runs_or_notifications_still_gives_the_rest(v
     body = response.body.decode()
     assert response.code == 200 and "unavailable." not in body
     assert "The PMS lists no reconciliation runs." in body and "The PMS keeps no notifications." in body
+    assert "does not report its endpoints' health" in body and "No data: the PMS" not in body
     assert "CRM circuit breaker" in body and "Replay all failed" in body
     assert "data-endpoint-id" not in body.replace('data-endpoint-id=""', "")
 
