@@ -18,6 +18,7 @@ from .endpoints import crm
 from .handlers import (audit, deliveries, endpoints, guests, notifications, reservations,
                        sync_runs)
 from .models import db
+from .services.endpoint_health import AttemptMinutes
 from .services.outbox_counts import OutboxCounts
 from .sync.metrics import register_sync_metrics
 from .sync.source import PmsSyncSource
@@ -52,5 +53,5 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
     return api_application(
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics, api_token=settings.api_token,
-        max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts(),
+        max_body_bytes=settings.max_body_bytes, outbox_counts=OutboxCounts(), attempt_minutes=AttemptMinutes(),
         wake_delivery=wake_delivery, sync_source=PmsSyncSource(store.database))

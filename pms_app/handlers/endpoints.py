@@ -115,8 +115,9 @@ class EndpointsHealthHandler(EndpointBase):
         minutes = self.int_argument("minutes")
         if minutes is not None and not 1 <= minutes <= endpoint_health.MAX_WINDOW_MINUTES:
             raise ValidationError.single("minutes", f"must be 1 to {endpoint_health.MAX_WINDOW_MINUTES}")
-        self.write_data(await self.store.run(endpoint_health.endpoints_health, self.settings["outbox_counts"],
-                                             minutes or endpoint_health.MAX_WINDOW_MINUTES))
+        self.write_data(await self.store.run(
+            endpoint_health.endpoints_health, self.settings["outbox_counts"], self.settings["attempt_minutes"],
+            self.config.delivery_timeout_seconds, minutes or endpoint_health.MAX_WINDOW_MINUTES))
 
 
 class EndpointDeliveriesHandler(EndpointBase):

@@ -9,7 +9,7 @@ import pytest
 
 from core.db import utcnow
 from pms_app.models import DELIVERED, DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
-from pms_app.services.endpoint_health import nearest_rank
+from pms_app.services.endpoint_health import AttemptMinutes, nearest_rank
 from tests.support.delivery import add_event
 from tests.support.http import call, json_of
 
@@ -99,3 +99,27 @@ async def test_health_with_nothing_sent_yet(http_client, base_url, pms_db):
     (crm,) = health["endpoints"]
     assert (crm["attempts"], crm["success_rate"], crm["p50_ms"], crm["oldest_pending_at"]) == (0, None, None, None)
     assert [m["delivered"] for m in health["overall"]["minutes"]] == [0] * 5
+
+
+def test_settled_minutes_are_read_once_and_the_recent_ones_every_time(pms_db):
+    event_id = add_event(pms_db.store, entity_id=1)
+    now = utcnow().replace(second=30, microsecond=0)
+    minute = now.replace(second=0)
+    history = AttemptMinutes()
+
+    def arrange(*moments):
+        delivery = Delivery.get((Delivery.event_id == event_id) & (Delivery.endpoint_id == 1))
+        for moment in moments:
+            attempt(delivery, moment, 202, 10)
+
+    def read():
+        found = history.read(minute - dt.timedelta(minutes=59), 60, now, longest_timeout=10.0)
+        return {m: t[1].succeeded for m, t in found.items() if 1 in t}
+
+    old, recent = minute - dt.timedelta(minutes=30), minute - dt.timedelta(seconds=20)
+    pms_db.store.call(arrange, old + dt.timedelta(seconds=1), recent)
+    assert pms_db.store.call(read) == {old: 1, minute - dt.timedelta(minutes=1): 1}
+    # An attempt written now into a settled minute is not read again (it cannot happen: an attempt
+    # is written when it ends); one into the recent minutes is.
+    pms_db.store.call(arrange, old + dt.timedelta(seconds=2), minute + dt.timedelta(seconds=5))
+    assert pms_db.store.call(read) == {old: 1, minute - dt.timedelta(minutes=1): 1, minute: 1}
