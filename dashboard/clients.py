@@ -149,9 +149,9 @@ class PmsClient(ServiceClient):
         """Operational notifications: newest first, or ascending after ``since_id``."""
         return await self.get("/notifications", params)
 
-    async def endpoints_health(self, minutes: int = 60) -> dict:
-        """Every endpoint's breaker, counts and attempts per minute over the last ``minutes``."""
-        return (await self.get("/endpoints/health", {"minutes": minutes}))["data"]
+    async def endpoints_activity(self) -> dict:
+        """Every endpoint's breaker, counts and attempts (per minute too) over the last hour."""
+        return (await self.get("/endpoints/activity"))["data"]
 
     async def sync_runs(self, **params: Any) -> dict:
         """Reconciliation runs, newest first."""

@@ -19,11 +19,12 @@
   of a tail ``DeliveryWatch`` re-reads the newest page each tick and sends every row that is
   new or whose status/attempts changed (following older pages while a page is all new).
 - The status route's ``breaker`` is sent whenever its state, failure counts or workers change.
-- The PMS's endpoint health (one read for every endpoint) feeds the overview: ``endpoint``
+- The PMS's endpoint activity (one read for every endpoint) feeds the overview: ``endpoint``
   (one endpoint's tile: breaker, counts, oldest waiting delivery, success rate and latency over
-  the last hour) when that tile changed, ``health`` (the same figures summed over every
-  endpoint) when they changed, and ``chart`` (one minute of the chart: delivered, failed, p50,
-  p95) for each minute whose numbers changed, the new minute included when the clock turns.
+  the last hour) when that tile changed, ``overall`` (the same figures over every endpoint)
+  when they changed, and ``chart`` (one minute of the chart: delivered, failed, p50, p95) for
+  each minute whose numbers changed, the new minute included when the clock turns. An age
+  growing is not a change: the pages count it from ``oldest_pending_at``.
 - The newest reconciliation run is sent as ``sync_run`` when a run starts or its figures change.
 
 The first tick after the poller starts only takes a baseline: clients loaded the current
@@ -43,7 +44,7 @@ import logging
 import time
 from typing import Any, Callable, Iterable, Protocol
 
-from .chart import WINDOW_MINUTES, chart_points
+from .chart import chart_points
 from .clients import ServiceError, Services
 
 log = logging.getLogger("guestsync.dashboard.live")
@@ -153,14 +154,16 @@ def breaker_key(breaker: dict | None) -> str:
                        workers], default=str)
 
 
-def endpoint_tile(entry: dict) -> dict:
-    """An endpoint's health as its tile shows it (the per-minute series stays on the chart)."""
+def without_minutes(entry: dict) -> dict:
+    """An endpoint's (or every endpoint's) figures as a tile shows them; the per-minute series
+    stays on the chart."""
     return {key: value for key, value in entry.items() if key != "minutes"}
 
 
 def tile_key(tile: dict) -> str:
-    """What makes a tile change worth sending (worker heartbeats alone are not)."""
-    return json.dumps({**tile, "breaker": breaker_key(tile.get("breaker"))}, sort_keys=True, default=str)
+    """What makes a tile change worth sending: not a worker's heartbeat, not an age growing."""
+    return json.dumps({**tile, "breaker": breaker_key(tile.get("breaker")), "oldest_pending_age_seconds": None},
+                      sort_keys=True, default=str)
 
 
 def sync_run_key(run: dict | None) -> str:
@@ -188,14 +191,13 @@ class Poller:
 
     def __init__(self, services: Services, publish: Callable[[str, Any], None],
                  interval: float, deliveries_window: int = 100, events_page: int = 500,
-                 gap_seconds: float = 10.0, health_minutes: int = WINDOW_MINUTES):
+                 gap_seconds: float = 10.0):
         self.services = services
         self.publish = publish
         self.interval = interval
         self.deliveries_window = deliveries_window
         self.events_page = events_page
         self.gap_seconds = gap_seconds
-        self.health_minutes = health_minutes
         self.ticks = 0
         self.reset()
 
@@ -205,7 +207,7 @@ class Poller:
         self.deliveries = DeliveryWatch()
         self.breaker: str | None = None
         self.tiles: dict[Any, str] | None = None      # endpoint id -> tile_key, once the baseline is taken
-        self.summary: str | None = None
+        self.overall: str | None = None
         self.points: dict[str, tuple] = {}            # chart minute -> its numbers
         self.sync_run: str | None = None
         self.profiles_due: dict[int, None] = {}   # guest ids whose profile is to be sent, oldest first
@@ -221,7 +223,7 @@ class Poller:
 
     async def poll_once(self) -> None:
         touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker(),
-                                       self._poll_notifications(), self._poll_health(), self._poll_sync_runs())
+                                       self._poll_notifications(), self._poll_activity(), self._poll_sync_runs())
         for guest_id in touched[0]:
             self.profiles_due.pop(guest_id, None)
             self.profiles_due[guest_id] = None
@@ -312,28 +314,27 @@ class Poller:
             self.publish("breaker", breaker)
         self.breaker = key
 
-    async def _poll_health(self) -> None:
-        health = await self._guard("PMS endpoint health", self.services.pms.endpoints_health(self.health_minutes))
-        if not isinstance(health, dict):
+    async def _poll_activity(self) -> None:
+        activity = await self._guard("PMS endpoint activity", self.services.pms.endpoints_activity())
+        if not isinstance(activity, dict):
             return
         baseline = self.tiles is None
         tiles: dict[Any, str] = {}
-        for entry in health.get("endpoints") or []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("endpoint"), dict):
+        for entry in activity.get("endpoints") or []:
+            if not isinstance(entry, dict) or entry.get("endpoint_id") is None:
                 continue
-            tile = endpoint_tile(entry)
+            tile = without_minutes(entry)
             key = tile_key(tile)
-            endpoint_id = tile["endpoint"].get("id")
-            tiles[endpoint_id] = key
-            if not baseline and self.tiles.get(endpoint_id) != key:
+            tiles[entry["endpoint_id"]] = key
+            if not baseline and self.tiles.get(entry["endpoint_id"]) != key:
                 self.publish("endpoint", tile)
         self.tiles = tiles
-        overall = health.get("overall") if isinstance(health.get("overall"), dict) else {}
-        summary = endpoint_tile(overall)
-        key = json.dumps(summary, sort_keys=True, default=str)
-        if self.summary is not None and key != self.summary:
-            self.publish("health", summary)
-        self.summary = key
+        overall = activity.get("overall") if isinstance(activity.get("overall"), dict) else {}
+        figures = without_minutes(overall)
+        key = tile_key(figures)
+        if self.overall is not None and key != self.overall:
+            self.publish("overall", figures)
+        self.overall = key
         points = {}
         for point in chart_points(overall.get("minutes")):
             numbers = (point["delivered"], point["failed"], point["p50_ms"], point["p95_ms"])

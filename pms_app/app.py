@@ -18,7 +18,7 @@ from .endpoints import crm
 from .handlers import (audit, deliveries, endpoints, guests, notifications, reservations,
                        sync_runs)
 from .models import db
-from .services.endpoint_health import AttemptMinutes
+from .services.endpoint_activity import AttemptMinutes
 from .services.outbox_counts import OutboxCounts
 from .sync.metrics import register_sync_metrics
 from .sync.source import PmsSyncSource

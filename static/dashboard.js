@@ -302,39 +302,45 @@
     return tile;
   }
 
+  // t: one endpoint's health, as the PMS's endpoint activity lists it.
   function applyEndpoint(t) {
-    var e = t.endpoint || {};
-    if (e.id == null) { return; }
-    var tile = findTile(e.id) || newTile(e.id);
+    if (t.endpoint_id == null) { return; }
+    var tile = findTile(t.endpoint_id) || newTile(t.endpoint_id);
     if (!tile) { return; }
-    var b = t.breaker || {}, c = t.counts || {};
-    tile.setAttribute("data-enabled", e.enabled ? "true" : "false");
-    setField(tile, "id", String(e.id));
-    setField(tile, "name", String(e.name == null ? "" : e.name));
+    var b = t.breaker || {}, c = t.deliveries || {}, hour = t.last_hour || {};
+    tile.setAttribute("data-enabled", t.enabled ? "true" : "false");
+    setField(tile, "id", String(t.endpoint_id));
+    setField(tile, "name", String(t.name == null ? "" : t.name));
     setField(tile, "breaker", badge(b.state || "unknown"));
     var disabled = tile.querySelector('[data-field="disabled"]');
-    if (disabled) { disabled.hidden = !!e.enabled; }
-    setField(tile, "disabled_reason", e.disabled_reason ? (DISABLED_REASONS[e.disabled_reason] || String(e.disabled_reason)) : "");
+    if (disabled) { disabled.hidden = !!t.enabled; }
+    setField(tile, "disabled_reason", t.disabled_reason ? (DISABLED_REASONS[t.disabled_reason] || String(t.disabled_reason)) : "");
     (CONTRACT.tile_counts || []).forEach(function (k) { setField(tile, k, String(c[k] || 0)); });
-    setField(tile, "success_rate", percent(t.success_rate));
-    setField(tile, "attempts", String(t.attempts || 0));
-    setField(tile, "p50_ms", formatMs(t.p50_ms));
-    setField(tile, "p95_ms", formatMs(t.p95_ms));
+    setHour(tile, hour, false);
     setAge(tile, t.oldest_pending_at);
     tile.classList.remove("fresh");
     void tile.offsetWidth;  // restart the highlight
     tile.classList.add("fresh");
   }
 
-  function applyHealth(h) {
-    var root = document.querySelector('[data-live="health"]');
+  // The last hour's figures; a tile's "failed" is its failed deliveries, so only the summary
+  // shows the attempt counts.
+  function setHour(root, hour, withCounts) {
+    setField(root, "success_rate", percent(hour.success_rate));
+    setField(root, "attempts", String(hour.attempts || 0));
+    setField(root, "p50_ms", formatMs(hour.p50_ms));
+    setField(root, "p95_ms", formatMs(hour.p95_ms));
+    if (withCounts) {
+      setField(root, "succeeded", String(hour.succeeded || 0));
+      setField(root, "failed", String(hour.failed || 0));
+    }
+  }
+
+  function applyOverall(o) {
+    var root = document.querySelector('[data-live="overall"]');
     if (!root) { return; }
-    setField(root, "success_rate", percent(h.success_rate));
-    setField(root, "succeeded", String(h.succeeded || 0));
-    setField(root, "failed", String(h.failed || 0));
-    setField(root, "p50_ms", formatMs(h.p50_ms));
-    setField(root, "p95_ms", formatMs(h.p95_ms));
-    setAge(root, h.oldest_pending_at);
+    setHour(root, o.last_hour || {}, true);
+    setAge(root, o.oldest_pending_at);
   }
 
   // The chart: the server's layout and the hour's points, redrawn whole on every change with
@@ -564,7 +570,7 @@
   }
 
   var HANDLERS = { event: applyEvent, delivery: applyDelivery, breaker: applyBreaker, profile: applyProfile,
-                   notification: applyNotification, endpoint: applyEndpoint, health: applyHealth, chart: applyChart,
+                   notification: applyNotification, endpoint: applyEndpoint, overall: applyOverall, chart: applyChart,
                    sync_run: applySyncRun };
 
   // --- the socket -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import json
 
-from ..chart import LAYOUT, WINDOW_MINUTES, chart_geometry, chart_points, parse_time
+from ..chart import LAYOUT, chart_geometry, chart_points, parse_time
 from ..clients import PmsClient, ServiceNotFound
 from .base import PageHandler
 
@@ -41,28 +41,28 @@ class OverviewHandler(PageHandler):
     async def get(self) -> None:
         pms, crm = self.services.pms, self.services.crm
         now = dt.datetime.now(dt.timezone.utc)
-        (status, transitions, health, recent, events, rejections, runs,
+        (status, transitions, activity, recent, events, rejections, runs,
          notifications) = await asyncio.gather(
             self.fetch(pms.status()),
             self.fetch(breaker_history(pms)),
-            self.fetch(optional(pms.endpoints_health(WINDOW_MINUTES))),
+            self.fetch(optional(pms.endpoints_activity())),
             self.fetch(pms.deliveries(limit=10)),
             self.fetch(crm.events(limit=15)),
             self.fetch(crm.rejections(limit=1)),
             self.fetch(optional(pms.sync_runs(limit=1))),
             self.fetch(optional(pms.notifications(limit=RECENT_NOTIFICATIONS))),
         )
-        overall = (health or {}).get("overall") or {}
-        points = chart_points(overall.get("minutes")) if health else []
-        chart = chart_geometry(points) if health else None
+        overall = (activity or {}).get("overall") or {}
+        points = chart_points(overall.get("minutes")) if activity else []
+        chart = chart_geometry(points) if activity else None
         latest = ((rejections or {}).get("data") or [None])[0]
         recent_rejection = None
         if latest and (received := parse_time(latest.get("received_at"))) and now - received < RECENT_REJECTION:
             recent_rejection = latest
         self.render_page(
             "overview.html", title="Overview", status=status, chart=chart, recent_rejection=recent_rejection,
-            transitions=transitions, health=health, overall=overall,
-            tiles=(health or {}).get("endpoints") or [],
+            transitions=transitions, activity=activity, overall=overall,
+            tiles=(activity or {}).get("endpoints") or [],
             chart_json=json.dumps({"layout": LAYOUT, "points": points}, separators=(",", ":")),
             sync_run=((runs or {}).get("data") or [None])[0], runs_known=runs is not None,
             notifications=(notifications or {}).get("data") if notifications is not None else None,

@@ -1,9 +1,5 @@
-"""Index delivery_attempt (started_at): the last hour's attempts of every endpoint.
-
-The dashboard reads every endpoint's success rate and latency over a recent window each
-second; with this index that read touches only the window's attempts, however many older
-attempts the retention keeps.
-"""
+"""Index delivery_attempt (started_at): an endpoint's last hour of attempts (its success rate and
+latency on the endpoints page) is read from this range alone, however long the history is."""
 
 import peewee as pw
 from peewee_migrate import Migrator

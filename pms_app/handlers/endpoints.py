@@ -17,7 +17,7 @@ from ..delivery.url_safety import address_problem
 from ..endpoints.models import Endpoint
 from ..endpoints.validation import validate_endpoint, validate_rotation
 from ..models import DELIVERY_STATUSES
-from ..services import deliveries, endpoint_health, endpoint_test, endpoints
+from ..services import deliveries, endpoint_activity, endpoint_test, endpoints
 from ..services.deliveries import DeliveryFilter
 from ..services.rows import get_or_404
 from .base import PmsHandler
@@ -108,16 +108,12 @@ class StatusHandler(EndpointBase):
                                              self.settings["outbox_counts"]))
 
 
-class EndpointsHealthHandler(EndpointBase):
-    route_name = "endpoints_health"
+class EndpointsActivityHandler(EndpointBase):
+    route_name = "endpoints_activity"
 
     async def get(self) -> None:
-        minutes = self.int_argument("minutes")
-        if minutes is not None and not 1 <= minutes <= endpoint_health.MAX_WINDOW_MINUTES:
-            raise ValidationError.single("minutes", f"must be 1 to {endpoint_health.MAX_WINDOW_MINUTES}")
-        self.write_data(await self.store.run(
-            endpoint_health.endpoints_health, self.settings["outbox_counts"], self.settings["attempt_minutes"],
-            self.config.delivery_timeout_seconds, minutes or endpoint_health.MAX_WINDOW_MINUTES))
+        self.write_data(await self.store.run(endpoint_activity.endpoints_activity, self.settings["attempt_minutes"],
+                                             self.config.delivery_timeout_seconds))
 
 
 class EndpointDeliveriesHandler(EndpointBase):
@@ -196,7 +192,7 @@ class EndpointTestHandler(EndpointBase):
 
 default_handlers = [
     (r"/endpoints", EndpointsHandler),
-    (r"/endpoints/health", EndpointsHealthHandler),
+    (r"/endpoints/activity", EndpointsActivityHandler),
     (r"/endpoints/([0-9]+)", EndpointHandler),
     (r"/endpoints/([0-9]+)/secret/rotate", RotateSecretHandler),
     (r"/endpoints/([0-9]+)/enable", EnableHandler),

@@ -6,8 +6,9 @@ answer 500 (``failing = True``). The fake PMS records the ``X-Operator`` of ever
 ``audit`` (as ``GET /audit`` lists them); ``audit = None`` makes it an older PMS without
 that route (404). Its notifications are tailed like the CRM's events (``reserve_notification_id``
 stands for a transaction that commits late); ``notifications = None`` is a PMS without them.
-Its endpoint health is ``endpoints`` (one tile each, endpoint 1's breaker being the status
-route's) plus the chart's minutes (``record_minute``); ``sync_runs`` are the reconciliation runs.
+Its endpoint activity is ``endpoints`` (one health item each; endpoint 1's is derived, its
+breaker being the status route's) plus the chart's minutes (``record_minute``); ``sync_runs`` are
+the reconciliation runs.
 """
 
 from __future__ import annotations
@@ -109,67 +110,8 @@ class FakePms:
         self.endpoints: list[dict] = []                # health tiles of endpoints 2.. (endpoint 1 is derived)
         self.minutes: dict[str, dict] = {}             # chart minute (ISO) -> its numbers
         self.sync_runs: list[dict] | None = []         # oldest first; None: a PMS without the route
-        self.health_route = True                       # False: a PMS without endpoint health
+        self.activity_route = True                     # False: a PMS without endpoint activity
         self.clock_minutes = 0                         # moves the fake's "now" on, to see the chart move
-
-    def add_endpoint(self, endpoint_id: int, name: str, enabled: bool = True, disabled_reason: str | None = None,
-                     state: str = "closed", success_rate: float | None = 1.0, **fields) -> dict:
-        tile = {"endpoint": {"id": endpoint_id, "name": name, "enabled": enabled,
-                             "disabled_reason": disabled_reason, "disabled_at": None if enabled else now_iso()},
-                "breaker": {"state": state, "failure_count": 0, "opened_at": None, "workers": []},
-                "counts": {"pending": 0, "delivering": 0, "delivered": 0, "failed": 0, "held": 0},
-                "oldest_pending_at": None, "last_success_at": None, "last_failure_at": None,
-                "attempts": 0, "succeeded": 0, "failed": 0, "success_rate": success_rate,
-                "p50_ms": None, "p95_ms": None, **fields}
-        self.endpoints.append(tile)
-        return tile
-
-    def record_minute(self, minutes_ago: int, delivered: int, failed: int = 0, p50_ms: int | None = None,
-                      p95_ms: int | None = None) -> str:
-        """The chart's numbers for one minute (0 = the current one); returns its ISO start."""
-        start = self.minute_now() - dt.timedelta(minutes=minutes_ago)
-        at = iso(start)
-        self.minutes[at] = {"delivered": delivered, "failed": failed, "p50_ms": p50_ms, "p95_ms": p95_ms}
-        return at
-
-    def add_sync_run(self, **fields) -> dict:
-        run = {"id": len(self.sync_runs) + 1, "started_at": now_iso(-5), "finished_at": now_iso(), "kind": "guest",
-               "compared": 1200, "drifted": 0, "repaired": 0, "unrepairable": 0, "status": "completed",
-               "in_flight": 0, "dry_run": False, "trigger": "schedule", "requests": 4, "error": None,
-               "unrepairable_entities": [], **fields}
-        self.sync_runs.append(run)
-        return run
-
-    def minute_now(self) -> dt.datetime:
-        return (dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
-                + dt.timedelta(minutes=self.clock_minutes))
-
-    def health(self, minutes: int) -> dict:
-        end = self.minute_now()
-        series = []
-        for i in range(minutes - 1, -1, -1):
-            at = iso(end - dt.timedelta(minutes=i))
-            numbers = self.minutes.get(at, {"delivered": 0, "failed": 0, "p50_ms": None, "p95_ms": None})
-            series.append({"at": at, **numbers})
-        status = self.status()
-        counts = dict(status["outbox"], held=sum(1 for r in self.deliveries if r["status"] == "held"))
-        pending = [r["created_at"] for r in self.deliveries if r["status"] in ("pending", "delivering")]
-        delivered = sum(m["delivered"] for m in series)
-        failed = sum(m["failed"] for m in series)
-        crm = {"endpoint": {"id": 1, "name": "crm", "enabled": True, "disabled_reason": None, "disabled_at": None},
-               "breaker": self.breaker, "counts": counts, "oldest_pending_at": min(pending, default=None),
-               "last_success_at": None, "last_failure_at": None, "attempts": delivered + failed,
-               "succeeded": delivered, "failed": failed,
-               "success_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
-               "p50_ms": max((m["p50_ms"] for m in series if m["p50_ms"] is not None), default=None),
-               "p95_ms": max((m["p95_ms"] for m in series if m["p95_ms"] is not None), default=None)}
-        overall = {**{k: v for k, v in crm.items() if k in ("attempts", "succeeded", "failed", "success_rate",
-                                                             "p50_ms", "p95_ms")},
-                   "oldest_pending_at": min((t["oldest_pending_at"] for t in (crm, *self.endpoints)
-                                             if t["oldest_pending_at"]), default=None),
-                   "minutes": series}
-        return {"window_minutes": minutes, "generated_at": now_iso(), "overall": overall,
-                "endpoints": [{**crm, "minutes": series}, *({**e, "minutes": []} for e in self.endpoints)]}
 
     def record(self, handler: tornado.web.RequestHandler, action: str, target: str | None) -> None:
         operator = handler.request.headers.get("X-Operator")
@@ -220,6 +162,65 @@ class FakePms:
                 counts[row["status"]] += 1
         return {"endpoint": "http://crm.invalid/api/v1/webhooks/pms", "breaker": self.breaker, "outbox": counts,
                 "last_success_at": None, "last_failure_at": None}
+
+    def add_endpoint(self, endpoint_id: int, name: str, enabled: bool = True, disabled_reason: str | None = None,
+                     state: str = "closed", oldest_pending_at: str | None = None, **last_hour) -> dict:
+        """An endpoint's health item as the activity route lists it; ``last_hour`` sets its figures."""
+        tile = {"endpoint_id": endpoint_id, "name": name, "enabled": enabled, "disabled_reason": disabled_reason,
+                "breaker": {"state": state, "failure_count": 0, "opened_at": None, "workers": []},
+                "deliveries": {"pending": 0, "delivering": 0, "held": 0, "failed": 0},
+                "oldest_pending_at": oldest_pending_at, "oldest_pending_age_seconds": None,
+                "last_hour": {"attempts": 0, "succeeded": 0, "failed": 0, "success_rate": None, "p50_ms": None,
+                              "p95_ms": None, **last_hour},
+                "last_success_at": None, "last_failure_at": None}
+        self.endpoints.append(tile)
+        return tile
+
+    def record_minute(self, minutes_ago: int, delivered: int, failed: int = 0, p50_ms: int | None = None,
+                      p95_ms: int | None = None) -> str:
+        """The chart's numbers for one minute (0 = the current one); returns its ISO start."""
+        start = self.minute_now() - dt.timedelta(minutes=minutes_ago)
+        at = iso(start)
+        self.minutes[at] = {"delivered": delivered, "failed": failed, "p50_ms": p50_ms, "p95_ms": p95_ms}
+        return at
+
+    def add_sync_run(self, **fields) -> dict:
+        run = {"id": len(self.sync_runs) + 1, "started_at": now_iso(-5), "finished_at": now_iso(), "kind": "guest",
+               "compared": 1200, "drifted": 0, "repaired": 0, "unrepairable": 0, "status": "completed",
+               "in_flight": 0, "dry_run": False, "trigger": "schedule", "requests": 4, "error": None,
+               "unrepairable_entities": [], **fields}
+        self.sync_runs.append(run)
+        return run
+
+    def minute_now(self) -> dt.datetime:
+        return (dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+                + dt.timedelta(minutes=self.clock_minutes))
+
+    def activity(self) -> dict:
+        end = self.minute_now()
+        series = []
+        for i in range(59, -1, -1):
+            at = iso(end - dt.timedelta(minutes=i))
+            numbers = self.minutes.get(at, {"delivered": 0, "failed": 0, "p50_ms": None, "p95_ms": None})
+            series.append({"at": at, **numbers})
+        counts = {s: sum(1 for r in self.deliveries if r["status"] == s)
+                  for s in ("pending", "delivering", "held", "failed")}
+        pending = [r["created_at"] for r in self.deliveries if r["status"] in ("pending", "delivering")]
+        delivered = sum(m["delivered"] for m in series)
+        failed = sum(m["failed"] for m in series)
+        hour = {"attempts": delivered + failed, "succeeded": delivered, "failed": failed,
+                "success_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
+                "p50_ms": max((m["p50_ms"] for m in series if m["p50_ms"] is not None), default=None),
+                "p95_ms": max((m["p95_ms"] for m in series if m["p95_ms"] is not None), default=None)}
+        crm = {"endpoint_id": 1, "name": "crm", "enabled": True, "disabled_reason": None, "breaker": self.breaker,
+               "deliveries": counts, "oldest_pending_at": min(pending, default=None),
+               "oldest_pending_age_seconds": None, "last_hour": hour, "last_success_at": None,
+               "last_failure_at": None}
+        oldest = min((t["oldest_pending_at"] for t in (crm, *self.endpoints) if t["oldest_pending_at"]), default=None)
+        return {"generated_at": now_iso(),
+                "overall": {"oldest_pending_at": oldest, "oldest_pending_age_seconds": None, "last_hour": hour,
+                            "minutes": series},
+                "endpoints": [{**crm, "minutes": series}, *({**e, "minutes": []} for e in self.endpoints)]}
 
     def app(self) -> tornado.web.Application:
         fake = self
@@ -273,11 +274,11 @@ class FakePms:
                     return self.not_found()
                 self.send(200, _page(self.filtered(fake.notifications, "type"), self))
 
-        class Health(FakeHandler):
+        class Activity(FakeHandler):
             def get(self):
-                if not fake.health_route:
+                if not fake.activity_route:
                     return self.not_found()
-                self.send(200, {"data": fake.health(int(self.get_argument("minutes", "60")))})
+                self.send(200, {"data": fake.activity()})
 
         class SyncRuns(FakeHandler):
             def get(self):
@@ -288,7 +289,7 @@ class FakePms:
         kwargs = {"state": self.state, "service": self}
         return tornado.web.Application([
             (r"/api/v1/audit", Audit, kwargs),
-            (r"/api/v1/endpoints/health", Health, kwargs),
+            (r"/api/v1/endpoints/activity", Activity, kwargs),
             (r"/api/v1/sync/runs", SyncRuns, kwargs),
             (r"/api/v1/notifications", Notifications, kwargs),
             (r"/api/v1/guests/webhook/status", Status, kwargs),
@@ -427,11 +428,11 @@ def populate(fake_pms: FakePms, fake_crm: FakeCrm) -> dict:
                               attempts=[{"attempt": 1, "started_at": now_iso(offset + 5), "status_code": None,
                                          "duration_ms": 10_000, "error": "timed out", "response_body": None}])
     fake_crm.add_rejection("invalid_signature", webhook_id="6f1c2d1e-7b1e-4a55-9d0e-2f4b3c1a9e10")
-    fake_pms.add_endpoint(2, "loyalty", state="open", success_rate=0.412, attempts=85, succeeded=35, failed=50,
-                          p50_ms=1800, p95_ms=10_000, oldest_pending_at=now_iso(-1260),
-                          counts={"pending": 37, "delivering": 2, "delivered": 35, "failed": 4, "held": 0})
-    fake_pms.add_endpoint(3, "analytics", enabled=False, disabled_reason="gone", success_rate=None,
-                          counts={"pending": 0, "delivering": 0, "delivered": 120, "failed": 0, "held": 18})
+    loyalty = fake_pms.add_endpoint(2, "loyalty", state="open", oldest_pending_at=now_iso(-1260), success_rate=0.4118,
+                                    attempts=85, succeeded=35, failed=50, p50_ms=1800, p95_ms=10_000)
+    loyalty["deliveries"].update(pending=37, delivering=2, failed=4)
+    analytics = fake_pms.add_endpoint(3, "analytics", enabled=False, disabled_reason="gone")
+    analytics["deliveries"]["held"] = 18
     for minute in range(60):
         delivered_now = 4 + (minute * 7) % 9
         failed_now = 3 + minute % 4 if 20 <= minute <= 39 else 0

@@ -90,8 +90,8 @@ async def test_a_breaker_opening_shows_in_under_two_seconds_and_a_disabled_endpo
             assert "holding" in await page.locator("#breaker-help").inner_text()
 
             disabled = fake_pms.add_notification("endpoint.disabled", endpoint_id=2, data={"reason": "gone"})
-            loyalty["endpoint"].update(enabled=False, disabled_reason="gone")
-            loyalty["counts"]["held"] = 6
+            loyalty.update(enabled=False, disabled_reason="gone")
+            loyalty["deliveries"]["held"] = 6
             toast = page.locator(f'#toasts .toast[data-notification-id="{disabled["id"]}"]')
             await toast.wait_for(timeout=3_000)
             text = await toast.inner_text()
@@ -163,9 +163,9 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             assert "No reconciliation has run yet" in await page.locator('[data-field="sync-run"]').inner_text()
             await asyncio.sleep(0.3)   # the feed's baseline
 
-            fake_pms.add_endpoint(4, "warehouse", state="half_open", success_rate=0.5, attempts=8, p95_ms=2500,
-                                  oldest_pending_at=now_iso(-125),
-                                  counts={"pending": 3, "delivering": 0, "delivered": 4, "failed": 1, "held": 0})
+            warehouse = fake_pms.add_endpoint(4, "warehouse", state="half_open", oldest_pending_at=now_iso(-125),
+                                              success_rate=0.5, attempts=8, p95_ms=2500)
+            warehouse["deliveries"].update(pending=3, failed=1)
             fake_pms.add_sync_run(drifted=4, repaired=3, unrepairable=1, compared=999)
             fake_pms.record_minute(0, delivered=2, failed=7, p50_ms=15, p95_ms=700)
             tile = page.locator('[data-endpoint-id="4"]')
@@ -174,6 +174,7 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             assert await tile.locator('[data-field="name"]').get_attribute("href") == "/endpoints/4"
             assert await tile.locator('[data-field="breaker"] .badge').get_attribute("data-status") == "half_open"
             assert await tile.locator('[data-field="pending"]').inner_text() == "3"
+            assert await tile.locator('[data-field="failed"]').inner_text() == "1"
             assert await tile.locator('[data-field="success_rate"]').inner_text() == "50.0 %"
             assert await tile.locator('[data-field="p95_ms"]').inner_text() == "2.5 s"
             assert (await tile.locator("[data-age-since]").inner_text()).startswith("2 min")
@@ -182,9 +183,9 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             await sync.locator('[data-field="drifted"]').wait_for(timeout=5_000)
             assert await sync.locator('[data-field="drifted"]').inner_text() == "4"
             assert "999" in await sync.inner_text() and "completed" in await sync.inner_text()
-            summary = page.locator('[data-live="health"]')
+            summary = page.locator('[data-live="overall"]')
             await page.wait_for_function(
-                "() => document.querySelector('[data-live=\"health\"] [data-field=\"failed\"]').textContent === '7'",
+                "() => document.querySelector('[data-live=\"overall\"] [data-field=\"failed\"]').textContent === '7'",
                 timeout=5_000)
             assert await summary.locator('[data-field="p95_ms"]').inner_text() == "700 ms"
             assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"

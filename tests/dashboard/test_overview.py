@@ -38,7 +38,7 @@ async def test_the_overview_shows_every_endpoint_the_hour_reconciliation_and_not
     assert "21 min" in loyalty                                   # its oldest waiting delivery
     analytics = body[body.index('data-endpoint-id="3"'):]
     assert "it answered 410 Gone" in analytics and ">18</dd>" in analytics
-    summary = body[body.index('data-live="health"'):body.index('class="tiles-section"')]
+    summary = body[body.index('data-live="overall"'):body.index('class="tiles-section"')]
     assert "21 min" in summary and "84.2 %" in summary and ">90<" in summary   # failed attempts
     chart = json.loads(attribute(body, "data-chart"))
     assert chart["layout"]["width"] == 1100 and len(chart["points"]) == 60
@@ -52,8 +52,9 @@ async def test_the_overview_shows_every_endpoint_the_hour_reconciliation_and_not
     assert "reason: gone" in notices
     assert json.loads(attribute(body, "data-contract")) == for_browser()
     assert '<template id="endpoint-tile-template">' in body
-    # one read of every endpoint's health, over the hour
-    assert [q for m, p, q in fake_pms.state.requests if p == "/api/v1/endpoints/health"] == ["minutes=60"]
+    # one read of every endpoint's activity
+    assert [p for m, p, q in fake_pms.state.requests if p.startswith("/api/v1/endpoints")] == [
+        "/api/v1/endpoints/activity"]
 
 
 @pytest.mark.gen_test
@@ -68,7 +69,7 @@ async def test_an_idle_hotel_says_so(visitor, fake_pms, fake_crm):
 
 @pytest.mark.gen_test
 async def test_a_pms_without_health_runs_or_notifications_still_gives_the_rest(visitor, fake_pms, fake_crm):
-    fake_pms.health_route = False
+    fake_pms.activity_route = False
     fake_pms.sync_runs = None
     fake_pms.notifications = None
     fake_pms.add_delivery("guest.created", "failed", entity_id=4)

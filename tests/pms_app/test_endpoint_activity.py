@@ -1,5 +1,6 @@
-"""``GET /endpoints/health`` through the real PMS app: every endpoint's breaker, counts, oldest
-waiting delivery and attempts per minute, and the overall series; the percentile rule."""
+"""``GET /endpoints/activity`` through the real PMS app: every endpoint's breaker, counts, oldest
+waiting delivery and attempts per minute over the last hour, and the overall series; the
+percentile rule; the minutes kept between reads."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from core.db import utcnow
 from pms_app.models import DELIVERED, DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
-from pms_app.services.endpoint_health import AttemptMinutes, nearest_rank
+from pms_app.services.endpoint_activity import AttemptMinutes, nearest_rank
 from tests.support.delivery import add_event
 from tests.support.http import call, json_of
 
@@ -32,7 +33,7 @@ def attempt(delivery: Delivery, started_at: dt.datetime, code: int | None, ms: i
 
 
 @pytest.mark.gen_test
-async def test_health_of_every_endpoint_over_the_window(http_client, base_url, pms_db):
+async def test_activity_of_every_endpoint_over_the_last_hour(http_client, base_url, pms_db):
     made = await api(http_client, base_url, "POST", "/endpoints", {"name": "loyalty", "url": "https://loyalty.example.com/h"})
     assert made.code == 201, made.body
     loyalty = json_of(made)["data"]["id"]
@@ -61,44 +62,41 @@ async def test_health_of_every_endpoint_over_the_window(http_client, base_url, p
                             updated_at=now)
     pms_db.store.call(arrange)
 
-    r = await api(http_client, base_url, "GET", "/endpoints/health")
+    r = await api(http_client, base_url, "GET", "/endpoints/activity")
     assert r.code == 200, r.body
-    health = json_of(r)["data"]
-    assert health["window_minutes"] == 60
-    crm, other = health["endpoints"]
-    assert crm["endpoint"] == {"id": 1, "name": "crm", "enabled": True, "disabled_reason": None, "disabled_at": None}
-    assert (crm["attempts"], crm["succeeded"], crm["failed"], crm["success_rate"]) == (4, 3, 1, 0.75)
-    assert (crm["p50_ms"], crm["p95_ms"]) == (20, 400)
-    assert crm["counts"] == {"pending": 0, "delivering": 1, "delivered": 3, "failed": 1, "held": 0}
-    assert crm["oldest_pending_at"] is not None and crm["breaker"]["state"] == "closed"
+    activity = json_of(r)["data"]
+    crm, other = activity["endpoints"]
+    assert {k: crm[k] for k in ("endpoint_id", "name", "enabled", "disabled_reason")} == {
+        "endpoint_id": 1, "name": "crm", "enabled": True, "disabled_reason": None}
+    assert crm["last_hour"] == {"attempts": 4, "succeeded": 3, "failed": 1, "success_rate": 0.75,
+                                "p50_ms": 20, "p95_ms": 400}
+    assert crm["deliveries"] == {"pending": 0, "delivering": 1, "held": 0, "failed": 1}
+    assert crm["oldest_pending_at"] is not None and 419 <= crm["oldest_pending_age_seconds"] < 480
+    assert crm["breaker"]["state"] == "closed"
     assert len(crm["minutes"]) == 60
     # (keyed by minute: the request may have crossed into the next one)
     at = {m["at"]: m for m in crm["minutes"]}
     this, before = (x.strftime("%Y-%m-%dT%H:%M:%S.000Z") for x in (minute, minute - dt.timedelta(minutes=1)))
     assert at[this] == {"at": this, "delivered": 3, "failed": 0, "p50_ms": 20, "p95_ms": 400}
     assert (at[before]["delivered"], at[before]["failed"]) == (0, 1)
-    assert other["breaker"]["state"] == "open"
-    assert (other["attempts"], other["success_rate"], other["p95_ms"]) == (1, 0.0, 10_000)
-    assert other["counts"][HELD] == 2 and other["counts"][PENDING] == 3
-    overall = health["overall"]
-    assert (overall["attempts"], overall["failed"]) == (5, 2)
+    assert other["breaker"]["state"] == "open" and other["breaker"]["failure_count"] == 5
+    assert (other["last_hour"]["attempts"], other["last_hour"]["success_rate"], other["last_hour"]["p95_ms"]) == (
+        1, 0.0, 10_000)
+    assert other["deliveries"][HELD] == 2 and other["deliveries"][PENDING] == 3
+    overall = activity["overall"]
+    assert (overall["last_hour"]["attempts"], overall["last_hour"]["failed"]) == (5, 2)
     assert {m["at"]: m for m in overall["minutes"]}[this]["failed"] == 1
     assert overall["oldest_pending_at"] == crm["oldest_pending_at"]
 
-    short = json_of(await api(http_client, base_url, "GET", "/endpoints/health?minutes=2"))["data"]
-    assert short["window_minutes"] == 2 and len(short["overall"]["minutes"]) == 2
-    assert short["overall"]["minutes"][-1]["at"] >= overall["minutes"][-1]["at"]
-    for bad in ("0", "61", "x"):
-        r = await api(http_client, base_url, "GET", f"/endpoints/health?minutes={bad}")
-        assert r.code == 422 and json_of(r)["error"]["details"][0]["field"] == "minutes"
-
 
 @pytest.mark.gen_test
-async def test_health_with_nothing_sent_yet(http_client, base_url, pms_db):
-    health = json_of(await api(http_client, base_url, "GET", "/endpoints/health?minutes=5"))["data"]
-    (crm,) = health["endpoints"]
-    assert (crm["attempts"], crm["success_rate"], crm["p50_ms"], crm["oldest_pending_at"]) == (0, None, None, None)
-    assert [m["delivered"] for m in health["overall"]["minutes"]] == [0] * 5
+async def test_activity_with_nothing_sent_yet(http_client, base_url, pms_db):
+    activity = json_of(await api(http_client, base_url, "GET", "/endpoints/activity"))["data"]
+    (crm,) = activity["endpoints"]
+    assert crm["last_hour"] == {"attempts": 0, "succeeded": 0, "failed": 0, "success_rate": None,
+                                "p50_ms": None, "p95_ms": None}
+    assert (crm["oldest_pending_at"], crm["oldest_pending_age_seconds"]) == (None, None)
+    assert [m["delivered"] for m in activity["overall"]["minutes"]] == [0] * 60
 
 
 def test_settled_minutes_are_read_once_and_the_recent_ones_every_time(pms_db):

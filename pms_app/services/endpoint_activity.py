@@ -1,17 +1,16 @@
-"""Every endpoint's health over a recent window, in one read: what the dashboard's overview
-tiles and live chart show.
+"""Every endpoint's activity over the last hour, in one read: what the dashboard's overview
+shows and its live feed polls every interval (``GET /endpoints/activity``).
 
-For each endpoint: its breaker (the status route's, worst live worker), its deliveries by
-status (``held`` included), when its oldest waiting delivery (pending or in flight) was
-created, and its attempts of the last ``minutes`` minutes: how many succeeded (a 2xx) and
-failed, the success rate, and the median and 95th percentile of their durations, overall and
-per minute. ``overall`` sums the endpoints (percentiles over every attempt, not averaged).
+For each endpoint, what its health item shows (its breaker as the status route's, worst live
+worker; its pending, in-flight, held and failed deliveries; when its oldest waiting delivery was
+created; its attempts of the last hour: how many succeeded (a 2xx) and failed, the success rate,
+the median and 95th percentile of their durations) and the same attempts per minute, oldest
+first. ``overall`` sums every endpoint (its percentiles over every attempt, not averaged).
 
 The attempts are read through the (started_at) index of ``delivery_attempt``, and the minutes
 that can no longer change are kept (``AttemptMinutes``), so a read of the hour costs the last
-few minutes' attempts, never the hour's or the history's; the counts read the
-(endpoint_id, status, id) index. Percentiles are nearest-rank: the smallest duration with at
-least p% of the durations at or below it.
+few minutes' attempts, never the hour's or the history's. Percentiles are nearest-rank: the
+smallest duration with at least p% of the durations at or below it.
 """
 
 from __future__ import annotations
@@ -25,11 +24,11 @@ import peewee as pw
 from core.db import iso, utcnow
 
 from ..endpoints.models import Endpoint
-from ..models import DELIVERING, HELD, PENDING, Delivery, DeliveryAttempt
-from .deliveries import webhook_status
-from .outbox_counts import OutboxCounts
+from ..delivery.breaker import SEVERITY
+from ..models import DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
+from .deliveries import WORKER_LIVE_SECONDS
 
-MAX_WINDOW_MINUTES = 60
+WINDOW_MINUTES = 60
 MAX_ENDPOINTS = 200
 
 
@@ -127,7 +126,7 @@ class AttemptMinutes:
             found.update(settled)
             with self._lock:
                 self._settled.update(settled)
-                for old in [m for m in self._settled if m < now - dt.timedelta(minutes=2 * MAX_WINDOW_MINUTES)]:
+                for old in [m for m in self._settled if m < now - dt.timedelta(minutes=2 * WINDOW_MINUTES)]:
                     del self._settled[old]
         if wanted[-1] >= boundary:
             found.update(_read_minutes(max(first, boundary), None))
@@ -148,22 +147,40 @@ class Series:
             self.window.merge(tally)
             self.per_minute[index].merge(tally)
 
-    def to_api(self) -> dict:
-        minutes = []
+    def minutes(self) -> list[dict]:
+        points = []
         for i, tally in enumerate(self.per_minute):
             point = tally.summary()
-            minutes.append({"at": iso(self.first + dt.timedelta(minutes=i)), "delivered": point["succeeded"],
-                            "failed": point["failed"], "p50_ms": point["p50_ms"], "p95_ms": point["p95_ms"]})
-        return {**self.window.summary(), "minutes": minutes}
+            points.append({"at": iso(self.first + dt.timedelta(minutes=i)), "delivered": point["succeeded"],
+                           "failed": point["failed"], "p50_ms": point["p50_ms"], "p95_ms": point["p95_ms"]})
+        return points
 
 
 def _is_ok(status_code: int | None, error: str | None) -> bool:
     return status_code is not None and 200 <= status_code < 300 and not error
 
 
-def _held(endpoint_id: int) -> int:
-    return (Delivery.select(Delivery.id)
-            .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == HELD)).count())
+def _counts(endpoint_id: int) -> dict[str, int]:
+    """Deliveries not delivered yet, by status, from the (endpoint_id, status, id) index."""
+    counts = {PENDING: 0, DELIVERING: 0, HELD: 0, FAILED: 0}
+    rows = (Delivery.select(Delivery.status, pw.fn.COUNT(Delivery.id))
+            .where((Delivery.endpoint_id == endpoint_id) & Delivery.status.in_(tuple(counts)))
+            .group_by(Delivery.status).tuples())
+    counts.update(dict(rows))
+    return counts
+
+
+def _breaker(endpoint_id: int, now: dt.datetime) -> dict:
+    """The endpoint's breaker as the status route shows it: the worst live worker's."""
+    cutoff = now - dt.timedelta(seconds=WORKER_LIVE_SECONDS)
+    rows = list(BreakerState.select()
+                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
+                .order_by(BreakerState.worker_id))
+    worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
+    return {"state": worst.state if worst else "closed", "failure_count": worst.failure_count if worst else 0,
+            "opened_at": iso(worst.opened_at) if worst else None,
+            "workers": [{"worker_id": r.worker_id, "state": r.state, "failure_count": r.failure_count,
+                         "opened_at": iso(r.opened_at), "updated_at": iso(r.updated_at)} for r in rows]}
 
 
 def _oldest_waiting(endpoint_id: int) -> dt.datetime | None:
@@ -178,12 +195,11 @@ def _oldest_waiting(endpoint_id: int) -> dt.datetime | None:
     return Delivery.select(Delivery.created_at).where(Delivery.id == min(ids)).scalar()
 
 
-def endpoints_health(counts: OutboxCounts, history: AttemptMinutes, default_timeout: float,
-                     minutes: int = MAX_WINDOW_MINUTES, now: dt.datetime | None = None) -> dict:
-    """The window ends with the current (partial) minute; runs inside a unit of work.
+def endpoints_activity(history: AttemptMinutes, default_timeout: float, now: dt.datetime | None = None) -> dict:
+    """The last hour, ending with the current (partial) minute; runs inside a unit of work.
     ``default_timeout`` is the attempt timeout of endpoints that set none."""
-    minutes = max(1, min(MAX_WINDOW_MINUTES, minutes))
     now = now or utcnow()
+    minutes = WINDOW_MINUTES
     first = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=minutes - 1)
     endpoints = list(Endpoint.select().order_by(Endpoint.id).limit(MAX_ENDPOINTS))
     longest = max([e.timeout_seconds or default_timeout for e in endpoints] + [default_timeout])
@@ -197,20 +213,29 @@ def endpoints_health(counts: OutboxCounts, history: AttemptMinutes, default_time
     rows = []
     oldest_overall: dt.datetime | None = None
     for endpoint in endpoints:
-        status = webhook_status(endpoint.id, counts)
         oldest = _oldest_waiting(endpoint.id)
         if oldest is not None and (oldest_overall is None or oldest < oldest_overall):
             oldest_overall = oldest
+        window = per_endpoint[endpoint.id]
         rows.append({
-            "endpoint": {"id": endpoint.id, "name": endpoint.name, "enabled": bool(endpoint.enabled),
-                         "disabled_reason": endpoint.disabled_reason, "disabled_at": iso(endpoint.disabled_at)},
-            "breaker": status["breaker"],
-            "counts": {**status["outbox"], HELD: _held(endpoint.id)},
+            "endpoint_id": endpoint.id,
+            "name": endpoint.name,
+            "enabled": bool(endpoint.enabled),
+            "disabled_reason": endpoint.disabled_reason,
+            "breaker": _breaker(endpoint.id, now),
+            "deliveries": _counts(endpoint.id),
             "oldest_pending_at": iso(oldest),
-            "last_success_at": status["last_success_at"],
-            "last_failure_at": status["last_failure_at"],
-            **per_endpoint[endpoint.id].to_api(),
+            "oldest_pending_age_seconds": _age(oldest, now),
+            "last_hour": window.window.summary(),
+            "last_success_at": iso(endpoint.last_success_at),
+            "last_failure_at": iso(endpoint.last_failure_at),
+            "minutes": window.minutes(),
         })
-    return {"window_minutes": minutes, "generated_at": iso(now),
-            "overall": {"oldest_pending_at": iso(oldest_overall), **overall.to_api()},
+    return {"generated_at": iso(now),
+            "overall": {"oldest_pending_at": iso(oldest_overall), "oldest_pending_age_seconds": _age(oldest_overall, now),
+                        "last_hour": overall.window.summary(), "minutes": overall.minutes()},
             "endpoints": rows}
+
+
+def _age(since: dt.datetime | None, now: dt.datetime) -> float | None:
+    return round(max((now - since).total_seconds(), 0.0), 3) if since else None
