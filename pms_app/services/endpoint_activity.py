@@ -23,8 +23,8 @@ import peewee as pw
 
 from core.db import iso, utcnow
 
-from ..endpoints.models import Endpoint
 from ..delivery.breaker import SEVERITY
+from ..endpoints.models import Endpoint
 from ..models import DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
 from .deliveries import WORKER_LIVE_SECONDS
 
