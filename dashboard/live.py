@@ -21,7 +21,7 @@
 - The status route's ``breaker`` is sent whenever its state, failure counts or workers change.
 - The PMS's endpoint activity (one read for every endpoint) feeds the overview: ``endpoint``
   (one endpoint's tile: breaker, counts, oldest waiting delivery, success rate and latency over
-  the last hour) when that tile changed, ``overall`` (the same figures over every endpoint)
+  the last hour) when that tile changed, ``endpoint_removed`` when one was deleted, ``overall`` (the same figures over every endpoint)
   when they changed, and ``chart`` (one minute of the chart: delivered, failed, p50, p95) for
   each minute whose numbers changed, the new minute included when the clock turns. An age
   growing is not a change: the pages count it from ``oldest_pending_at``.
@@ -328,6 +328,9 @@ class Poller:
             tiles[entry["endpoint_id"]] = key
             if not baseline and self.tiles.get(entry["endpoint_id"]) != key:
                 self.publish("endpoint", tile)
+        if not baseline:
+            for gone in [endpoint_id for endpoint_id in self.tiles if endpoint_id not in tiles]:
+                self.publish("endpoint_removed", {"endpoint_id": gone})
         self.tiles = tiles
         overall = activity.get("overall") if isinstance(activity.get("overall"), dict) else {}
         figures = without_minutes(overall)

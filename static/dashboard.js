@@ -323,6 +323,11 @@
     tile.classList.add("fresh");
   }
 
+  function removeEndpoint(gone) {
+    var tile = findTile(gone.endpoint_id);
+    if (tile && tile.parentNode) { tile.parentNode.removeChild(tile); }
+  }
+
   // The last hour's figures; a tile's "failed" is its failed deliveries, so only the summary
   // shows the attempt counts.
   function setHour(root, hour, withCounts) {
@@ -570,7 +575,8 @@
   }
 
   var HANDLERS = { event: applyEvent, delivery: applyDelivery, breaker: applyBreaker, profile: applyProfile,
-                   notification: applyNotification, endpoint: applyEndpoint, overall: applyOverall, chart: applyChart,
+                   notification: applyNotification, endpoint: applyEndpoint, endpoint_removed: removeEndpoint,
+                   overall: applyOverall, chart: applyChart,
                    sync_run: applySyncRun };
 
   // --- the socket -----------------------------------------------------------------------

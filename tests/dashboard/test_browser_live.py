@@ -188,6 +188,8 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
                 "() => document.querySelector('[data-live=\"overall\"] [data-field=\"failed\"]').textContent === '7'",
                 timeout=5_000)
             assert await summary.locator('[data-field="p95_ms"]').inner_text() == "700 ms"
+            fake_pms.endpoints.remove(warehouse)
+            await tile.wait_for(state="detached", timeout=5_000)
             assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
         finally:
             await browser.close()

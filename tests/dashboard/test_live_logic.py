@@ -352,6 +352,9 @@ async def test_poller_sends_a_tile_when_an_endpoint_changes_not_when_a_worker_on
     fake_pms.add_endpoint(3, "warehouse")                             # a new endpoint gets its tile too
     await poller.poll_once()
     assert [(k, d["name"]) for k, d in sent.messages[1:]] == [("endpoint", "warehouse")]
+    fake_pms.endpoints.remove(loyalty)                                # and a deleted one loses it
+    await poller.poll_once()
+    assert sent.messages[2:] == [("endpoint_removed", {"endpoint_id": 2})]
     services.close()
 
 
