@@ -1,7 +1,11 @@
 """Dashboard live-feed benchmark: many websocket clients on one dashboard process.
 
 Runs the real PMS (with its delivery worker), the real CRM and the dashboard as subprocesses
-(SQLite by default, ``--mysql-url URL`` for MySQL/MariaDB), connects websocket clients, creates
+(SQLite by default, ``--mysql-url URL`` for MySQL/MariaDB) with three endpoints: the CRM, a
+second one on the CRM that answers too, and one where nothing listens (its attempts fail and its
+breaker opens). While changes are measured, the broken endpoint is disabled and enabled again
+every ``--notify-every`` seconds, so ``endpoint.disabled`` notifications flow to every client
+beside the deliveries, the endpoint tiles and the chart. It connects websocket clients, creates
 guests through the PMS API and measures:
 
 - the delay from a PMS change (the POST returning) to each client receiving the change's
@@ -10,8 +14,15 @@ guests through the PMS API and measures:
   the ceiling is the 1-client run, so ``fanout_p99_ratio`` shows what N clients add, and
   ``p50_over_poll_interval`` shows how much of the delay is just waiting for the next poll;
 - the dashboard process's RSS with no clients, 1 client and N clients;
-- the requests per second the dashboard makes to the services with 1 client and with N clients
-  (counted from the services' own ``/metrics``); ``requests_ratio`` must stay near 1.
+- the delay from an endpoint being disabled (the POST returning) to each client receiving its
+  ``endpoint.disabled`` notification, p50/p99;
+- the requests the dashboard makes to the services with 1 client and with N clients, per second
+  and per poll (counted from the services' own ``/metrics``, polls from the dashboard's);
+  ``requests_ratio`` (per poll, N clients over 1) must stay near 1.
+
+``checks`` says whether the run met its targets: change-to-client p99 at most 1.5 s with a 1 s
+poll (for deliveries and notifications alike, with N clients), and requests to the services
+independent of the number of clients (``requests_ratio`` within 10% of 1).
 
 Prints one JSON document. ``python bench/dashboard.py --clients 500 --changes 50`` for a bigger run.
 """
@@ -130,6 +141,18 @@ class Stack:
     def crm_url(self) -> str:
         return f"http://127.0.0.1:{self.crm_port}"
 
+    def add_endpoints(self) -> int:
+        """A second endpoint on the CRM (it answers) and one where nothing listens; returns the
+        broken one's id."""
+        api = self.pms_url + "/api/v1/endpoints"
+        crm_hook = f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms"
+        mirror = requests.post(api, json={"name": "mirror", "url": crm_hook, "secret": SECRET}, timeout=10)
+        broken = requests.post(api, json={"name": "broken", "url": f"http://127.0.0.1:{free_port()}/hook",
+                                          "secret": SECRET, "retry_schedule": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]},
+                               timeout=10)
+        assert mirror.status_code == broken.status_code == 201, (mirror.text, broken.text)
+        return broken.json()["data"]["id"]
+
     def session_cookie(self) -> str:
         session = requests.Session()
         page = session.get(self.dash_url + "/login", timeout=5)
@@ -142,12 +165,20 @@ class Stack:
     def service_requests(self) -> float:
         return get_requests(self.pms_url + "/metrics") + get_requests(self.crm_url + "/metrics")
 
+    def poll_ticks(self) -> float:
+        for line in requests.get(self.dash_url + "/metrics", timeout=5).text.splitlines():
+            if line.startswith("dashboard_live_poll_ticks "):
+                return float(line.split()[1])
+        raise RuntimeError("the dashboard reports no poll ticks")
+
 
 class Client:
     """One websocket client recording when each delivery message for a guest first arrived."""
 
     def __init__(self):
         self.arrivals: dict[int, float] = {}
+        self.notifications: dict[int, float] = {}
+        self.kinds: dict[str, int] = {}
         self.messages = 0
 
     async def run(self, url: str, cookie: str, origin: str, connected: asyncio.Event | None = None) -> None:
@@ -159,10 +190,15 @@ class Client:
             raw = await self.ws.read_message()
             if raw is None:
                 return
+            arrived = time.monotonic()
             self.messages += 1
             message = json.loads(raw)
-            if message["kind"] == "delivery" and message["data"]["type"] == "guest.created":
-                self.arrivals.setdefault(message["data"]["entity_id"], time.monotonic())
+            kind = message["kind"]
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            if kind == "delivery" and message["data"]["type"] == "guest.created":
+                self.arrivals.setdefault(message["data"]["entity_id"], arrived)
+            elif kind == "notification":
+                self.notifications.setdefault(message["data"]["id"], arrived)
 
     def close(self) -> None:
         self.ws.close()
@@ -179,12 +215,76 @@ async def connect(stack: Stack, count: int, cookie: str) -> tuple[list[Client], 
     return clients, tasks
 
 
-async def measure_requests(stack: Stack, seconds: float) -> float:
+async def measure_requests(stack: Stack, seconds: float) -> tuple[float, float | None]:
+    """Requests the services answered per second, and per poll tick of the dashboard (``None``
+    without ticks): a window holds a whole number of ticks, so per second alone is noisy."""
     loop = asyncio.get_running_loop()
     before = await loop.run_in_executor(None, stack.service_requests)
+    ticks_before = await loop.run_in_executor(None, stack.poll_ticks)
     await asyncio.sleep(seconds)
     after = await loop.run_in_executor(None, stack.service_requests)
-    return (after - before) / seconds
+    ticks = await loop.run_in_executor(None, stack.poll_ticks) - ticks_before
+    return (after - before) / seconds, ((after - before) / ticks if ticks else None)
+
+
+class Notifier:
+    """Disables and enables the broken endpoint on a period while changes are measured; each
+    disable raises one ``endpoint.disabled`` notification, whose id and POST time are kept."""
+
+    def __init__(self, stack: Stack, endpoint_id: int, every: float):
+        self.stack = stack
+        self.endpoint_id = endpoint_id
+        self.every = every
+        self.raised: dict[int, float] = {}
+        self.session = requests.Session()
+
+    def _toggle(self) -> tuple[int, float] | None:
+        base = f"{self.stack.pms_url}/api/v1/endpoints/{self.endpoint_id}"
+        answer = self.session.post(base + "/disable", json={}, timeout=10)
+        done = time.monotonic()
+        assert answer.status_code == 200, answer.text
+        newest = self.session.get(self.stack.pms_url + "/api/v1/notifications",
+                                  params={"type": "endpoint.disabled", "limit": 1}, timeout=10).json()["data"]
+        self.session.post(base + "/enable", json={}, timeout=10)
+        return (newest[0]["id"], done) if newest else None
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            raised = await loop.run_in_executor(None, self._toggle)
+            if raised:
+                self.raised[raised[0]] = raised[1]
+            await asyncio.sleep(self.every)
+
+    def delays(self, clients: list[Client], since: set[int]) -> dict:
+        delays = []
+        for notification_id, posted in self.raised.items():
+            if notification_id in since:
+                continue
+            got = [c.notifications[notification_id] - posted for c in clients if notification_id in c.notifications]
+            if len(got) < len(clients):
+                raise RuntimeError(f"{len(clients) - len(got)} clients never received notification {notification_id}")
+            delays += got
+        if not delays:
+            return {"samples": 0}
+        return {"p50_ms": round(1000 * percentile(delays, 50), 1), "p99_ms": round(1000 * percentile(delays, 99), 1),
+                "samples": len(delays)}
+
+
+async def with_notifications(notifier: Notifier, clients: list[Client], work) -> tuple[dict, dict]:
+    """Run ``work`` while notifications flow; then wait a poll or two for the last ones to land."""
+    before = set(notifier.raised)
+    task = asyncio.create_task(notifier.run())
+    try:
+        result = await work
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+            n not in c.notifications for n in set(notifier.raised) - before for c in clients):
+        await asyncio.sleep(0.05)
+    return result, notifier.delays(clients, before)
 
 
 async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll: float) -> dict:
@@ -220,41 +320,58 @@ async def run(args) -> dict:
     stack = Stack(databases, args.poll, tmp)
     try:
         stack.start()
+        broken = stack.add_endpoints()
+        notifier = Notifier(stack, broken, args.notify_every)
         cookie = stack.session_cookie()
         await asyncio.sleep(1)
         rss_idle = rss_kib(stack.dashboard.pid)
-        idle_rate = await measure_requests(stack, args.seconds / 2)
+        idle_rate, _ = await measure_requests(stack, args.seconds / 2)
 
         one, one_tasks = await connect(stack, 1, cookie)
         await asyncio.sleep(2 * args.poll)
-        rate_one = await measure_requests(stack, args.seconds)
-        delay_one = await measure_delays(stack, one, args.changes, args.poll)
+        rate_one, per_tick_one = await measure_requests(stack, args.seconds)
+        delay_one, notified_one = await with_notifications(
+            notifier, one, measure_delays(stack, one, args.changes, args.poll))
         rss_one = rss_kib(stack.dashboard.pid)
 
         many, many_tasks = await connect(stack, args.clients - 1, cookie)
         everyone = one + many
         await asyncio.sleep(2 * args.poll)
-        rate_many = await measure_requests(stack, args.seconds)
-        delay_many = await measure_delays(stack, everyone, args.changes, args.poll)
+        rate_many, per_tick_many = await measure_requests(stack, args.seconds)
+        delay_many, notified_many = await with_notifications(
+            notifier, everyone, measure_delays(stack, everyone, args.changes, args.poll))
         rss_many = rss_kib(stack.dashboard.pid)
+        kinds = dict(sorted(one[0].kinds.items()))
         for client in everyone:
             client.close()
         await asyncio.gather(*one_tasks, *many_tasks, return_exceptions=True)
+        requests_ratio = round(per_tick_many / per_tick_one, 2) if per_tick_one and per_tick_many else None
         return {
             "benchmark": "dashboard_live_feed",
+            "endpoints": 3,
             "database": "mysql" if args.mysql_url else "sqlite",
             "poll_seconds": args.poll,
             "clients": args.clients,
             "changes_per_phase": args.changes,
             "delay_1_client": delay_one,
             "delay_n_clients": delay_many,
+            "notification_delay_1_client": notified_one,
+            "notification_delay_n_clients": notified_many,
+            "messages_seen_by_one_client": kinds,
             "fanout_p99_ratio": round(delay_many["p99_ms"] / delay_one["p99_ms"], 2),
             "p50_over_poll_interval": round(delay_many["p50_ms"] / (1000 * args.poll), 2),
             "dashboard_rss_mib": {"idle": round(rss_idle / 1024, 1), "1_client": round(rss_one / 1024, 1),
                                   "n_clients": round(rss_many / 1024, 1)},
             "service_requests_per_second": {"no_clients": round(idle_rate, 2), "1_client": round(rate_one, 2),
                                             "n_clients": round(rate_many, 2)},
-            "requests_ratio": round(rate_many / rate_one, 2) if rate_one else None,
+            "service_requests_per_poll": {"1_client": per_tick_one and round(per_tick_one, 2),
+                                          "n_clients": per_tick_many and round(per_tick_many, 2)},
+            "requests_ratio": requests_ratio,
+            "checks": {
+                "p99_change_to_client_at_most_1500_ms": args.poll == 1.0 and max(
+                    delay_many["p99_ms"], notified_many.get("p99_ms", 0)) <= 1500,
+                "requests_independent_of_clients": requests_ratio is not None and abs(requests_ratio - 1) <= 0.10,
+            },
         }
     finally:
         stack.stop()
@@ -267,6 +384,8 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=15, help="guest creations measured per phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each request-rate window")
     parser.add_argument("--poll", type=float, default=1.0, help="DASHBOARD_POLL_SECONDS")
+    parser.add_argument("--notify-every", type=float, default=1.5,
+                        help="seconds between disabling the broken endpoint (one notification each)")
     parser.add_argument("--mysql-url", help="a MySQL/MariaDB server URL such as mysql://root@127.0.0.1:3306/ "
                         "(default: SQLite)")
     args = parser.parse_args()

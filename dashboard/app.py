@@ -45,12 +45,16 @@ class NotFoundPage(PageHandler):
 
 
 def dashboard_registry(hub: Hub) -> CollectorRegistry:
-    """The dashboard's own registry (one per app, like the services'): process collectors and
-    the live feed's websocket count."""
+    """The dashboard's own registry (one per app, like the services'): process collectors, the
+    live feed's websocket count and its poll ticks (what the services' request counts are
+    compared with: a tick's requests do not depend on the clients)."""
     registry = CollectorRegistry()
     add_process_collectors(registry)
     clients = Gauge("dashboard_live_clients", "Websockets connected to the live feed", registry=registry)
     clients.set_function(lambda: len(hub.clients))
+    ticks = Gauge("dashboard_live_poll_ticks", "Polls of the services the live feed has completed since start",
+                  registry=registry)
+    ticks.set_function(lambda: hub.poller.ticks)
     return registry
 
 

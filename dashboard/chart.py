@@ -1,19 +1,22 @@
-"""Deliveries per minute and their median latency over the last hour, as SVG geometry.
+"""The overview's chart: delivery attempts per minute (delivered and failed) and their latency
+(p50 and p95) over the last hour, as SVG geometry.
 
-Latency is ``delivered_at - created_at`` of each delivered outbox event (queueing, retries
-and the send itself: what a guest change waits before the CRM has it), bucketed by the
-minute it was delivered in. ``chart_geometry`` turns the buckets into coordinates the
-template draws as inline SVG; no script is needed to see it.
+The points come from the PMS's endpoint health (``overall.minutes``): per minute, the attempts
+that succeeded, those that failed, and the nearest-rank p50/p95 of their durations (the time
+each endpoint took to answer). ``chart_geometry`` turns them into coordinates the template draws
+as inline SVG, so the chart is there without any script; the live feed then sends the changed
+minutes as ``chart`` messages and static/dashboard.js redraws the same shapes from the same
+layout (``layout`` is handed to it with the points).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from statistics import median
-from typing import Iterable
+from typing import Any, Iterable
 
 WINDOW_MINUTES = 60
+
+LAYOUT = {"width": 1100, "height": 220, "pad_left": 56, "pad_right": 64, "pad_top": 12, "pad_bottom": 28}
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -29,35 +32,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
     return parsed.astimezone(dt.timezone.utc)
 
 
-@dataclass(frozen=True)
-class Minute:
-    start: dt.datetime
-    count: int
-    p50_ms: float | None
-
-
-def minute_series(deliveries: Iterable[dict], now: dt.datetime,
-                  minutes: int = WINDOW_MINUTES) -> tuple[list[Minute], float | None]:
-    """One bucket per minute, oldest first, ending with the current (partial) minute, and the
-    median latency over the whole window."""
-    end = now.replace(second=0, microsecond=0)
-    first = end - dt.timedelta(minutes=minutes - 1)
-    latencies: list[list[float]] = [[] for _ in range(minutes)]
-    for row in deliveries:
-        delivered = parse_time(row.get("delivered_at"))
-        created = parse_time(row.get("created_at"))
-        if delivered is None or created is None or delivered < first:
-            continue
-        index = int((delivered - first).total_seconds() // 60)
-        if 0 <= index < minutes:
-            latencies[index].append(max(0.0, (delivered - created).total_seconds() * 1000.0))
-    series = [Minute(first + dt.timedelta(minutes=i), len(values), median(values) if values else None)
-              for i, values in enumerate(latencies)]
-    everything = [v for values in latencies for v in values]
-    return series, (median(everything) if everything else None)
-
-
-def _nice_ceiling(value: float) -> float:
+def nice_ceiling(value: float) -> float:
     """The smallest of 1, 2, 5 x 10^n at or above ``value`` (axis maximum)."""
     if value <= 0:
         return 1.0
@@ -73,7 +48,7 @@ def _nice_ceiling(value: float) -> float:
 
 
 def format_ms(value: float | None) -> str:
-    if value is None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "–"
     if value < 1000:
         return f"{value:.0f} ms"
@@ -84,37 +59,65 @@ def format_ms(value: float | None) -> str:
     return f"{value / 60000:.1f} min"
 
 
-def chart_geometry(series: list[Minute], p50_ms: float | None = None, width: int = 1100, height: int = 220,
-                   pad_left: int = 56, pad_right: int = 64, pad_top: int = 12, pad_bottom: int = 28) -> dict:
-    """Bars (count per minute, left axis) and a line (p50 latency, right axis) in SVG units."""
-    plot_w = width - pad_left - pad_right
-    plot_h = height - pad_top - pad_bottom
-    n = max(1, len(series))
+def chart_point(minute: dict) -> dict:
+    """One minute as the chart (and the ``chart`` message) carries it."""
+    def count(name: str) -> int:
+        value = minute.get(name)
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    def ms(name: str) -> float | None:
+        value = minute.get(name)
+        return value if isinstance(value, (int, float)) and value >= 0 else None
+    return {"at": str(minute.get("at") or ""), "delivered": count("delivered"), "failed": count("failed"),
+            "p50_ms": ms("p50_ms"), "p95_ms": ms("p95_ms")}
+
+
+def chart_points(minutes: Iterable[dict] | None) -> list[dict]:
+    return [chart_point(m) for m in minutes or [] if isinstance(m, dict)][-WINDOW_MINUTES:]
+
+
+def _line(coords: list[tuple[float, float]]) -> str:
+    return " ".join(f"{x},{y}" for x, y in coords)
+
+
+def chart_geometry(points: list[dict], layout: dict[str, int] | None = None) -> dict[str, Any]:
+    """Stacked bars (delivered, then failed on top; left axis) and two lines (p50, p95 latency;
+    right axis) in SVG units, one slot per minute."""
+    lay = {**LAYOUT, **(layout or {})}
+    plot_w = lay["width"] - lay["pad_left"] - lay["pad_right"]
+    plot_h = lay["height"] - lay["pad_top"] - lay["pad_bottom"]
+    bottom = lay["pad_top"] + plot_h
+    n = max(1, len(points))
     slot = plot_w / n
-    max_count = _nice_ceiling(max((m.count for m in series), default=0))
-    latencies = [m.p50_ms for m in series if m.p50_ms is not None]
-    max_ms = _nice_ceiling(max(latencies, default=0))
-    bars, points = [], []
-    for i, minute in enumerate(series):
-        x = pad_left + i * slot
-        h = plot_h * minute.count / max_count
-        label = minute.start.strftime("%H:%M") + " UTC"
-        bars.append({"x": round(x + slot * 0.15, 1), "y": round(pad_top + plot_h - h, 1),
-                     "w": round(slot * 0.7, 1), "h": round(h, 1), "count": minute.count,
-                     "p50": format_ms(minute.p50_ms), "label": label})
-        if minute.p50_ms is not None:
-            points.append((round(x + slot / 2, 1), round(pad_top + plot_h - plot_h * minute.p50_ms / max_ms, 1)))
-    total = sum(m.count for m in series)
+    max_count = nice_ceiling(max((p["delivered"] + p["failed"] for p in points), default=0))
+    max_ms = nice_ceiling(max((p["p95_ms"] or p["p50_ms"] or 0 for p in points), default=0))
+    bars, p50, p95 = [], [], []
+    for i, point in enumerate(points):
+        x = lay["pad_left"] + i * slot
+        ok_h = plot_h * point["delivered"] / max_count
+        bad_h = plot_h * point["failed"] / max_count
+        start = parse_time(point["at"])
+        label = start.strftime("%H:%M") + " UTC" if start else point["at"]
+        bars.append({"x": round(x + slot * 0.15, 1), "w": round(slot * 0.7, 1), "label": label, "at": point["at"],
+                     "delivered": point["delivered"], "failed": point["failed"],
+                     "ok_y": round(bottom - ok_h, 1), "ok_h": round(ok_h, 1),
+                     "bad_y": round(bottom - ok_h - bad_h, 1), "bad_h": round(bad_h, 1),
+                     "p50": format_ms(point["p50_ms"]), "p95": format_ms(point["p95_ms"])})
+        centre = round(x + slot / 2, 1)
+        if point["p50_ms"] is not None:
+            p50.append((centre, round(bottom - plot_h * point["p50_ms"] / max_ms, 1)))
+        if point["p95_ms"] is not None:
+            p95.append((centre, round(bottom - plot_h * point["p95_ms"] / max_ms, 1)))
     ticks = []
-    for i in range(0, n, 15):
-        ticks.append({"x": round(pad_left + i * slot, 1), "label": series[i].start.strftime("%H:%M")})
+    for i in range(0, len(points), 15):
+        start = parse_time(points[i]["at"])
+        ticks.append({"x": round(lay["pad_left"] + i * slot, 1), "label": start.strftime("%H:%M") if start else ""})
+    delivered = sum(p["delivered"] for p in points)
+    failed = sum(p["failed"] for p in points)
     return {
-        "width": width, "height": height, "pad_left": pad_left, "pad_top": pad_top,
-        "plot_w": plot_w, "plot_h": plot_h, "bottom": pad_top + plot_h, "right": pad_left + plot_w,
-        "bars": bars, "line": " ".join(f"{x},{y}" for x, y in points), "dots": points,
+        **lay, "plot_w": plot_w, "plot_h": plot_h, "bottom": bottom, "right": lay["pad_left"] + plot_w,
+        "bars": bars, "p50_line": _line(p50), "p95_line": _line(p95),
         "max_count": int(max_count) if max_count >= 1 else max_count, "max_ms": format_ms(max_ms),
-        "ticks": ticks, "total": total,
-        "per_minute": round(total / n, 2),
-        "p50_all": format_ms(p50_ms),
-        "empty": total == 0,
+        "ticks": ticks, "delivered": delivered, "failed": failed,
+        "empty": delivered + failed == 0,
     }

@@ -149,6 +149,14 @@ class PmsClient(ServiceClient):
         """Operational notifications: newest first, or ascending after ``since_id``."""
         return await self.get("/notifications", params)
 
+    async def endpoints_activity(self) -> dict:
+        """Every endpoint's breaker, counts and attempts (per minute too) over the last hour."""
+        return (await self.get("/endpoints/activity"))["data"]
+
+    async def sync_runs(self, **params: Any) -> dict:
+        """Reconciliation runs, newest first."""
+        return await self.get("/sync/runs", params)
+
     async def audit(self, **params: Any) -> dict:
         """Operator actions, newest first (``operator``, ``action``, ``cursor``, ``limit``)."""
         return await self.get("/audit", params)

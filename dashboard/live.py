@@ -19,6 +19,13 @@
   of a tail ``DeliveryWatch`` re-reads the newest page each tick and sends every row that is
   new or whose status/attempts changed (following older pages while a page is all new).
 - The status route's ``breaker`` is sent whenever its state, failure counts or workers change.
+- The PMS's endpoint activity (one read for every endpoint) feeds the overview: ``endpoint``
+  (one endpoint's tile: breaker, counts, oldest waiting delivery, success rate and latency over
+  the last hour) when that tile changed, ``endpoint_removed`` when one was deleted, ``overall`` (the same figures over every endpoint)
+  when they changed, and ``chart`` (one minute of the chart: delivered, failed, p50, p95) for
+  each minute whose numbers changed, the new minute included when the clock turns. An age
+  growing is not a change: the pages count it from ``oldest_pending_at``.
+- The newest reconciliation run is sent as ``sync_run`` when a run starts or its figures change.
 
 The first tick after the poller starts only takes a baseline: clients loaded the current
 state with the page. The poller runs while at least one client is connected, and for
@@ -37,6 +44,7 @@ import logging
 import time
 from typing import Any, Callable, Iterable, Protocol
 
+from .chart import chart_points
 from .clients import ServiceError, Services
 
 log = logging.getLogger("guestsync.dashboard.live")
@@ -146,6 +154,25 @@ def breaker_key(breaker: dict | None) -> str:
                        workers], default=str)
 
 
+def without_minutes(entry: dict) -> dict:
+    """An endpoint's (or every endpoint's) figures as a tile shows them; the per-minute series
+    stays on the chart."""
+    return {key: value for key, value in entry.items() if key != "minutes"}
+
+
+def tile_key(tile: dict) -> str:
+    """What makes a tile change worth sending: not a worker's heartbeat, not an age growing."""
+    return json.dumps({**tile, "breaker": breaker_key(tile.get("breaker")), "oldest_pending_age_seconds": None},
+                      sort_keys=True, default=str)
+
+
+def sync_run_key(run: dict | None) -> str:
+    if not isinstance(run, dict):
+        return "null"
+    return json.dumps([run.get(k) for k in ("id", "status", "finished_at", "compared", "drifted", "repaired",
+                                            "unrepairable", "in_flight")], default=str)
+
+
 def profile_guest_id(event: dict) -> int | None:
     """The guest whose profile a CRM event may have changed."""
     kind = str(event.get("type") or "")
@@ -179,6 +206,10 @@ class Poller:
         self.notifications = IdTail(self.gap_seconds)
         self.deliveries = DeliveryWatch()
         self.breaker: str | None = None
+        self.tiles: dict[Any, str] | None = None      # endpoint id -> tile_key, once the baseline is taken
+        self.overall: str | None = None
+        self.points: dict[str, tuple] = {}            # chart minute -> its numbers
+        self.sync_run: str | None = None
         self.profiles_due: dict[int, None] = {}   # guest ids whose profile is to be sent, oldest first
         self._failing: set[str] = set()
 
@@ -192,7 +223,7 @@ class Poller:
 
     async def poll_once(self) -> None:
         touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker(),
-                                       self._poll_notifications())
+                                       self._poll_notifications(), self._poll_activity(), self._poll_sync_runs())
         for guest_id in touched[0]:
             self.profiles_due.pop(guest_id, None)
             self.profiles_due[guest_id] = None
@@ -283,6 +314,48 @@ class Poller:
             self.publish("breaker", breaker)
         self.breaker = key
 
+    async def _poll_activity(self) -> None:
+        activity = await self._guard("PMS endpoint activity", self.services.pms.endpoints_activity())
+        if not isinstance(activity, dict):
+            return
+        baseline = self.tiles is None
+        tiles: dict[Any, str] = {}
+        for entry in activity.get("endpoints") or []:
+            if not isinstance(entry, dict) or entry.get("endpoint_id") is None:
+                continue
+            tile = without_minutes(entry)
+            key = tile_key(tile)
+            tiles[entry["endpoint_id"]] = key
+            if not baseline and self.tiles.get(entry["endpoint_id"]) != key:
+                self.publish("endpoint", tile)
+        if not baseline:
+            for gone in [endpoint_id for endpoint_id in self.tiles if endpoint_id not in tiles]:
+                self.publish("endpoint_removed", {"endpoint_id": gone})
+        self.tiles = tiles
+        overall = activity.get("overall") if isinstance(activity.get("overall"), dict) else {}
+        figures = without_minutes(overall)
+        key = tile_key(figures)
+        if self.overall is not None and key != self.overall:
+            self.publish("overall", figures)
+        self.overall = key
+        points = {}
+        for point in chart_points(overall.get("minutes")):
+            numbers = (point["delivered"], point["failed"], point["p50_ms"], point["p95_ms"])
+            points[point["at"]] = numbers
+            if not baseline and self.points.get(point["at"]) != numbers:
+                self.publish("chart", point)
+        self.points = points
+
+    async def _poll_sync_runs(self) -> None:
+        page = await self._guard("PMS sync runs", self.services.pms.sync_runs(limit=1))
+        if page is None:
+            return
+        newest = (page.get("data") or [None])[0]
+        key = sync_run_key(newest)
+        if self.sync_run is not None and key != self.sync_run and newest is not None:
+            self.publish("sync_run", newest)
+        self.sync_run = key
+
     async def _poll_profiles(self, guest_ids: list[int]) -> None:
         async def one(guest_id: int) -> None:
             try:
@@ -353,7 +426,7 @@ class Hub:
                 self.clients.discard(client)
 
 
-CLOSE_TOO_SLOW = 4000  # the browser reloads the page when it reconnects after this
+CLOSE_TOO_SLOW = 4000  # the browser reconnects and tells the operator the page missed updates
 
 
 class ClientQueue:

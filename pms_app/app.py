@@ -17,6 +17,7 @@ from .config import PmsSettings
 from .endpoints import crm
 from .handlers import audit, deliveries, endpoints, guests, notifications, reservations, sync_runs
 from .models import db
+from .services.endpoint_activity import AttemptMinutes
 from .services.outbox_counts import OutboxCounts
 from .sync.metrics import register_sync_metrics
 from .sync.source import PmsSyncSource
@@ -52,4 +53,5 @@ def make_app(settings: PmsSettings, store: Store | None = None, metrics: Metrics
         "pms", settings.base_path, routes, config=settings, store=store,
         metrics=metrics, api_token=settings.api_token,
         max_body_bytes=settings.max_body_bytes, openapi=openapi.document, outbox_counts=OutboxCounts(),
+        attempt_minutes=AttemptMinutes(),
         wake_delivery=wake_delivery, sync_source=PmsSyncSource(store.database))

@@ -4,14 +4,16 @@
 (function () {
   "use strict";
 
-  var STATUS_CLASSES = {
-    delivered: "good", processed: "good", accepted: "good", closed: "good", ok: "good",
-    pending: "active", delivering: "active",
-    failed: "bad", rejected: "bad", open: "bad", unavailable: "bad",
-    half_open: "warn",
-    stale: "muted", ignored: "muted", duplicate: "muted"
-  };
-  var TIER_CLASSES = { vip: "warn", returning: "active", "new": "muted" };
+  // The services' vocabularies and their colour classes, as the server defines them
+  // (dashboard/contract.py), handed over on <body data-contract>.
+  var CONTRACT = (function () {
+    try { return JSON.parse(document.body.getAttribute("data-contract") || "{}"); } catch (err) { return {}; }
+  })();
+  var STATUS_CLASSES = CONTRACT.status_classes || {};
+  var TIER_CLASSES = CONTRACT.tier_classes || {};
+  var BREAKER_HELP = CONTRACT.breaker_help || {};
+  var DISABLED_REASONS = CONTRACT.disabled_reasons || {};
+  var NOTIFICATION_LEVELS = CONTRACT.notification_levels || {};
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -120,8 +122,8 @@
     children.forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
   }
 
-  function findRow(list, id) {
-    var rows = list.querySelectorAll("tr[data-id]");
+  function findRow(list, id, tag) {
+    var rows = list.querySelectorAll((tag || "tr") + "[data-id]");
     for (var i = 0; i < rows.length; i++) { if (rows[i].getAttribute("data-id") === String(id)) { return rows[i]; } }
     return null;
   }
@@ -200,12 +202,6 @@
     }
   }
 
-  var BREAKER_HELP = {
-    open: "The CRM is failing; the PMS is holding events and will probe again shortly. Nothing is lost.",
-    half_open: "Probing the CRM with one event.",
-    closed: "Events flow to the CRM normally."
-  };
-
   function applyBreaker(b) {
     if (!b) { return; }
     var target = document.getElementById("breaker-badge");
@@ -244,43 +240,287 @@
     }
   }
 
+  // --- the overview: endpoint tiles, last-hour figures, the chart, reconciliation --------
+
+  function setField(root, field, value) {
+    var node = root && root.querySelector('[data-field="' + field + '"]');
+    if (node) { replaceChildren(node, [value]); }
+    return node;
+  }
+
+  function formatMs(value) {
+    if (typeof value !== "number") { return "–"; }
+    if (value < 1000) { return Math.round(value) + " ms"; }
+    if (value < 10000) { return (value / 1000).toFixed(1) + " s"; }
+    if (value < 120000) { return Math.round(value / 1000) + " s"; }
+    return (value / 60000).toFixed(1) + " min";
+  }
+
+  function percent(value) { return typeof value === "number" ? (value * 100).toFixed(1) + " %" : "–"; }
+
+  function ageText(seconds) {
+    if (seconds == null || isNaN(seconds)) { return "–"; }
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) { return seconds + " s"; }
+    if (seconds < 3600) { return Math.floor(seconds / 60) + " min"; }
+    if (seconds < 86400) { return Math.floor(seconds / 3600) + " h " + pad(Math.floor(seconds % 3600 / 60)) + " min"; }
+    return Math.floor(seconds / 86400) + " d " + Math.floor(seconds % 86400 / 3600) + " h";
+  }
+
+  // Ages keep counting between messages: every second, from the timestamp the element holds.
+  function refreshAges() {
+    var nodes = document.querySelectorAll("[data-age-since]");
+    for (var i = 0; i < nodes.length; i++) {
+      var since = nodes[i].getAttribute("data-age-since");
+      var date = since ? new Date(since) : null;
+      nodes[i].textContent = date && !isNaN(date.getTime()) ? ageText((Date.now() - date.getTime()) / 1000) : "–";
+    }
+  }
+
+  function setAge(root, since) {
+    var node = root && root.querySelector("[data-age-since]");
+    if (node) { node.setAttribute("data-age-since", since || ""); }
+    refreshAges();
+  }
+
+  function findTile(id) {
+    var tiles = document.querySelectorAll("[data-endpoint-id]");
+    for (var i = 0; i < tiles.length; i++) { if (tiles[i].getAttribute("data-endpoint-id") === String(id)) { return tiles[i]; } }
+    return null;
+  }
+
+  // A tile the page has not shown yet is cloned from the server's own tile markup.
+  function newTile(id) {
+    var list = document.querySelector('[data-live-list="endpoint"]');
+    var template = document.getElementById("endpoint-tile-template");
+    if (!list || !template || !template.content) { return null; }
+    var tile = template.content.querySelector("[data-endpoint-id]").cloneNode(true);
+    tile.setAttribute("data-endpoint-id", String(id));
+    var link = tile.querySelector('[data-field="name"]');
+    if (link) { link.setAttribute("href", "/endpoints/" + segment(id)); }
+    list.appendChild(tile);
+    return tile;
+  }
+
+  // t: one endpoint's health, as the PMS's endpoint activity lists it.
+  function applyEndpoint(t) {
+    if (t.endpoint_id == null) { return; }
+    var tile = findTile(t.endpoint_id) || newTile(t.endpoint_id);
+    if (!tile) { return; }
+    var b = t.breaker || {}, c = t.deliveries || {}, hour = t.last_hour || {};
+    tile.setAttribute("data-enabled", t.enabled ? "true" : "false");
+    setField(tile, "id", String(t.endpoint_id));
+    setField(tile, "name", String(t.name == null ? "" : t.name));
+    setField(tile, "breaker", badge(b.state || "unknown"));
+    var disabled = tile.querySelector('[data-field="disabled"]');
+    if (disabled) { disabled.hidden = !!t.enabled; }
+    setField(tile, "disabled_reason", t.disabled_reason ? (DISABLED_REASONS[t.disabled_reason] || String(t.disabled_reason)) : "");
+    (CONTRACT.tile_counts || []).forEach(function (k) { setField(tile, k, String(c[k] || 0)); });
+    setHour(tile, hour, false);
+    setAge(tile, t.oldest_pending_at);
+    tile.classList.remove("fresh");
+    void tile.offsetWidth;  // restart the highlight
+    tile.classList.add("fresh");
+  }
+
+  function removeEndpoint(gone) {
+    var tile = findTile(gone.endpoint_id);
+    if (tile && tile.parentNode) { tile.parentNode.removeChild(tile); }
+  }
+
+  // The last hour's figures; a tile's "failed" is its failed deliveries, so only the summary
+  // shows the attempt counts.
+  function setHour(root, hour, withCounts) {
+    setField(root, "success_rate", percent(hour.success_rate));
+    setField(root, "attempts", String(hour.attempts || 0));
+    setField(root, "p50_ms", formatMs(hour.p50_ms));
+    setField(root, "p95_ms", formatMs(hour.p95_ms));
+    if (withCounts) {
+      setField(root, "succeeded", String(hour.succeeded || 0));
+      setField(root, "failed", String(hour.failed || 0));
+    }
+  }
+
+  function applyOverall(o) {
+    var root = document.querySelector('[data-live="overall"]');
+    if (!root) { return; }
+    setHour(root, o.last_hour || {}, true);
+    setAge(root, o.oldest_pending_at);
+  }
+
+  // The chart: the server's layout and the hour's points, redrawn whole on every change with
+  // the shapes the server draws (stacked bars, a p50 and a p95 line).
+  var chart = null;
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    if (text != null) { node.textContent = text; }
+    return node;
+  }
+
+  function niceCeiling(value) {
+    if (value <= 0) { return 1; }
+    var magnitude = Math.pow(10, Math.floor(Math.log(value) / Math.LN10));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) { if (steps[i] * magnitude >= value) { return steps[i] * magnitude; } }
+    return 10 * magnitude;
+  }
+
+  function round1(v) { return Math.round(v * 10) / 10; }
+
+  function minuteLabel(at) {
+    var date = new Date(at);
+    return isNaN(date.getTime()) ? String(at) : date.toISOString().slice(11, 16);
+  }
+
+  function drawChart() {
+    var node = document.getElementById("live-chart");
+    if (!node || !chart) { return; }
+    var lay = chart.layout, points = chart.points;
+    var plotW = lay.width - lay.pad_left - lay.pad_right, plotH = lay.height - lay.pad_top - lay.pad_bottom;
+    var bottom = lay.pad_top + plotH, right = lay.pad_left + plotW;
+    var slot = plotW / Math.max(1, points.length);
+    var maxCount = niceCeiling(Math.max.apply(null, [0].concat(points.map(function (p) { return p.delivered + p.failed; }))));
+    var maxMs = niceCeiling(Math.max.apply(null, [0].concat(points.map(function (p) { return p.p95_ms || p.p50_ms || 0; }))));
+    var desc = node.querySelector("desc");
+    while (node.lastChild && node.lastChild !== desc) { node.removeChild(node.lastChild); }
+    node.appendChild(svg("line", { "class": "axis", x1: lay.pad_left, y1: bottom, x2: right, y2: bottom }));
+    node.appendChild(svg("line", { "class": "grid", x1: lay.pad_left, y1: lay.pad_top, x2: right, y2: lay.pad_top }));
+    node.appendChild(svg("text", { "class": "axis-label", x: lay.pad_left - 6, y: lay.pad_top + 4, "text-anchor": "end" }, maxCount + "/min"));
+    node.appendChild(svg("text", { "class": "axis-label", x: lay.pad_left - 6, y: bottom, "text-anchor": "end" }, "0"));
+    node.appendChild(svg("text", { "class": "axis-label latency", x: right + 6, y: lay.pad_top + 4 }, formatMs(maxMs)));
+    for (var t = 0; t < points.length; t += 15) {
+      node.appendChild(svg("text", { "class": "axis-label", x: round1(lay.pad_left + t * slot), y: bottom + 16 }, minuteLabel(points[t].at)));
+    }
+    node.appendChild(svg("text", { "class": "axis-label", x: right, y: bottom + 16, "text-anchor": "end" }, "now (UTC)"));
+    var p50 = [], p95 = [];
+    points.forEach(function (p, i) {
+      var x = lay.pad_left + i * slot, okH = plotH * p.delivered / maxCount, badH = plotH * p.failed / maxCount;
+      var group = svg("g", { "class": "minute", "data-at": p.at });
+      group.appendChild(svg("title", {}, minuteLabel(p.at) + " UTC: " + p.delivered + " delivered, " + p.failed +
+                                      " failed, p50 " + formatMs(p.p50_ms) + ", p95 " + formatMs(p.p95_ms)));
+      group.appendChild(svg("rect", { "class": "bar", x: round1(x + slot * 0.15), y: round1(bottom - okH), width: round1(slot * 0.7), height: round1(okH) }));
+      group.appendChild(svg("rect", { "class": "bar-failed", x: round1(x + slot * 0.15), y: round1(bottom - okH - badH), width: round1(slot * 0.7), height: round1(badH) }));
+      node.appendChild(group);
+      var centre = round1(x + slot / 2);
+      if (typeof p.p50_ms === "number") { p50.push(centre + "," + round1(bottom - plotH * p.p50_ms / maxMs)); }
+      if (typeof p.p95_ms === "number") { p95.push(centre + "," + round1(bottom - plotH * p.p95_ms / maxMs)); }
+    });
+    if (p95.length) { node.appendChild(svg("polyline", { "class": "latency-line p95", points: p95.join(" ") })); }
+    if (p50.length) { node.appendChild(svg("polyline", { "class": "latency-line p50", points: p50.join(" ") })); }
+    var empty = document.querySelector('[data-field="chart-empty"]');
+    if (empty && points.some(function (p) { return p.delivered + p.failed > 0; })) { empty.hidden = true; }
+  }
+
+  function loadChart() {
+    var holder = document.querySelector("[data-chart]");
+    if (!holder) { return; }
+    try { chart = JSON.parse(holder.getAttribute("data-chart")); } catch (err) { chart = null; }
+  }
+
+  // One minute changed: replace it, or append it when it is newer than the last (the window
+  // then drops its oldest minute, so the chart moves on by itself).
+  function applyChart(point) {
+    if (!chart || !point || !point.at) { return; }
+    var points = chart.points;
+    for (var i = points.length - 1; i >= 0; i--) {
+      if (points[i].at === point.at) { points[i] = point; drawChart(); return; }
+    }
+    if (!points.length || point.at > points[points.length - 1].at) {
+      points.push(point);
+      while (points.length > 60) { points.shift(); }
+      drawChart();
+    }
+  }
+
+  function applySyncRun(run) {
+    var root = document.querySelector('[data-field="sync-run"]');
+    if (!root) { return; }
+    root.setAttribute("data-run-id", String(run.id));
+    var dl = el("dl", { "class": "facts" }, []);
+    [["Started", timeTag(run.started_at)], ["Finished", timeTag(run.finished_at)],
+     ["Compared", String(run.compared)], ["Drifted", el("strong", { "data-field": "drifted", "class": run.drifted ? "drift" : "" }, [String(run.drifted)])],
+     ["Repaired", String(run.repaired)], ["Unrepairable", String(run.unrepairable)]].forEach(function (row) {
+      dl.appendChild(el("dt", {}, [row[0]]));
+      dl.appendChild(el("dd", {}, [row[1]]));
+    });
+    replaceChildren(root, [
+      el("p", { "class": "big" }, [el("span", { "data-field": "status" }, [badge(run.status)]), " ",
+        el("span", { "class": "dim" }, [String(run.kind) + (run.dry_run ? " · dry run" : "") + " · " + String(run.trigger)])]),
+      dl]);
+  }
+
+  function noticeDetails(data) {
+    if (!data || typeof data !== "object") { return ""; }
+    return Object.keys(data).filter(function (k) { return data[k] != null && typeof data[k] !== "object"; })
+      .map(function (k) { return k.replace(/_/g, " ") + ": " + data[k]; }).join(" · ");
+  }
+
+  function listNotification(n) {
+    var lists = document.querySelectorAll('[data-live-list="notification"]');
+    for (var i = 0; i < lists.length; i++) {
+      if (findRow(lists[i], n.id, "li")) { continue; }
+      var empty = lists[i].querySelector("li.empty");
+      if (empty) { empty.parentNode.removeChild(empty); }
+      var item = el("li", { "data-id": String(n.id), "class": "notice fresh" }, [
+        el("span", { "class": "badge st-" + (NOTIFICATION_LEVELS[n.type] || "warn"), "data-type": String(n.type) }, [String(n.type)]), " ",
+        el("span", { "class": "dim" }, [n.endpoint_id != null ? "endpoint " + n.endpoint_id : "PMS"]), " ",
+        timeTag(n.created_at), " ",
+        el("span", { "class": "notice-data" }, [noticeDetails(n.data)])]);
+      lists[i].insertBefore(item, lists[i].firstChild);
+      var limit = parseInt(lists[i].getAttribute("data-limit") || "8", 10);
+      var items = lists[i].querySelectorAll("li[data-id]");
+      for (var j = limit; j < items.length; j++) { lists[i].removeChild(items[j]); }
+    }
+  }
+
   // --- notifications: a toast on every open page, a desktop notification where allowed ---
 
   var MAX_TOASTS = 5;
   var TOAST_SECONDS = 15;  // good news and warnings fade; failures stay until dismissed
-  var DISABLED_REASONS = { manual: "disabled by an operator", gone: "it answered 410 Gone",
-                           failing: "it kept failing for too long" };
   var toasted = {};        // notification id -> true, so a page never shows one twice
 
+  // "endpoint 3 (loyalty)" when the page shows that endpoint's tile, else "endpoint 3".
   function endpointName(id) {
     if (id == null) { return "the PMS"; }
-    return "endpoint " + id + (String(id) === "1" ? " (CRM)" : "");
+    var tile = findTile(id);
+    var name = tile && tile.querySelector('[data-field="name"]');
+    var known = name && name.textContent ? name.textContent : (String(id) === "1" ? "CRM" : "");
+    return "endpoint " + id + (known ? " (" + known + ")" : "");
   }
 
   // Title, text and level of a notification, in words ops read at a glance.
   function describe(n) {
+    var about = describeText(n);
+    about.level = NOTIFICATION_LEVELS[n.type] || "warn";
+    return about;
+  }
+
+  function describeText(n) {
     var d = n.data || {};
     var who = endpointName(n.endpoint_id);
     switch (n.type) {
       case "endpoint.failing":
-        return { level: "bad", title: "Failing: " + who,
+        return { title: "Failing: " + who,
                  text: (d.failure_count != null ? d.failure_count + " failures in a row. " : "") +
                        "Its deliveries wait; nothing is lost." };
       case "endpoint.recovered":
-        return { level: "good", title: "Recovered: " + who, text: "Deliveries flow again." };
+        return { title: "Recovered: " + who, text: "Deliveries flow again." };
       case "endpoint.disabled":
-        return { level: "bad", title: "Disabled: " + who,
+        return { title: "Disabled: " + who,
                  text: "Its deliveries are held: " + (DISABLED_REASONS[d.reason] || String(d.reason || "no reason given")) + "." };
       case "delivery.failed":
-        return { level: "bad", title: "Delivery failed for good: " + who,
+        return { title: "Delivery failed for good: " + who,
                  text: String(d.type || "an event") + " " + shortId(d.event_id) +
                        (d.last_error ? " (" + String(d.last_error) + ")" : "") + "; replay it once fixed." };
       case "sync.drift":
-        return { level: "warn", title: "Reconciliation found drift",
+        return { title: "Reconciliation found drift",
                  text: String(d.drifted) + " out of step with the CRM, " + String(d.repaired) + " repaired, " +
                        String(d.unrepairable) + " unrepairable" + (d.dry_run ? " (dry run)." : ".") };
       default:
-        return { level: "warn", title: String(n.type), text: who };
+        return { title: String(n.type), text: who };
     }
   }
 
@@ -315,6 +555,7 @@
   function applyNotification(n) {
     if (n.id == null || toasted[n.id]) { return; }
     toasted[n.id] = true;
+    listNotification(n);
     var about = describe(n);
     showToast(n, about);
     showDesktop(n, about);
@@ -334,13 +575,15 @@
   }
 
   var HANDLERS = { event: applyEvent, delivery: applyDelivery, breaker: applyBreaker, profile: applyProfile,
-                   notification: applyNotification };
+                   notification: applyNotification, endpoint: applyEndpoint, endpoint_removed: removeEndpoint,
+                   overall: applyOverall, chart: applyChart,
+                   sync_run: applySyncRun };
 
   // --- the socket -----------------------------------------------------------------------
 
   var stateNode = null;
   var leaving = false;       // a navigation away from this page has started
-  var reloadOnOpen = false;  // set when the server dropped us for falling behind: the page is stale
+  var behind = false;        // the server dropped us for falling behind: this page missed changes
   var delay = 1000;
   var MAX_DELAY = 30000;
 
@@ -361,9 +604,10 @@
     }
     setState("connecting", "Connecting…");
     socket.onopen = function () {
-      if (reloadOnOpen) { location.reload(); return; }
       delay = 1000;
-      setState("live", "Live");
+      // Changes missed while behind are not replayed; the operator decides when to reload
+      // (the page never reloads by itself to show a change).
+      if (behind) { setState("behind", "Live · missed updates, reload to catch up"); } else { setState("live", "Live"); }
     };
     socket.onmessage = function (message) {
       var parsed;
@@ -376,7 +620,7 @@
       // shows the login page instead of retrying a feed that will refuse this browser.
       // Not while this page is already navigating (its own sign-out form ended the session).
       if (closed.code === 4401) { if (!leaving) { location.reload(); } return; }
-      if (closed.code === 4000) { reloadOnOpen = true; }
+      if (closed.code === 4000) { behind = true; }
       scheduleReconnect();
     };
   }
@@ -395,6 +639,9 @@
     localiseAll(document);
     stateNode = document.getElementById("live-state");
     rememberDeliveries();
+    loadChart();
+    refreshAges();
+    setInterval(refreshAges, 1000);
     setUpPermissionButton();
     if (stateNode) { connect(); }
   });

@@ -12,10 +12,10 @@ import asyncio
 from core.contract import EVENT_TYPES
 
 from ..clients import ServiceNotFound, ServiceRejected, ServiceUnavailable
+from ..contract import DELIVERY_STATUSES
 from ..links import segment
 from .base import PageHandler
 
-DELIVERY_STATUSES = ("pending", "delivering", "delivered", "failed")
 DELIVERY_ID = r"([0-9A-Za-z\-]{1,64})"
 PREVIEW_ROWS = 20
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from core.contract import EVENT_TYPES
 
+from ..contract import EVENT_STATUSES
 from .base import PageHandler
-
-EVENT_STATUSES = ("processed", "stale", "ignored")
 
 
 class EventsHandler(PageHandler):

@@ -2,7 +2,8 @@
 Prometheus. Neither needs a login; neither shows anything an operator's session protects.
 
 The dashboard has no database: it is healthy when it answers. Its metrics are the process
-collectors (memory, CPU, open files) and the number of live-feed websockets.
+collectors (memory, CPU, open files), the number of live-feed websockets and the live feed's
+completed polls.
 """
 
 from __future__ import annotations

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from ..contract import TIERS
 from .base import PageHandler
-
-TIERS = ("new", "returning", "vip")
 
 
 class ProfilesHandler(PageHandler):

@@ -13,7 +13,7 @@ from core.validation import parse_utc_datetime
 from ..delivery.claims import record_attempt
 from ..endpoints.validation import validate_endpoint, validate_rotation
 from ..models import DELIVERY_STATUSES
-from ..services import deliveries, endpoint_test, endpoints
+from ..services import deliveries, endpoint_activity, endpoint_test, endpoints
 from ..services.deliveries import DeliveryFilter
 from .base import PmsHandler
 
@@ -98,6 +98,14 @@ class StatusHandler(EndpointBase):
                                              self.settings["outbox_counts"]))
 
 
+class EndpointsActivityHandler(EndpointBase):
+    route_name = "endpoints_activity"
+
+    async def get(self) -> None:
+        self.write_data(await self.store.run(endpoint_activity.endpoints_activity, self.settings["attempt_minutes"],
+                                             self.config.delivery_timeout_seconds))
+
+
 class EndpointDeliveriesHandler(EndpointBase):
     route_name = "endpoint_deliveries"
 
@@ -166,6 +174,7 @@ class EndpointTestHandler(EndpointBase):
 
 default_handlers = [
     (r"/endpoints", EndpointsHandler),
+    (r"/endpoints/activity", EndpointsActivityHandler),
     (r"/endpoints/([0-9]+)", EndpointHandler),
     (r"/endpoints/([0-9]+)/secret/rotate", RotateSecretHandler),
     (r"/endpoints/([0-9]+)/enable", EnableHandler),

@@ -6,6 +6,9 @@ answer 500 (``failing = True``). The fake PMS records the ``X-Operator`` of ever
 ``audit`` (as ``GET /audit`` lists them); ``audit = None`` makes it an older PMS without
 that route (404). Its notifications are tailed like the CRM's events (``reserve_notification_id``
 stands for a transaction that commits late); ``notifications = None`` is a PMS without them.
+Its endpoint activity is ``endpoints`` (one health item each; endpoint 1's is derived, its
+breaker being the status route's) plus the chart's minutes (``record_minute``); ``sync_runs`` are
+the reconciliation runs.
 """
 
 from __future__ import annotations
@@ -105,6 +108,11 @@ class FakePms:
         self.operators: list[str | None] = []         # X-Operator of each action, in order
         self.notifications: list[dict] | None = []   # ascending ids; None: a PMS without the route
         self._next_notification_id = 1
+        self.endpoints: list[dict] = []                # health tiles of endpoints 2.. (endpoint 1 is derived)
+        self.minutes: dict[str, dict] = {}             # chart minute (ISO) -> its numbers
+        self.sync_runs: list[dict] | None = []         # oldest first; None: a PMS without the route
+        self.activity_route = True                     # False: a PMS without endpoint activity
+        self.clock_minutes = 0                         # moves the fake's "now" on, to see the chart move
 
     def record(self, handler: tornado.web.RequestHandler, action: str, target: str | None) -> None:
         operator = handler.request.headers.get("X-Operator")
@@ -121,9 +129,12 @@ class FakePms:
     def add_delivery(self, type_: str = "guest.created", status: str = "pending", entity_id: int = 1,
                      payload: dict | None = None, attempts: list | None = None, created_at: str | None = None,
                      delivered_at: str | None = None) -> dict:
+        last = (attempts or [None])[-1] or {}
         row = {"id": str(uuid.uuid4()), "type": type_, "status": status, "entity_id": entity_id,
-               "entity_version": 1, "attempt_count": len(attempts or []), "next_attempt_at": now_iso(),
-               "created_at": created_at or now_iso(), "delivered_at": delivered_at}
+               "entity_version": 1, "attempt_count": len(attempts or []),
+               "next_attempt_at": now_iso() if status in ("pending", "delivering") else None,
+               "created_at": created_at or now_iso(), "delivered_at": delivered_at, "endpoint_id": 1,
+               "last_error": last.get("error"), "last_status_code": last.get("status_code")}
         self.deliveries.append(row)
         self.details[row["id"]] = {"payload": payload or {"id": entity_id, "version": 1}, "attempts": attempts or []}
         return row
@@ -148,9 +159,69 @@ class FakePms:
     def status(self) -> dict:
         counts = {s: 0 for s in ("pending", "delivering", "delivered", "failed")}
         for row in self.deliveries:
-            counts[row["status"]] += 1
+            if row["status"] in counts:
+                counts[row["status"]] += 1
         return {"endpoint": "http://crm.invalid/api/v1/webhooks/pms", "breaker": self.breaker, "outbox": counts,
                 "last_success_at": None, "last_failure_at": None}
+
+    def add_endpoint(self, endpoint_id: int, name: str, enabled: bool = True, disabled_reason: str | None = None,
+                     state: str = "closed", oldest_pending_at: str | None = None, **last_hour) -> dict:
+        """An endpoint's health item as the activity route lists it; ``last_hour`` sets its figures."""
+        tile = {"endpoint_id": endpoint_id, "name": name, "enabled": enabled, "disabled_reason": disabled_reason,
+                "breaker": {"state": state, "failure_count": 0, "opened_at": None, "workers": []},
+                "deliveries": {"pending": 0, "delivering": 0, "held": 0, "failed": 0},
+                "oldest_pending_at": oldest_pending_at, "oldest_pending_age_seconds": None,
+                "last_hour": {"attempts": 0, "succeeded": 0, "failed": 0, "success_rate": None, "p50_ms": None,
+                              "p95_ms": None, **last_hour},
+                "last_success_at": None, "last_failure_at": None}
+        self.endpoints.append(tile)
+        return tile
+
+    def record_minute(self, minutes_ago: int, delivered: int, failed: int = 0, p50_ms: int | None = None,
+                      p95_ms: int | None = None) -> str:
+        """The chart's numbers for one minute (0 = the current one); returns its ISO start."""
+        start = self.minute_now() - dt.timedelta(minutes=minutes_ago)
+        at = iso(start)
+        self.minutes[at] = {"delivered": delivered, "failed": failed, "p50_ms": p50_ms, "p95_ms": p95_ms}
+        return at
+
+    def add_sync_run(self, **fields) -> dict:
+        run = {"id": len(self.sync_runs) + 1, "started_at": now_iso(-5), "finished_at": now_iso(), "kind": "guest",
+               "compared": 1200, "drifted": 0, "repaired": 0, "unrepairable": 0, "status": "completed",
+               "in_flight": 0, "dry_run": False, "trigger": "schedule", "requests": 4, "error": None,
+               "unrepairable_entities": [], **fields}
+        self.sync_runs.append(run)
+        return run
+
+    def minute_now(self) -> dt.datetime:
+        return (dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+                + dt.timedelta(minutes=self.clock_minutes))
+
+    def activity(self) -> dict:
+        end = self.minute_now()
+        series = []
+        for i in range(59, -1, -1):
+            at = iso(end - dt.timedelta(minutes=i))
+            numbers = self.minutes.get(at, {"delivered": 0, "failed": 0, "p50_ms": None, "p95_ms": None})
+            series.append({"at": at, **numbers})
+        counts = {s: sum(1 for r in self.deliveries if r["status"] == s)
+                  for s in ("pending", "delivering", "held", "failed")}
+        pending = [r["created_at"] for r in self.deliveries if r["status"] in ("pending", "delivering")]
+        delivered = sum(m["delivered"] for m in series)
+        failed = sum(m["failed"] for m in series)
+        hour = {"attempts": delivered + failed, "succeeded": delivered, "failed": failed,
+                "success_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
+                "p50_ms": max((m["p50_ms"] for m in series if m["p50_ms"] is not None), default=None),
+                "p95_ms": max((m["p95_ms"] for m in series if m["p95_ms"] is not None), default=None)}
+        crm = {"endpoint_id": 1, "name": "crm", "enabled": True, "disabled_reason": None, "breaker": self.breaker,
+               "deliveries": counts, "oldest_pending_at": min(pending, default=None),
+               "oldest_pending_age_seconds": None, "last_hour": hour, "last_success_at": None,
+               "last_failure_at": None}
+        oldest = min((t["oldest_pending_at"] for t in (crm, *self.endpoints) if t["oldest_pending_at"]), default=None)
+        return {"generated_at": now_iso(),
+                "overall": {"oldest_pending_at": oldest, "oldest_pending_age_seconds": None, "last_hour": hour,
+                            "minutes": series},
+                "endpoints": [{**crm, "minutes": series}, *({**e, "minutes": []} for e in self.endpoints)]}
 
     def app(self) -> tornado.web.Application:
         fake = self
@@ -204,9 +275,23 @@ class FakePms:
                     return self.not_found()
                 self.send(200, _page(self.filtered(fake.notifications, "type"), self))
 
+        class Activity(FakeHandler):
+            def get(self):
+                if not fake.activity_route:
+                    return self.not_found()
+                self.send(200, {"data": fake.activity()})
+
+        class SyncRuns(FakeHandler):
+            def get(self):
+                if fake.sync_runs is None:
+                    return self.not_found()
+                self.send(200, _page(fake.sync_runs, self))
+
         kwargs = {"state": self.state, "service": self}
         return tornado.web.Application([
             (r"/api/v1/audit", Audit, kwargs),
+            (r"/api/v1/endpoints/activity", Activity, kwargs),
+            (r"/api/v1/sync/runs", SyncRuns, kwargs),
             (r"/api/v1/notifications", Notifications, kwargs),
             (r"/api/v1/guests/webhook/status", Status, kwargs),
             (r"/api/v1/guests/webhook/transitions", Transitions, kwargs),
@@ -308,3 +393,60 @@ class FakeCrm:
             (r"/api/v1/guest-profiles/([0-9]+)", Profile, kwargs),
             (r"/api/v1/webhooks/rejections", Rejections, kwargs),
         ])
+
+
+# --- a realistic hour, for screenshots and for looking at the pages by hand ---------------
+
+GUESTS = [(7, "Ann Example", "ann@example.com", "vip", 12), (8, "Bruno Díaz", "bruno.diaz@example.org", "returning", 3),
+          (9, "Chen Wei", "chen.wei@example.net", "new", 1), (10, "Dana O'Neil", "dana@example.com", "returning", 2)]
+
+
+def populate(fake_pms: FakePms, fake_crm: FakeCrm) -> dict:
+    """An hour at a hotel where the loyalty endpoint fails and the analytics one was switched off:
+    deliveries in every status, CRM events and profiles, a rejection, notifications, endpoint
+    tiles, the chart's minutes and a reconciliation run. Returns the ids the pages link to."""
+    for guest_id, name, email, tier, total in GUESTS:
+        fake_crm.add_profile(guest_id, name=name, email=email, tier=tier, total=total)
+    delivered = None
+    for i in range(14):
+        guest_id = GUESTS[i % len(GUESTS)][0]
+        kind = ("guest.updated", "reservation.created", "reservation.updated")[i % 3]
+        entity_id = guest_id if kind.startswith("guest") else 300 + i
+        delivered = fake_pms.add_delivery(kind, "delivered", entity_id=entity_id,
+                                          created_at=now_iso(-3400 + i * 240), delivered_at=now_iso(-3399 + i * 240),
+                                          attempts=[{"attempt": 1, "started_at": now_iso(-3399 + i * 240),
+                                                     "status_code": 202, "duration_ms": 35 + i * 3, "error": None,
+                                                     "response_body": '{"data": {"status": "accepted"}}'}])
+        fake_crm.add_event(kind, entity_id=entity_id,
+                           payload={"id": 300 + i, "guest_id": guest_id, "version": 1})
+    failed = fake_pms.add_delivery(
+        "reservation.updated", "failed", entity_id=412, created_at=now_iso(-2700),
+        attempts=[{"attempt": n, "started_at": now_iso(-2700 + n * 300), "status_code": 503, "duration_ms": 18,
+                   "error": "HTTP 503", "response_body": '{"error": {"code": "service_unavailable"}}'}
+                  for n in range(1, 5)])
+    for offset in (-300, -90, -20):
+        fake_pms.add_delivery("guest.updated", "pending", entity_id=8, created_at=now_iso(offset),
+                              attempts=[{"attempt": 1, "started_at": now_iso(offset + 5), "status_code": None,
+                                         "duration_ms": 10_000, "error": "timed out", "response_body": None}])
+    fake_crm.add_rejection("invalid_signature", webhook_id="6f1c2d1e-7b1e-4a55-9d0e-2f4b3c1a9e10")
+    loyalty = fake_pms.add_endpoint(2, "loyalty", state="open", oldest_pending_at=now_iso(-1260), success_rate=0.4118,
+                                    attempts=85, succeeded=35, failed=50, p50_ms=1800, p95_ms=10_000)
+    loyalty["deliveries"].update(pending=37, delivering=2, failed=4)
+    analytics = fake_pms.add_endpoint(3, "analytics", enabled=False, disabled_reason="gone")
+    analytics["deliveries"]["held"] = 18
+    for minute in range(60):
+        delivered_now = 4 + (minute * 7) % 9
+        failed_now = 3 + minute % 4 if 20 <= minute <= 39 else 0
+        fake_pms.record_minute(59 - minute, delivered=delivered_now, failed=failed_now,
+                               p50_ms=40 + (minute * 13) % 30, p95_ms=180 + (minute * 37) % 400 + failed_now * 900)
+    fake_pms.add_notification("endpoint.failing", endpoint_id=2, data={"failure_count": 5})
+    fake_pms.add_notification("endpoint.disabled", endpoint_id=3, data={"reason": "gone"})
+    fake_pms.add_notification("delivery.failed", endpoint_id=1, data={
+        "event_id": failed["id"], "type": "reservation.updated", "last_error": "HTTP 503", "last_status_code": 503})
+    fake_pms.add_notification("sync.drift", endpoint_id=None, data={"drifted": 2, "repaired": 2, "unrepairable": 0})
+    fake_pms.add_sync_run(drifted=2, repaired=2, compared=4821)
+    fake_pms.add_audit("alice", "delivery.replay", failed["id"])
+    fake_pms.add_audit("bob", "endpoint.disable", "3")
+    fake_pms.breaker.update(state="closed", failure_count=0)
+    event = fake_crm.events[-1]
+    return {"delivered": delivered, "failed": failed, "event": event, "profile": 7}

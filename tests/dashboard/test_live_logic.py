@@ -8,6 +8,7 @@ import pytest
 
 from dashboard.clients import Services
 from dashboard.config import DashboardSettings
+from tests.dashboard.fakes import now_iso
 from dashboard.live import ClientQueue, DeliveryWatch, Hub, IdTail, Poller, breaker_key, profile_guest_id
 
 
@@ -119,8 +120,10 @@ async def test_poller_baselines_then_sends_changes_with_the_services_data(fake_p
     fake_pms.breaker.update(state="open", failure_count=5)
     await poller.poll_once()
     kinds = [k for k, _ in sent.messages]
-    assert sorted(kinds) == ["breaker", "delivery", "delivery", "event", "profile"]
+    assert sorted(kinds) == ["breaker", "delivery", "delivery", "endpoint", "event", "overall", "profile"]
     data = {k: d for k, d in sent.messages if k != "delivery"}
+    assert data["endpoint"]["endpoint_id"] == 1 and data["endpoint"]["breaker"]["state"] == "open"
+    assert data["overall"]["oldest_pending_at"] == new_delivery["created_at"]
     assert data["event"] == event
     assert data["profile"] == profile
     assert data["breaker"]["state"] == "open"
@@ -138,7 +141,9 @@ async def test_poller_makes_one_request_per_list_per_tick(fake_pms, fake_crm):
     assert fake_pms.state.count("/api/v1/webhooks/deliveries") == 3
     assert fake_pms.state.count("/api/v1/guests/webhook/status") == 3
     assert fake_pms.state.count("/api/v1/notifications") == 3
-    assert len(fake_crm.state.requests) + len(fake_pms.state.requests) == 12
+    assert fake_pms.state.count("/api/v1/endpoints/activity") == 3
+    assert fake_pms.state.count("/api/v1/sync/runs") == 3
+    assert len(fake_crm.state.requests) + len(fake_pms.state.requests) == 18
     services.close()
 
 
@@ -203,6 +208,7 @@ async def test_poller_sends_a_notification_that_commits_late(fake_pms, fake_crm)
 @pytest.mark.gen_test
 async def test_a_pms_without_notifications_leaves_the_rest_of_the_feed_alone(fake_pms, fake_crm):
     fake_pms.notifications = None
+    fake_pms.activity_route = False        # (its tiles would change with the new delivery)
     services = make_services(fake_pms, fake_crm)
     sent = Recorder()
     poller = Poller(services, sent, interval=1)
@@ -223,7 +229,8 @@ async def test_poller_keeps_going_when_a_service_is_down(fake_pms, fake_crm):
     fake_crm.state.failing = True
     row = fake_pms.add_delivery()
     await poller.poll_once()
-    assert sent.messages == [("delivery", row)]
+    assert [m for m in sent.messages if m[0] == "delivery"] == [("delivery", row)]
+    assert {k for k, _ in sent.messages} == {"delivery", "endpoint", "overall"}   # the PMS side goes on
     fake_crm.state.failing = False
     event = fake_crm.add_event()
     await poller.poll_once()
@@ -322,4 +329,85 @@ async def test_the_poller_runs_only_while_someone_listens(fake_pms, fake_crm):
     assert not hub.running
     client.shutdown()
     await asyncio.sleep(0)
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_sends_a_tile_when_an_endpoint_changes_not_when_a_worker_only_beats(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    loyalty = fake_pms.add_endpoint(2, "loyalty")
+    loyalty["breaker"]["workers"] = [{"worker_id": "w-1", "state": "closed", "failure_count": 0,
+                                      "opened_at": None, "updated_at": now_iso()}]
+    await poller.poll_once()
+    assert sent.messages == []
+    loyalty["breaker"]["workers"][0]["updated_at"] = now_iso(1)     # a heartbeat: nothing to show
+    loyalty["oldest_pending_age_seconds"] = 61.5                     # nor an age growing
+    await poller.poll_once()
+    assert sent.messages == []
+    loyalty.update(enabled=False, disabled_reason="gone")
+    loyalty["deliveries"]["held"] = 4
+    await poller.poll_once()
+    assert sent.messages == [("endpoint", {k: v for k, v in loyalty.items() if k != "minutes"})]
+    fake_pms.add_endpoint(3, "warehouse")                             # a new endpoint gets its tile too
+    await poller.poll_once()
+    assert [(k, d["name"]) for k, d in sent.messages[1:]] == [("endpoint", "warehouse")]
+    fake_pms.endpoints.remove(loyalty)                                # and a deleted one loses it
+    await poller.poll_once()
+    assert sent.messages[2:] == [("endpoint_removed", {"endpoint_id": 2})]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_sends_each_chart_minute_whose_numbers_changed(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    fake_pms.record_minute(5, delivered=7)
+    await poller.poll_once()
+    assert sent.messages == []                                        # the page drew the hour already
+    await poller.poll_once()
+    assert sent.messages == []
+    at = fake_pms.record_minute(0, delivered=3, failed=2, p50_ms=40, p95_ms=900)
+    await poller.poll_once()
+    chart = [d for k, d in sent.messages if k == "chart"]
+    assert chart == [{"at": at, "delivered": 3, "failed": 2, "p50_ms": 40, "p95_ms": 900}]
+    overall = [d for k, d in sent.messages if k == "overall"]
+    assert len(overall) == 1 and overall[0]["last_hour"]["failed"] == 2 and "minutes" not in overall[0]
+    # a new minute starting is a change too: the chart moves on by itself
+    poller.points.pop(at)
+    sent.messages.clear()
+    await poller.poll_once()
+    assert [d["at"] for k, d in sent.messages if k == "chart"] == [at]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_poller_sends_the_newest_reconciliation_run_when_it_changes(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    await poller.poll_once()
+    run = fake_pms.add_sync_run(status="running", finished_at=None)
+    await poller.poll_once()
+    run.update(status="completed", finished_at=now_iso(), drifted=3, repaired=3)
+    await poller.poll_once()
+    await poller.poll_once()
+    assert [(k, d["status"], d["drifted"]) for k, d in sent.messages] == [
+        ("sync_run", "running", 0), ("sync_run", "completed", 3)]
+    services.close()
+
+
+@pytest.mark.gen_test
+async def test_a_pms_without_endpoint_activity_or_sync_runs_leaves_the_rest_of_the_feed_working(fake_pms, fake_crm):
+    services = make_services(fake_pms, fake_crm)
+    sent = Recorder()
+    poller = Poller(services, sent, interval=1)
+    fake_pms.activity_route = False
+    fake_pms.sync_runs = None
+    await poller.poll_once()
+    fake_pms.breaker.update(state="open")
+    await poller.poll_once()
+    assert [k for k, _ in sent.messages] == ["breaker"]
     services.close()

@@ -46,7 +46,7 @@ async def test_every_page_renders_the_services_data(visitor, fake_pms, fake_crm)
     ids = seed(fake_pms, fake_crm)
     await visitor.login()
     expectations = {
-        "/": ["Circuit breaker", "Outbox", "reservation.updated", "guest.created", "<svg", "Replay all failed"],
+        "/": ["CRM circuit breaker", "CRM outbox", "reservation.updated", "guest.created", "<svg", "Replay all failed"],
         "/events": ["guest.created", "reservation.created", "processed"],
         f"/events/{ids['event']['id']}": [ids["event"]["webhook_id"], "&#34;name&#34;: &#34;Ann Example&#34;"],
         "/profiles": ["Ann Example", "ann@example.com", "returning", "480.00 USD"],

@@ -40,6 +40,7 @@ async def test_metrics_count_live_clients_and_carry_process_collectors(visitor, 
     finally:
         socket.close()
     assert "\ndashboard_live_clients 1.0" in text
+    assert "\ndashboard_live_poll_ticks " in text
     for name in ("process_cpu_seconds_total", "python_info"):
         assert f"\n{name}" in text, name
 
