@@ -1,5 +1,6 @@
-"""``/endpoints`` routes: the endpoints, their secrets, enable/disable, status, deliveries,
-replays and the test ping (thin over services.endpoints, services.deliveries and
+"""``/endpoints`` routes: the endpoints, their health at a glance, their secrets,
+enable/disable, status, breaker history, deliveries (listed and counted), replays and the test
+ping (thin over services.endpoints, services.deliveries and
 services.endpoint_test)."""
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from ..delivery.resolver import system_resolve
 from ..delivery.url_safety import address_problem
 from ..endpoints.models import Endpoint
 from ..endpoints.validation import validate_endpoint, validate_rotation
-from ..models import DELIVERY_STATUSES
-from ..services import deliveries, endpoint_test, endpoints
-from ..services.deliveries import DeliveryFilter
+from ..services import deliveries, endpoint_health, endpoint_test, endpoints
 from ..services.rows import get_or_404
 from .base import PmsHandler
+from .deliveries import delivery_filter
 
 
 class EndpointBase(PmsHandler):
@@ -38,10 +38,6 @@ class EndpointBase(PmsHandler):
             None, address_problem, url, self.config.endpoint_denied_networks, system_resolve)
         if problem:
             raise ValidationError.single("url", problem)
-
-    def time_argument(self, name: str):
-        raw = self.get_argument(name, None)
-        return parse_utc_datetime(name, raw) if raw else None
 
 
 class EndpointsHandler(EndpointBase):
@@ -113,20 +109,48 @@ class EndpointDeliveriesHandler(EndpointBase):
 
     async def get(self, endpoint_id: str) -> None:
         page = self.page_request()
-        where = DeliveryFilter(
-            status=self.choice_argument("status", DELIVERY_STATUSES),
-            event_type=self.get_argument("type", None) or None,
-            entity_id=self.int_argument("entity_id"),
-            guest_id=self.int_argument("guest_id"),
-            since=self.time_argument("since"),
-            until=self.time_argument("until"))
-
+        where = delivery_filter(self, types=None)
         endpoint = self.path_id(endpoint_id)
 
         def listing():
             get_or_404(Endpoint, endpoint)
             return deliveries.list_deliveries(page, endpoint_id=endpoint, where=where)
         rows, cursor = await self.store.run(listing)
+        self.write_list(rows, cursor)
+
+
+class EndpointDeliveriesCountHandler(EndpointBase):
+    route_name = "endpoint_deliveries_count"
+
+    async def get(self, endpoint_id: str) -> None:
+        where = delivery_filter(self, types=None)
+        endpoint = self.path_id(endpoint_id)
+
+        def counting() -> int:
+            get_or_404(Endpoint, endpoint)
+            return deliveries.count_deliveries(endpoint, where)
+        self.write_data({"count": await self.store.run(counting)})
+
+
+class EndpointTransitionsHandler(EndpointBase):
+    route_name = "endpoint_transitions"
+
+    async def get(self, endpoint_id: str) -> None:
+        page = self.page_request()
+        endpoint = self.path_id(endpoint_id)
+
+        def listing():
+            get_or_404(Endpoint, endpoint)
+            return deliveries.list_breaker_transitions(page, endpoint)
+        rows, cursor = await self.store.run(listing)
+        self.write_list(rows, cursor)
+
+
+class EndpointsHealthHandler(EndpointBase):
+    route_name = "endpoints_health"
+
+    async def get(self) -> None:
+        rows, cursor = await self.store.run(endpoint_health.list_health, self.page_request())
         self.write_list(rows, cursor)
 
 
@@ -184,13 +208,16 @@ class EndpointTestHandler(EndpointBase):
 
 default_handlers = [
     (r"/endpoints", EndpointsHandler),
+    (r"/endpoints/health", EndpointsHealthHandler),
     (r"/endpoints/([0-9]+)", EndpointHandler),
     (r"/endpoints/([0-9]+)/secret/rotate", RotateSecretHandler),
     (r"/endpoints/([0-9]+)/enable", EnableHandler),
     (r"/endpoints/([0-9]+)/disable", DisableHandler),
     (r"/endpoints/([0-9]+)/status", StatusHandler),
     (r"/endpoints/([0-9]+)/test", EndpointTestHandler),
+    (r"/endpoints/([0-9]+)/transitions", EndpointTransitionsHandler),
     (r"/endpoints/([0-9]+)/deliveries", EndpointDeliveriesHandler),
+    (r"/endpoints/([0-9]+)/deliveries/count", EndpointDeliveriesCountHandler),
     (r"/endpoints/([0-9]+)/deliveries/replay", EndpointReplayManyHandler),
     (r"/endpoints/([0-9]+)/deliveries/([^/]+)/replay", EndpointReplayHandler),
     (r"/endpoints/([0-9]+)/deliveries/([^/]+)", EndpointDeliveryHandler),

@@ -139,7 +139,7 @@ async def test_detail_has_payload_and_attempts(http_client, base_url, pms_db):
     r = await api(http_client, base_url, "GET", f"/webhooks/deliveries/{summary['id']}")
     assert r.code == 200
     data = json_of(r)["data"]
-    assert set(data) == SUMMARY_KEYS | {"payload", "attempts"}
+    assert set(data) == SUMMARY_KEYS | {"payload", "attempts", "request", "destinations"}
     assert data["payload"] == guest
     assert data["attempt_count"] == 1 and data["status"] == "pending"
     assert data["attempts"] == [{"attempt": 1, "started_at": data["attempts"][0]["started_at"],
