@@ -36,7 +36,7 @@ def pages(ids: dict) -> dict[str, tuple[str, ...]]:
         "/profiles": ("CRM",),
         "/profiles/7": ("CRM",),
         "/deliveries": ("PMS",),
-        f"/deliveries/{ids['failed']['id']}": ("PMS",),
+        f"/deliveries/{ids['failed']['id']}": ("PMS", "CRM"),   # the CRM event it produced
         "/rejections": ("CRM",),
     }
 
