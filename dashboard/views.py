@@ -72,6 +72,23 @@ def money(values: Any) -> str:
     return " · ".join(f"{amount} {currency}" for currency, amount in sorted(values.items()))
 
 
+def age(seconds: Any) -> str:
+    """A duration in seconds as ops read it: ``45 s``, ``12 min 5 s``, ``3 h 20 min``, ``2 d 4 h``."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        return "–"
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
 def short_id(value: Any) -> str:
     text = str(value or "")
     return text[:8] if len(text) > 12 else text
@@ -86,7 +103,7 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(status_class=status_class, badge=badge, tier_badge=tier_badge,
-                       time=time_tag, pretty_json=pretty_json, money=money, short_id=short_id,
+                       time=time_tag, pretty_json=pretty_json, money=money, short_id=short_id, age=age,
                        segment=segment)
     env.globals.update(escape=escape)
     return env
