@@ -22,7 +22,7 @@ from tests.support.receivers import Receiver, always
 from tests.support.sync import deliver
 
 from .stack import start_stack
-from .support import TOKEN, add_operator
+from .support import TOKEN, Visitor, add_operator, serve_app
 
 
 @pytest.fixture
@@ -353,3 +353,31 @@ async def test_notifications_history_filters_and_links(visitor, stack):
     assert rows_of(await page(visitor, "/notifications?type=endpoint.failing"), "notifications") == [str(first)]
     nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', body, re.S).group(1)
     assert '<a href="/notifications" aria-current="page">' in nav and 'href="/endpoints"' in nav
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_every_triage_page_says_the_pms_is_down_instead_of_failing(stack, dead_url, http_client, tmp_path):
+    dashboard = make_app(DashboardSettings(pms_url=dead_url, crm_url=stack.crm_url, token=TOKEN, poll_seconds=0.05,
+                                           live_linger_seconds=0, request_timeout_seconds=2,
+                                           users_file=tmp_path / "users.txt"))
+    server, url = serve_app(dashboard)
+    try:
+        visitor = Visitor(http_client, url)
+        await visitor.login()
+        for path in ("/endpoints", "/endpoints/1", "/notifications", "/deliveries?endpoint=2",
+                     "/deliveries/0d9c2f7e?endpoint=2", "/rejections"):
+            body = await page(visitor, path)
+            if path == "/rejections":
+                assert "unavailable." not in body
+            else:
+                assert 'data-service="PMS"' in body and "PMS unavailable." in body, path
+        for path, form in (("/endpoints/1/test", {}), ("/endpoints/1/disable", {}), ("/endpoints/1/rotate", {}),
+                           ("/deliveries/0d9c2f7e/replay", {"endpoint": "2"})):
+            response = await visitor.post(path, form)
+            assert response.code == 302, path
+            assert "is unreachable" in await page(visitor, response.headers["Location"]), path
+        created = await visitor.post("/endpoints/new", {"name": "x", "url": "https://x.example/"})
+        assert created.code == 503 and "nothing was created" in created.body.decode()
+    finally:
+        close_app(dashboard)
+        server.stop()
