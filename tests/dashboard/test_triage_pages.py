@@ -305,6 +305,9 @@ async def test_an_endpoints_page_edits_enables_disables_rotates_and_pings(visito
                                              "endpoint.enable", "endpoint.rotate_secret"]
     assert {a[0] for a in stack.audit()} == {"carol"}
     assert (await visitor.get("/endpoints/999")).code == 404
+    audit = await page(visitor, "/audit?action=endpoint.rotate_secret")
+    assert f'<a href="/endpoints/{endpoint_id}"><code>{endpoint_id}</code></a>' in audit
+    assert "overlap seconds: 60" in audit and '<option value="endpoint.rotate_secret" selected>' in audit
 
 
 @pytest.mark.gen_test(timeout=60)
