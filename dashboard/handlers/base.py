@@ -28,13 +28,13 @@ from ..session_store import Session, SessionStore
 
 log = logging.getLogger("guestsync.dashboard")
 
+FLASH_COOKIE = "gs_flash"
+
 
 def rejection_text(exc: ServiceRejected) -> str:
     """The service's message, with the fields it named (``guest_id: must be ...``)."""
     details = "; ".join(f"{d['field']} {d['message']}".strip() for d in getattr(exc, "details", []))
     return f"{exc.message} ({details})" if details else exc.message
-
-FLASH_COOKIE = "gs_flash"
 
 
 class SessionAware:

@@ -151,7 +151,7 @@ class BulkReplayHandler(PageHandler):
         else:
             counting = pms.endpoint_deliveries_count(endpoint_id, **chosen)
         counted, page = await asyncio.gather(
-            self.fetch(counting),
+            self.fetch_optional(counting),   # an older PMS counts nothing: the rows say "or more"
             self.fetch(pms.endpoint_deliveries(endpoint_id, **chosen, limit=PREVIEW_ROWS)))
         count = counted if isinstance(counted, int) else ((counted or {}).get("outbox") or {}).get("failed")
         rows = page.get("data") if page else None
