@@ -289,6 +289,11 @@ async def test_an_endpoints_page_edits_enables_disables_rotates_and_pings(visito
         assert response.code == 302
         assert "Test ping delivered: the endpoint answered 202" in await page(visitor, path)
         assert sum(receiver.hits.values()) == 1
+        (ping_id,) = list(receiver.hits)
+        ping = await page(visitor, f"/deliveries/{ping_id}?endpoint={endpoint_id}")
+        assert re.search(r'data-field="target_url"><code class="url">http://user:\*\*\*@127\.0\.0\.1:\d+/', ping)
+        assert "<code>v1,***</code>" in ping and '<code data-field="trigger">' not in ping
+        assert "<code>test</code>" in ping and "<td data-field=\"replayed_by\">carol</td>" in ping
 
         await visitor.post(f"{path}/disable")
         assert "Disabled: new deliveries to it are held" in await page(visitor, path)
