@@ -6,8 +6,8 @@ are pending, held and failed, how old the oldest pending one is, and over the la
 many attempts were made, how many succeeded (2xx), and the median and 95th percentile of their
 durations. The percentiles come from the newest ``LATENCY_SAMPLE`` attempts of that hour (all
 of them on a quiet endpoint), so the cost of the page stays bounded on a busy one; the counts
-are exact. Attempts are read through their ``started_at`` index, so only the last hour's rows
-are touched whatever the history holds.
+are exact, counted for every endpoint of a page in one pass. Attempts are read through their
+``started_at`` index, so only the last hour's rows are touched whatever the history holds.
 """
 
 from __future__ import annotations
@@ -52,17 +52,27 @@ def _oldest_pending(endpoint_id: int) -> dt.datetime | None:
     return oldest.created_at if oldest else None
 
 
-def _last_hour(endpoint_id: int, since: dt.datetime) -> dict:
-    recent = (DeliveryAttempt.select()
-              .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
-              .where((DeliveryAttempt.started_at >= since) & (Delivery.endpoint_id == endpoint_id)))
+def _attempts_since(since: dt.datetime, endpoint_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(attempts, succeeded) per endpoint since ``since``: one pass over that range of the
+    ``started_at`` index for every endpoint of the page, not one per endpoint."""
     ok = (DeliveryAttempt.status_code >= 200) & (DeliveryAttempt.status_code < 300)
-    attempts, succeeded = (recent.select(pw.fn.COUNT(DeliveryAttempt.id),
-                                         pw.fn.SUM(pw.Case(None, [(ok, 1)], 0)))
-                           .tuples().first() or (0, 0))
-    attempts, succeeded = int(attempts or 0), int(succeeded or 0)
-    durations = sorted(d for (d,) in recent.select(DeliveryAttempt.duration_ms)
-                       .order_by(DeliveryAttempt.id.desc()).limit(LATENCY_SAMPLE).tuples() if d is not None)
+    rows = (DeliveryAttempt.select(Delivery.endpoint_id, pw.fn.COUNT(DeliveryAttempt.id),
+                                   pw.fn.SUM(pw.Case(None, [(ok, 1)], 0)))
+            .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
+            .where((DeliveryAttempt.started_at >= since) & Delivery.endpoint_id.in_(endpoint_ids))
+            .group_by(Delivery.endpoint_id).tuples())
+    return {endpoint_id: (int(attempts or 0), int(succeeded or 0)) for endpoint_id, attempts, succeeded in rows}
+
+
+def _last_hour(endpoint_id: int, since: dt.datetime, attempts: int, succeeded: int) -> dict:
+    durations: list[int] = []
+    if attempts:
+        # Newest first along the started_at index, stopping at the sample's size.
+        durations = sorted(d for (d,) in DeliveryAttempt.select(DeliveryAttempt.duration_ms)
+                           .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
+                           .where((DeliveryAttempt.started_at >= since) & (Delivery.endpoint_id == endpoint_id))
+                           .order_by(DeliveryAttempt.started_at.desc()).limit(LATENCY_SAMPLE).tuples()
+                           if d is not None)
     return {
         "attempts": attempts,
         "succeeded": succeeded,
@@ -73,7 +83,8 @@ def _last_hour(endpoint_id: int, since: dt.datetime) -> dict:
     }
 
 
-def health_of(endpoint: Endpoint, now: dt.datetime) -> dict:
+def health_of(endpoint: Endpoint, now: dt.datetime, attempts: tuple[int, int] = (0, 0)) -> dict:
+    """One endpoint's health; ``attempts`` is its (attempts, succeeded) of the last hour."""
     oldest = _oldest_pending(endpoint.id)
     return {
         "endpoint_id": endpoint.id,
@@ -84,7 +95,7 @@ def health_of(endpoint: Endpoint, now: dt.datetime) -> dict:
         "deliveries": _counts(endpoint.id),
         "oldest_pending_at": iso(oldest),
         "oldest_pending_age_seconds": round(max((now - oldest).total_seconds(), 0.0), 3) if oldest else None,
-        "last_hour": _last_hour(endpoint.id, now - WINDOW),
+        "last_hour": _last_hour(endpoint.id, now - WINDOW, *attempts),
         "last_success_at": iso(endpoint.last_success_at),
         "last_failure_at": iso(endpoint.last_failure_at),
     }
@@ -96,4 +107,5 @@ def list_health(page: PageRequest, now: dt.datetime | None = None) -> tuple[list
     if page.after_id is None and not page.ascending:
         page = PageRequest(page.limit, 0, ascending=True)
     rows, cursor = paginate(Endpoint.select(), Endpoint.id, page)
-    return [health_of(e, now) for e in rows], cursor
+    attempts = _attempts_since(now - WINDOW, [e.id for e in rows]) if rows else {}
+    return [health_of(e, now, attempts.get(e.id, (0, 0))) for e in rows], cursor
