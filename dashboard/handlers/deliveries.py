@@ -33,7 +33,7 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\
 def endpoint_of(raw: str | None) -> int:
     """The endpoint a form or link names; the CRM (endpoint 1) when none or nonsense."""
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and 0 < len(raw) <= 18 else CRM_ENDPOINT
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) > 0 else CRM_ENDPOINT
 
 
 def delivery_link(delivery_id: str, endpoint_id: int) -> str:
