@@ -110,15 +110,14 @@ def count_deliveries(endpoint_id: int, where: DeliveryFilter) -> int:
 
 def _get(event_id: str, endpoint_id: int) -> Delivery:
     """The endpoint's delivery of ``event_id``: the whole id, or an unambiguous prefix of it."""
-    if len(event_id) > 36 or not _ID_TEXT.fullmatch(event_id):
+    if len(event_id) > 36:
+        raise NotFoundError(f"delivery {event_id} not found")
+    delivery = Delivery.get_or_none((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id))
+    if delivery is not None:
+        return delivery
+    if len(event_id) < MIN_PREFIX or not _ID_TEXT.fullmatch(event_id):
         raise NotFoundError(f"delivery {event_id} not found")
     wanted = event_id.lower()
-    if len(wanted) == 36:
-        delivery = Delivery.get_or_none((Delivery.event_id == wanted) & (Delivery.endpoint_id == endpoint_id))
-        if delivery is not None:
-            return delivery
-    if len(wanted) < MIN_PREFIX:
-        raise NotFoundError(f"delivery {event_id} not found")
     found = list(Delivery.select().where((Delivery.endpoint_id == endpoint_id)
                                          & Delivery.event_id.startswith(wanted)).limit(2))
     if not found:
