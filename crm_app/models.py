@@ -130,4 +130,5 @@ class Rejection(BaseModel):
 
     class Meta:
         table_name = "rejection"
+        indexes = ((("received_at",), False),)   # the last hour's counts (migration 008)
 

@@ -22,7 +22,8 @@ from core.response_headers import NoServerVersion
 
 from .clients import Services
 from .config import DashboardSettings
-from .handlers import audit, auth, deliveries, events, live, overview, probes, profiles, rejections
+from .handlers import (audit, auth, deliveries, endpoints, events, live, notifications, overview, probes, profiles,
+                       rejections)
 from .handlers.base import PageHandler
 from .handlers.static import StaticFiles
 from .live import Hub
@@ -72,6 +73,8 @@ def make_app(settings: DashboardSettings, services: Services | None = None,
         *events.default_handlers,
         *profiles.default_handlers,
         *deliveries.default_handlers,
+        *endpoints.default_handlers,
+        *notifications.default_handlers,
         *rejections.default_handlers,
         *audit.default_handlers,
         *live.default_handlers,

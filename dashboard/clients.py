@@ -23,6 +23,8 @@ from .links import segment
 
 log = logging.getLogger("guestsync.dashboard.clients")
 
+CRM_ENDPOINT = 1   # the CRM: part one's delivery routes are its view
+
 
 class ServiceError(Exception):
     def __init__(self, service: str, message: str, status: int | None = None):
@@ -41,7 +43,12 @@ class ServiceNotFound(ServiceError):
 
 
 class ServiceRejected(ServiceError):
-    """The service refused the request (4xx other than 404), for example a bad filter."""
+    """The service refused the request (4xx other than 404), for example a bad filter;
+    ``details`` are the service's ``[{"field", "message"}]`` when it gave any."""
+
+    def __init__(self, service: str, message: str, status: int | None = None, details: list | None = None):
+        super().__init__(service, message, status)
+        self.details = details or []
 
 
 def _error_message(body: bytes) -> str | None:
@@ -50,6 +57,16 @@ def _error_message(body: bytes) -> str | None:
         return str(error.get("message") or error.get("code"))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _error_details(body: bytes) -> list[dict]:
+    """The ``[{"field", "message"}]`` of a validation error, as strings."""
+    try:
+        details = json.loads(body)["error"].get("details") or []
+        return [{"field": str(d.get("field", "")), "message": str(d.get("message", ""))}
+                for d in details if isinstance(d, dict)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
 
 
 class ServiceClient:
@@ -98,7 +115,8 @@ class ServiceClient:
         if code == 404:
             raise ServiceNotFound(self.name, _error_message(response.body) or "not found", code)
         if 400 <= code < 500:
-            raise ServiceRejected(self.name, _error_message(response.body) or f"answered {code}", code)
+            raise ServiceRejected(self.name, _error_message(response.body) or f"answered {code}", code,
+                                  _error_details(response.body))
         if code >= 300 or code < 200:
             detail = _error_message(response.body)
             raise ServiceUnavailable(self.name, f"answered {code}" + (f": {detail}" if detail else ""), code)
@@ -114,6 +132,9 @@ class ServiceClient:
 
     async def post(self, path: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
         return await self.request("POST", path, body=body, headers=headers)
+
+    async def put(self, path: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        return await self.request("PUT", path, body=body, headers=headers)
 
 
 def operator_header(operator: str) -> dict[str, str]:
@@ -161,6 +182,63 @@ class PmsClient(ServiceClient):
         """Operator actions, newest first (``operator``, ``action``, ``cursor``, ``limit``)."""
         return await self.get("/audit", params)
 
+    # --- endpoints (every route names the endpoint by its integer id) -----------------------
+
+    async def endpoints(self, **params: Any) -> dict:
+        return await self.get("/endpoints", params)
+
+    async def endpoints_health(self, **params: Any) -> dict:
+        return await self.get("/endpoints/health", params)
+
+    async def endpoint(self, endpoint_id: int) -> dict:
+        return (await self.get(f"/endpoints/{segment(endpoint_id)}"))["data"]
+
+    async def create_endpoint(self, values: dict, operator: str) -> dict:
+        """The new endpoint, with its ``secret`` (the one answer that ever shows it)."""
+        return (await self.post("/endpoints", values, headers=operator_header(operator)))["data"]
+
+    async def update_endpoint(self, endpoint_id: int, values: dict, operator: str) -> dict:
+        return (await self.put(f"/endpoints/{segment(endpoint_id)}", values, headers=operator_header(operator)))["data"]
+
+    async def endpoint_action(self, endpoint_id: int, action: str, operator: str, body: Any = None) -> dict:
+        """``enable``, ``disable``, ``test`` or ``secret/rotate``: the ``data`` of the answer."""
+        if action not in ("enable", "disable", "test", "secret/rotate"):
+            raise ValueError(f"not an endpoint action: {action!r}")
+        answer = await self.post(f"/endpoints/{segment(endpoint_id)}/{action}", body, headers=operator_header(operator))
+        return (answer or {}).get("data") or {}
+
+    async def endpoint_transitions(self, endpoint_id: int, **params: Any) -> dict:
+        return await self.get(f"/endpoints/{segment(endpoint_id)}/transitions", params)
+
+    # Endpoint 1 (the CRM) is read through part one's routes, which every PMS serves; any
+    # other endpoint through its own routes.
+
+    def _deliveries_path(self, endpoint_id: int) -> str:
+        return "/webhooks/deliveries" if endpoint_id == CRM_ENDPOINT else f"/endpoints/{segment(endpoint_id)}/deliveries"
+
+    async def endpoint_deliveries(self, endpoint_id: int, **params: Any) -> dict:
+        """One page of the endpoint's deliveries (every list filter, ``id_prefix`` included)."""
+        return await self.get(self._deliveries_path(endpoint_id), params)
+
+    async def endpoint_deliveries_count(self, endpoint_id: int, **params: Any) -> int:
+        body = await self.get(self._deliveries_path(endpoint_id) + "/count", params)
+        return int(((body or {}).get("data") or {}).get("count") or 0)
+
+    async def endpoint_delivery(self, endpoint_id: int, delivery_id: str) -> dict:
+        """One delivery by its id or an unambiguous prefix (409, ``ServiceRejected``, when not)."""
+        return (await self.get(f"{self._deliveries_path(endpoint_id)}/{segment(delivery_id)}"))["data"]
+
+    async def endpoint_replay(self, endpoint_id: int, delivery_id: str, operator: str) -> dict:
+        answer = await self.post(f"{self._deliveries_path(endpoint_id)}/{segment(delivery_id)}/replay",
+                                 headers=operator_header(operator))
+        return (answer or {}).get("data") or {}
+
+    async def endpoint_replay_many(self, endpoint_id: int, operator: str, since: str | None = None) -> int:
+        """Every failed delivery of the endpoint again, or with ``since`` every one created since."""
+        body = await self.post(f"/endpoints/{segment(endpoint_id)}/deliveries/replay",
+                               {"since": since} if since else {}, headers=operator_header(operator))
+        return int(((body or {}).get("data") or {}).get("replayed") or 0)
+
 
 class CrmClient(ServiceClient):
     async def events(self, **params: Any) -> dict:
@@ -177,6 +255,9 @@ class CrmClient(ServiceClient):
 
     async def rejections(self, **params: Any) -> dict:
         return await self.get("/webhooks/rejections", params)
+
+    async def rejections_summary(self, **params: Any) -> dict:
+        return (await self.get("/webhooks/rejections/summary", params))["data"]
 
 
 class Services:

@@ -68,7 +68,7 @@ def percent(value: Any) -> str:
 
 def age_text(seconds: float | None) -> str:
     """How long ago, at the precision an operator needs (the browser keeps it counting)."""
-    if seconds is None:
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return "–"
     seconds = max(0, int(seconds))
     if seconds < 60:
@@ -121,7 +121,7 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
     )
     env.filters.update(status_class=status_class, badge=badge, tier_badge=tier_badge,
                        time=time_tag, pretty_json=pretty_json, money=money, short_id=short_id,
-                       segment=segment, ms=format_ms, percent=percent, age=age,
+                       segment=segment, ms=format_ms, percent=percent, age=age, duration=age_text,
                        disabled_reason=disabled_reason, notification_badge=notification_badge,
                        notice_details=notice_details, breaker_help=lambda state: BREAKER_HELP.get(str(state), ""))
     env.globals.update(escape=escape, contract_json=BROWSER_JSON, outbox_statuses=OUTBOX_STATUSES,

@@ -217,6 +217,10 @@ class DeliveryAttempt(BaseModel):
     trigger_kind = pw.CharField(max_length=16, default=SCHEDULED,
                                 constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
     replayed_by = pw.CharField(max_length=64, null=True)
+    # The request this attempt made: its URL (password masked) and how many signatures it
+    # carried (one per secret valid then); null for attempts recorded before migration 019.
+    target_url = pw.CharField(max_length=2000, null=True)
+    signatures = pw.SmallIntegerField(null=True)
 
     class Meta:
         table_name = "delivery_attempt"
@@ -232,7 +236,19 @@ class DeliveryAttempt(BaseModel):
             "response_body": self.response_body,
             "trigger": self.trigger_kind,
             "replayed_by": self.replayed_by,
+            "target_url": self.target_url,
+            "request_headers": request_headers(self.event_id, self.signatures),
         }
+
+
+def request_headers(event_id: str, signatures: int | None) -> dict | None:
+    """The headers an attempt sent, secrets masked: the timestamp and the signatures are made
+    at sending and not kept (``None`` when the attempt predates this record)."""
+    if signatures is None:
+        return None
+    return {"content-type": "application/json", "webhook-id": event_id,
+            "webhook-timestamp": "(unix seconds at sending)",
+            "webhook-signature": " ".join(["v1,***"] * signatures) or "(none: no valid secret)"}
 
 
 class BreakerState(BaseModel):

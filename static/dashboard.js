@@ -614,6 +614,8 @@
       try { parsed = JSON.parse(message.data); } catch (err) { return; }
       var handler = parsed && HANDLERS[parsed.kind];
       if (handler && parsed.data) { handler(parsed.data); }
+      // Page scripts (static/pages.js) apply the messages their own tables need.
+      if (parsed) { document.dispatchEvent(new CustomEvent("guestsync:live", { detail: parsed })); }
     };
     socket.onclose = function (closed) {
       // 4401: the session ended (signed out, removed, password changed, expired): reloading

@@ -1,7 +1,9 @@
-"""``/webhooks/rejections``: the list of refused webhook requests (``?reason=`` filter)."""
+"""``/webhooks/rejections``: the list of refused webhook requests (``?reason=`` filter), and
+``/webhooks/rejections/summary``: their counts by reason and address over a recent window."""
 
 from __future__ import annotations
 
+from core.errors import ValidationError
 from core.handlers import APIHandler
 
 from ..services import rejections
@@ -18,6 +20,21 @@ class RejectionsHandler(APIHandler):
         self.write_list(rows, cursor)
 
 
+class RejectionsSummaryHandler(APIHandler):
+    route_name = "webhook_rejections_summary"
+
+    async def get(self) -> None:
+        window = self.int_argument("window_seconds")
+        if window is None:
+            window = rejections.SUMMARY_WINDOW_SECONDS
+        if not 1 <= window <= 7 * 86400:
+            raise ValidationError.single("window_seconds", "must be between 1 and 604800 (a week)")
+        reason = self.get_argument("reason", None) or None
+        self.write_data(await self.store.run(rejections.summarise_rejections, window, reason,
+                                             transaction=False))
+
+
 default_handlers = [
     (r"/webhooks/rejections", RejectionsHandler),
+    (r"/webhooks/rejections/summary", RejectionsSummaryHandler),
 ]

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from ..clients import ServiceNotFound
 from .base import PageHandler
+from .deliveries import delivery_link
+
+# What the PMS records; the filter offers these (the PMS refuses any other name).
+ACTIONS = ("delivery.replay", "deliveries.replay_failed", "deliveries.recover", "endpoint.create", "endpoint.update",
+           "endpoint.delete", "endpoint.rotate_secret", "endpoint.enable", "endpoint.disable", "endpoint.test")
 
 
 class AuditHandler(PageHandler):
@@ -24,7 +29,7 @@ class AuditHandler(PageHandler):
             "audit.html", title="Audit log", filters=filters,
             entries=page.get("data") if page else None,
             older=self.older_link(page.get("next_cursor") if page else None, filters),
-            unsupported=unsupported,
+            unsupported=unsupported, actions=ACTIONS, delivery_link=delivery_link,
         )
 
 

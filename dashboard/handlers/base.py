@@ -31,6 +31,12 @@ log = logging.getLogger("guestsync.dashboard")
 FLASH_COOKIE = "gs_flash"
 
 
+def rejection_text(exc: ServiceRejected) -> str:
+    """The service's message, with the fields it named (``guest_id: must be ...``)."""
+    details = "; ".join(f"{d['field']} {d['message']}".strip() for d in getattr(exc, "details", []))
+    return f"{exc.message} ({details})" if details else exc.message
+
+
 class SessionAware:
     """The signed-in operator of a request, looked up (and checked) in the server-side sessions."""
 
@@ -127,8 +133,15 @@ class PageHandler(SessionAware, BaseHandler):
         except ServiceUnavailable as exc:
             self.add_banner(exc.service, f"The {exc.service} {exc.message}. What is shown from it may be missing or old.")
         except ServiceRejected as exc:
-            self.add_banner(exc.service, f"The {exc.service} refused this request: {exc.message}", level="warn")
+            self.add_banner(exc.service, f"The {exc.service} refused this request: {rejection_text(exc)}", level="warn")
         return default
+
+    async def fetch_optional(self, coro: Awaitable, default: Any = None) -> Any:
+        """Like ``fetch`` for something an older service may not serve: its 404 means ``default``."""
+        try:
+            return await self.fetch(coro, default)
+        except ServiceNotFound:
+            return default
 
     async def fetch_one(self, coro: Awaitable, what: str) -> Any:
         """Like ``fetch`` for a detail page: a 404 from the service renders the page's not-found state."""

@@ -1,9 +1,14 @@
-"""``/profiles`` (search and tier filter) and ``/profiles/:guest_id`` (stats, tier, the guest's events)."""
+"""``/profiles`` (search and tier filter) and ``/profiles/:guest_id`` (stats, tier, the guest's events).
+
+A profile is only as complete as what reached the CRM: when the PMS holds failed or held
+deliveries to the CRM for this guest, the profile page says so and links to them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
+from ..clients import CRM_ENDPOINT
 from ..contract import TIERS
 from .base import PageHandler
 
@@ -22,14 +27,17 @@ class ProfilesHandler(PageHandler):
 
 class ProfileHandler(PageHandler):
     async def get(self, guest_id: str) -> None:
-        crm = self.services.crm
-        profile, events = await asyncio.gather(
+        crm, pms = self.services.crm, self.services.pms
+        profile, events, failed, held = await asyncio.gather(
             self.fetch_one(crm.profile(int(guest_id)), "profile"),
             self.fetch(crm.events(guest_id=guest_id, limit=100)),
+            self.fetch_optional(pms.endpoint_deliveries_count(CRM_ENDPOINT, guest_id=guest_id, status="failed")),
+            self.fetch_optional(pms.endpoint_deliveries_count(CRM_ENDPOINT, guest_id=guest_id, status="held")),
         )
         self.render_page("profile.html", title=f"Guest {guest_id}", profile=profile, guest_id=guest_id,
                          events=events.get("data") if events is not None else None,
-                         older_events=bool(events and events.get("next_cursor")))
+                         older_events=bool(events and events.get("next_cursor")),
+                         undelivered={"failed": failed or 0, "held": held or 0})
 
 
 default_handlers = [

@@ -82,6 +82,8 @@ class AttemptRecord:
     error: str | None
     response_body: str | None
     ok: bool
+    target_url: str | None = None    # where it went, password masked
+    signatures: int | None = None    # how many signatures it carried
 
 
 # Due deliveries, oldest first, unless an earlier event of the same entity (same kind: the type
@@ -283,7 +285,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
 
 
 ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms",
-                   "error", "response_body", "trigger_kind", "replayed_by")
+                   "error", "response_body", "trigger_kind", "replayed_by", "target_url", "signatures")
 
 
 def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
@@ -304,7 +306,7 @@ def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
             error = ((error + "; ") if error else "") + "result discarded: the claim was taken over or replayed"
         values += [outcome.claim.id, outcome.claim.seq, number, outcome.claim.worker_id, _when(attempt.started_at),
                    attempt.status_code, attempt.duration_ms, error, attempt.response_body,
-                   outcome.claim.trigger, outcome.claim.replayed_by]
+                   outcome.claim.trigger, outcome.claim.replayed_by, attempt.target_url, attempt.signatures]
     row = f"({_params(len(ATTEMPT_COLUMNS))})"
     db.execute_sql(f"INSERT INTO delivery_attempt ({', '.join(ATTEMPT_COLUMNS)}) VALUES "
                    + ", ".join([row] * len(made)), values)

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.config import redact_url
 from core.db import utcnow
 from core.jsonio import dumps
 from core.signing import signed_headers
@@ -98,6 +99,8 @@ class Sender:
         self._owns_transport = transport is None
         self.transport = transport or CurlTransport(user_agent=USER_AGENT)
         self.checked_host = CheckedHost(url, self.denied, self.resolve)
+        # What each attempt records about its request (computed once, not per attempt).
+        self.shown_url = redact_url(url)
 
     def send(self, claim: Claim, trace: TraceContext | None = None) -> SendResult:
         """One attempt; ``trace`` is its span's context (by default a new one, ``attempt_trace``)."""
@@ -134,12 +137,14 @@ class Sender:
         retry_after = None
         if code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.retry_after)
-        record = AttemptRecord(started_at, code, duration_ms, error, _cut(response.body), ok)
+        record = AttemptRecord(started_at, code, duration_ms, error, _cut(response.body), ok,
+                               self.shown_url, len(self.keys))
         return SendResult(record, retry_after, trips_breaker(code))
 
     def _failure(self, started_at: dt.datetime, t0: float, error: str) -> SendResult:
         duration_ms = int((time.monotonic() - t0) * 1000)
-        return SendResult(AttemptRecord(started_at, None, duration_ms, error, None, False), None, True)
+        return SendResult(AttemptRecord(started_at, None, duration_ms, error, None, False, self.shown_url,
+                                        len(self.keys)), None, True)
 
     def close(self) -> None:
         if self._owns_transport:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from core.handlers import APIHandler
+from core.validation import parse_utc_datetime
 
 from ..operators import OPERATOR_HEADER, Actor, parse_operator
 
@@ -28,6 +29,11 @@ class PmsHandler(APIHandler):
     def actor(self) -> Actor:
         """Who is behind this request, for services that record what they do (audit log)."""
         return Actor(self.operator, self.request_id)
+
+    def time_argument(self, name: str):
+        """An ISO 8601 time argument as naive UTC (``None`` when absent; 422 when malformed)."""
+        raw = self.get_argument(name, None)
+        return parse_utc_datetime(name, raw) if raw else None
 
     async def write_change(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a unit of work that queues outbox events; once it committed, wake the delivery

@@ -1,5 +1,6 @@
 """Part one's webhook delivery routes, on endpoint 1 (the CRM): the status, the delivery list and
-detail, replay (thin over services.deliveries)."""
+detail, replay (thin over services.deliveries). ``delivery_filter`` reads the list filters
+every delivery list takes (here and per endpoint)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,25 @@ from core.contract import EVENT_TYPES
 
 from ..models import CRM_ENDPOINT_ID, DELIVERY_STATUSES
 from ..services import deliveries
+from ..services.deliveries import DeliveryFilter, parse_id_prefix
 from ..sync import runs
 from ..sync.lease import RECONCILE
 from .base import PmsHandler
+
+
+def delivery_filter(handler: PmsHandler, types: tuple[str, ...] | None = EVENT_TYPES) -> DeliveryFilter:
+    """``?status=``, ``?type=``, ``?entity_id=``, ``?guest_id=``, ``?since=``/``?until=`` (ISO
+    times, on ``created_at``) and ``?id_prefix=``; ``types=None`` takes any type name."""
+    event_type = (handler.choice_argument("type", types) if types is not None
+                  else handler.get_argument("type", None) or None)
+    return DeliveryFilter(
+        status=handler.choice_argument("status", DELIVERY_STATUSES),
+        event_type=event_type,
+        entity_id=handler.int_argument("entity_id"),
+        guest_id=handler.int_argument("guest_id"),
+        since=handler.time_argument("since"),
+        until=handler.time_argument("until"),
+        id_prefix=parse_id_prefix(handler.get_argument("id_prefix", None)))
 
 
 class WebhookStatusHandler(PmsHandler):
@@ -35,10 +52,17 @@ class DeliveriesHandler(PmsHandler):
 
     async def get(self) -> None:
         page = self.page_request()
-        status = self.choice_argument("status", DELIVERY_STATUSES)
-        event_type = self.choice_argument("type", EVENT_TYPES)
-        rows, cursor = await self.store.run(deliveries.list_deliveries, page, status, event_type)
+        rows, cursor = await self.store.run(deliveries.list_deliveries, page, None, None, CRM_ENDPOINT_ID,
+                                            delivery_filter(self))
         self.write_list(rows, cursor)
+
+
+class DeliveriesCountHandler(PmsHandler):
+    route_name = "deliveries_count"
+
+    async def get(self) -> None:
+        count = await self.store.run(deliveries.count_deliveries, CRM_ENDPOINT_ID, delivery_filter(self))
+        self.write_data({"count": count})
 
 
 class DeliveryHandler(PmsHandler):
@@ -67,6 +91,7 @@ default_handlers = [
     (r"/guests/webhook/status", WebhookStatusHandler),
     (r"/guests/webhook/transitions", BreakerTransitionsHandler),
     (r"/webhooks/deliveries", DeliveriesHandler),
+    (r"/webhooks/deliveries/count", DeliveriesCountHandler),
     (r"/webhooks/deliveries/replay", ReplayFailedHandler),
     (r"/webhooks/deliveries/([^/]+)/replay", ReplayHandler),
     (r"/webhooks/deliveries/([^/]+)", DeliveryHandler),

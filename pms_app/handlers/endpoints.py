@@ -1,5 +1,6 @@
-"""``/endpoints`` routes: the endpoints, their secrets, enable/disable, status, deliveries,
-replays and the test ping (thin over services.endpoints, services.deliveries and
+"""``/endpoints`` routes: the endpoints, their health at a glance, their secrets,
+enable/disable, status, breaker history, deliveries (listed and counted), replays and the test
+ping (thin over services.endpoints, services.deliveries and
 services.endpoint_test)."""
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from core.validation import parse_utc_datetime
 
 from ..delivery.claims import record_attempt
 from ..endpoints.validation import validate_endpoint, validate_rotation
-from ..models import DELIVERY_STATUSES
-from ..services import deliveries, endpoint_activity, endpoint_test, endpoints
-from ..services.deliveries import DeliveryFilter
+from ..services import deliveries, endpoint_activity, endpoint_health, endpoint_test, endpoints
 from .base import PmsHandler
+from .deliveries import delivery_filter
 
 
 class EndpointBase(PmsHandler):
@@ -28,10 +28,6 @@ class EndpointBase(PmsHandler):
         an executor thread: never on the IOLoop)."""
         await IOLoop.current().run_in_executor(None, endpoints.check_address, values,
                                                self.config.endpoint_denied_networks)
-
-    def time_argument(self, name: str):
-        raw = self.get_argument(name, None)
-        return parse_utc_datetime(name, raw) if raw else None
 
 
 class EndpointsHandler(EndpointBase):
@@ -111,16 +107,35 @@ class EndpointDeliveriesHandler(EndpointBase):
 
     async def get(self, endpoint_id: str) -> None:
         page = self.page_request()
-        where = DeliveryFilter(
-            status=self.choice_argument("status", DELIVERY_STATUSES),
-            event_type=self.get_argument("type", None) or None,
-            entity_id=self.int_argument("entity_id"),
-            guest_id=self.int_argument("guest_id"),
-            since=self.time_argument("since"),
-            until=self.time_argument("until"))
-
+        where = delivery_filter(self, types=None)
         rows, cursor = await self.store.run(deliveries.list_endpoint_deliveries, page,
                                             self.path_id(endpoint_id), where)
+        self.write_list(rows, cursor)
+
+
+class EndpointDeliveriesCountHandler(EndpointBase):
+    route_name = "endpoint_deliveries_count"
+
+    async def get(self, endpoint_id: str) -> None:
+        count = await self.store.run(deliveries.count_endpoint_deliveries, self.path_id(endpoint_id),
+                                     delivery_filter(self, types=None))
+        self.write_data({"count": count})
+
+
+class EndpointTransitionsHandler(EndpointBase):
+    route_name = "endpoint_transitions"
+
+    async def get(self, endpoint_id: str) -> None:
+        rows, cursor = await self.store.run(deliveries.list_endpoint_transitions, self.page_request(),
+                                            self.path_id(endpoint_id))
+        self.write_list(rows, cursor)
+
+
+class EndpointsHealthHandler(EndpointBase):
+    route_name = "endpoints_health"
+
+    async def get(self) -> None:
+        rows, cursor = await self.store.run(endpoint_health.list_health, self.page_request())
         self.write_list(rows, cursor)
 
 
@@ -175,13 +190,16 @@ class EndpointTestHandler(EndpointBase):
 default_handlers = [
     (r"/endpoints", EndpointsHandler),
     (r"/endpoints/activity", EndpointsActivityHandler),
+    (r"/endpoints/health", EndpointsHealthHandler),
     (r"/endpoints/([0-9]+)", EndpointHandler),
     (r"/endpoints/([0-9]+)/secret/rotate", RotateSecretHandler),
     (r"/endpoints/([0-9]+)/enable", EnableHandler),
     (r"/endpoints/([0-9]+)/disable", DisableHandler),
     (r"/endpoints/([0-9]+)/status", StatusHandler),
     (r"/endpoints/([0-9]+)/test", EndpointTestHandler),
+    (r"/endpoints/([0-9]+)/transitions", EndpointTransitionsHandler),
     (r"/endpoints/([0-9]+)/deliveries", EndpointDeliveriesHandler),
+    (r"/endpoints/([0-9]+)/deliveries/count", EndpointDeliveriesCountHandler),
     (r"/endpoints/([0-9]+)/deliveries/replay", EndpointReplayManyHandler),
     (r"/endpoints/([0-9]+)/deliveries/([^/]+)/replay", EndpointReplayHandler),
     (r"/endpoints/([0-9]+)/deliveries/([^/]+)", EndpointDeliveryHandler),

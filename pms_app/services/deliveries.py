@@ -9,22 +9,32 @@ fresh retry schedule (``attempts_since_replay`` back to 0; ``attempt_count`` and
 history keep growing). The replay marks the delivery so its next attempt records ``trigger:
 "replay"`` and who asked (``replayed_by``), and it is written to the audit log in the same
 transaction.
+
+Short ids: wherever a delivery is addressed by its id, a prefix of it (the 8 characters pages
+show, or any length from ``MIN_PREFIX``) finds it when exactly one delivery of that endpoint
+starts with it; when several do, the answer is 409 ``conflict`` saying how many match, so the
+caller gives more characters. Lists filter by a prefix with ``?id_prefix=``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+import peewee as pw
+
 from core.contract import BREAKER_CLOSED
+
 from core.db import iso, utcnow
-from core.errors import NotFoundError
+from core.errors import ConflictError, NotFoundError, ValidationError
 from core.pagination import PageRequest, paginate
 
 from core.config import redact_url
 
 from ..delivery.breaker import SEVERITY
 from ..delivery.models import BreakerTransition
+from ..endpoints import secrets
 from ..endpoints.models import Endpoint
 from ..models import (CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, BreakerState, Delivery, DeliveryAttempt,
                       OutboxEvent)
@@ -32,6 +42,10 @@ from ..operators import Actor
 from . import audit
 from .outbox_counts import OutboxCounts
 from .rows import get_or_404
+
+# The shortest id prefix that addresses a delivery; shorter ones match too much to be useful.
+MIN_PREFIX = 4
+_ID_TEXT = re.compile(r"[0-9a-fA-F-]{1,36}")
 
 # A worker is live while its heartbeat (every second by default) is at most this old.
 WORKER_LIVE_SECONDS = 5.0
@@ -49,13 +63,19 @@ class DeliveryFilter:
     guest_id: int | None = None     # the guest's events and those of its reservations
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    id_prefix: str | None = None    # lower-case hex and dashes (see ``parse_id_prefix``)
 
 
-def list_deliveries(page: PageRequest, status: str | None = None, event_type: str | None = None,
-                    endpoint_id: int = CRM_ENDPOINT_ID,
-                    where: DeliveryFilter | None = None) -> tuple[list[dict], str | None]:
-    where = where or DeliveryFilter(status, event_type)
-    query = Delivery.select().where(Delivery.endpoint_id == endpoint_id)
+def parse_id_prefix(raw: str | None) -> str | None:
+    """``?id_prefix=`` as the filter uses it; 422 for anything that cannot start a delivery id."""
+    if raw is None or raw == "":
+        return None
+    if not _ID_TEXT.fullmatch(raw):
+        raise ValidationError.single("id_prefix", "must be the start of a delivery id (hex digits and dashes)")
+    return raw.lower()
+
+
+def _filtered(query: pw.ModelSelect, where: DeliveryFilter) -> pw.ModelSelect:
     if where.status:
         query = query.where(Delivery.status == where.status)
     if where.event_type:
@@ -68,6 +88,18 @@ def list_deliveries(page: PageRequest, status: str | None = None, event_type: st
         query = query.where(Delivery.created_at >= where.since)
     if where.until is not None:
         query = query.where(Delivery.created_at < where.until)
+    if where.id_prefix:
+        # Hex digits and dashes only, so the pattern holds no wildcard; a prefix reads the
+        # (event_id, endpoint_id) index as a range.
+        query = query.where(Delivery.event_id.startswith(where.id_prefix))
+    return query
+
+
+def list_deliveries(page: PageRequest, status: str | None = None, event_type: str | None = None,
+                    endpoint_id: int = CRM_ENDPOINT_ID,
+                    where: DeliveryFilter | None = None) -> tuple[list[dict], str | None]:
+    where = where or DeliveryFilter(status, event_type)
+    query = _filtered(Delivery.select().where(Delivery.endpoint_id == endpoint_id), where)
     rows, cursor = paginate(query, Delivery.id, page)
     return [summary(d) for d in rows], cursor
 
@@ -80,17 +112,76 @@ def list_endpoint_deliveries(page: PageRequest, endpoint_id: int,
     return list_deliveries(page, endpoint_id=endpoint_id, where=where)
 
 
+def count_deliveries(endpoint_id: int, where: DeliveryFilter) -> int:
+    """How many deliveries of the endpoint a list with these filters would show, over all pages
+    (what a bulk replay would act on, shown before it does)."""
+    query = _filtered(Delivery.select(Delivery.id).where(Delivery.endpoint_id == endpoint_id), where)
+    return query.count()
+
+
+def count_endpoint_deliveries(endpoint_id: int, where: DeliveryFilter) -> int:
+    """``count_deliveries`` of an endpoint that must exist (404 otherwise)."""
+    get_or_404(Endpoint, endpoint_id)
+    return count_deliveries(endpoint_id, where)
+
+
 def _get(event_id: str, endpoint_id: int) -> Delivery:
-    delivery = Delivery.get_or_none((Delivery.event_id == event_id[:36]) & (Delivery.endpoint_id == endpoint_id))
-    if delivery is None or len(event_id) > 36:
+    """The endpoint's delivery of ``event_id``: the whole id, or an unambiguous prefix of it."""
+    if len(event_id) > 36:
         raise NotFoundError(f"delivery {event_id} not found")
-    return delivery
+    delivery = Delivery.get_or_none((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id))
+    if delivery is not None:
+        return delivery
+    if len(event_id) < MIN_PREFIX or not _ID_TEXT.fullmatch(event_id):
+        raise NotFoundError(f"delivery {event_id} not found")
+    wanted = event_id.lower()
+    found = list(Delivery.select().where((Delivery.endpoint_id == endpoint_id)
+                                         & Delivery.event_id.startswith(wanted)).limit(2))
+    if not found:
+        raise NotFoundError(f"delivery {event_id} not found")
+    if len(found) > 1:
+        total = count_deliveries(endpoint_id, DeliveryFilter(id_prefix=wanted))
+        raise ConflictError(f"the short id {event_id} matches {total} deliveries; give more of its characters "
+                            f"(or list them with ?id_prefix={wanted})")
+    return found[0]
 
 
 def get_delivery(event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> dict:
+    """The detail: the summary, the payload, every attempt, the request as it is sent
+    (``request``) and the event's deliveries to every endpoint (``destinations``)."""
     delivery = _get(event_id, endpoint_id)
     event = OutboxEvent.get_by_id(delivery.event_seq)
-    return {**summary(delivery), "payload": event.payload, "attempts": attempts_of([delivery.id])[delivery.id]}
+    return {**summary(delivery), "payload": event.payload, "attempts": attempts_of([delivery.id])[delivery.id],
+            "request": request_of(delivery), "destinations": destinations_of(delivery.event_id)}
+
+
+def destinations_of(event_id: str) -> list[dict]:
+    """Every endpoint the event goes to, with that delivery's state, in endpoint order."""
+    rows = (Delivery.select(Delivery, Endpoint.name.alias("endpoint_name"))
+            .join(Endpoint, pw.JOIN.LEFT_OUTER, on=(Endpoint.id == Delivery.endpoint_id))
+            .where(Delivery.event_id == event_id).order_by(Delivery.endpoint_id).objects())
+    return [{"endpoint_id": d.endpoint_id, "endpoint_name": d.endpoint_name, "status": d.status,
+             "attempt_count": d.attempt_count, "last_status_code": d.last_status_code, "last_error": d.last_error,
+             "next_attempt_at": summary(d)["next_attempt_at"], "delivered_at": iso(d.delivered_at)}
+            for d in rows]
+
+
+def request_of(delivery: Delivery) -> dict:
+    """What each attempt of this delivery sends, secrets masked: the endpoint's URL (its password
+    hidden) and the headers. The signature and the timestamp are made afresh at each attempt;
+    one ``v1,...`` signature per secret valid now."""
+    endpoint = Endpoint.get_or_none(Endpoint.id == delivery.endpoint_id)
+    signatures = len(secrets.valid(delivery.endpoint_id)) if endpoint is not None else 0
+    return {
+        "method": "POST",
+        "url": redact_url(endpoint.url) if endpoint is not None else None,
+        "headers": {
+            "content-type": "application/json",
+            "webhook-id": delivery.event_id,
+            "webhook-timestamp": "(unix seconds at sending)",
+            "webhook-signature": " ".join(["v1,***"] * max(signatures, 1)),
+        },
+    }
 
 
 def attempts_of(delivery_ids: list[int]) -> dict[int, list[dict]]:
@@ -175,9 +266,30 @@ def list_breaker_transitions(page: PageRequest,
     return [{"id": t.id, **t.to_api()} for t in rows], cursor
 
 
+def list_endpoint_transitions(page: PageRequest, endpoint_id: int) -> tuple[list[dict], str | None]:
+    """``list_breaker_transitions`` of an endpoint that must exist (404 otherwise)."""
+    get_or_404(Endpoint, endpoint_id)
+    return list_breaker_transitions(page, endpoint_id)
+
+
 def _worker(row: BreakerState) -> dict:
     return {"worker_id": row.worker_id, "state": row.state, "failure_count": row.failure_count,
             "opened_at": iso(row.opened_at), "updated_at": iso(row.updated_at)}
+
+
+def breaker_of(endpoint_id: int, live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
+    """The endpoint's breaker as the status route shows it: the worst live worker's."""
+    cutoff = utcnow() - dt.timedelta(seconds=live_seconds)
+    rows = list(BreakerState.select()
+                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
+                .order_by(BreakerState.worker_id))
+    worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
+    return {
+        "state": worst.state if worst else BREAKER_CLOSED,
+        "failure_count": worst.failure_count if worst else 0,
+        "opened_at": iso(worst.opened_at) if worst else None,
+        "workers": [_worker(r) for r in rows],
+    }
 
 
 def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | None = None,
@@ -187,19 +299,9 @@ def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | No
     endpoint = Endpoint.get_or_none(Endpoint.id == endpoint_id)
     if endpoint is None:
         raise NotFoundError(f"endpoint {endpoint_id} not found")
-    cutoff = utcnow() - dt.timedelta(seconds=live_seconds)
-    rows = list(BreakerState.select()
-                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
-                .order_by(BreakerState.worker_id))
-    worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
     return {
         "endpoint": redact_url(endpoint.url),
-        "breaker": {
-            "state": worst.state if worst else BREAKER_CLOSED,
-            "failure_count": worst.failure_count if worst else 0,
-            "opened_at": iso(worst.opened_at) if worst else None,
-            "workers": [_worker(r) for r in rows],
-        },
+        "breaker": breaker_of(endpoint_id, live_seconds),
         "outbox": (counts or OutboxCounts()).read(endpoint_id),
         "last_success_at": iso(endpoint.last_success_at),
         "last_failure_at": iso(endpoint.last_failure_at),

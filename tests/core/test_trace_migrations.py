@@ -31,10 +31,10 @@ def test_the_trace_column_comes_and_goes(case):
     service, database, added, table, column, key, row = case
     with database.connection_context():
         database.execute_sql(row)
-        assert migrate(database, service) == [added]
+        assert migrate(database, service, added) == [added]
         assert column in {c.name for c in database.get_columns(table)}
         kept = database.execute_sql(f"SELECT {key} FROM {table} WHERE {column} IS NULL").fetchall()
         assert [tuple(r) for r in kept] == [("e-1",)]
         rollback(database, service)
         assert column not in {c.name for c in database.get_columns(table)}
-        assert migrate(database, service) == [added]
+        assert migrate(database, service, added) == [added]

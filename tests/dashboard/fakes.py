@@ -353,7 +353,7 @@ class FakeCrm:
 
         class Events(FakeHandler):
             def get(self):
-                rows = self.filtered(fake.events, "type", "status", "entity_id")
+                rows = self.filtered(fake.events, "type", "status", "entity_id", "webhook_id")
                 guest_id = self.get_argument("guest_id", None)
                 if guest_id:
                     rows = [r for r in rows if str(r["entity_id"] if r["type"].startswith("guest.")

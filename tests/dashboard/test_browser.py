@@ -95,7 +95,7 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
                 await page.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
 
                 await page.goto(dash_url + "/deliveries")
-                await page.click('tbody[data-live-list="delivery"] tr a')
+                await page.click('tbody[data-delivery-list] tr a')
                 await page.click("text=Replay")
                 await page.wait_for_selector(".flash-good")
                 await page.screenshot(path=str(tmp_path / "delivery.png"), full_page=True)

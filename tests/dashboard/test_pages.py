@@ -34,9 +34,9 @@ def pages(ids: dict) -> dict[str, tuple[str, ...]]:
         "/events": ("CRM",),
         f"/events/{ids['event']['id']}": ("CRM",),
         "/profiles": ("CRM",),
-        "/profiles/7": ("CRM",),
+        "/profiles/7": ("CRM", "PMS"),   # the PMS: its failed or held deliveries for the guest
         "/deliveries": ("PMS",),
-        f"/deliveries/{ids['failed']['id']}": ("PMS",),
+        f"/deliveries/{ids['failed']['id']}": ("PMS", "CRM"),   # the CRM event it produced
         "/rejections": ("CRM",),
     }
 

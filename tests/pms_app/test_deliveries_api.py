@@ -139,12 +139,13 @@ async def test_detail_has_payload_and_attempts(http_client, base_url, pms_db):
     r = await api(http_client, base_url, "GET", f"/webhooks/deliveries/{summary['id']}")
     assert r.code == 200
     data = json_of(r)["data"]
-    assert set(data) == SUMMARY_KEYS | {"payload", "attempts"}
+    assert set(data) == SUMMARY_KEYS | {"payload", "attempts", "request", "destinations"}
     assert data["payload"] == guest
     assert data["attempt_count"] == 1 and data["status"] == "pending"
     assert data["attempts"] == [{"attempt": 1, "started_at": data["attempts"][0]["started_at"],
                                  "status_code": 500, "duration_ms": 12, "error": "HTTP 500",
-                                 "response_body": "oops", "trigger": "scheduled", "replayed_by": None}]
+                                 "response_body": "oops", "trigger": "scheduled", "replayed_by": None,
+                                 "target_url": None, "request_headers": None}]
     for unknown in ("6f1c2d1e-0000-4000-8000-000000000000", "nope", "x" * 300):
         r = await api(http_client, base_url, "GET", f"/webhooks/deliveries/{unknown}")
         assert r.code == 404 and json_of(r)["error"]["code"] == "not_found"

@@ -172,7 +172,10 @@ async def test_deliveries_and_attempts_equal_rest(http_client, base_url, pms_db)
     assert [d["id"] for d in got] == [d["id"] for d in listed]
     for delivery in got:
         detail = (await rest(http_client, base_url, f"/webhooks/deliveries/{delivery['id']}"))["data"]
-        detail.pop("payload")
+        for rest_only in ("payload", "request", "destinations"):
+            detail.pop(rest_only)
+        for attempt in detail["attempts"]:
+            attempt.pop("target_url"), attempt.pop("request_headers")
         assert delivery == camel(detail)
     assert len(got[-1]["attempts"]) == 2
     assert [d["id"] for d in nodes(body["data"]["created"])] == [listed[0]["id"]]

@@ -124,7 +124,7 @@ def test_rollback_keeps_the_crm_state_when_other_endpoints_had_deliveries(old_db
     database, store = old_db.database, old_db.store
     store.call(seed, database)
     with database.connection_context():
-        migrate(database, "pms")
+        migrate(database, "pms", ADDED[-1])
         database.execute_sql("INSERT INTO endpoint (name, url, event_types, enabled, from_config, created_at, "
                              f"updated_at) VALUES ('other', 'http://x/', '[]', 1, 0, '{T0}', '{T0}')")
         other = database.execute_sql("SELECT id FROM endpoint WHERE name = 'other'").fetchone()[0]

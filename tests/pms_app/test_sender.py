@@ -182,6 +182,15 @@ def test_credentials_in_the_url_are_sent_as_basic_auth(senders):
     assert req.headers["authorization"] == "Basic aG9vazpzQGNyZXQ="   # hook:s@cret
 
 
+def test_each_attempt_records_where_it_went_with_the_password_masked(senders):
+    with Receiver(accept) as receiver:
+        url = receiver.url.replace("http://", "http://hook:s%40cret@")
+        record = senders(url).send(claim()).record
+        (req,) = receiver.received
+    assert record.target_url == receiver.url.replace("http://", "http://hook:***@")
+    assert record.signatures == len(KEYS) == len(req.headers["webhook-signature"].split())
+
+
 # -- the checked address is the address connected to -----------------------------------------
 
 def test_the_connection_goes_to_the_address_that_passed_the_check(senders):
