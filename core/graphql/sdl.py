@@ -3,12 +3,12 @@ writes them; a test fails when the code's schema and the files differ)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from strawberry.printer import print_schema
 
 from ..config import REPO_ROOT
+from ..generated_files import report, write_files
 
 DOCS = REPO_ROOT / "docs" / "graphql"
 
@@ -21,15 +21,8 @@ def schemas() -> dict[str, str]:
 
 
 def write(folder: Path = DOCS) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in schemas().items():
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(folder, schemas())
 
 
 if __name__ == "__main__":
-    for path in write():
-        print(path.relative_to(REPO_ROOT), file=sys.stdout)
+    report(write())

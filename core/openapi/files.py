@@ -6,10 +6,10 @@ default base path, ``/api/v1``; a service serves its own, for its configured bas
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from ..config import REPO_ROOT
+from ..generated_files import report, write_files
 
 DOCS = REPO_ROOT / "docs" / "openapi"
 BASE_PATH = "/api/v1"
@@ -24,15 +24,8 @@ def documents(base_path: str = BASE_PATH) -> dict[str, str]:
 
 
 def write(folder: Path = DOCS) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in documents().items():
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(folder, documents())
 
 
 if __name__ == "__main__":
-    for path in write():
-        print(path.relative_to(REPO_ROOT), file=sys.stdout)
+    report(write())
