@@ -397,7 +397,8 @@ def _health(spec: Spec, breaker: dict) -> None:
         "success_rate": nullable({"type": "number", "minimum": 0, "maximum": 1,
                                   "description": "succeeded / attempts, 4 places; null without attempts"}),
         "p50_ms": percentile("median"), "p95_ms": percentile("95th percentile")},
-        description="the attempts that started in the last hour; one succeeded when it got a 2xx"))
+        description="the attempts that started in the last hour; one succeeded when it got a 2xx answer "
+                    "(in the activity, also recorded no error)"))
     waiting = {
         "oldest_pending_at": nullable({**TIME, "description": "when the oldest pending or in-flight "
                                                              "delivery was created"}),

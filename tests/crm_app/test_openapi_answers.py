@@ -3,8 +3,6 @@ one webhook id) match the schemas its OpenAPI document gives for them."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from core.db import utcnow
