@@ -211,7 +211,11 @@ def parse_utc_datetime(field: str, raw: str) -> dt.datetime:
     except (ValueError, AttributeError):
         raise ValidationError.single(field, "must be an ISO 8601 time such as 2026-11-30T10:00:00Z") from None
     if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:
+            # An offset that moves the first or last day of the calendar out of it.
+            raise ValidationError.single(field, "must be a time between years 1 and 9999 in UTC") from None
     return value
 
 

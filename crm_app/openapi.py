@@ -15,6 +15,7 @@ from core.openapi.spec import (ANY_OBJECT, COUNT, DATE, PAGING, TIME, Spec, answ
 from .models import EVENT_STATUSES, TIERS, WEBHOOK_ID_MAX
 from .validation import MAX_TIMESTAMP_MS, MAX_VERSION
 from .services.receiver import ACCEPTED, DUPLICATE, ANSWERS
+from .services.rejections import SUMMARY_MAX_GROUPS, SUMMARY_MAX_WINDOW_SECONDS, SUMMARY_WINDOW_SECONDS
 
 DESCRIPTION = """\
 The receiver of the PMS's signed webhooks (Standard Webhooks), the audit log of every event it
@@ -126,6 +127,22 @@ def _receiver(spec: Spec) -> None:
                    summary="Refused webhook requests, newest first",
                    params=[*PAGING, query("reason", string(), "one error code")],
                    responses={200: answer("one page", page(rejection))})
+    summary = spec.schema("RejectionSummary", obj({
+        "since": {**TIME, "description": "the window's start (now minus window_seconds)"},
+        "window_seconds": integer(minimum=1, maximum=SUMMARY_MAX_WINDOW_SECONDS),
+        "groups": array(obj({
+            "reason": string(description="the error code the requests were answered with"),
+            "remote_ip": nullable(string(description="the address they came from")),
+            "count": integer(minimum=1), "last_at": {**TIME, "description": "the latest one"}}),
+            maxItems=SUMMARY_MAX_GROUPS,
+            description=f"by reason and address, the largest first (at most {SUMMARY_MAX_GROUPS})")}))
+    spec.operation("get", "/webhooks/rejections/summary", operation_id="summariseRejections", tag=WEBHOOKS,
+                   summary="Refused webhook requests of a recent window, counted by reason and address",
+                   params=[query("window_seconds", integer(minimum=1, maximum=SUMMARY_MAX_WINDOW_SECONDS,
+                                                           default=SUMMARY_WINDOW_SECONDS),
+                                 "how far back, in seconds (at most a week)"),
+                           query("reason", string(), "one error code")],
+                   responses={200: answer("the counts", data(summary))})
 
 
 def _events(spec: Spec) -> None:
@@ -140,7 +157,9 @@ def _events(spec: Spec) -> None:
                    params=[*PAGING, query("type", string(), "one event type"),
                            query("status", enum(EVENT_STATUSES), "one status"),
                            query("entity_id", integer(minimum=0), "one entity's (guest or reservation id)"),
-                           query("guest_id", integer(minimum=0), "one guest's, its reservations' included")],
+                           query("guest_id", integer(minimum=0), "one guest's, its reservations' included"),
+                           query("webhook_id", string(), "the event recorded from this webhook-id (a PMS "
+                                                         "delivery's id): at most one")],
                    responses={200: answer("one page", page(event))})
     spec.operation("get", "/events/{event_id}", operation_id="getEvent", tag=EVENTS, summary="One event",
                    params=[id_param("event_id", "event")],

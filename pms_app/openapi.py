@@ -16,10 +16,13 @@ from core.sync import KINDS
 
 from .delivery.claims import PING
 from .endpoints.validation import MAX_DELAY_SECONDS, MAX_EVENT_TYPES, MAX_RETRIES, MAX_URL
-from .models import DELIVERY_STATUSES, OUTBOX_STATUSES, REPLAY, SCHEDULED, TEST
+from .models import DELIVERING, DELIVERY_STATUSES, FAILED, HELD, OUTBOX_STATUSES, PENDING, REPLAY, SCHEDULED, TEST
 from .notifications.models import TYPES as NOTIFICATION_TYPES
 from .operators import OPERATOR_HEADER, OPERATOR_NAME
 from .services.audit import ACTIONS
+from .services.deliveries import MIN_PREFIX
+from .services.endpoint_activity import MAX_ENDPOINTS, WINDOW_MINUTES
+from .services.endpoint_health import LATENCY_SAMPLE
 
 DESCRIPTION = """\
 Guests and reservations, the outbox of webhook events and their delivery to endpoints
@@ -32,8 +35,25 @@ GUESTS, RESERVATIONS, DELIVERIES, ENDPOINTS, OPS = ("guests", "reservations", "d
 
 OPERATOR = header(OPERATOR_HEADER, string(pattern=f"^{OPERATOR_NAME.pattern}$"),
                   "the operator acting (recorded in the audit log and on replayed attempts)")
-EVENT_ID = path_param("event_id", string(), "the event's UUID (its webhook-id)")
+EVENT_ID = path_param("event_id", string(), f"the event's UUID (its webhook-id), or a prefix of it of at "
+                                           f"least {MIN_PREFIX} characters that only one of the endpoint's "
+                                           f"deliveries starts with")
 ENDPOINT_ID = id_param("endpoint_id", "endpoint")
+AMBIGUOUS = error(409, "the short id starts more than one of the endpoint's deliveries; the message says "
+                       "how many (give more characters, or list them with ?id_prefix=)")
+
+
+def delivery_filters(types) -> list:
+    """The filters every delivery list and count reads; ``types`` is the ``type`` parameter's schema."""
+    return [query("status", enum(DELIVERY_STATUSES), "one status"),
+            query("type", types, "one event type"),
+            query("entity_id", integer(minimum=0), "one guest's or reservation's events"),
+            query("guest_id", integer(minimum=0), "a guest's events and its reservations'"),
+            query("since", string(format="date-time"), "created at or after (ISO 8601; Z or an offset, "
+                                                       "none is UTC)"),
+            query("until", string(format="date-time"), "created before (ISO 8601)"),
+            query("id_prefix", string(pattern="^[0-9a-fA-F-]{1,36}$"),
+                  "ids starting with these characters (hex digits and dashes, any case)")]
 
 
 def document(base_path: str) -> dict:
@@ -139,6 +159,17 @@ def _reservations(spec: Spec) -> None:
         responses={204: answer("deleted"), 404: error(404)})
 
 
+# The headers of a delivery's request as the API shows them: the signature is one "v1,***" per
+# secret valid at sending.
+HEADERS_SENT = {
+    "content-type": string(const="application/json"),
+    "webhook-id": string(description="the event's UUID"),
+    "webhook-timestamp": string(description="a placeholder: unix seconds at sending"),
+    "webhook-signature": string(description='one masked "v1,***" per secret valid at sending, '
+                                            'space-separated'),
+}
+
+
 def _deliveries(spec: Spec) -> dict:
     """Part one's delivery routes (endpoint 1); returns the schemas the endpoint routes reuse."""
     spec.tag(DELIVERIES, "Webhook deliveries to endpoint 1 (the CRM), their status and replay.")
@@ -147,18 +178,47 @@ def _deliveries(spec: Spec) -> dict:
         "duration_ms": nullable(integer()), "error": nullable(string()),
         "response_body": nullable(string(description="cut to 2 KiB")),
         "trigger": enum((SCHEDULED, REPLAY, TEST)),
-        "replayed_by": nullable(string(description="the operator who asked for the replay or test"))}))
+        "replayed_by": nullable(string(description="the operator who asked for the replay or test")),
+        "target_url": nullable(string(description="the URL the attempt was sent to, any password masked; "
+                                                  "null for attempts recorded before it was kept")),
+        "request_headers": nullable({**obj(HEADERS_SENT), "description": (
+            "the headers the attempt sent, secrets masked (the timestamp and signatures are made at "
+            "sending and not kept); null for attempts recorded before it was kept")})}))
     summary_fields = {
         "id": string(description="the event's UUID, its webhook-id"),
         "seq": integer(minimum=1, description="the delivery's position; lists page by it"),
         "type": enum((*EVENT_TYPES, PING)), "status": enum(DELIVERY_STATUSES),
         "entity_id": integer(), "entity_version": integer(), "attempt_count": COUNT,
-        "next_attempt_at": nullable({**TIME, "description": "while pending or delivering"}),
+        "next_attempt_at": nullable({**TIME, "description": "when it is (re)tried next; only while pending "
+                                                            "or delivering, else null"}),
         "created_at": TIME, "delivered_at": nullable(TIME), "endpoint_id": integer(),
-        "last_error": nullable(string()), "last_status_code": nullable(integer())}
+        "last_error": nullable(string(description="the error of the last failed attempt (connection, "
+                                                  "timeout, HTTP status); null once one succeeds")),
+        "last_status_code": nullable(integer(description="the HTTP status the last attempt got; null "
+                                                         "before any attempt or when none answered"))}
     summary = spec.schema("DeliverySummary", obj(summary_fields))
-    detail = spec.schema("Delivery", obj({**summary_fields, "payload": ANY_OBJECT,
-                                          "attempts": array(attempt)}))
+    destination = spec.schema("DeliveryDestination", obj({
+        "endpoint_id": integer(), "endpoint_name": nullable(string(description="null once the endpoint "
+                                                                               "was deleted")),
+        "status": enum(DELIVERY_STATUSES), "attempt_count": COUNT,
+        "last_status_code": summary_fields["last_status_code"], "last_error": summary_fields["last_error"],
+        "next_attempt_at": summary_fields["next_attempt_at"], "delivered_at": nullable(TIME)},
+        description="the same event's delivery to one endpoint"))
+    request = spec.schema("DeliveryRequest", obj({
+        "method": string(const="POST"),
+        "url": nullable(string(description="the endpoint's URL, any password masked; null once the "
+                                           "endpoint was deleted")),
+        "headers": obj(HEADERS_SENT)},
+        description="what each attempt of the delivery sends, secrets masked; the timestamp and the "
+                    "signatures (one per secret valid now) are made afresh at each attempt"))
+    detail = spec.schema("Delivery", obj({
+        **summary_fields, "payload": ANY_OBJECT, "attempts": array(attempt, description="oldest first"),
+        "request": request,
+        "destinations": array(destination, minItems=1,
+                              description="the event's delivery to every endpoint it goes to, this "
+                                          "one included, in endpoint id order")}))
+    count = spec.schema("DeliveryCount", data(obj({"count": COUNT}, description=(
+        "how many deliveries the list with the same filters holds, over all its pages"))))
     run = spec.schema("SyncRun", obj({
         "id": ID, "started_at": TIME, "finished_at": nullable(TIME), "kind": enum(KINDS),
         "compared": COUNT, "drifted": COUNT, "repaired": COUNT, "unrepairable": COUNT,
@@ -166,10 +226,13 @@ def _deliveries(spec: Spec) -> dict:
         "requests": COUNT, "error": nullable(string()), "unrepairable_entities": array(ANY_OBJECT)}))
     worker = obj({"worker_id": string(), "state": string(), "failure_count": COUNT,
                   "opened_at": nullable(TIME), "updated_at": TIME})
+    breaker = spec.schema("Breaker", obj({
+        "state": enum(("closed", "open", "half_open")), "failure_count": COUNT, "opened_at": nullable(TIME),
+        "workers": array(worker, description="the workers that reported in the last few seconds")},
+        description="the endpoint's circuit breaker: the worst of its live workers' (closed when none is live)"))
     status_fields = {
         "endpoint": string(description="the URL, any password masked"),
-        "breaker": obj({"state": enum(("closed", "open", "half_open")), "failure_count": COUNT,
-                        "opened_at": nullable(TIME), "workers": array(worker)}),
+        "breaker": breaker,
         "outbox": obj({name: COUNT for name in OUTBOX_STATUSES}),
         "last_success_at": nullable(TIME), "last_failure_at": nullable(TIME)}
     status = spec.schema("DeliveryStatus", obj(status_fields))
@@ -187,20 +250,23 @@ def _deliveries(spec: Spec) -> dict:
         responses={200: answer("one page", page(transition))})
     _op(spec, "get", "/webhooks/deliveries", operation_id="listDeliveries", tag=DELIVERIES,
         summary="Deliveries to endpoint 1, newest first",
-        params=[*PAGING, query("status", enum(DELIVERY_STATUSES), "one status"),
-                query("type", enum(EVENT_TYPES), "one event type")],
+        params=[*PAGING, *delivery_filters(enum(EVENT_TYPES))],
         responses={200: answer("one page", page(summary))})
+    _op(spec, "get", "/webhooks/deliveries/count", operation_id="countDeliveries", tag=DELIVERIES,
+        summary="How many deliveries to endpoint 1 the list with these filters holds",
+        description="What a bulk replay of that list would act on, shown before it does.",
+        params=delivery_filters(enum(EVENT_TYPES)), responses={200: answer("the count", count)})
     _op(spec, "post", "/webhooks/deliveries/replay", operation_id="replayFailedDeliveries",
         tag=DELIVERIES, summary="Queue every failed delivery to endpoint 1 again",
         responses={202: answer("queued", replayed)})
     _op(spec, "post", "/webhooks/deliveries/{event_id}/replay", operation_id="replayDelivery",
         tag=DELIVERIES, summary="Queue one delivery to endpoint 1 again now, whatever its state",
-        params=[EVENT_ID], responses={202: answer("queued", data(summary)), 404: error(404)})
+        params=[EVENT_ID], responses={202: answer("queued", data(summary)), 404: error(404), 409: AMBIGUOUS})
     _op(spec, "get", "/webhooks/deliveries/{event_id}", operation_id="getDelivery", tag=DELIVERIES,
-        summary="One delivery to endpoint 1 with its payload and attempts", params=[EVENT_ID],
-        responses={200: answer("the delivery", data(detail)), 404: error(404)})
+        summary="One delivery to endpoint 1 with its payload, attempts, request and destinations",
+        params=[EVENT_ID], responses={200: answer("the delivery", data(detail)), 404: error(404), 409: AMBIGUOUS})
     return {"attempt": attempt, "summary": summary, "detail": detail, "status": status,
-            "replayed": replayed}
+            "replayed": replayed, "count": count, "transition": transition, "breaker": breaker}
 
 
 def _endpoints(spec: Spec, delivery: dict) -> None:
@@ -263,6 +329,7 @@ def _endpoints(spec: Spec, delivery: dict) -> None:
         examples={"endpoint": {"name": "warehouse", "url": "http://127.0.0.1:9/hooks",
                                "event_types": ["reservation.*"], "retry_schedule": [5, 30, 120],
                                "timeout_seconds": 5, "rate_limit_per_second": 50}})
+    _health(spec, delivery["breaker"])
     _op(spec, "get", "/endpoints/{endpoint_id}", operation_id="getEndpoint", tag=ENDPOINTS,
         summary="One endpoint", params=[ENDPOINT_ID],
         responses={200: answer("the endpoint", data(endpoint)), 404: error(404)})
@@ -288,19 +355,23 @@ def _endpoints(spec: Spec, delivery: dict) -> None:
     _op(spec, "get", "/endpoints/{endpoint_id}/status", operation_id="getEndpointStatus", tag=ENDPOINTS,
         summary="Delivery health of one endpoint", params=[ENDPOINT_ID],
         responses={200: answer("the status", data(delivery["status"])), 404: error(404)})
+    _op(spec, "get", "/endpoints/{endpoint_id}/transitions", operation_id="listEndpointTransitions",
+        tag=ENDPOINTS, summary="One endpoint's breaker state changes, newest first",
+        params=[ENDPOINT_ID, *PAGING],
+        responses={200: answer("one page", page(delivery["transition"])), 404: error(404)})
     _op(spec, "post", "/endpoints/{endpoint_id}/test", operation_id="testEndpoint", tag=ENDPOINTS,
         summary="Send one endpoint.ping now; the answer is its one attempt", params=[ENDPOINT_ID],
         responses={200: answer("the attempt (its status_code and error say how it went)",
                                data(delivery["attempt"])), 404: error(404)})
     _op(spec, "get", "/endpoints/{endpoint_id}/deliveries", operation_id="listEndpointDeliveries",
         tag=ENDPOINTS, summary="One endpoint's deliveries, newest first",
-        params=[ENDPOINT_ID, *PAGING, query("status", enum(DELIVERY_STATUSES), "one status"),
-                query("type", string(), "one event type"),
-                query("entity_id", integer(minimum=0), "one guest's or reservation's events"),
-                query("guest_id", integer(minimum=0), "a guest's events and its reservations'"),
-                query("since", string(format="date-time"), "created at or after (ISO 8601)"),
-                query("until", string(format="date-time"), "created before (ISO 8601)")],
+        params=[ENDPOINT_ID, *PAGING, *delivery_filters(string())],
         responses={200: answer("one page", page(delivery["summary"])), 404: error(404)})
+    _op(spec, "get", "/endpoints/{endpoint_id}/deliveries/count", operation_id="countEndpointDeliveries",
+        tag=ENDPOINTS, summary="How many of one endpoint's deliveries the list with these filters holds",
+        description="What a bulk replay of that list would act on, shown before it does.",
+        params=[ENDPOINT_ID, *delivery_filters(string())],
+        responses={200: answer("the count", delivery["count"]), 404: error(404)})
     _op(spec, "post", "/endpoints/{endpoint_id}/deliveries/replay", operation_id="replayEndpointDeliveries",
         tag=ENDPOINTS, summary="Queue the failed deliveries again, or with since every one created since",
         params=[ENDPOINT_ID], body_required=False,
@@ -309,10 +380,61 @@ def _endpoints(spec: Spec, delivery: dict) -> None:
     _op(spec, "post", "/endpoints/{endpoint_id}/deliveries/{event_id}/replay",
         operation_id="replayEndpointDelivery", tag=ENDPOINTS, summary="Queue one delivery again now",
         params=[ENDPOINT_ID, EVENT_ID],
-        responses={202: answer("queued", data(delivery["summary"])), 404: error(404)})
+        responses={202: answer("queued", data(delivery["summary"])), 404: error(404), 409: AMBIGUOUS})
     _op(spec, "get", "/endpoints/{endpoint_id}/deliveries/{event_id}", operation_id="getEndpointDelivery",
-        tag=ENDPOINTS, summary="One delivery with its payload and attempts", params=[ENDPOINT_ID, EVENT_ID],
-        responses={200: answer("the delivery", data(delivery["detail"])), 404: error(404)})
+        tag=ENDPOINTS, summary="One delivery with its payload, attempts, request and destinations",
+        params=[ENDPOINT_ID, EVENT_ID],
+        responses={200: answer("the delivery", data(delivery["detail"])), 404: error(404), 409: AMBIGUOUS})
+
+
+def _health(spec: Spec, breaker: dict) -> None:
+    """``GET /endpoints/health`` (a page of endpoints) and ``GET /endpoints/activity`` (every
+    endpoint's last hour, minute by minute): what an operator and the dashboard look at first."""
+    percentile = lambda p: nullable(integer(description=(  # noqa: E731
+        f"the {p} of the attempts' durations in milliseconds (nearest rank); null without attempts")))
+    last_hour = spec.schema("AttemptsLastHour", obj({
+        "attempts": COUNT, "succeeded": COUNT, "failed": COUNT,
+        "success_rate": nullable({"type": "number", "minimum": 0, "maximum": 1,
+                                  "description": "succeeded / attempts, 4 places; null without attempts"}),
+        "p50_ms": percentile("median"), "p95_ms": percentile("95th percentile")},
+        description="the attempts that started in the last hour; one succeeded when it got a 2xx answer "
+                    "(in the activity, also recorded no error)"))
+    waiting = {
+        "oldest_pending_at": nullable({**TIME, "description": "when the oldest pending or in-flight "
+                                                             "delivery was created"}),
+        "oldest_pending_age_seconds": nullable({"type": "number", "minimum": 0,
+                                                "description": "how long ago that was"}),
+    }
+    fields = {
+        "endpoint_id": ID, "name": string(), "enabled": {"type": "boolean"},
+        "disabled_reason": nullable(string()), "breaker": breaker,
+        "deliveries": obj({name: COUNT for name in (PENDING, DELIVERING, HELD, FAILED)},
+                          description="the deliveries not delivered yet, by status"),
+        **waiting, "last_hour": last_hour,
+        "last_success_at": nullable(TIME), "last_failure_at": nullable(TIME)}
+    health = spec.schema("EndpointHealth", obj(fields))
+    minute = obj({"at": {**TIME, "description": "the minute's start"},
+                  "delivered": COUNT, "failed": COUNT, "p50_ms": percentile("median"),
+                  "p95_ms": percentile("95th percentile")},
+                 description="the attempts that started in one minute")
+    minutes = array(minute, minItems=WINDOW_MINUTES, maxItems=WINDOW_MINUTES,
+                    description="the last hour minute by minute, oldest first, ending with the current "
+                                "(partial) minute")
+    activity = spec.schema("EndpointsActivity", obj({
+        "generated_at": TIME,
+        "overall": obj({**waiting, "last_hour": last_hour, "minutes": minutes},
+                       description="every endpoint together (percentiles over every attempt)"),
+        "endpoints": array(obj({**fields, "minutes": minutes}), maxItems=MAX_ENDPOINTS,
+                           description=f"in id order, the first {MAX_ENDPOINTS}")}))
+    _op(spec, "get", "/endpoints/health", operation_id="listEndpointsHealth", tag=ENDPOINTS,
+        summary="Every endpoint's health at a glance, in id order",
+        description=("Its breaker, the deliveries waiting or failed, how old the oldest waiting one is, "
+                     "and the last hour's attempts: counts exact, percentiles over the newest "
+                     f"{LATENCY_SAMPLE} of them."),
+        params=PAGING, responses={200: answer("one page", page(health))})
+    _op(spec, "get", "/endpoints/activity", operation_id="getEndpointsActivity", tag=ENDPOINTS,
+        summary="Every endpoint's last hour, minute by minute (what the dashboard's overview polls)",
+        responses={200: answer("the activity", data(activity))})
 
 
 def _operations(spec: Spec) -> None:

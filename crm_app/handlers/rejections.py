@@ -27,8 +27,9 @@ class RejectionsSummaryHandler(APIHandler):
         window = self.int_argument("window_seconds")
         if window is None:
             window = rejections.SUMMARY_WINDOW_SECONDS
-        if not 1 <= window <= 7 * 86400:
-            raise ValidationError.single("window_seconds", "must be between 1 and 604800 (a week)")
+        if not 1 <= window <= rejections.SUMMARY_MAX_WINDOW_SECONDS:
+            raise ValidationError.single(
+                "window_seconds", f"must be between 1 and {rejections.SUMMARY_MAX_WINDOW_SECONDS} (a week)")
         reason = self.get_argument("reason", None) or None
         self.write_data(await self.store.run(rejections.summarise_rejections, window, reason,
                                              transaction=False))

@@ -45,6 +45,7 @@ def list_rejections(page: PageRequest, reason: str | None = None) -> tuple[list[
 
 
 SUMMARY_WINDOW_SECONDS = 3600
+SUMMARY_MAX_WINDOW_SECONDS = 7 * 86400   # a week
 SUMMARY_MAX_GROUPS = 100
 
 

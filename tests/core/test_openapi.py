@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import sys
 
 import pytest
 from openapi_spec_validator import validate
@@ -145,10 +146,25 @@ PAGING = {"limit", "cursor", "since_id"}
 
 
 def query_arguments_read(handler: type, method: str) -> set[str]:
-    """The query arguments ``handler``'s ``method`` reads by name (its paging ones included)."""
+    """The query arguments ``handler``'s ``method`` reads by name (its paging ones included),
+    those read by a function of its module it hands itself to (``delivery_filter(self)``) too."""
     source = inspect.getsource(getattr(handler, method))
+    module = sys.modules[handler.__module__]
+    for name in _HELPER_CALL.findall(source):
+        helper = getattr(module, name, None)
+        if inspect.isfunction(helper):
+            source += inspect.getsource(helper)
     names = set(_QUERY_READ.findall(source))
     return names | PAGING if "page_request()" in source else names
+
+
+_HELPER_CALL = re.compile(r"\b(\w+)\(self\b")
+
+
+def test_arguments_read_through_a_helper_are_found():
+    from pms_app.handlers.deliveries import DeliveriesHandler
+
+    assert {"id_prefix", "guest_id", "since", "until"} <= query_arguments_read(DeliveriesHandler, "get")
 
 
 def test_every_query_argument_a_handler_reads_is_documented(app):

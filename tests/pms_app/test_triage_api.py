@@ -188,3 +188,20 @@ async def test_breaker_history_per_endpoint(http_client, base_url, pms_db):
     assert set(history["data"][0]) == {"id", "worker_id", "from", "to", "failure_count", "at"}
     assert [t["to"] for t in await data_of(http_client, base_url, "/endpoints/1/transitions")] == ["open"]
     assert (await api(http_client, base_url, "GET", "/endpoints/42/transitions")).code == 404
+
+
+@pytest.mark.gen_test
+async def test_a_time_whose_offset_leaves_the_calendar_is_a_422(http_client, base_url, pms_db):
+    """Well-formed ISO 8601 times that cannot be moved to UTC (the first day with a positive
+    offset, the last with a negative one) are refused like any bad time, not a 500."""
+    for name, value in (("since", "0001-01-01T00:00:00%2B01:00"), ("until", "9999-12-31T23:59:59-01:00")):
+        for path in ("/webhooks/deliveries", "/endpoints/1/deliveries", "/webhooks/deliveries/count",
+                     "/endpoints/1/deliveries/count"):
+            response = await api(http_client, base_url, "GET", f"{path}?{name}={value}")
+            assert response.code == 422, (path, name, response.body)
+            assert json_of(response)["error"]["details"][0]["field"] == name
+    replay = await api(http_client, base_url, "POST", "/endpoints/1/deliveries/replay",
+                       {"since": "0001-01-01T00:00:00+01:00"}, headers=OPERATOR)
+    assert replay.code == 422 and json_of(replay)["error"]["details"][0]["field"] == "since"
+    edge = await api(http_client, base_url, "GET", "/webhooks/deliveries?since=0001-01-01T00:00:00Z")
+    assert edge.code == 200   # the calendar's first moment in UTC itself is fine
