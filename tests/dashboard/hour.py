@@ -2,15 +2,15 @@
 for the screenshots of every page.
 
 Operators create two endpoints through the dashboard: ``loyalty`` (guest events; its receiver
-is down for its first 15 requests, answering 503) and ``analytics`` (reservation events; its
-receiver answers 410 Gone, so the worker disables it). Guests and reservations are created and
-changed through the PMS API and a delivery worker sends them: the CRM applies them (its events
-and profiles), loyalty's first deliveries give up, its breaker opens and closes again, analytics
-is disabled after its first answer. What the worker did is then spread over the last hour so the
-chart has minutes to show. Afterwards: CRM
-deliveries that gave up (written like the other triage tests do), one of them replayed by an
-operator and delivered by the worker, an old pending delivery, a change the CRM never got that
-a real reconciliation run finds and repairs, and two kinds of rejected webhooks at the CRM.
+is down for its first ``BREAKER_THRESHOLD`` requests, answering 503) and ``analytics``
+(reservation events; its receiver answers 410 Gone, so the worker disables it). Guests and
+reservations are created and changed through the PMS API and a delivery worker sends them: the
+CRM applies them (its events and profiles), loyalty's first deliveries give up and its breaker
+opens and closes again, analytics is disabled after its first answer. What the worker did is
+then spread over the last hour so the chart has minutes to show. Afterwards: CRM deliveries
+that gave up (written like the other triage tests do), one of them replayed by an operator and
+delivered by the worker, an old pending delivery, a change the CRM never got that a real
+reconciliation run finds and repairs, and two kinds of rejected webhooks at the CRM.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from core.db import utcnow
 from crm_app.models import Event as CrmEvent
+from crm_app.models import GuestProfile
 from pms_app.delivery.models import BreakerTransition
 from pms_app.delivery.worker import DeliveryWorker
 from pms_app.endpoints.models import Endpoint
@@ -42,6 +43,8 @@ GUESTS = [("Ann Example", "ann@example.com", "GB"), ("Bruno Díaz", "bruno.diaz@
           ("Emil Novák", "emil.novak@example.cz", "CZ"), ("Fatima Haddad", "fatima@example.com", "MA")]
 ROOMS = [("101", "double", "320.00"), ("214", "suite", "890.50"), ("305", "single", "145.00"),
          ("118", "double", "410.00"), ("402", "family", "760.00"), ("220", "double", "275.00")]
+# loyalty's outage: this many refused requests in a row, which is also what opens its breaker
+BREAKER_THRESHOLD = 15
 
 
 @dataclass
@@ -83,8 +86,10 @@ def _settled(stack: Stack) -> bool:
 
 async def _deliver_everything(stack: Stack) -> None:
     """Run a delivery worker until every enabled endpoint's deliveries are settled."""
+    # One delivery at a time, so which requests the outage refuses is always the same.
     settings = delivery_settings(stack.crm_url + "/api/v1/webhooks/pms", retry_schedule=(0, 0),
-                                 breaker_failure_threshold=15, breaker_recovery_seconds=1, delivery_concurrency=1)
+                                 breaker_failure_threshold=BREAKER_THRESHOLD, breaker_recovery_seconds=1,
+                                 delivery_concurrency=1)
     worker = DeliveryWorker(settings, stack.pms_store, timing=FAST).start()
     try:
         await until(lambda: _settled(stack), "every delivery settled")
@@ -94,8 +99,8 @@ async def _deliver_everything(stack: Stack) -> None:
 
 def _spread_over_the_hour(stack: Stack) -> None:
     """Move what the worker did back in time, event by event from 55 minutes ago to 5: each
-    event's deliveries and attempts, its record at the CRM, and the breaker changes and
-    notifications that followed its attempts."""
+    event's deliveries and attempts, its record at the CRM (and so its guest's profile), and
+    the breaker changes and notifications that followed its attempts."""
     def offsets() -> list[tuple[str, dt.timedelta]]:
         events = [e.id for e in OutboxEvent.select(OutboxEvent.id).order_by(OutboxEvent.seq)]
         return [(event_id, dt.timedelta(minutes=55 - n * 50 / max(len(events) - 1, 1), seconds=n * 7 % 40))
@@ -135,6 +140,11 @@ def _spread_over_the_hour(stack: Stack) -> None:
                 CrmEvent.update(received_at=event.received_at - back,
                                 occurred_at=event.occurred_at and event.occurred_at - back) \
                     .where(CrmEvent.id == event.id).execute()
+        for profile in GuestProfile.select():
+            times = [e.received_at for e in CrmEvent.select(CrmEvent.received_at)
+                     .where(CrmEvent.guest_id == profile.guest_id)]
+            GuestProfile.update(created_at=min(times), updated_at=max(times)) \
+                .where(GuestProfile.guest_id == profile.guest_id).execute()
 
     moves = stack.pms_store.call(offsets)
     stack.pms_store.call(move_pms, moves)
@@ -161,7 +171,8 @@ async def _create_endpoint(stack: Stack, visitor: Visitor, name: str, url: str, 
 
 
 async def live_an_hour(stack: Stack, http, alice: Visitor, bob: Visitor) -> Hour:
-    with Receiver(fail_first(15), "/hooks/guests") as loyalty_rx, Receiver(always(410), "/ingest") as analytics_rx:
+    with Receiver(fail_first(BREAKER_THRESHOLD), "/hooks/guests") as loyalty_rx, \
+            Receiver(always(410), "/ingest") as analytics_rx:
         loyalty = await _create_endpoint(stack, bob, "loyalty", loyalty_rx.url, "guest.*")
         analytics = await _create_endpoint(stack, bob, "analytics", analytics_rx.url, "reservation.*")
         rotated = await bob.post(f"/endpoints/{loyalty}/rotate", {"overlap_seconds": "3600"})

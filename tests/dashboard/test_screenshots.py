@@ -17,7 +17,7 @@ import pytest
 from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
 
-from .hour import live_an_hour
+from .hour import BREAKER_THRESHOLD, live_an_hour
 from .stack import start_stack
 from .support import TOKEN, Visitor, add_operator, serve_app
 from .test_browser import CHROMIUM, LAUNCH_ARGS, pytestmark  # noqa: F401 - the same skip/mark rule
@@ -67,7 +67,8 @@ SOME_VISIBLE = "s => [...document.querySelectorAll(s)].some(e => e.getBoundingCl
 
 @pytest.fixture
 def stack(io_loop, pms_db, crm_db):
-    running = start_stack(pms_db.store, crm_db.store)
+    # the breaker the worker of ``live_an_hour`` uses, so the endpoint page tells the same
+    running = start_stack(pms_db.store, crm_db.store, breaker_failure_threshold=BREAKER_THRESHOLD)
     yield running
     running.stop()
 
