@@ -74,7 +74,7 @@ async def until(predicate: Callable[[], object], message: str, timeout: float = 
 
 
 def _settled(stack: Stack) -> bool:
-    """Nothing left to send to an enabled endpoint, and none of them disabled by an answer yet."""
+    """Nothing left to send to an enabled endpoint, and analytics disabled by its 410 answer."""
     def read() -> bool:
         enabled = Endpoint.select(Endpoint.id).where(Endpoint.enabled == True)  # noqa: E712 - SQL
         waiting = Delivery.select().where(Delivery.status.in_((PENDING, DELIVERING))

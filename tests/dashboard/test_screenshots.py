@@ -54,7 +54,7 @@ SHOWS = {
     "deliveries": ["#deliveries tr[data-id]"],
     "delivery": ['[data-field="replayed_by"]'],
     "events": ["table.rows tbody tr"],
-    "event": ["pre, code"],
+    "event": ["pre"],
     "profiles": ["table.rows tbody tr"],
     "profile": ["#undelivered"],
     "rejections": ["#rejection-groups tr"],
