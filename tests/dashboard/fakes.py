@@ -395,7 +395,7 @@ class FakeCrm:
         ])
 
 
-# --- a realistic hour, for screenshots and for looking at the pages by hand ---------------
+# --- a realistic hour, for the overview's tests and for looking at the pages by hand ------
 
 GUESTS = [(7, "Ann Example", "ann@example.com", "vip", 12), (8, "Bruno Díaz", "bruno.diaz@example.org", "returning", 3),
           (9, "Chen Wei", "chen.wei@example.net", "new", 1), (10, "Dana O'Neil", "dana@example.com", "returning", 2)]

@@ -49,13 +49,13 @@ class Stack:
                                                         & (Delivery.endpoint_id == endpoint_id)))
 
     def fail(self, event_id: str, endpoint_id: int = 1, attempts: int = 3, code: int = 500,
-             error: str = "HTTP 500") -> None:
-        """The delivery gave up after ``attempts`` attempts answered ``code``."""
+             error: str = "HTTP 500", body: str = "nope") -> None:
+        """The delivery gave up after ``attempts`` attempts answered ``code`` with ``body``."""
         def write():
             delivery = Delivery.get((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id))
             for n in range(1, attempts + 1):
                 DeliveryAttempt.create(event_id=event_id, delivery_id=delivery.id, attempt=n, started_at=utcnow(),
-                                       status_code=code, duration_ms=20 * n, error=error, response_body="nope")
+                                       status_code=code, duration_ms=20 * n, error=error, response_body=body)
             Delivery.update(status="failed", attempt_count=attempts, last_error=error, last_status_code=code) \
                 .where(Delivery.id == delivery.id).execute()
         self.pms_store.call(write)

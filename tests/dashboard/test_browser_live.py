@@ -1,48 +1,24 @@
 """The overview in a real headless Chromium, over the fake services: a breaker opening shows in
 under 2 s at the default 1 s poll, a disabled endpoint pops a toast and turns its tile, the
-chart grows and moves on without a reload; and a screenshot of every page at 1366x900.
-
-Screenshots go to the test's ``tmp_path``; with ``UPDATE_SCREENSHOTS=1`` they replace the
-ones under docs/screenshots/ that the documentation shows.
+chart grows and moves on without a reload. (The screenshots of every page are taken over the
+real services, in test_screenshots.py.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from pathlib import Path
 
 import pytest
 
 from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
 
-from .fakes import now_iso, populate
+from .fakes import now_iso
 from .support import TOKEN, serve_app
 from .test_browser import CHROMIUM, LAUNCH_ARGS, pytestmark  # noqa: F401 - the same skip/mark rule
 
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 900}
-
-# Every page of the dashboard, by file name. Pages are listed by URL so pages added later only
-# need a line here; ``{failed}``, ``{event}`` and ``{profile}`` are ids from ``populate``.
-SCREENSHOT_PAGES = (
-    ("login", "/login"),
-    ("overview", "/"),
-    ("endpoints", "/endpoints"),
-    ("endpoint", "/endpoints/1"),
-    ("endpoint-new", "/endpoints/new"),
-    ("deliveries", "/deliveries"),
-    ("delivery", "/deliveries/{failed}"),
-    ("events", "/events"),
-    ("event", "/events/{event}"),
-    ("profiles", "/profiles"),
-    ("profile", "/profiles/{profile}"),
-    ("rejections", "/rejections"),
-    ("notifications", "/notifications"),
-    ("audit", "/audit"),
-)
 
 
 async def sign_in(page, base_url: str) -> None:
@@ -193,39 +169,3 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
         finally:
             await browser.close()
-
-
-@pytest.mark.gen_test(timeout=180)
-async def test_a_screenshot_of_every_page(fake_pms, fake_crm, one_second_dashboard, tmp_path):
-    from playwright.async_api import async_playwright
-
-    base_url = one_second_dashboard
-    ids = populate(fake_pms, fake_crm)
-    values = {"failed": ids["failed"]["id"], "event": ids["event"]["id"], "profile": ids["profile"]}
-    target = DOCS_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
-    target.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport=VIEWPORT)
-            page = await context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda message: message.type == "error" and "404" not in message.text
-                    and errors.append(message.text))
-            await page.goto(base_url + "/login")
-            await page.screenshot(path=str(target / "login.png"), full_page=True)
-            await sign_in(page, base_url)
-            for name, path in SCREENSHOT_PAGES:
-                if name == "login":
-                    continue
-                response = await page.goto(base_url + path.format(**values))
-                assert response.status in (200, 404), (path, response.status)
-                await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
-                await page.screenshot(path=str(target / f"{name}.png"), full_page=True)
-            assert errors == [], errors
-        finally:
-            await browser.close()
-    shots = {p.stem: p.stat().st_size for p in target.glob("*.png")}
-    assert set(shots) >= {name for name, _ in SCREENSHOT_PAGES}
-    assert shots["overview"] > 30_000
