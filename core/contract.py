@@ -46,6 +46,16 @@ BREAKER_STATES = (BREAKER_CLOSED, BREAKER_HALF_OPEN, BREAKER_OPEN)
 MANUAL, GONE, FAILING = "manual", "gone", "failing"
 DISABLED_REASONS = (MANUAL, GONE, FAILING)
 
+# What a notification tells ops: an endpoint failing, recovered or disabled, a delivery that gave
+# up, reconciliation finding drift.
+ENDPOINT_FAILING, ENDPOINT_RECOVERED, ENDPOINT_DISABLED = "endpoint.failing", "endpoint.recovered", "endpoint.disabled"
+DELIVERY_FAILED, SYNC_DRIFT = "delivery.failed", "sync.drift"
+NOTIFICATION_TYPES = (ENDPOINT_FAILING, ENDPOINT_RECOVERED, ENDPOINT_DISABLED, DELIVERY_FAILED, SYNC_DRIFT)
+
+# A reconciliation run: under way, done, stopped by an error, or left behind by a dead process.
+SYNC_RUNNING, SYNC_COMPLETED, SYNC_FAILED, SYNC_ABANDONED = "running", "completed", "failed", "abandoned"
+SYNC_RUN_STATUSES = (SYNC_RUNNING, SYNC_COMPLETED, SYNC_FAILED, SYNC_ABANDONED)
+
 # -- the CRM's audit log and profiles ---------------------------------------------------------
 
 # What the receiver answers for a webhook: applied (or recorded) now, or seen before.

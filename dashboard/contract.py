@@ -12,53 +12,48 @@ from __future__ import annotations
 
 import json
 
-from core.contract import EVENT_TYPES
+from core.contract import (  # noqa: F401 - the vocabularies the pages use, re-exported
+    ACCEPTED, BREAKER_CLOSED, BREAKER_HALF_OPEN, BREAKER_OPEN, BREAKER_STATES, DELIVERED, DELIVERING,
+    DELIVERY_STATUSES, DUPLICATE, EVENT_STATUSES, EVENT_TYPES, FAILED, FAILING, GONE, HELD, IGNORED, MANUAL, NEW,
+    OUTBOX_STATUSES, PENDING, PROCESSED, RETURNING, STALE, TIERS, VIP, DELIVERY_FAILED, ENDPOINT_DISABLED,
+    ENDPOINT_FAILING, ENDPOINT_RECOVERED, NOTIFICATION_TYPES, SYNC_ABANDONED, SYNC_COMPLETED, SYNC_DRIFT,
+    SYNC_RUN_STATUSES, SYNC_RUNNING)
 
-# PMS deliveries: the four of the status route's counts, and ``held`` (for a disabled endpoint).
-OUTBOX_STATUSES = ("pending", "delivering", "delivered", "failed")
-DELIVERY_STATUSES = (*OUTBOX_STATUSES, "held")
 # The counts an endpoint's tile shows: what waits, what waits for an operator, what gave up.
-TILE_COUNTS = ("pending", "held", "failed")
-# CRM audit-log events.
-EVENT_STATUSES = ("processed", "stale", "ignored")
-TIERS = ("new", "returning", "vip")
-BREAKER_STATES = ("closed", "half_open", "open")
-NOTIFICATION_TYPES = ("endpoint.failing", "endpoint.recovered", "endpoint.disabled", "delivery.failed",
-                      "sync.drift")
-SYNC_RUN_STATUSES = ("running", "completed", "failed", "abandoned")
+TILE_COUNTS = (PENDING, HELD, FAILED)
 
 STATUS_CLASSES = {
     # good: the thing reached its goal
-    "delivered": "good", "processed": "good", "accepted": "good", "closed": "good", "ok": "good",
-    "completed": "good", "enabled": "good",
+    DELIVERED: "good", PROCESSED: "good", ACCEPTED: "good", BREAKER_CLOSED: "good", "ok": "good",
+    SYNC_COMPLETED: "good", "enabled": "good",
     # in motion
-    "pending": "active", "delivering": "active", "running": "active",
+    PENDING: "active", DELIVERING: "active", SYNC_RUNNING: "active",
     # needs attention
-    "failed": "bad", "rejected": "bad", "open": "bad", "unavailable": "bad", "disabled": "bad",
-    "abandoned": "bad",
+    FAILED: "bad", "rejected": "bad", BREAKER_OPEN: "bad", "unavailable": "bad", "disabled": "bad",
+    SYNC_ABANDONED: "bad",
     # waiting to recover, or for someone
-    "half_open": "warn", "held": "warn",
+    BREAKER_HALF_OPEN: "warn", HELD: "warn",
     # nothing to do
-    "stale": "muted", "ignored": "muted", "duplicate": "muted",
+    STALE: "muted", IGNORED: "muted", DUPLICATE: "muted",
 }
 
-TIER_CLASSES = {"vip": "warn", "returning": "active", "new": "muted"}
+TIER_CLASSES = {VIP: "warn", RETURNING: "active", NEW: "muted"}
 
 BREAKER_HELP = {
-    "open": "Failing: the PMS is holding its deliveries and probes again shortly. Nothing is lost.",
-    "half_open": "Probing with one delivery.",
-    "closed": "Deliveries flow normally.",
+    BREAKER_OPEN: "Failing: the PMS is holding its deliveries and probes again shortly. Nothing is lost.",
+    BREAKER_HALF_OPEN: "Probing with one delivery.",
+    BREAKER_CLOSED: "Deliveries flow normally.",
 }
 
 DISABLED_REASONS = {
-    "manual": "disabled by an operator",
-    "gone": "it answered 410 Gone",
-    "failing": "it kept failing for too long",
+    MANUAL: "disabled by an operator",
+    GONE: "it answered 410 Gone",
+    FAILING: "it kept failing for too long",
 }
 
 NOTIFICATION_LEVELS = {
-    "endpoint.failing": "bad", "endpoint.disabled": "bad", "delivery.failed": "bad",
-    "endpoint.recovered": "good", "sync.drift": "warn",
+    ENDPOINT_FAILING: "bad", ENDPOINT_DISABLED: "bad", DELIVERY_FAILED: "bad",
+    ENDPOINT_RECOVERED: "good", SYNC_DRIFT: "warn",
 }
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import peewee as pw
 
+from core.contract import DELIVERY_FAILED, SYNC_DRIFT  # noqa: F401 - re-exported with the local names
+from core.contract import ENDPOINT_DISABLED, ENDPOINT_FAILING, ENDPOINT_RECOVERED, NOTIFICATION_TYPES
 from core.db import IdField, JSONTextField, UtcDateTimeField, iso, utcnow
 
 from ..models import BaseModel
 
-FAILING, RECOVERED, DISABLED, DELIVERY_FAILED = ("endpoint.failing", "endpoint.recovered", "endpoint.disabled",
-                                                 "delivery.failed")
-SYNC_DRIFT = "sync.drift"
-TYPES = (FAILING, RECOVERED, DISABLED, DELIVERY_FAILED, SYNC_DRIFT)
+FAILING, RECOVERED, DISABLED = ENDPOINT_FAILING, ENDPOINT_RECOVERED, ENDPOINT_DISABLED
+TYPES = NOTIFICATION_TYPES
 OPS_PENDING, OPS_SENT, OPS_FAILED = "pending", "sent", "failed"
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import peewee as pw
 
+from core.contract import SYNC_ABANDONED, SYNC_COMPLETED, SYNC_FAILED, SYNC_RUNNING
 from core.db import IdField, JSONTextField, UtcDateTimeField, iso, utcnow
 
 from ..models import BaseModel
 
-RUNNING, COMPLETED, FAILED, ABANDONED = "running", "completed", "failed", "abandoned"
+RUNNING, COMPLETED, FAILED, ABANDONED = SYNC_RUNNING, SYNC_COMPLETED, SYNC_FAILED, SYNC_ABANDONED
 
 
 class Tombstone(BaseModel):
