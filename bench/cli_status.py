@@ -101,7 +101,7 @@ def main() -> None:
     name = maria.create("cli_status")
     try:
         url = maria.url(name)
-        run_module(["pms_app", "migrate"], {"DATABASE_URL": url})
+        run_module("pms_app", "migrate", env={"DATABASE_URL": url}, check=True)
         t0 = time.perf_counter()
         fill(maria, name, args.deliveries, args.history, args.recent)
         fill_seconds = time.perf_counter() - t0
