@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-
 from core.db import iso, utcnow
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.pagination import PageRequest, paginate
