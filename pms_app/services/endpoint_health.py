@@ -75,7 +75,7 @@ def _first_created(status: str) -> str:
             f"WHERE d.endpoint_id = e.id AND d.status = '{status}'))")
 
 
-_OLDEST_SQL = f"SELECT e.id, {_first_created(PENDING)}, {_first_created(DELIVERING)} FROM endpoint e"
+_OLDEST_SQL = f"SELECT e.id, {', '.join(_first_created(status) for status in UNDELIVERED)} FROM endpoint e"
 
 
 def oldest_undelivered(endpoint_ids: Iterable[int] | None = None) -> dict[int, dt.datetime]:
@@ -89,8 +89,8 @@ def oldest_undelivered(endpoint_ids: Iterable[int] | None = None) -> dict[int, d
         sql += f" WHERE e.id IN ({', '.join(map(str, ids))})"
     when = Delivery.created_at.python_value
     found = {}
-    for endpoint_id, pending, delivering in db.execute_sql(sql).fetchall():
-        queued = [t for t in (when(pending), when(delivering)) if t is not None]
+    for endpoint_id, *firsts in db.execute_sql(sql).fetchall():
+        queued = [t for t in map(when, firsts) if t is not None]
         if queued:
             found[int(endpoint_id)] = min(queued)
     return found
