@@ -3,8 +3,8 @@
 Counters and the attempt histogram are this worker's own. The breaker metrics are this worker's
 view of each endpoint (every worker process keeps its own breakers). The queue gauges, failed
 deliveries and the age of the oldest undelivered one per endpoint, are the database's truth,
-read in one query before each scrape (``queue_metrics``), so every process that runs a worker
-reports the same values: aggregate them with ``max``.
+read before each scrape with the health page's figures (``queue_metrics``), so every process
+that runs a worker reports the same values: aggregate them with ``max``.
 """
 
 from __future__ import annotations

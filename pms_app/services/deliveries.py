@@ -24,31 +24,26 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from core.contract import BREAKER_CLOSED
-
 from core.db import iso, utcnow
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.pagination import PageRequest, paginate
 
 from core.config import redact_url
 
-from ..delivery.breaker import SEVERITY
 from ..delivery.models import BreakerTransition
 from ..endpoints import secrets
 from ..endpoints.models import Endpoint
-from ..models import (CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, BreakerState, Delivery, DeliveryAttempt,
+from ..models import (CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, Delivery, DeliveryAttempt,
                       OutboxEvent)
 from ..operators import Actor
 from . import audit
+from .endpoint_health import WORKER_LIVE_SECONDS, breaker_of
 from .outbox_counts import OutboxCounts
 from .rows import get_or_404
 
 # The shortest id prefix that addresses a delivery; shorter ones match too much to be useful.
 MIN_PREFIX = 4
 _ID_TEXT = re.compile(r"[0-9a-fA-F-]{1,36}")
-
-# A worker is live while its heartbeat (every second by default) is at most this old.
-WORKER_LIVE_SECONDS = 5.0
 
 
 def summary(delivery: Delivery) -> dict:
@@ -272,26 +267,6 @@ def list_endpoint_transitions(page: PageRequest, endpoint_id: int) -> tuple[list
     return list_breaker_transitions(page, endpoint_id)
 
 
-def _worker(row: BreakerState) -> dict:
-    return {"worker_id": row.worker_id, "state": row.state, "failure_count": row.failure_count,
-            "opened_at": iso(row.opened_at), "updated_at": iso(row.updated_at)}
-
-
-def breaker_of(endpoint_id: int, live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
-    """The endpoint's breaker as the status route shows it: the worst live worker's."""
-    cutoff = utcnow() - dt.timedelta(seconds=live_seconds)
-    rows = list(BreakerState.select()
-                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
-                .order_by(BreakerState.worker_id))
-    worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
-    return {
-        "state": worst.state if worst else BREAKER_CLOSED,
-        "failure_count": worst.failure_count if worst else 0,
-        "opened_at": iso(worst.opened_at) if worst else None,
-        "workers": [_worker(r) for r in rows],
-    }
-
-
 def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | None = None,
                    live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
     """``GET /guests/webhook/status`` (endpoint 1) and ``GET /endpoints/:id/status``: the worst
@@ -301,7 +276,7 @@ def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | No
         raise NotFoundError(f"endpoint {endpoint_id} not found")
     return {
         "endpoint": redact_url(endpoint.url),
-        "breaker": breaker_of(endpoint_id, live_seconds),
+        "breaker": breaker_of(endpoint_id, live_seconds=live_seconds),
         "outbox": (counts or OutboxCounts()).read(endpoint_id),
         "last_success_at": iso(endpoint.last_success_at),
         "last_failure_at": iso(endpoint.last_failure_at),

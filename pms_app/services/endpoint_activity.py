@@ -1,42 +1,30 @@
 """Every endpoint's activity over the last hour, in one read: what the dashboard's overview
 shows and its live feed polls every interval (``GET /endpoints/activity``).
 
-For each endpoint, what its health item shows (its breaker as the status route's, worst live
-worker; its pending, in-flight, held and failed deliveries; when its oldest waiting delivery was
-created; its attempts of the last hour: how many succeeded (a 2xx) and failed, the success rate,
-the median and 95th percentile of their durations) and the same attempts per minute, oldest
-first. ``overall`` sums every endpoint (its percentiles over every attempt, not averaged).
+For each endpoint, what its health item shows, read through the same figures
+(``endpoint_health``: breaker, delivery counts, oldest delivery not yet delivered, the last
+hour's summary), and the same attempts per minute, oldest first. ``overall`` sums every endpoint
+(its percentiles over every attempt, not averaged).
 
 The attempts are read through the (started_at) index of ``delivery_attempt``, and the minutes
 that can no longer change are kept (``AttemptMinutes``), so a read of the hour costs the last
-few minutes' attempts, never the hour's or the history's. Percentiles are nearest-rank: the
-smallest duration with at least p% of the durations at or below it.
+few minutes' attempts, never the hour's or the history's: unlike the health page, every
+duration of the hour is kept, since the per-minute series needs them anyway.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
-
-import peewee as pw
 
 from core.db import iso, utcnow
 
-from ..delivery.breaker import SEVERITY
 from ..endpoints.models import Endpoint
-from ..models import DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
-from .deliveries import WORKER_LIVE_SECONDS
+from ..models import Delivery, DeliveryAttempt
+from .endpoint_health import age_seconds, breaker_of, delivery_counts, is_success, last_hour, oldest_undelivered
 
 WINDOW_MINUTES = 60
 MAX_ENDPOINTS = 200
-
-
-def nearest_rank(ordered: list[int], pct: float) -> int | None:
-    """The nearest-rank percentile of an ascending list (``None`` when empty)."""
-    if not ordered:
-        return None
-    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
 class Tally:
@@ -63,11 +51,7 @@ class Tally:
         self.durations += other.durations
 
     def summary(self) -> dict:
-        ordered = sorted(self.durations)
-        attempts = self.succeeded + self.failed
-        return {"attempts": attempts, "succeeded": self.succeeded, "failed": self.failed,
-                "success_rate": round(self.succeeded / attempts, 4) if attempts else None,
-                "p50_ms": nearest_rank(ordered, 50), "p95_ms": nearest_rank(ordered, 95)}
+        return last_hour(self.succeeded + self.failed, self.succeeded, self.durations)
 
 
 # minute start -> endpoint id -> its attempts that started in that minute
@@ -79,17 +63,17 @@ def _read_minutes(start: dt.datetime, end: dt.datetime | None) -> Minutes:
     """Tally the attempts that started in [start, end) by minute and endpoint, in one query."""
     query = (DeliveryAttempt
              .select(Delivery.endpoint_id, DeliveryAttempt.started_at, DeliveryAttempt.status_code,
-                     DeliveryAttempt.duration_ms, DeliveryAttempt.error)
+                     DeliveryAttempt.duration_ms)
              .join(Delivery, on=(DeliveryAttempt.delivery_id == Delivery.id))
              .where(DeliveryAttempt.started_at >= start))
     if end is not None:
         query = query.where(DeliveryAttempt.started_at < end)
     found: Minutes = {}
-    for endpoint_id, started_at, status_code, duration_ms, error in query.tuples():
+    for endpoint_id, started_at, status_code, duration_ms in query.tuples():
         if isinstance(started_at, str):  # SQLite hands back the stored text for a joined tuple
             started_at = DeliveryAttempt.started_at.python_value(started_at)
         minute = started_at.replace(second=0, microsecond=0)
-        ok = _is_ok(status_code, error)
+        ok = is_success(status_code)
         by_endpoint = found.setdefault(minute, {})
         by_endpoint.setdefault(endpoint_id, Tally()).add(ok, duration_ms)
         by_endpoint.setdefault(ALL, Tally()).add(ok, duration_ms)
@@ -156,45 +140,6 @@ class Series:
         return points
 
 
-def _is_ok(status_code: int | None, error: str | None) -> bool:
-    return status_code is not None and 200 <= status_code < 300 and not error
-
-
-def _counts(endpoint_id: int) -> dict[str, int]:
-    """Deliveries not delivered yet, by status, from the (endpoint_id, status, id) index."""
-    counts = {PENDING: 0, DELIVERING: 0, HELD: 0, FAILED: 0}
-    rows = (Delivery.select(Delivery.status, pw.fn.COUNT(Delivery.id))
-            .where((Delivery.endpoint_id == endpoint_id) & Delivery.status.in_(tuple(counts)))
-            .group_by(Delivery.status).tuples())
-    counts.update(dict(rows))
-    return counts
-
-
-def _breaker(endpoint_id: int, now: dt.datetime) -> dict:
-    """The endpoint's breaker as the status route shows it: the worst live worker's."""
-    cutoff = now - dt.timedelta(seconds=WORKER_LIVE_SECONDS)
-    rows = list(BreakerState.select()
-                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
-                .order_by(BreakerState.worker_id))
-    worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
-    return {"state": worst.state if worst else "closed", "failure_count": worst.failure_count if worst else 0,
-            "opened_at": iso(worst.opened_at) if worst else None,
-            "workers": [{"worker_id": r.worker_id, "state": r.state, "failure_count": r.failure_count,
-                         "opened_at": iso(r.opened_at), "updated_at": iso(r.updated_at)} for r in rows]}
-
-
-def _oldest_waiting(endpoint_id: int) -> dt.datetime | None:
-    """When the endpoint's oldest pending or in-flight delivery was created (ids grow with time,
-    so the smallest id per status is read from the index and compared)."""
-    firsts = [Delivery.select(pw.fn.MIN(Delivery.id))
-              .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == status)).scalar()
-              for status in (PENDING, DELIVERING)]
-    ids = [i for i in firsts if i is not None]
-    if not ids:
-        return None
-    return Delivery.select(Delivery.created_at).where(Delivery.id == min(ids)).scalar()
-
-
 def endpoints_activity(history: AttemptMinutes, default_timeout: float, now: dt.datetime | None = None) -> dict:
     """The last hour, ending with the current (partial) minute; runs inside a unit of work.
     ``default_timeout`` is the attempt timeout of endpoints that set none."""
@@ -210,22 +155,23 @@ def endpoints_activity(history: AttemptMinutes, default_timeout: float, now: dt.
             series = overall if endpoint_id == ALL else per_endpoint.get(endpoint_id)
             if series is not None:
                 series.add(minute, tally)
+    ids = [e.id for e in endpoints]
+    counts = delivery_counts(ids)
+    oldest_of = oldest_undelivered(ids)
+    oldest_overall = min(oldest_of.values(), default=None)
     rows = []
-    oldest_overall: dt.datetime | None = None
     for endpoint in endpoints:
-        oldest = _oldest_waiting(endpoint.id)
-        if oldest is not None and (oldest_overall is None or oldest < oldest_overall):
-            oldest_overall = oldest
+        oldest = oldest_of.get(endpoint.id)
         window = per_endpoint[endpoint.id]
         rows.append({
             "endpoint_id": endpoint.id,
             "name": endpoint.name,
             "enabled": bool(endpoint.enabled),
             "disabled_reason": endpoint.disabled_reason,
-            "breaker": _breaker(endpoint.id, now),
-            "deliveries": _counts(endpoint.id),
+            "breaker": breaker_of(endpoint.id, now),
+            "deliveries": counts[endpoint.id],
             "oldest_pending_at": iso(oldest),
-            "oldest_pending_age_seconds": _age(oldest, now),
+            "oldest_pending_age_seconds": age_seconds(oldest, now),
             "last_hour": window.window.summary(),
             "last_success_at": iso(endpoint.last_success_at),
             "last_failure_at": iso(endpoint.last_failure_at),
@@ -233,10 +179,7 @@ def endpoints_activity(history: AttemptMinutes, default_timeout: float, now: dt.
         })
     return {"generated_at": iso(now),
             "overall": {"oldest_pending_at": iso(oldest_overall),
-                        "oldest_pending_age_seconds": _age(oldest_overall, now),
+                        "oldest_pending_age_seconds": age_seconds(oldest_overall, now),
                         "last_hour": overall.window.summary(), "minutes": overall.minutes()},
             "endpoints": rows}
 
-
-def _age(since: dt.datetime | None, now: dt.datetime) -> float | None:
-    return round(max((now - since).total_seconds(), 0.0), 3) if since else None

@@ -54,7 +54,7 @@ def backlog(store):
     set_delivery(store, ids[4], busy, status="pending", created_at=now - dt.timedelta(seconds=30))
 
 
-def test_one_query_reads_every_endpoints_queue(pms_db):
+def test_every_endpoints_queue_is_read_in_a_few_index_seeks(pms_db):
     backlog(pms_db.store)
     queues = {q.endpoint: q for q in pms_db.store.call(endpoint_queue, transaction=False)}
     assert {name: q.failed for name, q in queues.items()} == {"crm": 2, "quiet": 0, "busy": 0}

@@ -10,7 +10,8 @@ import pytest
 
 from core.db import utcnow
 from pms_app.models import DELIVERED, DELIVERING, FAILED, HELD, PENDING, BreakerState, Delivery, DeliveryAttempt
-from pms_app.services.endpoint_activity import AttemptMinutes, nearest_rank
+from pms_app.services.endpoint_activity import AttemptMinutes
+from pms_app.services.endpoint_health import last_hour
 from tests.support.delivery import add_event
 from tests.support.http import call, json_of
 
@@ -19,12 +20,12 @@ async def api(http_client, base_url, method, path, body=None):
     return await call(http_client, base_url, method, "/api/v1" + path, body, headers={"X-Operator": "alice"})
 
 
-def test_nearest_rank_is_the_smallest_value_covering_the_share():
-    assert nearest_rank([], 50) is None
-    assert nearest_rank([7], 95) == 7
-    values = list(range(1, 101))
-    assert (nearest_rank(values, 50), nearest_rank(values, 95), nearest_rank(values, 100)) == (50, 95, 100)
-    assert nearest_rank([10, 20, 30, 40], 50) == 20 and nearest_rank([10, 20, 30, 40], 95) == 40
+def test_the_summary_takes_nearest_rank_percentiles_and_none_without_durations():
+    assert last_hour(0, 0, []) == {"attempts": 0, "succeeded": 0, "failed": 0, "success_rate": None,
+                                   "p50_ms": None, "p95_ms": None}
+    assert last_hour(1, 1, [7])["p95_ms"] == 7
+    summary = last_hour(4, 3, [40, 10, 30, 20])
+    assert (summary["p50_ms"], summary["p95_ms"], summary["failed"], summary["success_rate"]) == (20, 40, 1, 0.75)
 
 
 def attempt(delivery: Delivery, started_at: dt.datetime, code: int | None, ms: int, error: str | None = None):
