@@ -13,7 +13,7 @@ from tornado.httputil import HTTPServerRequest
 
 from .cors import CorsPolicy, is_preflight
 from .db import Store, open_database
-from .access_log import log_request
+from .access_log import AccessLogSample, log_request
 from .handlers import InFlight, NotFoundHandler
 from .health import HealthHandler
 from .metrics import Metrics, MetricsHandler
@@ -46,7 +46,8 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
     """Routes under ``base_path`` plus ``{base}/health``, ``{base}/ready`` and ``/metrics``; JSON
     404 elsewhere.
 
-    ``config`` supplies ``trusted_proxies``, ``api_rate_limit`` and ``cors_allowed_origins``.
+    ``config`` supplies ``trusted_proxies``, ``api_rate_limit``, ``cors_allowed_origins`` and
+    ``access_log_sample`` (the share of 2xx answers that get an access-log line).
     ``/ready`` checks the migrations of ``migrations/<service>`` unless ``migrations=`` names
     another folder (the standalone worker is its own service over the PMS's schema).
     """
@@ -68,6 +69,7 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         cors=CorsPolicy.of(config.cors_allowed_origins),
         default_handler_class=NotFoundHandler,
         log_function=log_request,
+        access_log_sample=AccessLogSample(config.access_log_sample),
         compress_response=False,
         transforms=[ApiHeaders],
         **settings,
