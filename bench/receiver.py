@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.signing import keys_from_secrets, signed_headers  # noqa: E402
+from procstats import PeakRss, cpu_seconds  # noqa: E402  (same folder)
 
 SECRET = "bench-receiver-secret"
 PATH = "/api/v1/webhooks/pms"
@@ -155,11 +156,15 @@ def workload(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
         webhook_id = str(uuid.UUID(int=rng.getrandbits(128)))
         body = json.dumps({"type": event_type, "idempotency_key": webhook_id,
                            "timestamp": now * 1000, "payload": payload}).encode()
-        headers = signed_headers(keys, webhook_id, body, timestamp=now)
-        head = f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-        requests.append((webhook_id, head.encode() + body))
+        requests.append((webhook_id, raw_request(PATH, body, signed_headers(keys, webhook_id, body, timestamp=now))))
     return requests
+
+
+def raw_request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    """One keep-alive HTTP/1.1 POST as bytes, ready for ``drive``."""
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode() + body
 
 
 # -- the driver ------------------------------------------------------------------------------
@@ -206,15 +211,6 @@ async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) 
     return {"requests": len(latencies), "seconds": round(elapsed, 2),
             "accepted_per_s": round(statuses.get(202, 0) / elapsed, 1),
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, where /proc tells it (Linux)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measured_round(proc: subprocess.Popen, port: int, chunk: list, concurrency: int) -> dict:
@@ -265,6 +261,7 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": database.url, "WEBHOOK_SHARED_SECRET": SECRET,
            "LOG_LEVEL": args.log_level, "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
     procs: list[subprocess.Popen] = []
+    rss = PeakRss()
     crm_log = tempfile.TemporaryFile()
     try:
         subprocess.run([sys.executable, "-m", "crm_app", "migrate"], cwd=ROOT, env=env, check=True,
@@ -290,6 +287,8 @@ def main() -> int:
             crm_rounds.append(measured_round(crm, crm_port, chunk, args.concurrency))
             bare_rounds.append(measured_round(bare, bare_port, chunk, args.concurrency))
         recorded = database.count("event")
+        rss.record("crm", crm.pid)
+        rss.record("bare_tornado", bare.pid)
     finally:
         for proc in procs:
             stop(proc)
@@ -311,6 +310,7 @@ def main() -> int:
         "ratio": round(statistics.median(ratios), 3),
         "target_ratio": TARGET_RATIO,
         "per_round_ratio": [round(r, 3) for r in ratios],
+        "rss": rss.report(),
     }, indent=2))
     return 0
 
