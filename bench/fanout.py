@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from e2e import MariaDB, Proc, free_port, guest_payload, run_module  # noqa: E402  (same folder)
-from procstats import PeakRss  # noqa: E402  (same folder)
+from procstats import PeakRss, cpu_seconds  # noqa: E402  (same folder)
 
 SECRET = "bench-secret"
 PATH = "/hook"
@@ -161,6 +161,14 @@ class FanoutRun:
         self.api = None
         self.worker = Proc(["pms_app", "worker"], self.env, self.log_dir, f"worker-{self.name}",
                            self.rss, kind="worker")
+        self._started = (time.monotonic(), cpu_seconds(self.worker.process.pid) or 0.0)
+
+    def worker_cpu(self, events: int) -> dict:
+        """The worker's CPU so far: per delivered event, and as a share of one core (near 1.0
+        means the worker itself set the pace)."""
+        wall0, cpu0 = self._started
+        used = (cpu_seconds(self.worker.process.pid) or 0.0) - cpu0
+        return {"us_per_delivery": round(1e6 * used / events), "core_share": round(used / (time.monotonic() - wall0), 2)}
 
     def wait(self, done, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -193,7 +201,8 @@ def single_endpoint(db: MariaDB, log_dir: Path, a: Receiver, events: int, concur
         run.queue(events)
         run.start_worker()
         seen = run.wait(lambda s: s.get(1, (0,))[0] >= events, timeout)
-        return {"events": events, "events_per_s": round(rate(seen[1]), 1), "failed": run.failed()}
+        return {"events": events, "events_per_s": round(rate(seen[1]), 1), "failed": run.failed(),
+                "worker_cpu": run.worker_cpu(events)}
     finally:
         run.stop()
 
@@ -209,6 +218,7 @@ def fanout(db: MariaDB, log_dir: Path, receivers: dict[str, Receiver], events: i
         started = time.monotonic()
         unlimited_done = lambda s: all(s.get(ids[k], (0,))[0] >= events for k in ("a", "b"))  # noqa: E731
         run.wait(unlimited_done, timeout)
+        cpu = run.worker_cpu(sum(n for n, _, _ in run.delivered().values()))
         # C is measured over a window long enough for its bucket's first burst not to count.
         left = limited_seconds - (time.monotonic() - started)
         if left > 0:
@@ -219,7 +229,7 @@ def fanout(db: MariaDB, log_dir: Path, receivers: dict[str, Receiver], events: i
                                     "rate_limit_per_second": LIMITED_RATE if key == "c" else None,
                                     "events_per_s": round(rate(seen[ids[key]]), 1) if ids[key] in seen else 0.0}
                               for key in ("a", "b", "c")},
-                "failed": run.failed()}
+                "failed": run.failed(), "worker_cpu_until_a_and_b_done": cpu}
     finally:
         run.stop()
 
