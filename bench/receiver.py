@@ -213,13 +213,32 @@ async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) 
             "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
+def database_server_pid() -> int | None:
+    """The local MariaDB/MySQL server's pid, when it runs on this machine and /proc shows it."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("mariadbd", "mysqld"):
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
+
+
 def measured_round(proc: subprocess.Popen, port: int, chunk: list, concurrency: int) -> dict:
-    """One round against one server, with the server's CPU time per request."""
-    before = cpu_seconds(proc.pid)
+    """One round against one server, with the CPU time per request of the server, of the
+    database server (whatever else it serves meanwhile counts too) and of this client."""
+    watched = {"cpu_us_per_request": proc.pid, "database_server_cpu_us_per_request": database_server_pid()}
+    before = {key: cpu_seconds(pid) if pid else None for key, pid in watched.items()}
+    client = time.process_time()
     result = asyncio.run(drive(port, chunk, concurrency))
-    after = cpu_seconds(proc.pid)
-    if before is not None and after is not None and result["requests"]:
-        result["cpu_us_per_request"] = round(1e6 * (after - before) / result["requests"], 1)
+    client = time.process_time() - client
+    for key, pid in watched.items():
+        after = cpu_seconds(pid) if pid else None
+        if before[key] is not None and after is not None and result["requests"]:
+            result[key] = round(1e6 * (after - before[key]) / result["requests"], 1)
+    if result["requests"]:
+        result["client_cpu_us_per_request"] = round(1e6 * client / result["requests"], 1)
     return result
 
 
@@ -231,10 +250,15 @@ def combine(rounds: list[dict]) -> dict:
     for r in rounds:
         for code, count in r["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
-    cpu = [r["cpu_us_per_request"] for r in rounds if "cpu_us_per_request" in r]
+    def median_of(key: str) -> float | None:
+        values = [r[key] for r in rounds if key in r]
+        return round(statistics.median(values), 1) if values else None
+
     return {"requests": sum(r["requests"] for r in rounds), "seconds": round(seconds, 2),
             "accepted_per_s": round(accepted / seconds, 1),
-            "cpu_us_per_request": round(statistics.median(cpu), 1) if cpu else None,
+            "cpu_us_per_request": median_of("cpu_us_per_request"),
+            "database_server_cpu_us_per_request": median_of("database_server_cpu_us_per_request"),
+            "client_cpu_us_per_request": median_of("client_cpu_us_per_request"),
             "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
             "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 2),
             "statuses": statuses, "per_round_accepted_per_s": [r["accepted_per_s"] for r in rounds]}
