@@ -168,7 +168,8 @@ class FanoutRun:
         means the worker itself set the pace)."""
         wall0, cpu0 = self._started
         used = (cpu_seconds(self.worker.process.pid) or 0.0) - cpu0
-        return {"us_per_delivery": round(1e6 * used / events), "core_share": round(used / (time.monotonic() - wall0), 2)}
+        return {"us_per_delivery": round(1e6 * used / events),
+                "core_share": round(used / (time.monotonic() - wall0), 2)}
 
     def wait(self, done, timeout: float) -> dict:
         deadline = time.monotonic() + timeout

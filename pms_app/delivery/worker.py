@@ -85,8 +85,8 @@ class DeliveryWorker:
         # A turn is a transaction of about nine statements, about 1 ms of this process's CPU
         # however few rows it carries. So while the senders still have claimed events queued, a
         # turn waits until it can settle (and replace) two rounds of sends, or until the queue
-        # runs low; in bench/e2e.py's drain that took a turn from 5 to 11 events and the worker
-        # from about 400 to 250 us of CPU per event.
+        # runs low; in bench/worker.py's drain that took a turn from 5 to 11 events and the
+        # worker from about 400 to 250 us of CPU per event.
         self.turn_batch = (CLAIM_ROUNDS // 2) * self.concurrency
         self.low_water = self.concurrency // 2   # this few queued claims or fewer: claim now
         self._unsent = 0   # claims handed to the senders that no sender has picked up yet
@@ -214,11 +214,12 @@ class DeliveryWorker:
         for destination in destinations:
             config = destination.config
             with self._lock:
-                # Claims may run one or two batches ahead of the sends (``max_in_flight`` sending,
-                # as many or twice as many claimed behind them), so a sender never waits for the
-                # dispatcher's next transaction; the destination's ``in_flight`` limit holds the
-                # sends themselves to ``max_in_flight``.
-                room = self._claim_depth(config) * config.max_in_flight - self._in_flight_by.get(destination.id, 0)
+                # Claims may run a few rounds ahead of the sends (``max_in_flight`` sending, up to
+                # three times as many claimed behind them), so a sender never waits for the
+                # dispatcher's next transaction; the endpoint's lane and its ``in_flight`` limit
+                # hold the sends themselves to ``max_in_flight``.
+                depth = self._claim_depth(config)
+                room = depth * config.max_in_flight - self._in_flight_by.get(destination.id, 0)
             if room <= 0:
                 blocked.append(destination.id)
                 continue
