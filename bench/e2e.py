@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.signing import keys_from_secrets, signed_headers  # noqa: E402
-from receiver import drive, raw_request  # noqa: E402  (same folder)
+from receiver import database_server_pid, drive, raw_request  # noqa: E402  (same folder)
 from procstats import PeakRss, cpu_seconds  # noqa: E402  (same folder)
 
 SECRET = "bench-secret"
@@ -365,6 +365,9 @@ def measure_drain(db: MariaDB, log_dir: Path, events: int, worker_counts: list[i
             queue_events(stack, events, first_id=30_000_000)
             stack.start_crm()
             pids = {"workers": [w.process.pid for w in stack.workers], "crm": [stack.crm.process.pid]}
+            server = database_server_pid()
+            if server:   # anything else the database serves meanwhile counts too
+                pids["database_server"] = [server]
             cpu0 = {kind: sum(cpu_seconds(pid) or 0.0 for pid in ids) for kind, ids in pids.items()}
             t0 = time.monotonic()
             t1 = stack.wait_backlog_empty(600)
