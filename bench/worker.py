@@ -19,6 +19,7 @@ import collections
 import json
 import os
 import re
+import statistics
 import sys
 import tempfile
 import threading
@@ -83,12 +84,17 @@ def main() -> int:
         store = make_store(settings)
 
         turns = {"count": 0, "settled": 0}
+        turn_ms: list[float] = []
         cycle = claims.cycle
 
         def counted(worker_id, outcomes, *rest, **kwargs):
             turns["count"] += 1
             turns["settled"] += len(outcomes)
-            return cycle(worker_id, outcomes, *rest, **kwargs)
+            t0 = time.perf_counter()
+            try:
+                return cycle(worker_id, outcomes, *rest, **kwargs)
+            finally:
+                turn_ms.append((time.perf_counter() - t0) * 1000.0)
 
         claims.cycle = counted   # the dispatcher looks it up at every turn
         before = thread_cpu()
@@ -123,6 +129,9 @@ def main() -> int:
         "cpu_us_per_event_by_thread": per_thread,
         "turns": turns["count"],
         "events_per_turn": round(turns["settled"] / turns["count"], 2) if turns["count"] else None,
+        # Wall time of one turn's transaction: how long the senders must have work queued for.
+        "turn_ms": {"p50": round(statistics.median(turn_ms), 2),
+                    "p90": round(sorted(turn_ms)[int(0.9 * (len(turn_ms) - 1))], 2)} if turn_ms else None,
         "peak_rss_mb_of_this_process": rss,
     }, indent=2))
     return 0
