@@ -52,6 +52,7 @@ bench: install-dev
 	$(PY) bench/sender.py
 	$(PY) bench/reconcile.py
 	$(PY) bench/fanout.py
+	$(PY) bench/worker.py
 
 ## Rewrite docs/graphql/*.graphql from the code's schemas (a test fails while they differ).
 graphql-schema: install

@@ -18,6 +18,7 @@ Prints one JSON document. Flags scale every part down for a quick run, for examp
 from __future__ import annotations
 
 import argparse
+import asyncio
 import concurrent.futures
 import datetime as dt
 import json
@@ -29,6 +30,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlparse
 
 import requests
 
@@ -38,6 +40,8 @@ from core.signing import keys_from_secrets, signed_headers
 from tests.support.databases import MySQLServer
 from tests.support.processes import ModuleProcess, free_port, run_module
 from tests.support.stats import percentile
+from procstats import PeakRss, cpu_seconds  # same folder
+from receiver import database_server_pid, drive, raw_request  # same folder
 
 SECRET = "bench-secret"
 
@@ -52,10 +56,19 @@ class MariaDB(MySQLServer):
 
 
 class Proc(ModuleProcess):
-    """A service of the benchmark, logging warnings and errors only, to ``<log_dir>/<label>.log``."""
+    """A service of the benchmark, logging warnings and errors only, to ``<log_dir>/<label>.log``.
+    With ``rss``, its peak resident memory is recorded there under ``kind`` (default: ``label``)
+    as it stops."""
 
-    def __init__(self, args: list[str], env: dict, log_dir: Path, label: str):
+    def __init__(self, args: list[str], env: dict, log_dir: Path, label: str, rss: PeakRss | None = None,
+                 kind: str | None = None):
         super().__init__(args, {"LOG_LEVEL": "WARNING", **env}, log_dir / f"{label}.log")
+        self.rss, self.kind = rss, kind or label
+
+    def stop(self, grace: float = 30.0) -> int:
+        if self.rss is not None and self.process.poll() is None:
+            self.rss.record(self.kind, self.process.pid)
+        return super().stop(grace)
 
 
 def guest_payload(guest_id: int, version: int = 1) -> dict:
@@ -68,9 +81,10 @@ def guest_payload(guest_id: int, version: int = 1) -> dict:
 class Stack:
     """Fresh PMS and CRM databases, a CRM process, a PMS API and delivery worker processes."""
 
-    def __init__(self, db: MariaDB, log_dir: Path, concurrency: int):
+    def __init__(self, db: MariaDB, log_dir: Path, concurrency: int, rss: PeakRss | None = None):
         self.db = db
         self.log_dir = log_dir
+        self.rss = rss or PeakRss()
         self.pms_db = db.create("pms")
         self.crm_db = db.create("crm")
         self.crm_port, self.pms_port = free_port(), free_port()
@@ -91,7 +105,7 @@ class Stack:
         self.workers: list[Proc] = []
 
     def start_crm(self) -> None:
-        self.crm = Proc(["crm_app"], self.crm_env, self.log_dir, "crm")
+        self.crm = Proc(["crm_app"], self.crm_env, self.log_dir, "crm", self.rss)
         self.crm.wait_http(f"http://127.0.0.1:{self.crm_port}/api/v1/health")
 
     def stop_crm(self) -> None:
@@ -100,12 +114,14 @@ class Stack:
             self.crm = None
 
     def start_pms_api(self) -> None:
-        self.pms = Proc(["pms_app", "--no-worker"], self.pms_env, self.log_dir, "pms")
+        self.pms = Proc(["pms_app", "--no-worker"], self.pms_env, self.log_dir, "pms", self.rss,
+                        kind="pms_api")
         self.pms.wait_http(f"http://127.0.0.1:{self.pms_port}/api/v1/health")
 
     def start_workers(self, n: int) -> None:
         for i in range(n):
-            self.workers.append(Proc(["pms_app", "worker"], self.pms_env, self.log_dir, f"worker{i}"))
+            self.workers.append(Proc(["pms_app", "worker"], self.pms_env, self.log_dir, f"worker{i}",
+                                     self.rss, kind="worker"))
         time.sleep(0.5)  # let them connect and register
         for w in self.workers:
             if w.process.poll() is not None:
@@ -223,6 +239,7 @@ def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
         "ceiling_direct_to_crm_ms": {"p50": round(percentile(direct_ms, 50), 2),
                                      "p99": round(percentile(direct_ms, 99), 2)},
         "target_p99_ms": 50,
+        "rss": stack.rss.report(),
     }
 
 
@@ -262,30 +279,20 @@ def queue_events(stack: Stack, n: int, first_id: int) -> None:
 
 
 def crm_ceiling(stack: Stack, n: int, senders: int, first_id: int) -> float:
-    """Events/s the CRM receiver absorbs from ``senders`` concurrent keep-alive clients."""
+    """Events/s the CRM receiver absorbs from ``senders`` concurrent keep-alive connections,
+    driven by pre-signed raw requests (a client costing next to no CPU, so the CRM sets the pace)."""
     keys = keys_from_secrets([SECRET])
-    bodies = []
+    raw = []
     for i in range(n):
         event_id = str(uuid.uuid4())
         body = json.dumps({"type": "guest.created", "idempotency_key": event_id,
                            "timestamp": int(time.time() * 1000),
                            "payload": guest_payload(first_id + i)}).encode()
-        bodies.append((event_id, body))
-    local = threading.local()
-
-    def send(item) -> int:
-        if not hasattr(local, "s"):
-            local.s = requests.Session()
-        event_id, body = item
-        return local.s.post(stack.crm_url, data=body, headers=signed_headers(keys, event_id, body),
-                            timeout=30).status_code
-
-    t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(senders) as pool:
-        codes = list(pool.map(send, bodies))
-    elapsed = time.monotonic() - t0
-    assert all(c in (200, 202) for c in codes), set(codes)
-    return n / elapsed
+        raw.append((event_id, raw_request(urlparse(stack.crm_url).path, body,
+                                          signed_headers(keys, event_id, body))))
+    result = asyncio.run(drive(stack.crm_port, raw, senders))
+    assert set(result["statuses"]) <= {"200", "202"}, result["statuses"]
+    return result["requests"] / result["seconds"]
 
 
 def measure_drain(db: MariaDB, log_dir: Path, events: int, worker_counts: list[int], concurrency: int) -> dict:
@@ -296,17 +303,25 @@ def measure_drain(db: MariaDB, log_dir: Path, events: int, worker_counts: list[i
             stack.start_workers(n_workers)           # the CRM is down
             queue_events(stack, events, first_id=30_000_000)
             stack.start_crm()
+            pids = {"workers": [w.process.pid for w in stack.workers], "crm": [stack.crm.process.pid]}
+            server = database_server_pid()
+            if server:   # anything else the database serves meanwhile counts too
+                pids["database_server"] = [server]
+            cpu0 = {kind: sum(cpu_seconds(pid) or 0.0 for pid in ids) for kind, ids in pids.items()}
             t0 = time.monotonic()
             t1 = stack.wait_backlog_empty(600)
             rate = events / (t1 - t0)
+            cpu = {kind: round(1e6 * (sum(cpu_seconds(pid) or 0.0 for pid in ids) - cpu0[kind]) / events)
+                   for kind, ids in pids.items()}
             stack.stop_workers()
             ceiling = crm_ceiling(stack, min(events, 5000), n_workers * concurrency, first_id=40_000_000)
-            out["runs"].append({"workers": n_workers, "seconds": round(t1 - t0, 2),
-                                "events_per_s": round(rate), "crm_ceiling_events_per_s": round(ceiling),
-                                "ratio_to_ceiling": round(rate / ceiling, 2)})
         finally:
             stack.stop()
-    out["target_events_per_s_with_2_workers"] = 1500
+        out["runs"].append({"workers": n_workers, "seconds": round(t1 - t0, 2),
+                            "events_per_s": round(rate), "crm_ceiling_events_per_s": round(ceiling),
+                            "ratio_to_ceiling": round(rate / ceiling, 2), "cpu_us_per_event": cpu,
+                            "rss": stack.rss.report()})
+    out["target_events_per_s_with_1_worker"] = 1500
     return out
 
 

@@ -36,6 +36,7 @@ import requests
 
 import _path  # noqa: F401 - puts the repository root on sys.path
 from e2e import MariaDB, Proc, guest_payload  # same folder
+from procstats import PeakRss, cpu_seconds  # same folder
 
 from tests.support.processes import free_port, run_module
 
@@ -74,11 +75,12 @@ def serve_receiver(port: int, latency_ms: float) -> None:
 class Receiver:
     """One receiver process (this file with ``--serve-receiver``), run like the services."""
 
-    def __init__(self, latency_ms: float, log_dir: Path, label: str):
+    def __init__(self, latency_ms: float, log_dir: Path, label: str, rss: PeakRss):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
         self.process = Proc(["fanout", "--serve-receiver", str(self.port), "--latency-ms", str(latency_ms)],
-                            {"PYTHONPATH": str(Path(__file__).resolve().parent)}, log_dir, f"receiver-{label}")
+                            {"PYTHONPATH": str(Path(__file__).resolve().parent)}, log_dir, f"receiver-{label}",
+                            rss, kind="receiver")
         self.process.wait_http(f"http://127.0.0.1:{self.port}/health")
 
     def stop(self) -> None:
@@ -90,8 +92,10 @@ class Receiver:
 class FanoutRun:
     """Fresh PMS database; endpoint 1 is receiver A; more endpoints through the API."""
 
-    def __init__(self, db: MariaDB, log_dir: Path, first: Receiver, concurrency: int, max_in_flight: int):
+    def __init__(self, db: MariaDB, log_dir: Path, first: Receiver, concurrency: int, max_in_flight: int,
+                 rss: PeakRss):
         self.db = db
+        self.rss = rss
         self.log_dir = log_dir
         self.name = db.create("fanout")
         self.port = free_port()
@@ -101,7 +105,8 @@ class FanoutRun:
                     "DB_THREADS": "4"}
         run_module("pms_app", "migrate", env=self.env, check=True)
         self.max_in_flight = max_in_flight
-        self.api: Proc | None = Proc(["pms_app", "--no-worker"], self.env, log_dir, f"pms-{self.name}")
+        self.api: Proc | None = Proc(["pms_app", "--no-worker"], self.env, log_dir, f"pms-{self.name}",
+                                        rss, kind="pms_api")
         self.api.wait_http(f"http://127.0.0.1:{self.port}/api/v1/health")
         self.endpoints = [1]
         self.worker: Proc | None = None
@@ -154,7 +159,17 @@ class FanoutRun:
     def start_worker(self) -> None:
         self.api.stop()   # the API only made the endpoints; the worker runs alone
         self.api = None
-        self.worker = Proc(["pms_app", "worker"], self.env, self.log_dir, f"worker-{self.name}")
+        self.worker = Proc(["pms_app", "worker"], self.env, self.log_dir, f"worker-{self.name}",
+                           self.rss, kind="worker")
+        self._started = (time.monotonic(), cpu_seconds(self.worker.process.pid) or 0.0)
+
+    def worker_cpu(self, events: int) -> dict:
+        """The worker's CPU so far: per delivered event, and as a share of one core (near 1.0
+        means the worker itself set the pace)."""
+        wall0, cpu0 = self._started
+        used = (cpu_seconds(self.worker.process.pid) or 0.0) - cpu0
+        return {"us_per_delivery": round(1e6 * used / events),
+                "core_share": round(used / (time.monotonic() - wall0), 2)}
 
     def wait(self, done, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -181,20 +196,21 @@ def rate(entry: tuple[int, dt.datetime | None, dt.datetime | None]) -> float:
 
 
 def single_endpoint(db: MariaDB, log_dir: Path, a: Receiver, events: int, concurrency: int,
-                    max_in_flight: int, timeout: float) -> dict:
-    run = FanoutRun(db, log_dir, a, concurrency, max_in_flight)
+                    max_in_flight: int, timeout: float, rss: PeakRss) -> dict:
+    run = FanoutRun(db, log_dir, a, concurrency, max_in_flight, rss)
     try:
         run.queue(events)
         run.start_worker()
         seen = run.wait(lambda s: s.get(1, (0,))[0] >= events, timeout)
-        return {"events": events, "events_per_s": round(rate(seen[1]), 1), "failed": run.failed()}
+        return {"events": events, "events_per_s": round(rate(seen[1]), 1), "failed": run.failed(),
+                "worker_cpu": run.worker_cpu(events)}
     finally:
         run.stop()
 
 
 def fanout(db: MariaDB, log_dir: Path, receivers: dict[str, Receiver], events: int, concurrency: int,
-           max_in_flight: int, limited_seconds: float, timeout: float) -> dict:
-    run = FanoutRun(db, log_dir, receivers["a"], concurrency, max_in_flight)
+           max_in_flight: int, limited_seconds: float, timeout: float, rss: PeakRss) -> dict:
+    run = FanoutRun(db, log_dir, receivers["a"], concurrency, max_in_flight, rss)
     try:
         ids = {"a": 1, "b": run.add_endpoint("bench-b", receivers["b"]),
                "c": run.add_endpoint("bench-c", receivers["c"], LIMITED_RATE)}
@@ -203,6 +219,7 @@ def fanout(db: MariaDB, log_dir: Path, receivers: dict[str, Receiver], events: i
         started = time.monotonic()
         unlimited_done = lambda s: all(s.get(ids[k], (0,))[0] >= events for k in ("a", "b"))  # noqa: E731
         run.wait(unlimited_done, timeout)
+        cpu = run.worker_cpu(sum(n for n, _, _ in run.delivered().values()))
         # C is measured over a window long enough for its bucket's first burst not to count.
         left = limited_seconds - (time.monotonic() - started)
         if left > 0:
@@ -213,7 +230,7 @@ def fanout(db: MariaDB, log_dir: Path, receivers: dict[str, Receiver], events: i
                                     "rate_limit_per_second": LIMITED_RATE if key == "c" else None,
                                     "events_per_s": round(rate(seen[ids[key]]), 1) if ids[key] in seen else 0.0}
                               for key in ("a", "b", "c")},
-                "failed": run.failed()}
+                "failed": run.failed(), "worker_cpu_until_a_and_b_done": cpu}
     finally:
         run.stop()
 
@@ -240,16 +257,17 @@ def main() -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     db = MariaDB(args.mysql_url)
     receivers: dict[str, Receiver] = {}
+    rss = PeakRss()
     result: dict = {"benchmark": "fanout", "cpu_count": os.cpu_count(), "latency_ms": args.latency_ms,
                     "max_in_flight": args.max_in_flight, "concurrency": args.concurrency, "log_dir": str(log_dir)}
     started = time.monotonic()
     try:
         for key in ("a", "b", "c"):
-            receivers[key] = Receiver(args.latency_ms, log_dir, key)
+            receivers[key] = Receiver(args.latency_ms, log_dir, key, rss)
         single = single_endpoint(db, log_dir, receivers["a"], args.events, args.concurrency, args.max_in_flight,
-                                 args.timeout)
+                                 args.timeout, rss)
         spread = fanout(db, log_dir, receivers, args.events, args.concurrency, args.max_in_flight,
-                        args.limited_seconds, args.timeout)
+                        args.limited_seconds, args.timeout, rss)
     finally:
         for receiver in receivers.values():
             receiver.stop()
@@ -271,6 +289,7 @@ def main() -> int:
                                            for k in ("a", "b")),
         # Meaningful only when C's receiver could take more than its limit (see --help).
         "limited_within_10_percent": abs(endpoints["c"]["ratio_to_limit"] - 1) <= TOLERANCE,
+        "rss": rss.report(),
     })
     result["elapsed_s"] = round(time.monotonic() - started, 1)
     print(json.dumps(result, indent=2))

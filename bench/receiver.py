@@ -36,6 +36,7 @@ from core.signing import keys_from_secrets, signed_headers
 from tests.support.databases import MySQLServer
 from tests.support.processes import free_port, stop_process, wait_until_answers
 from tests.support.stats import percentile
+from procstats import PeakRss, cpu_seconds  # same folder
 
 SECRET = "bench-receiver-secret"
 PATH = "/api/v1/webhooks/pms"
@@ -100,11 +101,15 @@ def workload(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
         webhook_id = str(uuid.UUID(int=rng.getrandbits(128)))
         body = json.dumps({"type": event_type, "idempotency_key": webhook_id,
                            "timestamp": now * 1000, "payload": payload}).encode()
-        headers = signed_headers(keys, webhook_id, body, timestamp=now)
-        head = f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-        requests.append((webhook_id, head.encode() + body))
+        requests.append((webhook_id, raw_request(PATH, body, signed_headers(keys, webhook_id, body, timestamp=now))))
     return requests
+
+
+def raw_request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    """One keep-alive HTTP/1.1 POST as bytes, ready for ``drive``."""
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode() + body
 
 
 # -- the driver ------------------------------------------------------------------------------
@@ -152,22 +157,32 @@ async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) 
             "p50_ms": pct(50), "p99_ms": pct(99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, where /proc tells it (Linux)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def database_server_pid() -> int | None:
+    """The local MariaDB/MySQL server's pid, when it runs on this machine and /proc shows it."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("mariadbd", "mysqld"):
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
 
 
 def measured_round(proc: subprocess.Popen, port: int, chunk: list, concurrency: int) -> dict:
-    """One round against one server, with the server's CPU time per request."""
-    before = cpu_seconds(proc.pid)
+    """One round against one server, with the CPU time per request of the server, of the
+    database server (whatever else it serves meanwhile counts too) and of this client."""
+    watched = {"cpu_us_per_request": proc.pid, "database_server_cpu_us_per_request": database_server_pid()}
+    before = {key: cpu_seconds(pid) if pid else None for key, pid in watched.items()}
+    client = time.process_time()
     result = asyncio.run(drive(port, chunk, concurrency))
-    after = cpu_seconds(proc.pid)
-    if before is not None and after is not None and result["requests"]:
-        result["cpu_us_per_request"] = round(1e6 * (after - before) / result["requests"], 1)
+    client = time.process_time() - client
+    for key, pid in watched.items():
+        after = cpu_seconds(pid) if pid else None
+        if before[key] is not None and after is not None and result["requests"]:
+            result[key] = round(1e6 * (after - before[key]) / result["requests"], 1)
+    if result["requests"]:
+        result["client_cpu_us_per_request"] = round(1e6 * client / result["requests"], 1)
     return result
 
 
@@ -179,10 +194,15 @@ def combine(rounds: list[dict]) -> dict:
     for r in rounds:
         for code, count in r["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
-    cpu = [r["cpu_us_per_request"] for r in rounds if "cpu_us_per_request" in r]
+    def median_of(key: str) -> float | None:
+        values = [r[key] for r in rounds if key in r]
+        return round(statistics.median(values), 1) if values else None
+
     return {"requests": sum(r["requests"] for r in rounds), "seconds": round(seconds, 2),
             "accepted_per_s": round(accepted / seconds, 1),
-            "cpu_us_per_request": round(statistics.median(cpu), 1) if cpu else None,
+            "cpu_us_per_request": median_of("cpu_us_per_request"),
+            "database_server_cpu_us_per_request": median_of("database_server_cpu_us_per_request"),
+            "client_cpu_us_per_request": median_of("client_cpu_us_per_request"),
             "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
             "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 2),
             "statuses": statuses, "per_round_accepted_per_s": [r["accepted_per_s"] for r in rounds]}
@@ -209,6 +229,7 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": server.url(database), "WEBHOOK_SHARED_SECRET": SECRET,
            "LOG_LEVEL": args.log_level, "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
     procs: list[subprocess.Popen] = []
+    rss = PeakRss()
     crm_log = tempfile.TemporaryFile()
     try:
         subprocess.run([sys.executable, "-m", "crm_app", "migrate"], cwd=ROOT, env=env, check=True,
@@ -236,6 +257,8 @@ def main() -> int:
         with server.connect(database) as conn, conn.cursor() as cur:
             cur.execute("SELECT COUNT(*) FROM event")
             recorded = cur.fetchone()[0]
+        rss.record("crm", crm.pid)
+        rss.record("bare_tornado", bare.pid)
     finally:
         for proc in procs:
             stop_process(proc, 15)
@@ -257,6 +280,7 @@ def main() -> int:
         "ratio": round(statistics.median(ratios), 3),
         "target_ratio": TARGET_RATIO,
         "per_round_ratio": [round(r, 3) for r in ratios],
+        "rss": rss.report(),
     }, indent=2))
     return 0
 

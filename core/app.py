@@ -12,9 +12,9 @@ from typing import Any
 import tornado.web
 from tornado.httputil import HTTPServerRequest
 
-from .access_log import log_request
 from .cors import CorsPolicy, is_preflight
 from .db import Store, open_database
+from .access_log import AccessLogSample, log_request
 from .handlers import InFlight, NotFoundHandler
 from .health import HealthHandler
 from .jsonio import dumps
@@ -53,6 +53,7 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
 
     ``config`` supplies ``trusted_proxies``, ``api_rate_limit``, ``cors_allowed_origins`` and
     ``otel_exporter_otlp_endpoint`` (when set, OpenTelemetry's spans give each request its trace).
+    ``access_log_sample`` (the share of 2xx answers that get an access-log line).
     ``/ready`` checks the migrations of ``migrations/<service>`` unless ``migrations=`` names
     another folder (the standalone worker is its own service over the PMS's schema).
     """
@@ -81,6 +82,7 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
         cors=CorsPolicy.of(config.cors_allowed_origins),
         default_handler_class=NotFoundHandler,
         log_function=log_request,
+        access_log_sample=AccessLogSample(config.access_log_sample),
         compress_response=False,
         transforms=[ApiHeaders],
         **settings,

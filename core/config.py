@@ -87,6 +87,13 @@ class EnvReader:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
+    def share(self, name: builtins.str, default: float) -> float:
+        """A fraction from 0 to 1 (both included); anything else, ``nan`` too, is an error."""
+        value = self.float(name, default)
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{name} must be between 0 and 1, got {value}")
+        return value
+
     def words(self, name: builtins.str, default: builtins.str) -> tuple[builtins.str, ...]:
         """A space-separated list (secrets, for example)."""
         return tuple((self.str(name) or default).split())

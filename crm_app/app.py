@@ -5,7 +5,6 @@ from __future__ import annotations
 import tornado.web
 
 from core import sync_api
-from core.access_log import AccessLogSample
 from core.app import api_application, open_store
 from core.db import Store
 from core.metrics import Metrics
@@ -45,7 +44,6 @@ def make_app(settings: CrmSettings, store: Store | None = None,
         "crm", settings.base_path, routes, config=settings, store=store, metrics=metrics,
         api_token=settings.api_token, max_body_bytes=settings.max_body_bytes, openapi=openapi.document,
         webhook_keys=settings.webhook_keys,
-        access_log_sample=AccessLogSample(settings.access_log_sample),
         sync_source=CrmSyncSource(store.database),
         webhook_metrics=WebhookMetrics(metrics),
         receiver=GroupCommitter(store, receive_batch, max_batch=settings.receiver_batch_max,

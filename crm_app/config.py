@@ -56,14 +56,12 @@ class CrmSettings:
             receiver_batch_max=env.int("RECEIVER_BATCH_MAX", 64, minimum=1),
             receiver_writers=env.int("RECEIVER_WRITERS", 1, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
-            access_log_sample=env.float("ACCESS_LOG_SAMPLE", 0.1, minimum=0.0),
+            access_log_sample=env.share("ACCESS_LOG_SAMPLE", 0.1),
             trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),
             otel_exporter_otlp_endpoint=env.otlp_endpoint(),
         )
-        if not 0.0 <= settings.access_log_sample <= 1.0:
-            raise ConfigError(f"ACCESS_LOG_SAMPLE must be between 0 and 1, got {settings.access_log_sample}")
         try:
             keys_from_secrets(settings.webhook_secrets)
         except ValueError as exc:

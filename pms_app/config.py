@@ -36,6 +36,7 @@ class PmsSettings:
     max_body_bytes: int = 1024 * 1024
     db_threads: int = 8
     log_level: str = "INFO"
+    access_log_sample: float = 0.1
     trusted_proxies: TrustedProxies = TrustedProxies()
     api_rate_limit: RateLimitItem | None = None
     cors_allowed_origins: tuple[str, ...] = ()
@@ -84,6 +85,7 @@ class PmsSettings:
             max_body_bytes=env.int("API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             db_threads=env.int("DB_THREADS", 8, minimum=1),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            access_log_sample=env.share("ACCESS_LOG_SAMPLE", 0.1),
             trusted_proxies=TrustedProxies.parse(env.str("TRUSTED_PROXIES")),
             api_rate_limit=parse_rate_limit(env.str("API_RATE_LIMIT")),
             cors_allowed_origins=parse_allowed_origins(env.str("CORS_ALLOWED_ORIGINS")),

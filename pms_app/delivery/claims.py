@@ -130,9 +130,9 @@ def _select_due(now: dt.datetime, limit: int, mysql: bool, only: int | None = No
     return db.execute_sql(sql, (*args, limit)).fetchall()
 
 
-def _within(rows: list[tuple], capacity: dict[int, int]) -> list[tuple]:
-    """The rows each endpoint has room for (the others stay pending, unlocked at commit)."""
-    room = dict(capacity)
+def _within(rows: list[tuple], room: dict[int, int]) -> list[tuple]:
+    """The rows each endpoint has room for, taking it from ``room`` (the others stay pending,
+    unlocked at commit)."""
     kept = []
     for row in rows:
         left = room.get(row[2])
@@ -141,6 +141,26 @@ def _within(rows: list[tuple], capacity: dict[int, int]) -> list[tuple]:
             if left is not None:
                 room[row[2]] = left - 1
     return kept
+
+
+def _claim_within(now: dt.datetime, limit: int, mysql: bool, apart: list[int], room: dict[int, int]) -> list[tuple]:
+    """Up to ``limit`` due rows, oldest first, within each endpoint's ``room``.
+
+    When the oldest rows belong to an endpoint that is short of room, the rows past its room are
+    left and the query is repeated without that endpoint, so the next endpoint's due rows fill the
+    rest; otherwise an endpoint with a long backlog would hold every other one to the leftovers
+    of its room (with three endpoints, the unlimited ones ran at 0.35-0.6 of a single one's rate)."""
+    rows: list[tuple] = []
+    while len(rows) < limit:
+        wanted = limit - len(rows)
+        found = _select_due(now, wanted, mysql, blocked=apart)
+        kept = _within(found, room)
+        rows += kept
+        full = {row[2] for row in found if room.get(row[2], 1) <= 0}
+        if len(found) < wanted or len(kept) == len(found) or not full:
+            break
+        apart = [*apart, *full]
+    return rows
 
 
 def _take_tokens(endpoint_id: int, rate: float, wanted: int, now: dt.datetime,
@@ -176,8 +196,8 @@ def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
            rates: dict[int, float] | None = None) -> list[Claim]:
     now = utcnow()
     capacity, rates = capacity or {}, rates or {}
-    apart = (*blocked, *probes, *[e for e in rates if e not in blocked])
-    rows = _within(_select_due(now, limit, mysql, blocked=apart), capacity) if limit > 0 else []
+    apart = [*blocked, *probes, *[e for e in rates if e not in blocked]]
+    rows = _claim_within(now, limit, mysql, apart, dict(capacity))
     for endpoint_id in probes:
         rows += (_claim_rated(endpoint_id, rates[endpoint_id], 1, now, mysql) if endpoint_id in rates
                  else _select_due(now, 1, mysql, only=endpoint_id))
@@ -206,7 +226,8 @@ def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
 @dataclass(frozen=True)
 class Outcome:
     """What became of one claim: an attempt (with when to try next, if it failed and may be
-    retried), or ``attempt=None``: given back unsent."""
+    retried), or ``attempt=None``: given back unsent (``pending`` again, or ``held`` with
+    ``give_up_status=HELD`` when its endpoint was disabled meanwhile)."""
 
     claim: Claim
     attempt: AttemptRecord | None
@@ -229,7 +250,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     attempted = {**settled, Delivery.attempt_count: Delivery.attempt_count + 1,
                  Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
                  Delivery.next_trigger: SCHEDULED, Delivery.replayed_by: None}
-    delivered, released, discarded, gone = [], [], [], set()
+    delivered, released, held, discarded, gone = [], [], [], [], set()
     for outcome, holds in zip(outcomes, kept, strict=True):
         if not holds:
             if outcome.attempt is not None:
@@ -237,7 +258,7 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
             continue
         seq, attempt = outcome.claim.seq, outcome.attempt
         if attempt is None:
-            released.append(seq)
+            (held if outcome.give_up_status == HELD else released).append(seq)
         elif attempt.ok:
             delivered.append(seq)
         else:
@@ -270,9 +291,10 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
                 if holds and outcome.attempt is not None and outcome.attempt.ok:
                     Delivery.update(last_status_code=outcome.attempt.status_code) \
                         .where(Delivery.id == outcome.claim.seq).execute()
-    if released:
-        db.execute_sql(f"UPDATE delivery SET status = '{PENDING}', claimed_by = NULL, lease_until = NULL "
-                       f"WHERE id IN ({_params(len(released))})", released)
+    for status, seqs in ((PENDING, released), (HELD, held)):
+        if seqs:
+            db.execute_sql(f"UPDATE delivery SET status = '{status}', claimed_by = NULL, lease_until = NULL "
+                           f"WHERE id IN ({_params(len(seqs))})", seqs)
     if discarded:
         # The attempt happened and is listed, so it counts; the delivery's claim, retry step and
         # replay mark belong to whoever holds it now and are left alone.

@@ -34,6 +34,7 @@ class WorkerTiming:
     heartbeat: float = 1.0
     retention_every: float = 300.0
     db_retry: float = 0.5
+    settle_within: float = 0.05   # longest a finished attempt waits for a turn to record it
 
 
 @dataclass(frozen=True)
