@@ -53,6 +53,8 @@ bench: install-dev
 	$(PY) bench/reconcile.py
 	$(PY) bench/fanout.py
 	$(PY) bench/worker.py
+	$(PY) bench/endpoint_health.py
+	$(PY) bench/cli_status.py
 
 ## Rewrite docs/graphql/*.graphql from the code's schemas (a test fails while they differ).
 graphql-schema: install

@@ -87,7 +87,7 @@ class EnvReader:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
-    def share(self, name: builtins.str, default: float) -> float:
+    def share(self, name: builtins.str, default: builtins.float) -> builtins.float:
         """A fraction from 0 to 1 (both included); anything else, ``nan`` too, is an error."""
         value = self.float(name, default)
         if not 0.0 <= value <= 1.0:
