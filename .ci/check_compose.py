@@ -41,17 +41,28 @@ def check_with_docker(path: Path) -> list[str]:
             if not target.exists():
                 shutil.copy(example, target)
         shutil.copy(path, work / path.name)
-        result = subprocess.run(["docker", "compose", "-f", str(work / path.name), "config", "-q"],
-                                capture_output=True, text=True, cwd=work)
+        result = subprocess.run(
+            ["docker", "compose", "-f", str(work / path.name), "config", "-q"], capture_output=True, text=True, cwd=work
+        )
     return [f"{path.name}: {line}" for line in result.stderr.splitlines() if line.strip()] if result.returncode else []
 
 
 def check_with_schema(path: Path) -> list[str]:
-    result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-                             "-o", "text", str(path)], capture_output=True, text=True)
-    problems = [] if result.returncode == 0 else [
-        f"{path.name}: {line.strip()}" for line in (result.stdout + result.stderr).splitlines()
-        if line.strip() and "validation done" not in line] or [f"{path.name}: schema check failed"]
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", "-o", "text", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    problems = (
+        []
+        if result.returncode == 0
+        else [
+            f"{path.name}: {line.strip()}"
+            for line in (result.stdout + result.stderr).splitlines()
+            if line.strip() and "validation done" not in line
+        ]
+        or [f"{path.name}: schema check failed"]
+    )
     return problems + check_references(path)
 
 
@@ -67,7 +78,7 @@ def check_references(path: Path) -> list[str]:
     for name, service in services.items():
         service = service or {}
         depends = service.get("depends_on") or []
-        for needed in (depends if isinstance(depends, list) else list(depends)):
+        for needed in depends if isinstance(depends, list) else list(depends):
             if needed not in services:
                 problems.append(f"{path.name}: service {name} depends on {needed}, which the file does not define")
         for volume in service.get("volumes") or []:

@@ -44,13 +44,15 @@ def fill(db: MariaDB, name: str, deliveries: int, history: int, recent: int) -> 
             cur.executemany(
                 "INSERT INTO outbox_event (seq, id, type, entity_id, entity_version, payload, occurred_at, created_at)"
                 " VALUES (%s, %s, 'guest.updated', %s, 1, '{}', %s, %s)",
-                [(i, _uuid(i), i, now - week, now - week) for i in ids])
+                [(i, _uuid(i), i, now - week, now - week) for i in ids],
+            )
             cur.executemany(
                 "INSERT INTO delivery (id, event_seq, event_id, endpoint_id, type, entity_id, entity_version,"
                 " guest_id, status, attempt_count, attempts_since_replay, next_attempt_at, next_trigger, created_at,"
                 " delivered_at) VALUES (%s, %s, %s, 1, 'guest.updated', %s, 1, %s, 'delivered', 1, 1, %s,"
                 " 'scheduled', %s, %s)",
-                [(i, i, _uuid(i), i, i, now - week, now - week, now - week) for i in ids])
+                [(i, i, _uuid(i), i, i, now - week, now - week, now - week) for i in ids],
+            )
         total = history + recent
         for start in range(0, total, BATCH):
             rows = []
@@ -61,11 +63,22 @@ def fill(db: MariaDB, name: str, deliveries: int, history: int, recent: int) -> 
                     # Within the hour with ten minutes to spare, so every measurement sees them all.
                     started = now - dt.timedelta(minutes=50) + dt.timedelta(minutes=48) * ((n - history) / recent)
                 code = 500 if n % 10 == 0 else 200
-                rows.append((_uuid(n % deliveries + 1), n % deliveries + 1, 1, started,
-                             code, 40, None if code == 200 else "HTTP 500"))
+                rows.append(
+                    (
+                        _uuid(n % deliveries + 1),
+                        n % deliveries + 1,
+                        1,
+                        started,
+                        code,
+                        40,
+                        None if code == 200 else "HTTP 500",
+                    )
+                )
             cur.executemany(
                 "INSERT INTO delivery_attempt (event_id, delivery_id, attempt, started_at, status_code, duration_ms,"
-                " error) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+                " error) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                rows,
+            )
 
 
 def _uuid(i: int) -> str:
@@ -109,37 +122,58 @@ def main() -> None:
         since = utcnow() - endpoint_health.WINDOW
 
         def known_first_id() -> int:
-            return database.execute_sql("SELECT MIN(id) FROM delivery_attempt WHERE started_at >= %s",
-                                        (since,)).fetchone()[0]
+            return database.execute_sql(
+                "SELECT MIN(id) FROM delivery_attempt WHERE started_at >= %s", (since,)
+            ).fetchone()[0]
+
         first = store.call(known_first_id)
-        count_sql = ("SELECT d.endpoint_id, COUNT(*), SUM(CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0"
-                     " END) FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id WHERE {where}"
-                     " GROUP BY d.endpoint_id")
+        count_sql = (
+            "SELECT d.endpoint_id, COUNT(*), SUM(CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0"
+            " END) FROM delivery_attempt a JOIN delivery d ON d.id = a.delivery_id WHERE {where}"
+            " GROUP BY d.endpoint_id"
+        )
 
         figures_s, entries = median_time(lambda: store.call(endpoint_health.all_health), args.repeat)
         outcomes_s, outcomes = median_time(lambda: store.call(endpoint_health.attempts_since, since), args.repeat)
-        ceiling_s, counted = median_time(lambda: store.call(
-            lambda: database.execute_sql(count_sql.format(where="a.id >= %s AND a.started_at >= %s"),
-                                         (first, since)).fetchall()), args.repeat)
+        ceiling_s, counted = median_time(
+            lambda: store.call(
+                lambda: database.execute_sql(
+                    count_sql.format(where="a.id >= %s AND a.started_at >= %s"), (first, since)
+                ).fetchall()
+            ),
+            args.repeat,
+        )
         assert outcomes[1][0] == int(counted[0][1]), (outcomes, counted)
 
         t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pms_app", "status", "--json"], cwd=ROOT, check=True,
-                              capture_output=True, env={**os.environ, "ENV_FILE": os.devnull, "DATABASE_URL": url})
+        done = subprocess.run(
+            [sys.executable, "-m", "pms_app", "status", "--json"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "ENV_FILE": os.devnull, "DATABASE_URL": url},
+        )
         process_s = time.perf_counter() - t0
         assert json.loads(done.stdout)["data"][0]["last_hour"] == entries[0]["last_hour"]
         store.close()
 
-        print(json.dumps({
-            "deliveries": args.deliveries, "attempts_history": args.history, "attempts_last_hour": args.recent,
-            "fill_seconds": round(fill_seconds, 1),
-            "status_figures_ms": round(figures_s * 1000, 1),
-            "last_hour_count_ms": round(outcomes_s * 1000, 1),
-            "ceiling_count_from_known_id_ms": round(ceiling_s * 1000, 1),
-            "status_process_ms": round(process_s * 1000, 1),
-            "last_hour": entries[0]["last_hour"],
-            "ratio_last_hour_to_ceiling": round(outcomes_s / ceiling_s, 2),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "deliveries": args.deliveries,
+                    "attempts_history": args.history,
+                    "attempts_last_hour": args.recent,
+                    "fill_seconds": round(fill_seconds, 1),
+                    "status_figures_ms": round(figures_s * 1000, 1),
+                    "last_hour_count_ms": round(outcomes_s * 1000, 1),
+                    "ceiling_count_from_known_id_ms": round(ceiling_s * 1000, 1),
+                    "status_process_ms": round(process_s * 1000, 1),
+                    "last_hour": entries[0]["last_hour"],
+                    "ratio_last_hour_to_ceiling": round(outcomes_s / ceiling_s, 2),
+                },
+                indent=2,
+            )
+        )
     finally:
         maria.drop_all()
 

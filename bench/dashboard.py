@@ -101,14 +101,28 @@ class Stack:
         self.pms_port, self.crm_port, self.dash_port = free_port(), free_port(), free_port()
         self.token = secrets.token_urlsafe(16)
         base = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "ENV_FILE": os.devnull}
-        self.crm_env = {**base, "APP_PORT": str(self.crm_port), "DATABASE_URL": databases.url("crm"),
-                        "WEBHOOK_SHARED_SECRET": SECRET}
-        self.pms_env = {**base, "APP_PORT": str(self.pms_port), "DATABASE_URL": databases.url("pms"),
-                        "CRM_WEBHOOK_URL": f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms",
-                        "CRM_WEBHOOK_SECRET": SECRET}
-        self.dash_env = {**base, "APP_PORT": str(self.dash_port), "PMS_URL": f"http://127.0.0.1:{self.pms_port}",
-                         "CRM_URL": f"http://127.0.0.1:{self.crm_port}", "DASHBOARD_TOKEN": self.token,
-                         "DASHBOARD_POLL_SECONDS": str(poll), "DASHBOARD_LIVE_LINGER_SECONDS": "0"}
+        self.crm_env = {
+            **base,
+            "APP_PORT": str(self.crm_port),
+            "DATABASE_URL": databases.url("crm"),
+            "WEBHOOK_SHARED_SECRET": SECRET,
+        }
+        self.pms_env = {
+            **base,
+            "APP_PORT": str(self.pms_port),
+            "DATABASE_URL": databases.url("pms"),
+            "CRM_WEBHOOK_URL": f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms",
+            "CRM_WEBHOOK_SECRET": SECRET,
+        }
+        self.dash_env = {
+            **base,
+            "APP_PORT": str(self.dash_port),
+            "PMS_URL": f"http://127.0.0.1:{self.pms_port}",
+            "CRM_URL": f"http://127.0.0.1:{self.crm_port}",
+            "DASHBOARD_TOKEN": self.token,
+            "DASHBOARD_POLL_SECONDS": str(poll),
+            "DASHBOARD_LIVE_LINGER_SECONDS": "0",
+        }
 
     def start(self) -> None:
         for module, env in (("crm_app", self.crm_env), ("pms_app", self.pms_env)):
@@ -147,9 +161,16 @@ class Stack:
         api = self.pms_url + "/api/v1/endpoints"
         crm_hook = f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms"
         mirror = requests.post(api, json={"name": "mirror", "url": crm_hook, "secret": SECRET}, timeout=10)
-        broken = requests.post(api, json={"name": "broken", "url": f"http://127.0.0.1:{free_port()}/hook",
-                                          "secret": SECRET, "retry_schedule": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]},
-                               timeout=10)
+        broken = requests.post(
+            api,
+            json={
+                "name": "broken",
+                "url": f"http://127.0.0.1:{free_port()}/hook",
+                "secret": SECRET,
+                "retry_schedule": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+            },
+            timeout=10,
+        )
         assert mirror.status_code == broken.status_code == 201, (mirror.text, broken.text)
         return broken.json()["data"]["id"]
 
@@ -157,8 +178,9 @@ class Stack:
         session = requests.Session()
         page = session.get(self.dash_url + "/login", timeout=5)
         xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-        answer = session.post(self.dash_url + "/login", data={"token": self.token, "_xsrf": xsrf},
-                              allow_redirects=False, timeout=5)
+        answer = session.post(
+            self.dash_url + "/login", data={"token": self.token, "_xsrf": xsrf}, allow_redirects=False, timeout=5
+        )
         assert answer.status_code == 302, answer.status_code
         return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
@@ -243,8 +265,9 @@ class Notifier:
         answer = self.session.post(base + "/disable", json={}, timeout=10)
         done = time.monotonic()
         assert answer.status_code == 200, answer.text
-        newest = self.session.get(self.stack.pms_url + "/api/v1/notifications",
-                                  params={"type": "endpoint.disabled", "limit": 1}, timeout=10).json()["data"]
+        newest = self.session.get(
+            self.stack.pms_url + "/api/v1/notifications", params={"type": "endpoint.disabled", "limit": 1}, timeout=10
+        ).json()["data"]
         self.session.post(base + "/enable", json={}, timeout=10)
         return (newest[0]["id"], done) if newest else None
 
@@ -267,8 +290,11 @@ class Notifier:
             delays += got
         if not delays:
             return {"samples": 0}
-        return {"p50_ms": round(1000 * percentile(delays, 50), 1), "p99_ms": round(1000 * percentile(delays, 99), 1),
-                "samples": len(delays)}
+        return {
+            "p50_ms": round(1000 * percentile(delays, 50), 1),
+            "p99_ms": round(1000 * percentile(delays, 99), 1),
+            "samples": len(delays),
+        }
 
 
 async def with_notifications(notifier: Notifier, clients: list[Client], work) -> tuple[dict, dict]:
@@ -282,7 +308,8 @@ async def with_notifications(notifier: Notifier, clients: list[Client], work) ->
         await asyncio.gather(task, return_exceptions=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(
-            n not in c.notifications for n in set(notifier.raised) - before for c in clients):
+        n not in c.notifications for n in set(notifier.raised) - before for c in clients
+    ):
         await asyncio.sleep(0.05)
     return result, notifier.delays(clients, before)
 
@@ -296,7 +323,8 @@ async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll
         await asyncio.sleep(rng.uniform(0.2, 0.2 + poll))  # sample every phase of the poll interval
         body = {"email": f"bench-{uuid.uuid4().hex[:12]}@example.com", "name": f"Bench Guest {i}"}
         response = await loop.run_in_executor(
-            None, functools.partial(session.post, stack.pms_url + "/api/v1/guests", json=body, timeout=10))
+            None, functools.partial(session.post, stack.pms_url + "/api/v1/guests", json=body, timeout=10)
+        )
         committed = time.monotonic()
         guest_id = response.json()["data"]["id"]
         deadline = committed + 30
@@ -308,10 +336,14 @@ async def measure_delays(stack: Stack, clients: list[Client], changes: int, poll
         delays += got
         all_have.append(max(got))
         spreads.append(max(got) - min(got))
-    return {"p50_ms": round(1000 * percentile(delays, 50), 1), "p99_ms": round(1000 * percentile(delays, 99), 1),
-            "all_clients_p50_ms": round(1000 * statistics.median(all_have), 1),
-            "all_clients_max_ms": round(1000 * max(all_have), 1),
-            "first_to_last_client_p50_ms": round(1000 * statistics.median(spreads), 1), "samples": len(delays)}
+    return {
+        "p50_ms": round(1000 * percentile(delays, 50), 1),
+        "p99_ms": round(1000 * percentile(delays, 99), 1),
+        "all_clients_p50_ms": round(1000 * statistics.median(all_have), 1),
+        "all_clients_max_ms": round(1000 * max(all_have), 1),
+        "first_to_last_client_p50_ms": round(1000 * statistics.median(spreads), 1),
+        "samples": len(delays),
+    }
 
 
 async def run(args) -> dict:
@@ -331,7 +363,8 @@ async def run(args) -> dict:
         await asyncio.sleep(2 * args.poll)
         rate_one, per_tick_one = await measure_requests(stack, args.seconds)
         delay_one, notified_one = await with_notifications(
-            notifier, one, measure_delays(stack, one, args.changes, args.poll))
+            notifier, one, measure_delays(stack, one, args.changes, args.poll)
+        )
         rss_one = rss_kib(stack.dashboard.pid)
 
         many, many_tasks = await connect(stack, args.clients - 1, cookie)
@@ -339,7 +372,8 @@ async def run(args) -> dict:
         await asyncio.sleep(2 * args.poll)
         rate_many, per_tick_many = await measure_requests(stack, args.seconds)
         delay_many, notified_many = await with_notifications(
-            notifier, everyone, measure_delays(stack, everyone, args.changes, args.poll))
+            notifier, everyone, measure_delays(stack, everyone, args.changes, args.poll)
+        )
         rss_many = rss_kib(stack.dashboard.pid)
         kinds = dict(sorted(one[0].kinds.items()))
         for client in everyone:
@@ -360,16 +394,24 @@ async def run(args) -> dict:
             "messages_seen_by_one_client": kinds,
             "fanout_p99_ratio": round(delay_many["p99_ms"] / delay_one["p99_ms"], 2),
             "p50_over_poll_interval": round(delay_many["p50_ms"] / (1000 * args.poll), 2),
-            "dashboard_rss_mib": {"idle": round(rss_idle / 1024, 1), "1_client": round(rss_one / 1024, 1),
-                                  "n_clients": round(rss_many / 1024, 1)},
-            "service_requests_per_second": {"no_clients": round(idle_rate, 2), "1_client": round(rate_one, 2),
-                                            "n_clients": round(rate_many, 2)},
-            "service_requests_per_poll": {"1_client": per_tick_one and round(per_tick_one, 2),
-                                          "n_clients": per_tick_many and round(per_tick_many, 2)},
+            "dashboard_rss_mib": {
+                "idle": round(rss_idle / 1024, 1),
+                "1_client": round(rss_one / 1024, 1),
+                "n_clients": round(rss_many / 1024, 1),
+            },
+            "service_requests_per_second": {
+                "no_clients": round(idle_rate, 2),
+                "1_client": round(rate_one, 2),
+                "n_clients": round(rate_many, 2),
+            },
+            "service_requests_per_poll": {
+                "1_client": per_tick_one and round(per_tick_one, 2),
+                "n_clients": per_tick_many and round(per_tick_many, 2),
+            },
             "requests_ratio": requests_ratio,
             "checks": {
-                "p99_change_to_client_at_most_1500_ms": args.poll == 1.0 and max(
-                    delay_many["p99_ms"], notified_many.get("p99_ms", 0)) <= 1500,
+                "p99_change_to_client_at_most_1500_ms": args.poll == 1.0
+                and max(delay_many["p99_ms"], notified_many.get("p99_ms", 0)) <= 1500,
                 "requests_independent_of_clients": requests_ratio is not None and abs(requests_ratio - 1) <= 0.10,
             },
         }
@@ -384,10 +426,15 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=15, help="guest creations measured per phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each request-rate window")
     parser.add_argument("--poll", type=float, default=1.0, help="DASHBOARD_POLL_SECONDS")
-    parser.add_argument("--notify-every", type=float, default=1.5,
-                        help="seconds between disabling the broken endpoint (one notification each)")
-    parser.add_argument("--mysql-url", help="a MySQL/MariaDB server URL such as mysql://root@127.0.0.1:3306/ "
-                        "(default: SQLite)")
+    parser.add_argument(
+        "--notify-every",
+        type=float,
+        default=1.5,
+        help="seconds between disabling the broken endpoint (one notification each)",
+    )
+    parser.add_argument(
+        "--mysql-url", help="a MySQL/MariaDB server URL such as mysql://root@127.0.0.1:3306/ (default: SQLite)"
+    )
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args)), indent=2))
     return 0

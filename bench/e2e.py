@@ -48,6 +48,7 @@ SECRET = "bench-secret"
 
 # -- infrastructure -------------------------------------------------------------------------
 
+
 class MariaDB(MySQLServer):
     """The benchmark's databases, named ``gs_bench_*`` (a test run's are ``gs_test_*``)."""
 
@@ -60,8 +61,9 @@ class Proc(ModuleProcess):
     With ``rss``, its peak resident memory is recorded there under ``kind`` (default: ``label``)
     as it stops."""
 
-    def __init__(self, args: list[str], env: dict, log_dir: Path, label: str, rss: PeakRss | None = None,
-                 kind: str | None = None):
+    def __init__(
+        self, args: list[str], env: dict, log_dir: Path, label: str, rss: PeakRss | None = None, kind: str | None = None
+    ):
         super().__init__(args, {"LOG_LEVEL": "WARNING", **env}, log_dir / f"{label}.log")
         self.rss, self.kind = rss, kind or label
 
@@ -73,9 +75,17 @@ class Proc(ModuleProcess):
 
 def guest_payload(guest_id: int, version: int = 1) -> dict:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return {"id": guest_id, "email": f"bench{guest_id}@example.com", "name": f"Bench Guest {guest_id}",
-            "phone": None, "date_of_birth": None, "country": "PT", "version": version,
-            "created_at": now, "updated_at": now}
+    return {
+        "id": guest_id,
+        "email": f"bench{guest_id}@example.com",
+        "name": f"Bench Guest {guest_id}",
+        "phone": None,
+        "date_of_birth": None,
+        "country": "PT",
+        "version": version,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class Stack:
@@ -89,15 +99,23 @@ class Stack:
         self.crm_db = db.create("crm")
         self.crm_port, self.pms_port = free_port(), free_port()
         self.crm_url = f"http://127.0.0.1:{self.crm_port}/api/v1/webhooks/pms"
-        self.pms_env = {"DATABASE_URL": db.url(self.pms_db), "APP_PORT": str(self.pms_port),
-                        "CRM_WEBHOOK_URL": self.crm_url, "CRM_WEBHOOK_SECRET": SECRET,
-                        "DELIVERY_CONCURRENCY": str(concurrency), "BREAKER_RECOVERY_SECONDS": "1",
-                        "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
-                        "DB_THREADS": "8",
-                        # Several workers on one host: no metrics port each (4002 would collide).
-                        "WORKER_METRICS_PORT": "0"}
-        self.crm_env = {"DATABASE_URL": db.url(self.crm_db), "APP_PORT": str(self.crm_port),
-                        "WEBHOOK_SHARED_SECRET": SECRET}
+        self.pms_env = {
+            "DATABASE_URL": db.url(self.pms_db),
+            "APP_PORT": str(self.pms_port),
+            "CRM_WEBHOOK_URL": self.crm_url,
+            "CRM_WEBHOOK_SECRET": SECRET,
+            "DELIVERY_CONCURRENCY": str(concurrency),
+            "BREAKER_RECOVERY_SECONDS": "1",
+            "WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1",
+            "DB_THREADS": "8",
+            # Several workers on one host: no metrics port each (4002 would collide).
+            "WORKER_METRICS_PORT": "0",
+        }
+        self.crm_env = {
+            "DATABASE_URL": db.url(self.crm_db),
+            "APP_PORT": str(self.crm_port),
+            "WEBHOOK_SHARED_SECRET": SECRET,
+        }
         run_module("pms_app", "migrate", env=self.pms_env, check=True)
         run_module("crm_app", "migrate", env=self.crm_env, check=True)
         self.crm: Proc | None = None
@@ -114,14 +132,14 @@ class Stack:
             self.crm = None
 
     def start_pms_api(self) -> None:
-        self.pms = Proc(["pms_app", "--no-worker"], self.pms_env, self.log_dir, "pms", self.rss,
-                        kind="pms_api")
+        self.pms = Proc(["pms_app", "--no-worker"], self.pms_env, self.log_dir, "pms", self.rss, kind="pms_api")
         self.pms.wait_http(f"http://127.0.0.1:{self.pms_port}/api/v1/health")
 
     def start_workers(self, n: int) -> None:
         for i in range(n):
-            self.workers.append(Proc(["pms_app", "worker"], self.pms_env, self.log_dir, f"worker{i}",
-                                     self.rss, kind="worker"))
+            self.workers.append(
+                Proc(["pms_app", "worker"], self.pms_env, self.log_dir, f"worker{i}", self.rss, kind="worker")
+            )
         time.sleep(0.5)  # let them connect and register
         for w in self.workers:
             if w.process.poll() is not None:
@@ -157,6 +175,7 @@ class Stack:
 
 # -- (a) latency ----------------------------------------------------------------------------
 
+
 def paced(rate: float, seconds: float, action, threads: int = 16) -> list:
     """Call ``action(i)`` at a steady ``rate`` for ``seconds``; returns the results in order."""
     total = int(rate * seconds)
@@ -188,12 +207,11 @@ def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
         return local.s
 
     def write(i: int) -> int:
-        if created and i % 4 == 3:   # one write in four updates an existing guest
+        if created and i % 4 == 3:  # one write in four updates an existing guest
             guest_id = random.choice(created)
             r = session().put(f"{base}/guests/{guest_id}", json={"name": f"Renamed {i}"}, timeout=10)
         else:
-            r = session().post(f"{base}/guests", json={"email": f"lat{i}@example.com", "name": f"L {i}"},
-                               timeout=10)
+            r = session().post(f"{base}/guests", json={"email": f"lat{i}@example.com", "name": f"L {i}"}, timeout=10)
             if r.status_code == 201:
                 created.append(r.json()["data"]["id"])
         return r.status_code
@@ -207,7 +225,9 @@ def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
     rows = stack.pms_query(
         "SELECT e.occurred_at, a.started_at, a.duration_ms FROM outbox_event e "
         "JOIN delivery_attempt a ON a.event_id = e.id AND a.status_code BETWEEN 200 AND 299 "
-        "WHERE e.seq > %s", (since,))
+        "WHERE e.seq > %s",
+        (since,),
+    )
     latencies = [((started - occurred).total_seconds() * 1000.0 + duration) for occurred, started, duration in rows]
     waits = [(started - occurred).total_seconds() * 1000.0 for occurred, started, _ in rows]
     sends = [float(duration) for _, _, duration in rows]
@@ -217,9 +237,14 @@ def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
 
     def direct(i: int) -> float:
         event_id = str(uuid.uuid4())
-        body = json.dumps({"type": "guest.created", "idempotency_key": event_id,
-                           "timestamp": int(time.time() * 1000),
-                           "payload": guest_payload(20_000_000 + i)}).encode()
+        body = json.dumps(
+            {
+                "type": "guest.created",
+                "idempotency_key": event_id,
+                "timestamp": int(time.time() * 1000),
+                "payload": guest_payload(20_000_000 + i),
+            }
+        ).encode()
         t0 = time.monotonic()
         r = session().post(stack.crm_url, data=body, headers=signed_headers(keys, event_id, body), timeout=10)
         assert r.status_code in (200, 202), r.text
@@ -228,22 +253,29 @@ def measure_latency(stack: Stack, rate: float, seconds: float) -> dict:
     direct_ms = paced(rate, seconds, direct)
     stack.stop()
     return {
-        "rate_per_s": rate, "seconds": seconds, "writes": len(codes),
+        "rate_per_s": rate,
+        "seconds": seconds,
+        "writes": len(codes),
         "write_errors": sum(1 for c in codes if c not in (200, 201)),
         "events_measured": len(latencies),
-        "commit_to_applied_ms": {"p50": round(percentile(latencies, 50), 2),
-                                 "p99": round(percentile(latencies, 99), 2),
-                                 "max": round(max(latencies), 2)},
+        "commit_to_applied_ms": {
+            "p50": round(percentile(latencies, 50), 2),
+            "p99": round(percentile(latencies, 99), 2),
+            "max": round(max(latencies), 2),
+        },
         "of_which_commit_to_send_ms": {"p50": round(percentile(waits, 50), 2), "p99": round(percentile(waits, 99), 2)},
         "of_which_send_ms": {"p50": round(percentile(sends, 50), 2), "p99": round(percentile(sends, 99), 2)},
-        "ceiling_direct_to_crm_ms": {"p50": round(percentile(direct_ms, 50), 2),
-                                     "p99": round(percentile(direct_ms, 99), 2)},
+        "ceiling_direct_to_crm_ms": {
+            "p50": round(percentile(direct_ms, 50), 2),
+            "p99": round(percentile(direct_ms, 99), 2),
+        },
         "target_p99_ms": 50,
         "rss": stack.rss.report(),
     }
 
 
 # -- (b) drain ------------------------------------------------------------------------------
+
 
 def to_crm(cur, after_seq: int, status: str, delivered_at=None) -> None:
     """One delivery to endpoint 1 (the CRM) for each event written after ``after_seq``, as the
@@ -252,7 +284,9 @@ def to_crm(cur, after_seq: int, status: str, delivered_at=None) -> None:
         "INSERT INTO delivery (event_seq, event_id, endpoint_id, type, entity_id, entity_version, status,"
         " attempt_count, attempts_since_replay, next_attempt_at, next_trigger, created_at, delivered_at)"
         " SELECT seq, id, 1, type, entity_id, entity_version, %s, 0, 0, created_at, 'scheduled', created_at, %s"
-        " FROM outbox_event WHERE seq > %s", (status, delivered_at, after_seq))
+        " FROM outbox_event WHERE seq > %s",
+        (status, delivered_at, after_seq),
+    )
 
 
 def max_seq(cur) -> int:
@@ -266,15 +300,15 @@ def queue_events(stack: Stack, n: int, first_id: int) -> None:
     rows = []
     for i in range(n):
         guest_id = first_id + i
-        rows.append((str(uuid.uuid4()), "guest.created", guest_id, 1, json.dumps(guest_payload(guest_id)),
-                     now, now))
+        rows.append((str(uuid.uuid4()), "guest.created", guest_id, 1, json.dumps(guest_payload(guest_id)), now, now))
     with stack.db.connect(stack.pms_db) as conn, conn.cursor() as cur:
         for start in range(0, n, 2000):
             after = max_seq(cur)
             cur.executemany(
                 "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at,"
                 " created_at) VALUES (%s,%s,%s,%s,%s,%s,%s)",
-                rows[start:start + 2000])
+                rows[start : start + 2000],
+            )
             to_crm(cur, after, "pending")
 
 
@@ -285,11 +319,15 @@ def crm_ceiling(stack: Stack, n: int, senders: int, first_id: int) -> float:
     raw = []
     for i in range(n):
         event_id = str(uuid.uuid4())
-        body = json.dumps({"type": "guest.created", "idempotency_key": event_id,
-                           "timestamp": int(time.time() * 1000),
-                           "payload": guest_payload(first_id + i)}).encode()
-        raw.append((event_id, raw_request(urlparse(stack.crm_url).path, body,
-                                          signed_headers(keys, event_id, body))))
+        body = json.dumps(
+            {
+                "type": "guest.created",
+                "idempotency_key": event_id,
+                "timestamp": int(time.time() * 1000),
+                "payload": guest_payload(first_id + i),
+            }
+        ).encode()
+        raw.append((event_id, raw_request(urlparse(stack.crm_url).path, body, signed_headers(keys, event_id, body))))
     result = asyncio.run(drive(stack.crm_port, raw, senders))
     assert set(result["statuses"]) <= {"200", "202"}, result["statuses"]
     return result["requests"] / result["seconds"]
@@ -300,32 +338,42 @@ def measure_drain(db: MariaDB, log_dir: Path, events: int, worker_counts: list[i
     for n_workers in worker_counts:
         stack = Stack(db, log_dir, concurrency)
         try:
-            stack.start_workers(n_workers)           # the CRM is down
+            stack.start_workers(n_workers)  # the CRM is down
             queue_events(stack, events, first_id=30_000_000)
             stack.start_crm()
             pids = {"workers": [w.process.pid for w in stack.workers], "crm": [stack.crm.process.pid]}
             server = database_server_pid()
-            if server:   # anything else the database serves meanwhile counts too
+            if server:  # anything else the database serves meanwhile counts too
                 pids["database_server"] = [server]
             cpu0 = {kind: sum(cpu_seconds(pid) or 0.0 for pid in ids) for kind, ids in pids.items()}
             t0 = time.monotonic()
             t1 = stack.wait_backlog_empty(600)
             rate = events / (t1 - t0)
-            cpu = {kind: round(1e6 * (sum(cpu_seconds(pid) or 0.0 for pid in ids) - cpu0[kind]) / events)
-                   for kind, ids in pids.items()}
+            cpu = {
+                kind: round(1e6 * (sum(cpu_seconds(pid) or 0.0 for pid in ids) - cpu0[kind]) / events)
+                for kind, ids in pids.items()
+            }
             stack.stop_workers()
             ceiling = crm_ceiling(stack, min(events, 5000), n_workers * concurrency, first_id=40_000_000)
         finally:
             stack.stop()
-        out["runs"].append({"workers": n_workers, "seconds": round(t1 - t0, 2),
-                            "events_per_s": round(rate), "crm_ceiling_events_per_s": round(ceiling),
-                            "ratio_to_ceiling": round(rate / ceiling, 2), "cpu_us_per_event": cpu,
-                            "rss": stack.rss.report()})
+        out["runs"].append(
+            {
+                "workers": n_workers,
+                "seconds": round(t1 - t0, 2),
+                "events_per_s": round(rate),
+                "crm_ceiling_events_per_s": round(ceiling),
+                "ratio_to_ceiling": round(rate / ceiling, 2),
+                "cpu_us_per_event": cpu,
+                "rss": stack.rss.report(),
+            }
+        )
     out["target_events_per_s_with_1_worker"] = 1500
     return out
 
 
 # -- (c) claim cost -------------------------------------------------------------------------
+
 
 def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dict:
     from core.db import Store, open_database
@@ -351,8 +399,8 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
                 cur.executemany(
                     "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at,"
                     " created_at) VALUES (%s,'guest.updated',%s,%s,'{\"id\":1}',%s,%s)",
-                    [(str(uuid.uuid4()), random.randrange(200_000), inserted + k + 1, old, old)
-                     for k in range(batch)])
+                    [(str(uuid.uuid4()), random.randrange(200_000), inserted + k + 1, old, old) for k in range(batch)],
+                )
                 to_crm(cur, after, "delivered", old)
                 inserted += batch
         with conn.cursor() as cur:
@@ -371,7 +419,8 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
             cur.executemany(
                 "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at,"
                 " created_at) VALUES (%s,'guest.updated',%s,1,'{\"id\":1}',%s,%s)",
-                [(str(uuid.uuid4()), entity(), now, now) for _ in range(samples * 8)])
+                [(str(uuid.uuid4()), entity(), now, now) for _ in range(samples * 8)],
+            )
             to_crm(cur, after, "pending")
         times = []
         for _ in range(samples):
@@ -394,11 +443,17 @@ def measure_claim_cost(db: MariaDB, small: int, large: int, samples: int) -> dic
     finally:
         conn.close()
         store.close()
-    return {"delivered_rows_small": small, "delivered_rows_large": large, "claims_per_size": samples,
-            "small": at_small, "large": at_large,
-            "ratio_median": {kind: round(at_large[kind]["median_ms"] / at_small[kind]["median_ms"], 2)
-                             for kind in at_small},
-            "target_ratio": 1.5}
+    return {
+        "delivered_rows_small": small,
+        "delivered_rows_large": large,
+        "claims_per_size": samples,
+        "small": at_small,
+        "large": at_large,
+        "ratio_median": {
+            kind: round(at_large[kind]["median_ms"] / at_small[kind]["median_ms"], 2) for kind in at_small
+        },
+        "target_ratio": 1.5,
+    }
 
 
 def main() -> int:
@@ -416,6 +471,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import tempfile
+
     log_dir = Path(args.log_dir or tempfile.mkdtemp(prefix="guestsync-bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     db = MariaDB(args.mysql_url)

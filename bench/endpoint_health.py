@@ -62,37 +62,70 @@ def run_size(server: MariaDB, in_hour: int) -> dict:
 
     def seed() -> None:
         for n in range(2, ENDPOINTS + 1):
-            Endpoint.create(name=f"bench-{n}", url="https://bench.example/hook", event_types=[], enabled=True,
-                            created_at=now, updated_at=now)
-        deliveries = [dict(event_seq=i, event_id=f"{i:08x}-0000-4000-8000-000000000000", endpoint_id=1 + i % ENDPOINTS,
-                           type="guest.updated", entity_id=i, entity_version=1,
-                           status="delivered" if i % 10 else "pending", created_at=now - dt.timedelta(minutes=i % 600))
-                      for i in range(1, DELIVERIES + 1)]
+            Endpoint.create(
+                name=f"bench-{n}",
+                url="https://bench.example/hook",
+                event_types=[],
+                enabled=True,
+                created_at=now,
+                updated_at=now,
+            )
+        deliveries = [
+            dict(
+                event_seq=i,
+                event_id=f"{i:08x}-0000-4000-8000-000000000000",
+                endpoint_id=1 + i % ENDPOINTS,
+                type="guest.updated",
+                entity_id=i,
+                entity_version=1,
+                status="delivered" if i % 10 else "pending",
+                created_at=now - dt.timedelta(minutes=i % 600),
+            )
+            for i in range(1, DELIVERIES + 1)
+        ]
         for k in range(0, len(deliveries), BATCH):
-            Delivery.insert_many(deliveries[k:k + BATCH]).execute()
+            Delivery.insert_many(deliveries[k : k + BATCH]).execute()
         total = in_hour + OLDER_ATTEMPTS
         for k in range(0, total, BATCH):
             rows = []
             for i in range(k, min(k + BATCH, total)):
                 ago = (i % 3500) if i < in_hour else 3700 + i % 86000
-                rows.append(dict(event_id="bench", delivery_id=1 + i % DELIVERIES, attempt=1, trigger_kind="scheduled",
-                                 started_at=now - dt.timedelta(seconds=ago), status_code=202 if i % 7 else 500,
-                                 duration_ms=i % 300))
+                rows.append(
+                    dict(
+                        event_id="bench",
+                        delivery_id=1 + i % DELIVERIES,
+                        attempt=1,
+                        trigger_kind="scheduled",
+                        started_at=now - dt.timedelta(seconds=ago),
+                        status_code=202 if i % 7 else 500,
+                        duration_ms=i % 300,
+                    )
+                )
             DeliveryAttempt.insert_many(rows).execute()
+
     store.call(seed)
 
     since = now - dt.timedelta(hours=1)
 
     def ceiling() -> int:
-        return (DeliveryAttempt.select(pw.fn.COUNT(DeliveryAttempt.id))
-                .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
-                .where(DeliveryAttempt.started_at >= since).scalar())
+        return (
+            DeliveryAttempt.select(pw.fn.COUNT(DeliveryAttempt.id))
+            .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
+            .where(DeliveryAttempt.started_at >= since)
+            .scalar()
+        )
 
     health = best_ms(lambda: endpoint_health.list_health(PageRequest(500), now), store)
     floor = best_ms(ceiling, store)
     store.close()
-    return {"attempts_last_hour": in_hour, "older_attempts": OLDER_ATTEMPTS, "endpoints": ENDPOINTS,
-            "health_ms": health, "ceiling_count_ms": floor, "health_over_ceiling": round(health / floor, 2)}
+    return {
+        "attempts_last_hour": in_hour,
+        "older_attempts": OLDER_ATTEMPTS,
+        "endpoints": ENDPOINTS,
+        "health_ms": health,
+        "ceiling_count_ms": floor,
+        "health_over_ceiling": round(health / floor, 2),
+    }
 
 
 def main() -> None:
@@ -106,10 +139,16 @@ def main() -> None:
     finally:
         server.drop_all()
     first, last = sizes[0], sizes[-1]
-    print(json.dumps({"sizes": sizes,
-                      "health_growth": round(last["health_ms"] / first["health_ms"], 2),
-                      "attempts_growth": round(last["attempts_last_hour"] / first["attempts_last_hour"], 2)},
-                     indent=2))
+    print(
+        json.dumps(
+            {
+                "sizes": sizes,
+                "health_growth": round(last["health_ms"] / first["health_ms"], 2),
+                "attempts_growth": round(last["attempts_last_hour"] / first["attempts_last_hour"], 2),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -46,5 +46,8 @@ class PeakRss:
             self.peaks[label] = max(value, self.peaks.get(label, 0.0))
 
     def report(self) -> dict:
-        return {"peak_rss_mb": dict(sorted(self.peaks.items())), "target_mb": RSS_TARGET_MB,
-                "all_within_target": all(v <= RSS_TARGET_MB for v in self.peaks.values())}
+        return {
+            "peak_rss_mb": dict(sorted(self.peaks.items())),
+            "target_mb": RSS_TARGET_MB,
+            "all_within_target": all(v <= RSS_TARGET_MB for v in self.peaks.values()),
+        }

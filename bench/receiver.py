@@ -40,10 +40,11 @@ from procstats import PeakRss, cpu_seconds  # same folder
 
 SECRET = "bench-receiver-secret"
 PATH = "/api/v1/webhooks/pms"
-TARGET_RATIO = 0.40   # accepted webhooks/s against the bare handler's, same run
+TARGET_RATIO = 0.40  # accepted webhooks/s against the bare handler's, same run
 
 
 # -- the bare ceiling -------------------------------------------------------------------------
+
 
 def serve_bare(port: int) -> None:
     """A Tornado app whose webhook handler does nothing but answer like the receiver."""
@@ -54,8 +55,7 @@ def serve_bare(port: int) -> None:
         def post(self) -> None:
             self.set_status(202)
             self.set_header("Content-Type", "application/json; charset=UTF-8")
-            self.finish(json.dumps({"data": {"status": "accepted",
-                                             "id": self.request.headers.get("webhook-id")}}))
+            self.finish(json.dumps({"data": {"status": "accepted", "id": self.request.headers.get("webhook-id")}}))
 
     class Health(tornado.web.RequestHandler):
         def get(self) -> None:
@@ -68,11 +68,13 @@ def serve_bare(port: int) -> None:
 
 # -- processes ----------------------------------------------------------------------------------
 
+
 def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", proc, timeout)
 
 
 # -- workload --------------------------------------------------------------------------------
+
 
 def workload(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
     """``n`` webhooks in PMS order: per guest one create, reservations, one reservation update."""
@@ -81,17 +83,41 @@ def workload(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
     guest_id = reservation_id = 0
     while len(events) < n:
         guest_id += 1
-        events.append(("guest.created", {
-            "id": guest_id, "email": f"bench{guest_id}@example.com", "name": f"Bench Guest {guest_id}",
-            "phone": "+14155550100", "date_of_birth": "1980-01-01", "country": "PT", "version": 1,
-            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"}))
+        events.append(
+            (
+                "guest.created",
+                {
+                    "id": guest_id,
+                    "email": f"bench{guest_id}@example.com",
+                    "name": f"Bench Guest {guest_id}",
+                    "phone": "+14155550100",
+                    "date_of_birth": "1980-01-01",
+                    "country": "PT",
+                    "version": 1,
+                    "created_at": "2026-01-01T00:00:00.000Z",
+                    "updated_at": "2026-01-01T00:00:00.000Z",
+                },
+            )
+        )
         for _ in range(rng.randint(1, 3)):
             reservation_id += 1
-            payload = {"id": reservation_id, "guest_id": guest_id, "room_number": "101",
-                       "room_type": "double", "check_in": "2026-06-01", "check_out": "2026-06-04",
-                       "status": "confirmed", "total_amount": "360.00", "currency": "USD", "adults": 2,
-                       "children": 0, "notes": None, "version": 1,
-                       "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"}
+            payload = {
+                "id": reservation_id,
+                "guest_id": guest_id,
+                "room_number": "101",
+                "room_type": "double",
+                "check_in": "2026-06-01",
+                "check_out": "2026-06-04",
+                "status": "confirmed",
+                "total_amount": "360.00",
+                "currency": "USD",
+                "adults": 2,
+                "children": 0,
+                "notes": None,
+                "version": 1,
+                "created_at": "2026-01-01T00:00:00.000Z",
+                "updated_at": "2026-01-01T00:00:00.000Z",
+            }
             events.append(("reservation.created", dict(payload)))
         events.append(("reservation.updated", dict(payload, version=2, status="checked_in")))
     keys = keys_from_secrets([SECRET])
@@ -99,8 +125,9 @@ def workload(n: int, seed: int = 7) -> list[tuple[str, bytes]]:
     requests = []
     for event_type, payload in events[:n]:
         webhook_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        body = json.dumps({"type": event_type, "idempotency_key": webhook_id,
-                           "timestamp": now * 1000, "payload": payload}).encode()
+        body = json.dumps(
+            {"type": event_type, "idempotency_key": webhook_id, "timestamp": now * 1000, "payload": payload}
+        ).encode()
         requests.append((webhook_id, raw_request(PATH, body, signed_headers(keys, webhook_id, body, timestamp=now))))
     return requests
 
@@ -113,6 +140,7 @@ def raw_request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
 
 
 # -- the driver ------------------------------------------------------------------------------
+
 
 async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) -> dict:
     """Send every request once over ``concurrency`` keep-alive connections, in order per connection."""
@@ -152,9 +180,14 @@ async def drive(port: int, requests: list[tuple[str, bytes]], concurrency: int) 
     def pct(p: float) -> float:
         return round(1000 * percentile(latencies, p), 2)
 
-    return {"requests": len(latencies), "seconds": round(elapsed, 2),
-            "accepted_per_s": round(statuses.get(202, 0) / elapsed, 1),
-            "p50_ms": pct(50), "p99_ms": pct(99), "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+    return {
+        "requests": len(latencies),
+        "seconds": round(elapsed, 2),
+        "accepted_per_s": round(statuses.get(202, 0) / elapsed, 1),
+        "p50_ms": pct(50),
+        "p99_ms": pct(99),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
 
 
 def database_server_pid() -> int | None:
@@ -194,18 +227,23 @@ def combine(rounds: list[dict]) -> dict:
     for r in rounds:
         for code, count in r["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
+
     def median_of(key: str) -> float | None:
         values = [r[key] for r in rounds if key in r]
         return round(statistics.median(values), 1) if values else None
 
-    return {"requests": sum(r["requests"] for r in rounds), "seconds": round(seconds, 2),
-            "accepted_per_s": round(accepted / seconds, 1),
-            "cpu_us_per_request": median_of("cpu_us_per_request"),
-            "database_server_cpu_us_per_request": median_of("database_server_cpu_us_per_request"),
-            "client_cpu_us_per_request": median_of("client_cpu_us_per_request"),
-            "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
-            "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 2),
-            "statuses": statuses, "per_round_accepted_per_s": [r["accepted_per_s"] for r in rounds]}
+    return {
+        "requests": sum(r["requests"] for r in rounds),
+        "seconds": round(seconds, 2),
+        "accepted_per_s": round(accepted / seconds, 1),
+        "cpu_us_per_request": median_of("cpu_us_per_request"),
+        "database_server_cpu_us_per_request": median_of("database_server_cpu_us_per_request"),
+        "client_cpu_us_per_request": median_of("client_cpu_us_per_request"),
+        "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
+        "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 2),
+        "statuses": statuses,
+        "per_round_accepted_per_s": [r["accepted_per_s"] for r in rounds],
+    }
 
 
 def main() -> int:
@@ -226,32 +264,45 @@ def main() -> int:
     requests = workload(args.requests + args.warmup)
     server = MySQLServer(args.mysql_url, prefix="gs_bench")
     database = server.create("receiver")
-    env = {**os.environ, "DATABASE_URL": server.url(database), "WEBHOOK_SHARED_SECRET": SECRET,
-           "LOG_LEVEL": args.log_level, "DB_THREADS": str(args.db_threads), "ENV_FILE": os.devnull}
+    env = {
+        **os.environ,
+        "DATABASE_URL": server.url(database),
+        "WEBHOOK_SHARED_SECRET": SECRET,
+        "LOG_LEVEL": args.log_level,
+        "DB_THREADS": str(args.db_threads),
+        "ENV_FILE": os.devnull,
+    }
     procs: list[subprocess.Popen] = []
     rss = PeakRss()
     crm_log = tempfile.TemporaryFile()
     try:
-        subprocess.run([sys.executable, "-m", "crm_app", "migrate"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "crm_app", "migrate"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         crm_port, bare_port = free_port(), free_port()
-        crm = subprocess.Popen([sys.executable, "-m", "crm_app"], cwd=ROOT,
-                               env={**env, "APP_PORT": str(crm_port)}, stderr=crm_log)
+        crm = subprocess.Popen(
+            [sys.executable, "-m", "crm_app"], cwd=ROOT, env={**env, "APP_PORT": str(crm_port)}, stderr=crm_log
+        )
         bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port)], cwd=ROOT)
         procs += [crm, bare]
         wait_healthy(crm_port, crm)
         wait_healthy(bare_port, bare)
-        warm = requests[:args.warmup]
+        warm = requests[: args.warmup]
         if warm:
             asyncio.run(drive(crm_port, warm, min(args.concurrency, len(warm))))
             asyncio.run(drive(bare_port, warm, min(args.concurrency, len(warm))))
         # Alternate the two servers round by round, so that load from elsewhere on the machine
         # falls on both measurements alike; the ratio is the median of the rounds' ratios.
-        measured = requests[args.warmup:]
+        measured = requests[args.warmup :]
         size = max(1, len(measured) // args.rounds)
         crm_rounds, bare_rounds = [], []
         for start in range(0, size * args.rounds, size):
-            chunk = measured[start:start + size]
+            chunk = measured[start : start + size]
             crm_rounds.append(measured_round(crm, crm_port, chunk, args.concurrency))
             bare_rounds.append(measured_round(bare, bare_port, chunk, args.concurrency))
         with server.connect(database) as conn, conn.cursor() as cur:
@@ -272,16 +323,23 @@ def main() -> int:
     bare_result = combine(bare_rounds)
     ratios = [c["accepted_per_s"] / b["accepted_per_s"] for c, b in zip(crm_rounds, bare_rounds, strict=True)]
 
-    print(json.dumps({
-        "benchmark": "crm_receiver",
-        "requests": args.requests, "concurrency": args.concurrency, "cpus": os.cpu_count(),
-        "crm": crm_result,
-        "bare_tornado": bare_result,
-        "ratio": round(statistics.median(ratios), 3),
-        "target_ratio": TARGET_RATIO,
-        "per_round_ratio": [round(r, 3) for r in ratios],
-        "rss": rss.report(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "crm_receiver",
+                "requests": args.requests,
+                "concurrency": args.concurrency,
+                "cpus": os.cpu_count(),
+                "crm": crm_result,
+                "bare_tornado": bare_result,
+                "ratio": round(statistics.median(ratios), 3),
+                "target_ratio": TARGET_RATIO,
+                "per_round_ratio": [round(r, 3) for r in ratios],
+                "rss": rss.report(),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

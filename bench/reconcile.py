@@ -34,11 +34,12 @@ from e2e import MariaDB, Proc  # same folder
 from tests.support.processes import free_port, run_module
 
 TOKEN = "bench-crm-token"
-DELETED_EVERY = 50           # 2% of the ids are tombstones on both sides
+DELETED_EVERY = 50  # 2% of the ids are tombstones on both sides
 BATCH = 5000
 
 
 # -- data -----------------------------------------------------------------------------------
+
 
 def versions(n: int, seed: int) -> list[int]:
     rng = random.Random(seed)
@@ -60,42 +61,111 @@ def fill(db: MariaDB, pms_db: str, crm_db: str, n: int) -> None:
         if i % DELETED_EVERY:
             email = f"bench{i}@example.com"
             pms_guests.append((i, email, email, f"Bench Guest {i}", "+14155550100", None, "PT", gv[i], now, now))
-            crm_guests.append((i, email, email, f"Bench Guest {i}", "+14155550100", None, "PT", gv[i], 0, 1,
-                               1, 0, 2, '{"USD": "240.00"}', now.date(), now.date(), "new", now, now))
-            pms_res.append((i, guest_of(i), "101", "double", "2027-03-01", "2027-03-03", "confirmed", "240.00",
-                            "USD", 2, 0, None, rv[i], now, now))
-            crm_res.append((i, guest_of(i), rv[i], 0, "101", "double", "2027-03-01", "2027-03-03", "confirmed",
-                            "240.00", "USD", 2, 0, now))
+            crm_guests.append(
+                (
+                    i,
+                    email,
+                    email,
+                    f"Bench Guest {i}",
+                    "+14155550100",
+                    None,
+                    "PT",
+                    gv[i],
+                    0,
+                    1,
+                    1,
+                    0,
+                    2,
+                    '{"USD": "240.00"}',
+                    now.date(),
+                    now.date(),
+                    "new",
+                    now,
+                    now,
+                )
+            )
+            pms_res.append(
+                (
+                    i,
+                    guest_of(i),
+                    "101",
+                    "double",
+                    "2027-03-01",
+                    "2027-03-03",
+                    "confirmed",
+                    "240.00",
+                    "USD",
+                    2,
+                    0,
+                    None,
+                    rv[i],
+                    now,
+                    now,
+                )
+            )
+            crm_res.append(
+                (
+                    i,
+                    guest_of(i),
+                    rv[i],
+                    0,
+                    "101",
+                    "double",
+                    "2027-03-01",
+                    "2027-03-03",
+                    "confirmed",
+                    "240.00",
+                    "USD",
+                    2,
+                    0,
+                    now,
+                )
+            )
         else:
             pms_tombs += [("guest", i, gv[i], now, None), ("reservation", i, rv[i], now, guest_of(i))]
-            crm_guests.append((i, None, None, None, None, None, None, gv[i], 1, 0,
-                               0, 0, 0, None, None, None, "new", now, now))
+            crm_guests.append(
+                (i, None, None, None, None, None, None, gv[i], 1, 0, 0, 0, 0, None, None, None, "new", now, now)
+            )
             crm_res.append((i, guest_of(i), rv[i], 1, None, None, None, None, None, None, None, None, None, now))
     inserts = {
         pms_db: [
-            ("INSERT INTO guest (id, email, email_key, name, phone, date_of_birth, country, version, created_at,"
-             " updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", pms_guests),
-            ("INSERT INTO reservation (id, guest_id, room_number, room_type, check_in, check_out, status,"
-             " total_amount, currency, adults, children, notes, version, created_at, updated_at)"
-             " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", pms_res),
-            ("INSERT INTO tombstone (kind, entity_id, version, deleted_at, guest_id) VALUES (%s,%s,%s,%s,%s)",
-             pms_tombs),
+            (
+                "INSERT INTO guest (id, email, email_key, name, phone, date_of_birth, country, version, created_at,"
+                " updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                pms_guests,
+            ),
+            (
+                "INSERT INTO reservation (id, guest_id, room_number, room_type, check_in, check_out, status,"
+                " total_amount, currency, adults, children, notes, version, created_at, updated_at)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                pms_res,
+            ),
+            (
+                "INSERT INTO tombstone (kind, entity_id, version, deleted_at, guest_id) VALUES (%s,%s,%s,%s,%s)",
+                pms_tombs,
+            ),
         ],
         crm_db: [
-            ("INSERT INTO guest_profile (guest_id, email, email_key, name, phone, date_of_birth, country, version,"
-             " deleted, listed, total_reservations, cancelled_reservations, total_nights, lifetime_value,"
-             " first_check_in, last_check_out, tier, created_at, updated_at)"
-             " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", crm_guests),
-            ("INSERT INTO reservation_mirror (reservation_id, guest_id, version, deleted, room_number, room_type,"
-             " check_in, check_out, status, total_amount, currency, adults, children, updated_at)"
-             " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", crm_res),
+            (
+                "INSERT INTO guest_profile (guest_id, email, email_key, name, phone, date_of_birth, country, version,"
+                " deleted, listed, total_reservations, cancelled_reservations, total_nights, lifetime_value,"
+                " first_check_in, last_check_out, tier, created_at, updated_at)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                crm_guests,
+            ),
+            (
+                "INSERT INTO reservation_mirror (reservation_id, guest_id, version, deleted, room_number, room_type,"
+                " check_in, check_out, status, total_amount, currency, adults, children, updated_at)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                crm_res,
+            ),
         ],
     }
     for name, statements in inserts.items():
         with db.connect(name) as conn, conn.cursor() as cur:
             for sql, rows in statements:
                 for start in range(0, len(rows), BATCH):
-                    cur.executemany(sql, rows[start:start + BATCH])
+                    cur.executemany(sql, rows[start : start + BATCH])
             for table in ("guest", "reservation", "tombstone", "guest_profile", "reservation_mirror"):
                 cur.execute("SHOW TABLES LIKE %s", (table,))
                 if cur.fetchone():
@@ -111,7 +181,7 @@ def drift(db: MariaDB, pms_db: str, n: int, fraction: float) -> int:
         for table in ("guest", "reservation"):
             ids = rng.sample(live, max(1, int(len(live) * fraction)))
             for start in range(0, len(ids), BATCH):
-                chunk = ids[start:start + BATCH]
+                chunk = ids[start : start + BATCH]
                 cur.execute(f"UPDATE `{table}` SET version = version + 1 WHERE id IN ({','.join(map(str, chunk))})")
             moved += len(ids)
     return moved
@@ -122,12 +192,21 @@ def bare_scans(db: MariaDB, pms_db: str, crm_db: str) -> float:
     scans = [
         (pms_db, "SELECT id, version FROM guest FORCE INDEX (guest_id_version) ORDER BY id"),
         (pms_db, "SELECT id, version FROM reservation FORCE INDEX (reservation_id_version) ORDER BY id"),
-        (pms_db, "SELECT entity_id, version FROM tombstone FORCE INDEX (tombstone_kind_entity_id_version)"
-                 " WHERE kind IN ('guest', 'reservation') ORDER BY kind, entity_id"),
-        (crm_db, "SELECT guest_id, version, deleted FROM guest_profile FORCE INDEX"
-                 " (guest_profile_guest_id_version_deleted) WHERE version IS NOT NULL ORDER BY guest_id"),
-        (crm_db, "SELECT reservation_id, version, deleted FROM reservation_mirror FORCE INDEX"
-                 " (reservation_mirror_reservation_id_version_deleted) WHERE version > 0 ORDER BY reservation_id"),
+        (
+            pms_db,
+            "SELECT entity_id, version FROM tombstone FORCE INDEX (tombstone_kind_entity_id_version)"
+            " WHERE kind IN ('guest', 'reservation') ORDER BY kind, entity_id",
+        ),
+        (
+            crm_db,
+            "SELECT guest_id, version, deleted FROM guest_profile FORCE INDEX"
+            " (guest_profile_guest_id_version_deleted) WHERE version IS NOT NULL ORDER BY guest_id",
+        ),
+        (
+            crm_db,
+            "SELECT reservation_id, version, deleted FROM reservation_mirror FORCE INDEX"
+            " (reservation_mirror_reservation_id_version_deleted) WHERE version > 0 ORDER BY reservation_id",
+        ),
     ]
     total = 0.0
     for name, sql in scans:
@@ -140,6 +219,7 @@ def bare_scans(db: MariaDB, pms_db: str, crm_db: str) -> float:
 
 
 # -- runs -----------------------------------------------------------------------------------
+
 
 def timed_run(store, crm_url: str) -> dict:
     from pms_app.sync.crm_client import CrmSyncClient
@@ -176,20 +256,24 @@ def measure(db: MariaDB, log_dir: Path, n: int, fraction: float) -> dict:
         crm = Proc(["crm_app"], crm_env, log_dir, f"crm-{n}")
         crm.wait_http(f"http://127.0.0.1:{port}/api/v1/health")
         crm_url = f"http://127.0.0.1:{port}/api/v1"
-        first = timed_run(store, crm_url)           # cold caches
+        first = timed_run(store, crm_url)  # cold caches
         in_sync = timed_run(store, crm_url)
         moved = drift(db, pms_db, n, fraction)
         repair = timed_run(store, crm_url)
-        after = timed_run(store, crm_url)            # the repairs are queued, not yet delivered
+        after = timed_run(store, crm_url)  # the repairs are queued, not yet delivered
         ceiling = min(bare_scans(db, pms_db, crm_db) for _ in range(3))
     finally:
         if crm is not None:
             crm.stop()
         store.close()
     return {
-        "entities_per_kind": n, "fill_seconds": round(fill_seconds, 1),
-        "in_sync_first_run": first, "in_sync": in_sync,
-        "drifted_entities": moved, "repair": repair, "rerun_before_delivery": after,
+        "entities_per_kind": n,
+        "fill_seconds": round(fill_seconds, 1),
+        "in_sync_first_run": first,
+        "in_sync": in_sync,
+        "drifted_entities": moved,
+        "repair": repair,
+        "rerun_before_delivery": after,
         "ceiling_bare_index_scans_seconds": round(ceiling, 3),
         "in_sync_vs_ceiling": round(in_sync["seconds"] / ceiling, 2) if ceiling else None,
     }
@@ -209,8 +293,14 @@ def main() -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     db = MariaDB(args.mysql_url)
-    result: dict = {"benchmark": "reconcile", "cpu_count": os.cpu_count(), "drift_fraction": args.drift,
-                    "target_bucket_rows": TARGET_BUCKET_ROWS, "leaf_rows": LEAF_ROWS, "sizes": []}
+    result: dict = {
+        "benchmark": "reconcile",
+        "cpu_count": os.cpu_count(),
+        "drift_fraction": args.drift,
+        "target_bucket_rows": TARGET_BUCKET_ROWS,
+        "leaf_rows": LEAF_ROWS,
+        "sizes": [],
+    }
     try:
         for n in sizes:
             result["sizes"].append(measure(db, log_dir, n, args.drift))
@@ -222,8 +312,11 @@ def main() -> int:
         small, large = result["sizes"][0], result["sizes"][-1]
         result["growth_smallest_to_largest"] = {
             "entities": round(large["entities_per_kind"] / small["entities_per_kind"], 1),
-            **{f"{part}_{key}": round(large[part][key] / max(small[part][key], 1e-9), 2)
-               for part in ("in_sync", "repair") for key in ("seconds", "http_requests")},
+            **{
+                f"{part}_{key}": round(large[part][key] / max(small[part][key], 1e-9), 2)
+                for part in ("in_sync", "repair")
+                for key in ("seconds", "http_requests")
+            },
         }
     result["target_in_sync"] = "a few seconds and a few dozen requests at 100,000 entities"
     print(json.dumps(result, indent=2))

@@ -51,15 +51,34 @@ TIMEOUT = 10.0
 
 def make_claim(n: int) -> Claim:
     now = dt.datetime(2026, 11, 30, 12, 0, 0)
-    payload = {"id": n, "email": f"bench{n}@example.com", "name": f"Bench Guest {n}", "phone": "+14155550100",
-               "date_of_birth": "1980-01-01", "country": "PT", "version": 1,
-               "created_at": "2026-11-30T12:00:00.000Z", "updated_at": "2026-11-30T12:00:00.000Z"}
-    return Claim(seq=n, id=str(uuid.uuid4()), endpoint_id=1, type="guest.updated", payload=payload, occurred_at=now,
-                 attempts_since_replay=0, worker_id="bench", lease_until=now + dt.timedelta(minutes=1),
-                 trigger="scheduled", replayed_by=None)
+    payload = {
+        "id": n,
+        "email": f"bench{n}@example.com",
+        "name": f"Bench Guest {n}",
+        "phone": "+14155550100",
+        "date_of_birth": "1980-01-01",
+        "country": "PT",
+        "version": 1,
+        "created_at": "2026-11-30T12:00:00.000Z",
+        "updated_at": "2026-11-30T12:00:00.000Z",
+    }
+    return Claim(
+        seq=n,
+        id=str(uuid.uuid4()),
+        endpoint_id=1,
+        type="guest.updated",
+        payload=payload,
+        occurred_at=now,
+        attempts_since_replay=0,
+        worker_id="bench",
+        lease_until=now + dt.timedelta(minutes=1),
+        trigger="scheduled",
+        replayed_by=None,
+    )
 
 
 # -- the three clients: each sends one claim and returns the answer's status ----------------------
+
 
 class PycurlClient:
     name = "pycurl"
@@ -88,11 +107,16 @@ class RequestsClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-            session.trust_env = False   # as delivery had it: the environment read once, not per request
+            session.trust_env = False  # as delivery had it: the environment read once, not per request
             self._sessions.append(session)
         body = envelope_body(claim)
-        response = session.post(self.url, data=body, headers=signed_headers(self.keys, claim.id, body),
-                                timeout=TIMEOUT, allow_redirects=False)
+        response = session.post(
+            self.url,
+            data=body,
+            headers=signed_headers(self.keys, claim.id, body),
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
         response.content[:2048].decode("utf-8", errors="replace")
         response.headers.get("Retry-After")
         return response.status_code
@@ -130,6 +154,7 @@ class HttpClientCeiling:
 
 # -- measuring --------------------------------------------------------------------------------
 
+
 def run_round(client, pool: concurrent.futures.ThreadPoolExecutor, claims: list[Claim], threads: int) -> dict:
     """All ``claims`` sent by ``threads`` threads at once; CPU and wall time of the whole round."""
     shares = [claims[i::threads] for i in range(threads)]
@@ -148,8 +173,12 @@ def run_round(client, pool: concurrent.futures.ThreadPoolExecutor, claims: list[
     for counts in results:
         for status, count in counts.items():
             statuses[str(status)] = statuses.get(str(status), 0) + count
-    return {"sends": len(claims), "cpu_us_per_send": 1e6 * cpu / len(claims), "sends_per_s": len(claims) / wall,
-            "statuses": statuses}
+    return {
+        "sends": len(claims),
+        "cpu_us_per_send": 1e6 * cpu / len(claims),
+        "sends_per_s": len(claims) / wall,
+        "statuses": statuses,
+    }
 
 
 def summarise(rounds: list[dict]) -> dict:
@@ -157,11 +186,13 @@ def summarise(rounds: list[dict]) -> dict:
     for r in rounds:
         for code, count in r["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
-    return {"sends": sum(r["sends"] for r in rounds),
-            "cpu_us_per_send": round(statistics.median(r["cpu_us_per_send"] for r in rounds), 1),
-            "sends_per_s": round(statistics.median(r["sends_per_s"] for r in rounds), 1),
-            "per_round_cpu_us_per_send": [round(r["cpu_us_per_send"], 1) for r in rounds],
-            "statuses": statuses}
+    return {
+        "sends": sum(r["sends"] for r in rounds),
+        "cpu_us_per_send": round(statistics.median(r["cpu_us_per_send"] for r in rounds), 1),
+        "sends_per_s": round(statistics.median(r["sends_per_s"] for r in rounds), 1),
+        "per_round_cpu_us_per_send": [round(r["cpu_us_per_send"], 1) for r in rounds],
+        "statuses": statuses,
+    }
 
 
 def median_ratio(top: list[dict], bottom: list[dict]) -> float:
@@ -197,10 +228,10 @@ def main() -> int:
             serial += n
             return [make_claim(serial - n + i) for i in range(n)]
 
-        for client in clients:   # open every thread's connection and warm the code paths
+        for client in clients:  # open every thread's connection and warm the code paths
             run_round(client, pools[client.name], claims(max(args.warmup, args.threads)), args.threads)
         for r in range(args.rounds):
-            order = clients[r % len(clients):] + clients[:r % len(clients)]
+            order = clients[r % len(clients) :] + clients[: r % len(clients)]
             for client in order:
                 measured[client.name].append(run_round(client, pools[client.name], claims(args.sends), args.threads))
     finally:
@@ -210,15 +241,23 @@ def main() -> int:
             client.close()
         stop_process(bare, 15)
 
-    print(json.dumps({
-        "benchmark": "delivery_sender",
-        "sends_per_round": args.sends, "rounds": args.rounds, "threads": args.threads, "cpus": os.cpu_count(),
-        "pycurl": summarise(measured["pycurl"]),
-        "requests": summarise(measured["requests"]),
-        "http_client": summarise(measured["http_client"]),
-        "requests_over_pycurl_cpu": median_ratio(measured["requests"], measured["pycurl"]),
-        "pycurl_over_http_client_cpu": median_ratio(measured["pycurl"], measured["http_client"]),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "delivery_sender",
+                "sends_per_round": args.sends,
+                "rounds": args.rounds,
+                "threads": args.threads,
+                "cpus": os.cpu_count(),
+                "pycurl": summarise(measured["pycurl"]),
+                "requests": summarise(measured["requests"]),
+                "http_client": summarise(measured["http_client"]),
+                "requests_over_pycurl_cpu": median_ratio(measured["requests"], measured["pycurl"]),
+                "pycurl_over_http_client_cpu": median_ratio(measured["pycurl"], measured["http_client"]),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

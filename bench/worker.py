@@ -69,15 +69,24 @@ def main() -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="guestsync-bench-"))
     db = MariaDB(args.mysql_url)
     port = free_port()
-    receiver = Proc(["fanout", "--serve-receiver", str(port), "--latency-ms", str(args.latency_ms)],
-                    {"PYTHONPATH": str(Path(__file__).resolve().parent)}, log_dir, "receiver")
+    receiver = Proc(
+        ["fanout", "--serve-receiver", str(port), "--latency-ms", str(args.latency_ms)],
+        {"PYTHONPATH": str(Path(__file__).resolve().parent)},
+        log_dir,
+        "receiver",
+    )
     store = None
     try:
         receiver.wait_http(f"http://127.0.0.1:{port}/health")
         name = db.create("worker")
-        env = {"DATABASE_URL": db.url(name), "CRM_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
-               "CRM_WEBHOOK_SECRET": "bench-secret", "DELIVERY_CONCURRENCY": str(args.concurrency),
-               "ENV_FILE": os.devnull, "WORKER_METRICS_PORT": "0"}
+        env = {
+            "DATABASE_URL": db.url(name),
+            "CRM_WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+            "CRM_WEBHOOK_SECRET": "bench-secret",
+            "DELIVERY_CONCURRENCY": str(args.concurrency),
+            "ENV_FILE": os.devnull,
+            "WORKER_METRICS_PORT": "0",
+        }
         run_module("pms_app", "migrate", env=env, check=True)
         queue_events(Backlog(db, name), args.events, first_id=1)
         settings = PmsSettings.from_env(env)
@@ -96,7 +105,7 @@ def main() -> int:
             finally:
                 turn_ms.append((time.perf_counter() - t0) * 1000.0)
 
-        claims.cycle = counted   # the dispatcher looks it up at every turn
+        claims.cycle = counted  # the dispatcher looks it up at every turn
         before = thread_cpu()
         started = time.monotonic()
         worker = DeliveryWorker(settings, store).start()
@@ -116,24 +125,37 @@ def main() -> int:
             store.close()
         receiver.stop()
         db.drop_all()
-    per_thread = {k: round(1e6 * (v - before.get(k, 0.0)) / args.events)
-                  for k, v in after.items() if k.startswith("delivery")}
+    per_thread = {
+        k: round(1e6 * (v - before.get(k, 0.0)) / args.events) for k, v in after.items() if k.startswith("delivery")
+    }
     ceiling = args.concurrency / (args.latency_ms / 1000.0) if args.latency_ms else None
-    print(json.dumps({
-        "benchmark": "delivery_worker", "events": args.events, "concurrency": args.concurrency,
-        "latency_ms": args.latency_ms, "cpus": os.cpu_count(),
-        "events_per_s": round(args.events / elapsed),
-        "ceiling_events_per_s": round(ceiling) if ceiling else None,
-        "ratio_to_ceiling": round(args.events / elapsed / ceiling, 2) if ceiling else None,
-        "worker_cpu_us_per_event": sum(per_thread.values()),
-        "cpu_us_per_event_by_thread": per_thread,
-        "turns": turns["count"],
-        "events_per_turn": round(turns["settled"] / turns["count"], 2) if turns["count"] else None,
-        # Wall time of one turn's transaction: how long the senders must have work queued for.
-        "turn_ms": {"p50": round(statistics.median(turn_ms), 2),
-                    "p90": round(sorted(turn_ms)[int(0.9 * (len(turn_ms) - 1))], 2)} if turn_ms else None,
-        "peak_rss_mb_of_this_process": rss,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "delivery_worker",
+                "events": args.events,
+                "concurrency": args.concurrency,
+                "latency_ms": args.latency_ms,
+                "cpus": os.cpu_count(),
+                "events_per_s": round(args.events / elapsed),
+                "ceiling_events_per_s": round(ceiling) if ceiling else None,
+                "ratio_to_ceiling": round(args.events / elapsed / ceiling, 2) if ceiling else None,
+                "worker_cpu_us_per_event": sum(per_thread.values()),
+                "cpu_us_per_event_by_thread": per_thread,
+                "turns": turns["count"],
+                "events_per_turn": round(turns["settled"] / turns["count"], 2) if turns["count"] else None,
+                # Wall time of one turn's transaction: how long the senders must have work queued for.
+                "turn_ms": {
+                    "p50": round(statistics.median(turn_ms), 2),
+                    "p90": round(sorted(turn_ms)[int(0.9 * (len(turn_ms) - 1))], 2),
+                }
+                if turn_ms
+                else None,
+                "peak_rss_mb_of_this_process": rss,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -21,14 +21,14 @@ class AccessLogSample:
     """Which 2xx answers get a line: exactly ``share`` of them, evenly spread and predictable
     (every 10th at 0.1), so the log's volume is known and a test needs no luck."""
 
-    _WHOLE = 1_000_000   # shares are counted in millionths, so that the spread stays exact
+    _WHOLE = 1_000_000  # shares are counted in millionths, so that the spread stays exact
 
     def __init__(self, share: float):
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"the access-log sample must be between 0 and 1, got {share}")
         self.share = share
         self._step = round(share * self._WHOLE)
-        self._credit = self._WHOLE - self._step if self._step else 0   # the first 2xx is logged
+        self._credit = self._WHOLE - self._step if self._step else 0  # the first 2xx is logged
 
     def take(self) -> bool:
         self._credit += self._step
@@ -56,7 +56,12 @@ def log_request(handler: RequestHandler) -> None:
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     if not access_log.isEnabledFor(level):
         return
-    extra.update(request_id=getattr(handler, "request_id", None),
-                 status=status, method=request.method, path=request.path,
-                 duration_ms=round(1000.0 * seconds, 2), remote_ip=request.remote_ip)
+    extra.update(
+        request_id=getattr(handler, "request_id", None),
+        status=status,
+        method=request.method,
+        path=request.path,
+        duration_ms=round(1000.0 * seconds, 2),
+        remote_ip=request.remote_ip,
+    )
     access_log.log(level, "%s %s %s", request.method, request.path, status, extra=extra)

@@ -43,10 +43,19 @@ def open_store(database_url: str, threads: int, name: str, extra_connections: in
     return Store(database, max_workers=threads, name=name)
 
 
-def api_application(service: str, base_path: str, routes: Iterable[tuple], *, config: Any,
-                    store: Store, metrics: Metrics, api_token: str | None, max_body_bytes: int,
-                    openapi: Callable[[str], dict] | None = None,
-                    **settings: Any) -> tornado.web.Application:
+def api_application(
+    service: str,
+    base_path: str,
+    routes: Iterable[tuple],
+    *,
+    config: Any,
+    store: Store,
+    metrics: Metrics,
+    api_token: str | None,
+    max_body_bytes: int,
+    openapi: Callable[[str], dict] | None = None,
+    **settings: Any,
+) -> tornado.web.Application:
     """Routes under ``base_path`` plus ``{base}/health``, ``{base}/ready`` and ``/metrics``; JSON
     404 elsewhere. ``openapi(base_path)`` builds the service's OpenAPI document, served at
     ``{base}/openapi.json``.
@@ -61,6 +70,7 @@ def api_application(service: str, base_path: str, routes: Iterable[tuple], *, co
     if getattr(config, "otel_exporter_otlp_endpoint", None):
         # Traces are exported: a request's trace context is its OpenTelemetry server span's.
         from .otel import current_trace_context
+
         settings.setdefault("trace_source", current_trace_context)
     handlers = [(base_path + r"/health", HealthHandler), (base_path + r"/ready", ReadyHandler)]
     if openapi is not None:

@@ -17,7 +17,6 @@ from .migrations import migrate, rollback
 from .readiness import check_readiness_sync
 
 
-
 class ServiceSettings(Protocol):
     """What the start-up code needs of a service's settings class."""
 
@@ -51,7 +50,8 @@ def start_tracing(service: str, settings):
     endpoint = getattr(settings, "otel_exporter_otlp_endpoint", None)
     if not endpoint:
         return None
-    from .otel import start_tracing as start   # only now: nothing is loaded when it is unset
+    from .otel import start_tracing as start  # only now: nothing is loaded when it is unset
+
     tracing = start(service, endpoint)
     log.info("exporting traces to %s", endpoint)
     return tracing
@@ -110,9 +110,12 @@ def prepare_database(service: str, store: Store, apply_migrations: bool, command
     if not readiness.database_ok:
         _refuse(store, f"{service}: cannot start: the database is unavailable ({readiness.error})")
     if readiness.pending:
-        _refuse(store, f"{service}: cannot start: the database lacks {len(readiness.pending)} migration(s): "
-                       f"{', '.join(readiness.pending)}. Run `python -m {command.split()[0]} migrate` "
-                       f"first, or start with `python -m {command} --migrate`.")
+        _refuse(
+            store,
+            f"{service}: cannot start: the database lacks {len(readiness.pending)} migration(s): "
+            f"{', '.join(readiness.pending)}. Run `python -m {command.split()[0]} migrate` "
+            f"first, or start with `python -m {command} --migrate`.",
+        )
 
 
 def _refuse(store: Store, message: str) -> None:

@@ -74,8 +74,9 @@ class EnvReader:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
-    def float(self, name: builtins.str, default: builtins.float,
-              minimum: builtins.float | None = None) -> builtins.float:
+    def float(
+        self, name: builtins.str, default: builtins.float, minimum: builtins.float | None = None
+    ) -> builtins.float:
         raw = self.str(name)
         if raw is None:
             return default
@@ -115,8 +116,9 @@ class EnvReader:
         if value is None:
             return None
         if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
-            raise ConfigError(f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as "
-                              f"http://otel-collector:4318, got {value!r}")
+            raise ConfigError(
+                f"OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://otel-collector:4318, got {value!r}"
+            )
         return value
 
     def networks(self, name: builtins.str) -> tuple[Network, ...]:
@@ -172,8 +174,9 @@ def parse_networks(raw: str | None, variable: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(part, strict=True))
         except ValueError as exc:
-            raise ConfigError(f"{variable} must be comma-separated CIDRs such as 10.0.0.0/8 "
-                              f"or 192.0.2.7, got {part!r}: {exc}") from None
+            raise ConfigError(
+                f"{variable} must be comma-separated CIDRs such as 10.0.0.0/8 or 192.0.2.7, got {part!r}: {exc}"
+            ) from None
     return tuple(networks)
 
 

@@ -9,9 +9,18 @@ group has its names and a tuple of all of them (the order is the one lists and f
 
 GUEST_CREATED, GUEST_UPDATED, GUEST_DELETED = "guest.created", "guest.updated", "guest.deleted"
 RESERVATION_CREATED, RESERVATION_UPDATED, RESERVATION_DELETED = (
-    "reservation.created", "reservation.updated", "reservation.deleted")
-EVENT_TYPES = (GUEST_CREATED, GUEST_UPDATED, GUEST_DELETED,
-               RESERVATION_CREATED, RESERVATION_UPDATED, RESERVATION_DELETED)
+    "reservation.created",
+    "reservation.updated",
+    "reservation.deleted",
+)
+EVENT_TYPES = (
+    GUEST_CREATED,
+    GUEST_UPDATED,
+    GUEST_DELETED,
+    RESERVATION_CREATED,
+    RESERVATION_UPDATED,
+    RESERVATION_DELETED,
+)
 
 CONFIRMED, CHECKED_IN, CHECKED_OUT, CANCELLED = "confirmed", "checked_in", "checked_out", "cancelled"
 RESERVATION_STATUSES = (CONFIRMED, CHECKED_IN, CHECKED_OUT, CANCELLED)

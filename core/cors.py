@@ -36,8 +36,15 @@ def normalise_origin(text: str | None) -> str | None:
         return None
     scheme = parts.scheme.lower()
     host = parts.hostname
-    if scheme not in _DEFAULT_PORTS or not host or parts.path or parts.query or parts.fragment \
-            or "@" in parts.netloc or text.endswith(("?", "#")):
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not host
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+        or text.endswith(("?", "#"))
+    ):
         return None
     if ":" in host:
         host = f"[{host}]"
@@ -58,8 +65,10 @@ def parse_allowed_origins(raw: str | None, variable: str = "CORS_ALLOWED_ORIGINS
         # A trailing slash is a common copy-paste from the address bar; an origin has none.
         origin = normalise_origin(part[:-1] if part.endswith("/") and part.count("/") == 3 else part)
         if origin is None:
-            raise ConfigError(f"{variable} must be comma-separated origins such as "
-                              f"https://app.example.com or http://localhost:3000, got {part!r}")
+            raise ConfigError(
+                f"{variable} must be comma-separated origins such as "
+                f"https://app.example.com or http://localhost:3000, got {part!r}"
+            )
         if origin not in origins:
             origins.append(origin)
     return tuple(origins)
@@ -133,8 +142,7 @@ def refuse_cross_site_write(handler: RequestHandler) -> None:
     policy: CorsPolicy | None = handler.settings.get("cors")
     if normalise_origin(origin) == own or (policy and policy.allows(origin)):
         return
-    raise ApiError("cross-origin requests from this origin are not allowed",
-                   status=403, code="forbidden")
+    raise ApiError("cross-origin requests from this origin are not allowed", status=403, code="forbidden")
 
 
 def is_preflight(method: str | None, headers) -> bool:

@@ -11,8 +11,15 @@ class ApiError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str | None = None, details: list | None = None, *,
-                 status: int | None = None, code: str | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        details: list | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(message or self.default_message())
         if status is not None:
             self.status = status

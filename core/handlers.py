@@ -21,9 +21,17 @@ from .auth import token_accepted
 from .cors import add_cors_headers, refuse_cross_site_write
 from .contract import MAX_ID
 from .db import DatabaseUnavailable, Store
-from .errors import (STATUS_CODES, ApiError, InvalidJSONError, NotFoundError, PayloadTooLargeError,
-                     ServiceUnavailableError, UnauthorizedError, UnsupportedMediaTypeError,
-                     ValidationError)
+from .errors import (
+    STATUS_CODES,
+    ApiError,
+    InvalidJSONError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
 from .jsonio import dumps, parse_json
 from .logging import request_id_var
 from .tracing import continue_or_start, trace_var
@@ -146,8 +154,9 @@ class APIHandler(BaseHandler):
         if not token:
             return
         if not token_accepted(self.request.headers, token):
-            raise UnauthorizedError("a valid bearer token is required",
-                                    headers={"WWW-Authenticate": 'Bearer realm="guestsync"'})
+            raise UnauthorizedError(
+                "a valid bearer token is required", headers={"WWW-Authenticate": 'Bearer realm="guestsync"'}
+            )
 
     def data_received(self, chunk: bytes) -> None:
         self._body_size += len(chunk)
@@ -178,8 +187,7 @@ class APIHandler(BaseHandler):
         if getattr(type(self), method, None) is getattr(RequestHandler, method, None):
             raise HTTPError(405)
         declared = self.request.headers.get("Content-Length")
-        has_body = (declared is not None and declared.strip() != "0") \
-            or "Transfer-Encoding" in self.request.headers
+        has_body = (declared is not None and declared.strip() != "0") or "Transfer-Encoding" in self.request.headers
         declares_type = "Content-Type" in self.request.headers and method not in ("get", "head", "options")
         if has_body or declares_type:
             self.check_json_content_type(required=True)
@@ -260,16 +268,19 @@ class APIHandler(BaseHandler):
         as a 500 that names the request id and shows nothing of its cause."""
         exc = (exc_info or (None, None, None))[1]
         if isinstance(exc, DatabaseUnavailable):
-            return ServiceUnavailableError("the database is unavailable; retry shortly",
-                                           headers={"Retry-After": "5"})
+            return ServiceUnavailableError("the database is unavailable; retry shortly", headers={"Retry-After": "5"})
         if isinstance(exc, ApiError):
             return exc
         if isinstance(exc, HTTPError) and exc.status_code < 500:
-            return ApiError(exc.log_message or self._reason, status=exc.status_code,
-                            code=STATUS_CODES.get(exc.status_code, "error"))
+            return ApiError(
+                exc.log_message or self._reason, status=exc.status_code, code=STATUS_CODES.get(exc.status_code, "error")
+            )
         status = 500 if status_code < 500 else status_code
-        return ApiError("an internal error occurred; it has been logged with request id "
-                        f"{self.request_id}", status=status, code=STATUS_CODES.get(status, "internal_error"))
+        return ApiError(
+            f"an internal error occurred; it has been logged with request id {self.request_id}",
+            status=status,
+            code=STATUS_CODES.get(status, "internal_error"),
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = self.failure(status_code, kwargs.get("exc_info"))

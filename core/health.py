@@ -14,8 +14,14 @@ class HealthHandler(APIHandler):
 
     async def get(self) -> None:
         ok = await database_answers(self.store)
-        self.write_json({"status": "ok" if ok else "unavailable", "service": self.settings["service"],
-                         "database": "ok" if ok else "unavailable"}, 200 if ok else 503)
+        self.write_json(
+            {
+                "status": "ok" if ok else "unavailable",
+                "service": self.settings["service"],
+                "database": "ok" if ok else "unavailable",
+            },
+            200 if ok else 503,
+        )
 
     async def head(self) -> None:
         # Load balancers and uptime checkers often probe with HEAD; Tornado sends the headers only.

@@ -50,8 +50,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 def parse_json(raw: bytes) -> Any:
     """The value of a JSON document; any of the failures above is ``InvalidJSONError``."""
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
-                           parse_float=_finite_float)
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise InvalidJSONError("the body is not valid UTF-8") from None
     except RecursionError:

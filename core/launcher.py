@@ -61,8 +61,10 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    children = [subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT, env=env,
-                                 start_new_session=True) for _, module, _, _ in SERVICES]
+    children = [
+        subprocess.Popen([sys.executable, "-m", module], cwd=REPO_ROOT, env=env, start_new_session=True)
+        for _, module, _, _ in SERVICES
+    ]
     urls = {name: f"http://localhost:{_port(module, port)}" for name, module, port, _ in SERVICES}
     deadline = time.monotonic() + 30
     pending = {name: urls[name] + path for name, _, _, path in SERVICES}
@@ -75,10 +77,13 @@ def main() -> int:
         print(f"guestsync: could not start {', '.join(pending) or 'a service'}; stopping", file=sys.stderr)
         _stop(children)
         return 1
-    print("\nGuestsync is running (Ctrl-C stops everything):\n"
-          f"  PMS API    {urls['pms']}/api/v1   (delivery worker running in-process)\n"
-          f"  CRM API    {urls['crm']}/api/v1\n"
-          f"  Dashboard  {urls['dashboard']}/   login token: {env['DASHBOARD_TOKEN']}\n", flush=True)
+    print(
+        "\nGuestsync is running (Ctrl-C stops everything):\n"
+        f"  PMS API    {urls['pms']}/api/v1   (delivery worker running in-process)\n"
+        f"  CRM API    {urls['crm']}/api/v1\n"
+        f"  Dashboard  {urls['dashboard']}/   login token: {env['DASHBOARD_TOKEN']}\n",
+        flush=True,
+    )
     while not stopping:
         if any(child.poll() is not None for child in children):
             print("guestsync: a service exited; stopping the others", file=sys.stderr)

@@ -68,8 +68,9 @@ def create_migration(service: str, name: str, directory: Path | None = None) -> 
     if service not in SERVICES:
         raise MigrationError(f"unknown service {service!r}: one of {', '.join(SERVICES)}")
     if not NAME.fullmatch(name):
-        raise MigrationError(f"migration name {name!r}: 1-60 of a-z, 0-9 and _, starting with a letter "
-                             "(it becomes a Python module name)")
+        raise MigrationError(
+            f"migration name {name!r}: 1-60 of a-z, 0-9 and _, starting with a letter (it becomes a Python module name)"
+        )
     directory = Path(directory or migrations_dir(service))
     taken = [p.name for p in directory.glob(f"[0-9][0-9][0-9]_{name}.py")]
     if taken:
@@ -77,7 +78,7 @@ def create_migration(service: str, name: str, directory: Path | None = None) -> 
     path = directory / f"{next_number(directory):03d}_{name}.py"
     relative = f"migrations/{service}/{path.name}"
     title = name.replace("_", " ").capitalize()
-    with open(path, "x", encoding="utf-8") as file:   # never overwrite a file that appeared meanwhile
+    with open(path, "x", encoding="utf-8") as file:  # never overwrite a file that appeared meanwhile
         file.write(TEMPLATE.format(title=title, path=relative))
     return path
 
@@ -85,7 +86,8 @@ def create_migration(service: str, name: str, directory: Path | None = None) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m core.makemigration",
-        description="Write the next numbered migration file of a service, to be filled in by hand.")
+        description="Write the next numbered migration file of a service, to be filled in by hand.",
+    )
     parser.add_argument("service", choices=SERVICES)
     parser.add_argument("name", help="what it does, in snake_case: add_guest_vip")
     parser.add_argument("--directory", type=Path, help="the migrations folder (default: migrations/SERVICE)")

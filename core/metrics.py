@@ -45,12 +45,15 @@ class Metrics:
         self.registry = CollectorRegistry()
         add_process_collectors(self.registry)
         self.http_requests = Counter(
-            "http_requests_total", "HTTP requests served", ["method", "route", "status"],
-            registry=self.registry)
+            "http_requests_total", "HTTP requests served", ["method", "route", "status"], registry=self.registry
+        )
         self.http_latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
         self._requests = Children(self.http_requests)
         self._latency = Children(self.http_latency)
         self.scrape_hooks: list[Callable[[], Awaitable[None]]] = []

@@ -16,8 +16,9 @@ def migrations_dir(service: str) -> str:
 
 
 def router(database: peewee.Database, service: str) -> Router:
-    return Router(database, migrate_dir=migrations_dir(service),
-                  logger=logging.getLogger(f"guestsync.migrate.{service}"))
+    return Router(
+        database, migrate_dir=migrations_dir(service), logger=logging.getLogger(f"guestsync.migrate.{service}")
+    )
 
 
 def migrate(database: peewee.Database, service: str, upto: str | None = None) -> list[str]:

@@ -33,8 +33,7 @@ from opentelemetry.instrumentation.tornado import TornadoInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.sampling import (ALWAYS_ON, Decision, ParentBased, Sampler,
-                                              SamplingResult)
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from .tracing import TraceContext
@@ -45,9 +44,16 @@ TRACES_PATH = "/v1/traces"
 class _NoUntracedStatements(Sampler):
     """For spans without a parent: keep them, except a database client span."""
 
-    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
-                      kind: SpanKind | None = None, attributes=None, links=None,
-                      trace_state=None) -> SamplingResult:
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes=None,
+        links=None,
+        trace_state=None,
+    ) -> SamplingResult:
         if kind is SpanKind.CLIENT:
             return SamplingResult(Decision.DROP)
         return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
@@ -78,16 +84,23 @@ def traces_url(endpoint: str) -> str:
 
 def start_tracing(service: str, endpoint: str, exporter: SpanExporter | None = None) -> Tracing:
     """Instrument this process and export its spans to ``endpoint`` (or to ``exporter``)."""
-    provider = TracerProvider(resource=Resource.create({"service.name": f"guestsync-{service}"}),
-                              sampler=ParentBased(root=_NoUntracedStatements()))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"guestsync-{service}"}),
+        sampler=ParentBased(root=_NoUntracedStatements()),
+    )
     provider.add_span_processor(BatchSpanProcessor(exporter or OTLPSpanExporter(endpoint=traces_url(endpoint))))
     # The global provider is what ``ClientSpans`` and the instrumentations find.
     trace.set_tracer_provider(provider)
     TornadoInstrumentor().instrument(tracer_provider=provider)
     # The instrumentation takes the driver module, though its annotation says a callable.
     trace_integration(sqlite3, "connect", "sqlite", tracer_provider=provider)  # type: ignore[arg-type]
-    trace_integration(pymysql, "connect", "mysql", tracer_provider=provider,  # type: ignore[arg-type]
-                      connection_attributes={"database": "db", "port": "port", "host": "host", "user": "user"})
+    trace_integration(
+        pymysql,  # type: ignore[arg-type]
+        "connect",
+        "mysql",
+        tracer_provider=provider,
+        connection_attributes={"database": "db", "port": "port", "host": "host", "user": "user"},
+    )
     return Tracing(provider)
 
 
@@ -96,16 +109,16 @@ def current_trace_context() -> TraceContext | None:
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return None
-    return TraceContext(f"{context.trace_id:032x}", f"{context.span_id:016x}",
-                        f"{int(context.trace_flags):02x}")
+    return TraceContext(f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}")
 
 
 class ClientSpan:
     def __init__(self, span: trace.Span):
         self.span = span
         context = span.get_span_context()
-        self.context = TraceContext(f"{context.trace_id:032x}", f"{context.span_id:016x}",
-                                    f"{int(context.trace_flags):02x}")
+        self.context = TraceContext(
+            f"{context.trace_id:032x}", f"{context.span_id:016x}", f"{int(context.trace_flags):02x}"
+        )
 
     def end(self, ok: bool, status_code: int | None, error: str | None) -> None:
         if status_code is not None:
@@ -122,8 +135,16 @@ class ClientSpans:
         self.tracer = trace.get_tracer(name)
 
     def start(self, name: str, parent: TraceContext, attributes: dict[str, str | int] | None = None) -> ClientSpan:
-        remote = SpanContext(int(parent.trace_id, 16), int(parent.span_id, 16), is_remote=True,
-                             trace_flags=TraceFlags(int(parent.flags, 16)))
-        span = self.tracer.start_span(name, context=trace.set_span_in_context(NonRecordingSpan(remote)),
-                                      kind=SpanKind.CLIENT, attributes=attributes)
+        remote = SpanContext(
+            int(parent.trace_id, 16),
+            int(parent.span_id, 16),
+            is_remote=True,
+            trace_flags=TraceFlags(int(parent.flags, 16)),
+        )
+        span = self.tracer.start_span(
+            name,
+            context=trace.set_span_in_context(NonRecordingSpan(remote)),
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+        )
         return ClientSpan(span)

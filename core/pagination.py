@@ -24,7 +24,7 @@ MAX_LIMIT = 500
 @dataclass(frozen=True)
 class PageRequest:
     limit: int = DEFAULT_LIMIT
-    after_id: int | None = None     # keyset position
+    after_id: int | None = None  # keyset position
     ascending: bool = False
 
 
@@ -94,8 +94,13 @@ def paginate(query: peewee.ModelSelect, id_field: peewee.Field, page: PageReques
     return rows, encode_cursor(getattr(rows[-1], id_field.name), page.ascending)
 
 
-def paginate_per_parent(query: peewee.ModelSelect, parent_field: peewee.Field, id_field: peewee.Field,
-                        parent_ids: list[int], page: PageRequest) -> dict[int, tuple[list, str | None]]:
+def paginate_per_parent(
+    query: peewee.ModelSelect,
+    parent_field: peewee.Field,
+    id_field: peewee.Field,
+    parent_ids: list[int],
+    page: PageRequest,
+) -> dict[int, tuple[list, str | None]]:
     """One page of children for each of many parents, in one statement (batch loading).
 
     The same keyset page as ``paginate`` is taken within each parent: a window function numbers
@@ -106,14 +111,15 @@ def paginate_per_parent(query: peewee.ModelSelect, parent_field: peewee.Field, i
     if not parent_ids:
         return pages
     order = id_field.asc() if page.ascending else id_field.desc()
-    ranked = query.select(id_field.alias("ranked_id"), peewee.fn.ROW_NUMBER().over(
-        partition_by=[parent_field], order_by=[order]).alias("position"))
+    ranked = query.select(
+        id_field.alias("ranked_id"),
+        peewee.fn.ROW_NUMBER().over(partition_by=[parent_field], order_by=[order]).alias("position"),
+    )
     ranked = ranked.where(parent_field.in_(sorted(set(parent_ids))))
     if page.after_id is not None:
         ranked = ranked.where((id_field > page.after_id) if page.ascending else (id_field < page.after_id))
     window = ranked.alias("ranked")
-    wanted = (peewee.Select([window], [window.c.ranked_id])
-              .where(window.c.position <= page.limit + 1))
+    wanted = peewee.Select([window], [window.c.ranked_id]).where(window.c.position <= page.limit + 1)
     rows = query.model.select().where(id_field.in_(wanted)).order_by(parent_field, order)
     # A foreign key's raw id (``guest_id``), never the related row (which would be a query).
     parent_attr: str = getattr(parent_field, "object_id_name", None) or parent_field.name

@@ -19,8 +19,7 @@ class PreflightHandler(APIHandler):
 
     def options(self, *args, **kwargs) -> None:
         if allowed_origin(self) is None:
-            raise ApiError("cross-origin requests from this origin are not allowed",
-                           status=403, code="forbidden")
+            raise ApiError("cross-origin requests from this origin are not allowed", status=403, code="forbidden")
         add_preflight_headers(self)
         self.set_status(204)
         self.finish()

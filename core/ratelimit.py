@@ -64,8 +64,11 @@ class Verdict:
     reset: int  # whole seconds after which one more request is allowed (>= 1)
 
     def headers(self) -> dict[str, str]:
-        return {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining),
-                "RateLimit-Reset": str(self.reset)}
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
 
 
 class RateLimiter:
@@ -122,8 +125,9 @@ def enforce_rate_limit(handler: BaseHandler) -> None:
     handler.rate_limit_verdict = verdict
     add_rate_limit_headers(handler)
     if not verdict.allowed:
-        raise RateLimitedError(f"too many requests; retry in {verdict.reset} s",
-                               headers={"Retry-After": str(verdict.reset)})
+        raise RateLimitedError(
+            f"too many requests; retry in {verdict.reset} s", headers={"Retry-After": str(verdict.reset)}
+        )
 
 
 def add_rate_limit_headers(handler: BaseHandler) -> None:

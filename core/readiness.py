@@ -40,9 +40,13 @@ class Readiness:
         return "ready"
 
     def body(self, service: str) -> dict:
-        return {"status": "ready" if self.ready else "not_ready", "service": service,
-                "database": "ok" if self.database_ok else "unavailable",
-                "pending_migrations": list(self.pending), "message": self.message}
+        return {
+            "status": "ready" if self.ready else "not_ready",
+            "service": service,
+            "database": "ok" if self.database_ok else "unavailable",
+            "pending_migrations": list(self.pending),
+            "message": self.message,
+        }
 
 
 def check_readiness_sync(store: Store, migrations: str) -> Readiness:

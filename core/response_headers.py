@@ -21,15 +21,17 @@ API_HEADERS = {
 
 
 class NoServerVersion(OutputTransform):
-    def transform_first_chunk(self, status_code: int, headers: HTTPHeaders, chunk: bytes,
-                              finishing: bool) -> tuple[int, HTTPHeaders, bytes]:
+    def transform_first_chunk(
+        self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> tuple[int, HTTPHeaders, bytes]:
         headers.pop("Server", None)
         return status_code, headers, chunk
 
 
 class ApiHeaders(NoServerVersion):
-    def transform_first_chunk(self, status_code: int, headers: HTTPHeaders, chunk: bytes,
-                              finishing: bool) -> tuple[int, HTTPHeaders, bytes]:
+    def transform_first_chunk(
+        self, status_code: int, headers: HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> tuple[int, HTTPHeaders, bytes]:
         for name, value in API_HEADERS.items():
             headers[name] = value
         return super().transform_first_chunk(status_code, headers, chunk, finishing)

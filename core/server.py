@@ -53,9 +53,9 @@ async def drain(app: Application, timeout: float = 10.0) -> None:
         log.warning("%d request(s) still in flight after %.0fs; stopping anyway", in_flight.count, timeout)
 
 
-async def serve(app: Application, port: int, name: str,
-                on_stop: Callable[[], Awaitable[None]] | None = None,
-                address: str = "") -> None:
+async def serve(
+    app: Application, port: int, name: str, on_stop: Callable[[], Awaitable[None]] | None = None, address: str = ""
+) -> None:
     """Serve until a stop signal, then stop accepting, let requests in flight finish, run ``on_stop``.
 
     A port another process holds (a second copy of the service, or ``make run`` beside commands
@@ -65,9 +65,12 @@ async def serve(app: Application, port: int, name: str,
     try:
         server = listen(app, port, address)
     except OSError as exc:
-        print(f"{name}: cannot listen on port {port} (APP_PORT): {exc.strerror or exc}. Another process holds "
-              "it (another copy of this service, or `make run`): stop it, or give this one another APP_PORT.",
-              file=sys.stderr, flush=True)
+        print(
+            f"{name}: cannot listen on port {port} (APP_PORT): {exc.strerror or exc}. Another process holds "
+            "it (another copy of this service, or `make run`): stop it, or give this one another APP_PORT.",
+            file=sys.stderr,
+            flush=True,
+        )
         if on_stop is not None:
             await on_stop()
         raise SystemExit(1) from None

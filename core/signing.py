@@ -43,7 +43,7 @@ def secret_to_key(secret: str) -> bytes:
     """Key bytes of one configured secret (``whsec_`` = base64, else UTF-8)."""
     if secret.startswith("whsec_"):
         try:
-            return base64.b64decode(secret[len("whsec_"):], validate=True)
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("a whsec_ secret must be valid base64") from None
     return secret.encode("utf-8")
@@ -89,8 +89,11 @@ def read_headers(headers: Mapping[str, str]) -> VerifiedHeaders:
     msg_id = (headers.get("webhook-id") or "").strip()
     raw_ts = (headers.get("webhook-timestamp") or "").strip()
     signature = (headers.get("webhook-signature") or "").strip()
-    missing = [name for name, value in (("webhook-id", msg_id), ("webhook-timestamp", raw_ts),
-                                        ("webhook-signature", signature)) if not value]
+    missing = [
+        name
+        for name, value in (("webhook-id", msg_id), ("webhook-timestamp", raw_ts), ("webhook-signature", signature))
+        if not value
+    ]
     if missing:
         raise MissingHeaderError(f"missing header(s): {', '.join(missing)}")
     if not _TIMESTAMP.match(raw_ts):
@@ -103,11 +106,11 @@ def check_timestamp(timestamp: int, tolerance_seconds: int, now: float | None = 
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance_seconds:
         raise TimestampOutOfToleranceError(
-            f"webhook-timestamp is more than {tolerance_seconds}s away from the receiver's clock")
+            f"webhook-timestamp is more than {tolerance_seconds}s away from the receiver's clock"
+        )
 
 
-def check_signature(keys: Iterable[bytes], msg_id: str, timestamp: int, body: bytes,
-                    header: str) -> None:
+def check_signature(keys: Iterable[bytes], msg_id: str, timestamp: int, body: bytes, header: str) -> None:
     """Pass when any ``v1`` entry matches any key; malformed entries are simply non-matching."""
     given: list[bytes] = []
     for entry in header.split():
@@ -127,8 +130,9 @@ def check_signature(keys: Iterable[bytes], msg_id: str, timestamp: int, body: by
     raise InvalidSignatureError("no signature matches an accepted secret")
 
 
-def verify(keys: Iterable[bytes], headers: Mapping[str, str], body: bytes, tolerance_seconds: int,
-           now: float | None = None) -> VerifiedHeaders:
+def verify(
+    keys: Iterable[bytes], headers: Mapping[str, str], body: bytes, tolerance_seconds: int, now: float | None = None
+) -> VerifiedHeaders:
     """Headers present, timestamp in tolerance, then a matching signature (the receiver's check order)."""
     meta = read_headers(headers)
     check_timestamp(meta.timestamp, tolerance_seconds, now)

@@ -39,13 +39,12 @@ class Statements:
         self.descriptions: dict[str, str] = {}
         for name, block in zip(parts[::2], parts[1::2], strict=True):
             lines = block.strip().splitlines()
-            self.descriptions[name] = " ".join(
-                line[2:].strip() for line in lines if line.startswith("--"))
+            self.descriptions[name] = " ".join(line[2:].strip() for line in lines if line.startswith("--"))
             self.templates[name] = " ".join(
-                line.strip() for line in lines if line.strip() and not line.startswith("--"))
+                line.strip() for line in lines if line.strip() and not line.startswith("--")
+            )
 
-    def execute(self, database: peewee.Database, name: str, params: Sequence = (),
-                **lists: int):
+    def execute(self, database: peewee.Database, name: str, params: Sequence = (), **lists: int):
         """Run statement ``name``; ``lists`` gives the length of each ``{list}`` in it."""
         database = getattr(database, "obj", database)
         sql = self._render(name, is_mysql(database), database.param, tuple(sorted(lists.items())))

@@ -31,7 +31,7 @@ MAX_BUCKETS = 1024
 MANIFEST_DEFAULT_LIMIT = 1000
 MANIFEST_MAX_LIMIT = 10000
 
-Entry = tuple[int, int, bool]            # (id, version, deleted)
+Entry = tuple[int, int, bool]  # (id, version, deleted)
 
 
 class SyncSource(Protocol):
@@ -46,6 +46,7 @@ class SyncSource(Protocol):
 
 # -- the recipe ------------------------------------------------------------------------------
 
+
 def entry_line(entity_id: int, version: int, deleted: bool) -> str:
     """One entry as it is hashed: ``"<id>:<version>:<1 if deleted else 0>\\n"``."""
     return f"{entity_id}:{version}:{1 if deleted else 0}\n"
@@ -59,7 +60,7 @@ def bucket_hash(entries: Iterable[Entry]) -> str:
 
 def bucket_width(from_id: int, to_id: int, buckets: int) -> int:
     span = to_id - from_id + 1
-    return max(1, -(-span // max(1, buckets)))      # ceiling division
+    return max(1, -(-span // max(1, buckets)))  # ceiling division
 
 
 def bucket_bounds(from_id: int, to_id: int, buckets: int) -> list[tuple[int, int]]:
@@ -78,8 +79,10 @@ def digest(entries: Iterable[Entry], from_id: int, to_id: int, buckets: int) -> 
     grouped: list[list[Entry]] = [[] for _ in bounds]
     for entry in entries:
         grouped[(entry[0] - from_id) // width].append(entry)
-    return [{"from_id": lo, "to_id": hi, "count": len(rows), "hash": bucket_hash(rows)}
-            for (lo, hi), rows in zip(bounds, grouped, strict=True)]
+    return [
+        {"from_id": lo, "to_id": hi, "count": len(rows), "hash": bucket_hash(rows)}
+        for (lo, hi), rows in zip(bounds, grouped, strict=True)
+    ]
 
 
 def manifest_row(entry: Entry) -> dict:
@@ -88,6 +91,7 @@ def manifest_row(entry: Entry) -> dict:
 
 
 # -- reading a source --------------------------------------------------------------------------
+
 
 def digest_of(source: SyncSource, kind: str, from_id: int, to_id: int, buckets: int) -> list[dict]:
     """The digest of ``source``'s entries in one consistent snapshot (run it outside any other
@@ -109,6 +113,7 @@ def manifest_of(source: SyncSource, kind: str, after: int, limit: int) -> tuple[
 
 
 # -- query parameters --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DigestRequest:

@@ -25,8 +25,9 @@ class DigestHandler(SyncHandler):
 
     async def get(self) -> None:
         req = parse_digest_request(self.argument)
-        buckets = await self.store.run(digest_of, self.sync_source, req.kind, req.from_id, req.to_id,
-                                       req.buckets, transaction=False)
+        buckets = await self.store.run(
+            digest_of, self.sync_source, req.kind, req.from_id, req.to_id, req.buckets, transaction=False
+        )
         self.write_data(buckets)
 
 
@@ -35,8 +36,9 @@ class ManifestHandler(SyncHandler):
 
     async def get(self) -> None:
         req = parse_manifest_request(self.argument)
-        rows, cursor = await self.store.run(manifest_of, self.sync_source, req.kind, req.after,
-                                            req.limit, transaction=False)
+        rows, cursor = await self.store.run(
+            manifest_of, self.sync_source, req.kind, req.after, req.limit, transaction=False
+        )
         self.write_list(rows, cursor)
 
 

@@ -27,8 +27,8 @@ SAMPLED = "01"
 
 @dataclass(frozen=True)
 class TraceContext:
-    trace_id: str    # 32 lowercase hex digits, never all zeros
-    span_id: str     # 16 lowercase hex digits: the span this context belongs to
+    trace_id: str  # 32 lowercase hex digits, never all zeros
+    span_id: str  # 16 lowercase hex digits: the span this context belongs to
     flags: str = SAMPLED
 
     @property

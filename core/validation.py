@@ -50,8 +50,16 @@ class Checker:
         return value
 
     # --- primitives: each returns MISSING when the field is absent or invalid ---
-    def string(self, field: str, *, required: bool = False, min_len: int = 0, max_len: int = 255,
-               strip: bool = True, nullable: bool = True) -> Any:
+    def string(
+        self,
+        field: str,
+        *,
+        required: bool = False,
+        min_len: int = 0,
+        max_len: int = 255,
+        strip: bool = True,
+        nullable: bool = True,
+    ) -> Any:
         value = self._get(field, required)
         if value is MISSING:
             return MISSING
@@ -96,8 +104,9 @@ class Checker:
                 return MISSING
         return value
 
-    def date(self, field: str, *, required: bool = False, not_future: bool = False,
-             today: dt.date | None = None) -> Any:
+    def date(
+        self, field: str, *, required: bool = False, not_future: bool = False, today: dt.date | None = None
+    ) -> Any:
         value = self._get(field, required)
         if value is MISSING or value is None:
             return value
@@ -114,8 +123,9 @@ class Checker:
             return MISSING
         return parsed
 
-    def number(self, field: str, *, minimum: float, maximum: float, required: bool = False,
-               nullable: bool = False) -> Any:
+    def number(
+        self, field: str, *, minimum: float, maximum: float, required: bool = False, nullable: bool = False
+    ) -> Any:
         """A finite JSON number (integer or not) in ``[minimum, maximum]``, as a float."""
         value = self._get(field, required)
         if value is MISSING:
@@ -133,8 +143,15 @@ class Checker:
             return MISSING
         return float(value)
 
-    def integer(self, field: str, *, required: bool = False, minimum: int | None = None,
-                maximum: int | None = None, nullable: bool = False) -> Any:
+    def integer(
+        self,
+        field: str,
+        *,
+        required: bool = False,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        nullable: bool = False,
+    ) -> Any:
         value = self._get(field, required)
         if value is MISSING:
             return MISSING
@@ -154,23 +171,30 @@ class Checker:
             return MISSING
         return value
 
-    def decimal(self, field: str, *, required: bool = False, minimum: Decimal | None = None,
-                places: int = 2, max_digits: int = 12) -> Any:
+    def decimal(
+        self,
+        field: str,
+        *,
+        required: bool = False,
+        minimum: Decimal | None = None,
+        places: int = 2,
+        max_digits: int = 12,
+    ) -> Any:
         value = self._get(field, required)
         if value is MISSING or value is None:
             return value
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.error(field, "must be a decimal amount such as \"240.00\"")
+            self.error(field, 'must be a decimal amount such as "240.00"')
             return MISSING
         try:
             amount = Decimal(str(value).strip())
         except InvalidOperation:
-            self.error(field, "must be a decimal amount such as \"240.00\"")
+            self.error(field, 'must be a decimal amount such as "240.00"')
             return MISSING
         if not amount.is_finite():
             self.error(field, "must be a finite amount")
             return MISSING
-        exponent = amount.as_tuple().exponent   # an int for every finite amount
+        exponent = amount.as_tuple().exponent  # an int for every finite amount
         if isinstance(exponent, int) and exponent < -places:
             self.error(field, f"must have at most {places} decimal places")
             return MISSING

@@ -34,9 +34,11 @@ async def run_api(settings: CrmSettings, store: Store) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crm_app", description="Guestsync CRM service")
     parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate", "rollback"))
-    parser.add_argument("--migrate", action="store_true",
-                        help="serve: apply pending migrations first (without it, a database with "
-                             "pending migrations stops the start)")
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="serve: apply pending migrations first (without it, a database with pending migrations stops the start)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(CrmSettings, "crm")
     if args.command in ("migrate", "rollback"):
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if tracing is not None:
-            tracing.stop()   # exports the spans still buffered
+            tracing.stop()  # exports the spans still buffered
 
 
 if __name__ == "__main__":

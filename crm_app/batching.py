@@ -26,9 +26,18 @@ class Overloaded(Exception):
 
 
 class GroupCommitter:
-    def __init__(self, store: Store, unit: Callable[[list], list | None], *, max_batch: int = 64,
-                 writers: int = 1, max_pending: int | None = None, transaction: bool = False,
-                 name: str = "batch", on_commit: Callable[[list], None] | None = None):
+    def __init__(
+        self,
+        store: Store,
+        unit: Callable[[list], list | None],
+        *,
+        max_batch: int = 64,
+        writers: int = 1,
+        max_pending: int | None = None,
+        transaction: bool = False,
+        name: str = "batch",
+        on_commit: Callable[[list], None] | None = None,
+    ):
         self.store = store
         self.unit = unit
         self.max_batch = max_batch

@@ -34,8 +34,13 @@ class ClientTooSlow(Exception):
 class Listener:
     """One subscriber's filter and bounded queue."""
 
-    def __init__(self, select: Callable[[list[dict], dict[int, dict]], list], size: int,
-                 on_overflow: Callable[[], None] | None, wants_profiles: bool = False):
+    def __init__(
+        self,
+        select: Callable[[list[dict], dict[int, dict]], list],
+        size: int,
+        on_overflow: Callable[[], None] | None,
+        wants_profiles: bool = False,
+    ):
         self.select = select
         self.wants_profiles = wants_profiles
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=size)
@@ -108,15 +113,20 @@ class ChangeFeed:
 
         def select(events: list[dict], _profiles: dict) -> list[dict]:
             return [e for e in events if wanted is None or e["type"] in wanted]
+
         return self._listen(Listener(select, self.queue_size, on_overflow))
 
-    def profile_changes(self, guest_id: int | None,
-                        on_overflow: Callable[[], None] | None) -> AsyncIterator[dict]:
+    def profile_changes(self, guest_id: int | None, on_overflow: Callable[[], None] | None) -> AsyncIterator[dict]:
         """``{"guest_id", "profile"}`` for each guest (or just ``guest_id``) whose profile an
         applied event changed; ``profile`` is ``None`` once the guest was erased."""
+
         def select(events: list[dict], profiles: dict[int, dict]) -> list[dict]:
-            return [{"guest_id": g, "profile": profiles.get(g)} for g in changed_guests(events)
-                    if guest_id is None or g == guest_id]
+            return [
+                {"guest_id": g, "profile": profiles.get(g)}
+                for g in changed_guests(events)
+                if guest_id is None or g == guest_id
+            ]
+
         return self._listen(Listener(select, self.queue_size, on_overflow, wants_profiles=True))
 
 

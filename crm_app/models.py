@@ -90,7 +90,7 @@ class GuestProfile(BaseModel):
         indexes = (
             (("listed", "guest_id"), False),
             (("tier", "listed", "guest_id"), False),
-            (("guest_id", "version", "deleted"), False),   # reconciliation (migration 006)
+            (("guest_id", "version", "deleted"), False),  # reconciliation (migration 006)
         )
 
 
@@ -115,7 +115,7 @@ class ReservationMirror(BaseModel):
     class Meta:
         table_name = "reservation_mirror"
         indexes = (
-            (("reservation_id", "version", "deleted"), False),   # reconciliation (migration 007)
+            (("reservation_id", "version", "deleted"), False),  # reconciliation (migration 007)
         )
 
 
@@ -130,5 +130,4 @@ class Rejection(BaseModel):
 
     class Meta:
         table_name = "rejection"
-        indexes = ((("received_at",), False),)   # the last hour's counts (migration 008)
-
+        indexes = ((("received_at",), False),)  # the last hour's counts (migration 008)

@@ -7,13 +7,14 @@ from core.metrics import Children, Metrics
 
 class WebhookMetrics:
     def __init__(self, metrics: Metrics):
-        self.received = metrics.counter(
-            "crm_webhooks_received_total", "Webhooks recorded, by answer", ("status",))
+        self.received = metrics.counter("crm_webhooks_received_total", "Webhooks recorded, by answer", ("status",))
         self.rejected = metrics.counter(
-            "crm_webhook_rejections_total", "Webhook requests rejected, by reason", ("reason",))
+            "crm_webhook_rejections_total", "Webhook requests rejected, by reason", ("reason",)
+        )
         # Answers and reasons are a handful of fixed codes: one child each, looked up once.
         self.received_as = Children(self.received)
         self.rejected_for = Children(self.rejected)
         self.rejections_unrecorded = metrics.counter(
             "crm_webhook_rejections_unrecorded_total",
-            "Rejections counted but not written to the rejection list (flood or database down)")
+            "Rejections counted but not written to the rejection list (flood or database down)",
+        )

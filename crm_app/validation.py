@@ -40,9 +40,9 @@ class Incoming:
     webhook_id: str
     type: str
     occurred_at: dt.datetime | None
-    payload: dict            # as received, for the audit log
-    values: dict | None      # cleaned fields for a known type; None for an unknown one
-    trace_id: str | None = None   # of the trace the webhook belongs to
+    payload: dict  # as received, for the audit log
+    values: dict | None  # cleaned fields for a known type; None for an unknown one
+    trace_id: str | None = None  # of the trace the webhook belongs to
 
     @property
     def known(self) -> bool:
@@ -151,6 +151,12 @@ def parse_webhook(data: dict, webhook_id: str, trace_id: str | None = None) -> I
     details.extend(check.details)
     if details:
         raise ValidationError(details)
-    occurred_at = (dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=timestamp))
-    return Incoming(webhook_id=webhook_id, type=event_type, occurred_at=occurred_at,
-                    payload=payload, values=values, trace_id=trace_id)
+    occurred_at = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=timestamp)
+    return Incoming(
+        webhook_id=webhook_id,
+        type=event_type,
+        occurred_at=occurred_at,
+        payload=payload,
+        values=values,
+        trace_id=trace_id,
+    )

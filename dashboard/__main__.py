@@ -17,12 +17,15 @@ from .config import DashboardSettings
 log = logging.getLogger("guestsync.dashboard")
 
 USAGE = "usage: python -m dashboard [serve | users {add,remove,list} ...]"
-HELP = USAGE + """
+HELP = (
+    USAGE
+    + """
 
   serve (the default)  serve the dashboard until SIGTERM/SIGINT; settings come from the
                        environment and dashboard/.env (see dashboard/.env.example and docs/configuration.md)
   users ...            manage the named operators (python -m dashboard users --help)
 """
+)
 
 
 async def run(settings: DashboardSettings) -> None:

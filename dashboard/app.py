@@ -22,8 +22,19 @@ from core.response_headers import NoServerVersion
 
 from .clients import Services
 from .config import DashboardSettings
-from .handlers import (audit, auth, deliveries, endpoints, events, live, notifications, overview, probes, profiles,
-                       rejections)
+from .handlers import (
+    audit,
+    auth,
+    deliveries,
+    endpoints,
+    events,
+    live,
+    notifications,
+    overview,
+    probes,
+    profiles,
+    rejections,
+)
 from .handlers.base import PageHandler
 from .handlers.static import StaticFiles
 from .live import Hub
@@ -53,20 +64,24 @@ def dashboard_registry(hub: Hub) -> CollectorRegistry:
     add_process_collectors(registry)
     clients = Gauge("dashboard_live_clients", "Websockets connected to the live feed", registry=registry)
     clients.set_function(lambda: len(hub.clients))
-    ticks = Gauge("dashboard_live_poll_ticks", "Polls of the services the live feed has completed since start",
-                  registry=registry)
+    ticks = Gauge(
+        "dashboard_live_poll_ticks", "Polls of the services the live feed has completed since start", registry=registry
+    )
     ticks.set_function(lambda: hub.poller.ticks)
     return registry
 
 
-def make_app(settings: DashboardSettings, services: Services | None = None,
-             hub: Hub | None = None) -> tornado.web.Application:
+def make_app(
+    settings: DashboardSettings, services: Services | None = None, hub: Hub | None = None
+) -> tornado.web.Application:
     services = services or Services.from_settings(settings)
     hub = hub or Hub(services, settings.poll_seconds, linger=settings.live_linger_seconds)
     authenticator = Authenticator(settings.token, UserDirectory(settings.users_file))
     sessions = SessionStore(
-        idle_seconds=settings.session_idle_seconds, max_age_seconds=settings.session_max_seconds,
-        is_current=lambda session: authenticator.is_current(session.user, session.credential))
+        idle_seconds=settings.session_idle_seconds,
+        max_age_seconds=settings.session_max_seconds,
+        is_current=lambda session: authenticator.is_current(session.user, session.credential),
+    )
     routes = [
         *auth.default_handlers,
         *overview.default_handlers,

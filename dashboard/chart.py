@@ -12,7 +12,8 @@ layout (``layout`` is handed to it with the points).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 WINDOW_MINUTES = 60
 
@@ -28,8 +29,8 @@ def parse_time(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def nice_ceiling(value: float) -> float:
@@ -61,6 +62,7 @@ def format_ms(value: float | None) -> str:
 
 def chart_point(minute: dict) -> dict:
     """One minute as the chart (and the ``chart`` message) carries it."""
+
     def count(name: str) -> int:
         value = minute.get(name)
         return value if isinstance(value, int) and value >= 0 else 0
@@ -68,8 +70,14 @@ def chart_point(minute: dict) -> dict:
     def ms(name: str) -> float | None:
         value = minute.get(name)
         return value if isinstance(value, (int, float)) and value >= 0 else None
-    return {"at": str(minute.get("at") or ""), "delivered": count("delivered"), "failed": count("failed"),
-            "p50_ms": ms("p50_ms"), "p95_ms": ms("p95_ms")}
+
+    return {
+        "at": str(minute.get("at") or ""),
+        "delivered": count("delivered"),
+        "failed": count("failed"),
+        "p50_ms": ms("p50_ms"),
+        "p95_ms": ms("p95_ms"),
+    }
 
 
 def chart_points(minutes: Iterable[dict] | None) -> list[dict]:
@@ -98,11 +106,22 @@ def chart_geometry(points: list[dict], layout: dict[str, int] | None = None) -> 
         bad_h = plot_h * point["failed"] / max_count
         start = parse_time(point["at"])
         label = start.strftime("%H:%M") + " UTC" if start else point["at"]
-        bars.append({"x": round(x + slot * 0.15, 1), "w": round(slot * 0.7, 1), "label": label, "at": point["at"],
-                     "delivered": point["delivered"], "failed": point["failed"],
-                     "ok_y": round(bottom - ok_h, 1), "ok_h": round(ok_h, 1),
-                     "bad_y": round(bottom - ok_h - bad_h, 1), "bad_h": round(bad_h, 1),
-                     "p50": format_ms(point["p50_ms"]), "p95": format_ms(point["p95_ms"])})
+        bars.append(
+            {
+                "x": round(x + slot * 0.15, 1),
+                "w": round(slot * 0.7, 1),
+                "label": label,
+                "at": point["at"],
+                "delivered": point["delivered"],
+                "failed": point["failed"],
+                "ok_y": round(bottom - ok_h, 1),
+                "ok_h": round(ok_h, 1),
+                "bad_y": round(bottom - ok_h - bad_h, 1),
+                "bad_h": round(bad_h, 1),
+                "p50": format_ms(point["p50_ms"]),
+                "p95": format_ms(point["p95_ms"]),
+            }
+        )
         centre = round(x + slot / 2, 1)
         if point["p50_ms"] is not None:
             p50.append((centre, round(bottom - plot_h * point["p50_ms"] / max_ms, 1)))
@@ -115,9 +134,18 @@ def chart_geometry(points: list[dict], layout: dict[str, int] | None = None) -> 
     delivered = sum(p["delivered"] for p in points)
     failed = sum(p["failed"] for p in points)
     return {
-        **lay, "plot_w": plot_w, "plot_h": plot_h, "bottom": bottom, "right": lay["pad_left"] + plot_w,
-        "bars": bars, "p50_line": _line(p50), "p95_line": _line(p95),
-        "max_count": int(max_count) if max_count >= 1 else max_count, "max_ms": format_ms(max_ms),
-        "ticks": ticks, "delivered": delivered, "failed": failed,
+        **lay,
+        "plot_w": plot_w,
+        "plot_h": plot_h,
+        "bottom": bottom,
+        "right": lay["pad_left"] + plot_w,
+        "bars": bars,
+        "p50_line": _line(p50),
+        "p95_line": _line(p95),
+        "max_count": int(max_count) if max_count >= 1 else max_count,
+        "max_ms": format_ms(max_ms),
+        "ticks": ticks,
+        "delivered": delivered,
+        "failed": failed,
         "empty": delivered + failed == 0,
     }

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -23,7 +24,7 @@ from .links import segment
 
 log = logging.getLogger("guestsync.dashboard.clients")
 
-CRM_ENDPOINT = 1   # the CRM: part one's delivery routes are its view
+CRM_ENDPOINT = 1  # the CRM: part one's delivery routes are its view
 
 
 class ServiceError(Exception):
@@ -63,8 +64,11 @@ def _error_details(body: bytes) -> list[dict]:
     """The ``[{"field", "message"}]`` of a validation error, as strings."""
     try:
         details = json.loads(body)["error"].get("details") or []
-        return [{"field": str(d.get("field", "")), "message": str(d.get("message", ""))}
-                for d in details if isinstance(d, dict)]
+        return [
+            {"field": str(d.get("field", "")), "message": str(d.get("message", ""))}
+            for d in details
+            if isinstance(d, dict)
+        ]
     except (ValueError, KeyError, TypeError, AttributeError):
         return []
 
@@ -72,8 +76,7 @@ def _error_details(body: bytes) -> list[dict]:
 class ServiceClient:
     """JSON requests to one service's API."""
 
-    def __init__(self, name: str, api_base: str, token: str | None, http: AsyncHTTPClient,
-                 timeout: float = 5.0):
+    def __init__(self, name: str, api_base: str, token: str | None, http: AsyncHTTPClient, timeout: float = 5.0):
         self.name = name
         self.api_base = api_base.rstrip("/")
         self._token = token
@@ -84,8 +87,14 @@ class ServiceClient:
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         return self.api_base + path + ("?" + urlencode(query) if query else "")
 
-    async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None,
-                      body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         headers = {"Accept": "application/json", **(headers or {})}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -93,9 +102,15 @@ class ServiceClient:
         if method in ("POST", "PUT"):
             data = json.dumps(body if body is not None else {}).encode()
             headers["Content-Type"] = "application/json"
-        request = HTTPRequest(self.url(path, params), method=method, headers=headers, body=data,
-                              connect_timeout=self.timeout, request_timeout=self.timeout,
-                              follow_redirects=False)
+        request = HTTPRequest(
+            self.url(path, params),
+            method=method,
+            headers=headers,
+            body=data,
+            connect_timeout=self.timeout,
+            request_timeout=self.timeout,
+            follow_redirects=False,
+        )
         try:
             response = await self._http.fetch(request, raise_error=False)
         except HTTPClientError as exc:  # timeouts surface as 599 errors
@@ -110,13 +125,15 @@ class ServiceClient:
             reason = str(response.error) if response.error else "no response"
             raise ServiceUnavailable(self.name, f"is unreachable ({reason})")
         if code in (401, 403):
-            raise ServiceUnavailable(self.name, "refused the dashboard's API token "
-                                     "(check the dashboard's API token settings)", code)
+            raise ServiceUnavailable(
+                self.name, "refused the dashboard's API token (check the dashboard's API token settings)", code
+            )
         if code == 404:
             raise ServiceNotFound(self.name, _error_message(response.body) or "not found", code)
         if 400 <= code < 500:
-            raise ServiceRejected(self.name, _error_message(response.body) or f"answered {code}", code,
-                                  _error_details(response.body))
+            raise ServiceRejected(
+                self.name, _error_message(response.body) or f"answered {code}", code, _error_details(response.body)
+            )
         if code >= 300 or code < 200:
             detail = _error_message(response.body)
             raise ServiceUnavailable(self.name, f"answered {code}" + (f": {detail}" if detail else ""), code)
@@ -158,8 +175,7 @@ class PmsClient(ServiceClient):
         return (await self.get(f"/webhooks/deliveries/{segment(delivery_id)}"))["data"]
 
     async def replay(self, delivery_id: str, operator: str) -> Any:
-        return await self.post(f"/webhooks/deliveries/{segment(delivery_id)}/replay",
-                               headers=operator_header(operator))
+        return await self.post(f"/webhooks/deliveries/{segment(delivery_id)}/replay", headers=operator_header(operator))
 
     async def replay_failed(self, operator: str) -> int:
         body = await self.post("/webhooks/deliveries/replay", headers=operator_header(operator))
@@ -214,7 +230,9 @@ class PmsClient(ServiceClient):
     # other endpoint through its own routes.
 
     def _deliveries_path(self, endpoint_id: int) -> str:
-        return "/webhooks/deliveries" if endpoint_id == CRM_ENDPOINT else f"/endpoints/{segment(endpoint_id)}/deliveries"
+        return (
+            "/webhooks/deliveries" if endpoint_id == CRM_ENDPOINT else f"/endpoints/{segment(endpoint_id)}/deliveries"
+        )
 
     async def endpoint_deliveries(self, endpoint_id: int, **params: Any) -> dict:
         """One page of the endpoint's deliveries (every list filter, ``id_prefix`` included)."""
@@ -229,14 +247,18 @@ class PmsClient(ServiceClient):
         return (await self.get(f"{self._deliveries_path(endpoint_id)}/{segment(delivery_id)}"))["data"]
 
     async def endpoint_replay(self, endpoint_id: int, delivery_id: str, operator: str) -> dict:
-        answer = await self.post(f"{self._deliveries_path(endpoint_id)}/{segment(delivery_id)}/replay",
-                                 headers=operator_header(operator))
+        answer = await self.post(
+            f"{self._deliveries_path(endpoint_id)}/{segment(delivery_id)}/replay", headers=operator_header(operator)
+        )
         return (answer or {}).get("data") or {}
 
     async def endpoint_replay_many(self, endpoint_id: int, operator: str, since: str | None = None) -> int:
         """Every failed delivery of the endpoint again, or with ``since`` every one created since."""
-        body = await self.post(f"/endpoints/{segment(endpoint_id)}/deliveries/replay",
-                               {"since": since} if since else {}, headers=operator_header(operator))
+        body = await self.post(
+            f"/endpoints/{segment(endpoint_id)}/deliveries/replay",
+            {"since": since} if since else {},
+            headers=operator_header(operator),
+        )
         return int(((body or {}).get("data") or {}).get("replayed") or 0)
 
 
@@ -269,12 +291,14 @@ class Services:
         self.http = http
 
     @classmethod
-    def from_settings(cls, settings) -> "Services":
+    def from_settings(cls, settings) -> Services:
         http = AsyncHTTPClient(force_instance=True, max_clients=32)
         timeout = settings.request_timeout_seconds
-        return cls(PmsClient("PMS", settings.pms_api, settings.pms_api_token, http, timeout),
-                   CrmClient("CRM", settings.crm_api, settings.crm_api_token, http, timeout),
-                   http)
+        return cls(
+            PmsClient("PMS", settings.pms_api, settings.pms_api_token, http, timeout),
+            CrmClient("CRM", settings.crm_api, settings.crm_api_token, http, timeout),
+            http,
+        )
 
     def close(self) -> None:
         self.http.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 from core.config import REPO_ROOT, ConfigError, EnvReader, load_environment
 from core.proxies import TrustedProxies
@@ -62,7 +62,7 @@ class DashboardSettings:
         return self.crm_url + API_PREFIX
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "DashboardSettings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DashboardSettings:
         env = EnvReader(load_environment("dashboard", environ))
         token = env.str("DASHBOARD_TOKEN")
         generated = token is None

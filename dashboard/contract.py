@@ -13,28 +13,73 @@ from __future__ import annotations
 import json
 
 from core.contract import (  # noqa: F401 - the vocabularies the pages use, re-exported
-    ACCEPTED, BREAKER_CLOSED, BREAKER_HALF_OPEN, BREAKER_OPEN, BREAKER_STATES, DELIVERED, DELIVERING,
-    DELIVERY_STATUSES, DUPLICATE, EVENT_STATUSES, EVENT_TYPES, FAILED, FAILING, GONE, HELD, IGNORED, MANUAL, NEW,
-    OUTBOX_STATUSES, PENDING, PROCESSED, RETURNING, STALE, TIERS, VIP, DELIVERY_FAILED, ENDPOINT_DISABLED,
-    ENDPOINT_FAILING, ENDPOINT_RECOVERED, NOTIFICATION_TYPES, SYNC_ABANDONED, SYNC_COMPLETED, SYNC_DRIFT,
-    SYNC_RUN_STATUSES, SYNC_RUNNING)
+    ACCEPTED,
+    BREAKER_CLOSED,
+    BREAKER_HALF_OPEN,
+    BREAKER_OPEN,
+    BREAKER_STATES,
+    DELIVERED,
+    DELIVERING,
+    DELIVERY_STATUSES,
+    DUPLICATE,
+    EVENT_STATUSES,
+    EVENT_TYPES,
+    FAILED,
+    FAILING,
+    GONE,
+    HELD,
+    IGNORED,
+    MANUAL,
+    NEW,
+    OUTBOX_STATUSES,
+    PENDING,
+    PROCESSED,
+    RETURNING,
+    STALE,
+    TIERS,
+    VIP,
+    DELIVERY_FAILED,
+    ENDPOINT_DISABLED,
+    ENDPOINT_FAILING,
+    ENDPOINT_RECOVERED,
+    NOTIFICATION_TYPES,
+    SYNC_ABANDONED,
+    SYNC_COMPLETED,
+    SYNC_DRIFT,
+    SYNC_RUN_STATUSES,
+    SYNC_RUNNING,
+)
 
 # The counts an endpoint's tile shows: what waits, what waits for an operator, what gave up.
 TILE_COUNTS = (PENDING, HELD, FAILED)
 
 STATUS_CLASSES = {
     # good: the thing reached its goal
-    DELIVERED: "good", PROCESSED: "good", ACCEPTED: "good", BREAKER_CLOSED: "good", "ok": "good",
-    SYNC_COMPLETED: "good", "enabled": "good",
+    DELIVERED: "good",
+    PROCESSED: "good",
+    ACCEPTED: "good",
+    BREAKER_CLOSED: "good",
+    "ok": "good",
+    SYNC_COMPLETED: "good",
+    "enabled": "good",
     # in motion
-    PENDING: "active", DELIVERING: "active", SYNC_RUNNING: "active",
+    PENDING: "active",
+    DELIVERING: "active",
+    SYNC_RUNNING: "active",
     # needs attention
-    FAILED: "bad", "rejected": "bad", BREAKER_OPEN: "bad", "unavailable": "bad", "disabled": "bad",
+    FAILED: "bad",
+    "rejected": "bad",
+    BREAKER_OPEN: "bad",
+    "unavailable": "bad",
+    "disabled": "bad",
     SYNC_ABANDONED: "bad",
     # waiting to recover, or for someone
-    BREAKER_HALF_OPEN: "warn", HELD: "warn",
+    BREAKER_HALF_OPEN: "warn",
+    HELD: "warn",
     # nothing to do
-    STALE: "muted", IGNORED: "muted", DUPLICATE: "muted",
+    STALE: "muted",
+    IGNORED: "muted",
+    DUPLICATE: "muted",
 }
 
 TIER_CLASSES = {VIP: "warn", RETURNING: "active", NEW: "muted"}
@@ -52,8 +97,11 @@ DISABLED_REASONS = {
 }
 
 NOTIFICATION_LEVELS = {
-    ENDPOINT_FAILING: "bad", ENDPOINT_DISABLED: "bad", DELIVERY_FAILED: "bad",
-    ENDPOINT_RECOVERED: "good", SYNC_DRIFT: "warn",
+    ENDPOINT_FAILING: "bad",
+    ENDPOINT_DISABLED: "bad",
+    DELIVERY_FAILED: "bad",
+    ENDPOINT_RECOVERED: "good",
+    SYNC_DRIFT: "warn",
 }
 
 
@@ -67,10 +115,16 @@ def tier_class(value: object) -> str:
 
 def for_browser() -> dict:
     """What static/dashboard.js needs to draw what the templates draw."""
-    return {"status_classes": STATUS_CLASSES, "tier_classes": TIER_CLASSES, "breaker_help": BREAKER_HELP,
-            "disabled_reasons": DISABLED_REASONS, "notification_levels": NOTIFICATION_LEVELS,
-            "outbox_statuses": list(OUTBOX_STATUSES), "tile_counts": list(TILE_COUNTS),
-            "event_types": list(EVENT_TYPES)}
+    return {
+        "status_classes": STATUS_CLASSES,
+        "tier_classes": TIER_CLASSES,
+        "breaker_help": BREAKER_HELP,
+        "disabled_reasons": DISABLED_REASONS,
+        "notification_levels": NOTIFICATION_LEVELS,
+        "outbox_statuses": list(OUTBOX_STATUSES),
+        "tile_counts": list(TILE_COUNTS),
+        "event_types": list(EVENT_TYPES),
+    }
 
 
 BROWSER_JSON = json.dumps(for_browser(), separators=(",", ":"), sort_keys=True)

@@ -11,7 +11,8 @@ from tornado.web import RequestHandler
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 PROTECTIVE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

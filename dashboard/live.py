@@ -21,9 +21,10 @@
 - The status route's ``breaker`` is sent whenever its state, failure counts or workers change.
 - The PMS's endpoint activity (one read for every endpoint) feeds the overview: ``endpoint``
   (one endpoint's tile: breaker, counts, oldest waiting delivery, success rate and latency over
-  the last hour) when that tile changed, ``endpoint_removed`` when one was deleted, ``overall`` (the same figures over every endpoint)
-  when they changed, and ``chart`` (one minute of the chart: delivered, failed, p50, p95) for
-  each minute whose numbers changed, the new minute included when the clock turns. An age
+  the last hour) when that tile changed, ``endpoint_removed`` when one was deleted, ``overall``
+  (the same figures over every endpoint) when they changed, and ``chart`` (one minute of the
+  chart: delivered, failed, p50, p95) for each minute whose numbers changed, the new minute
+  included when the clock turns. An age
   growing is not a change: the pages count it from ``oldest_pending_at``.
 - The newest reconciliation run is sent as ``sync_run`` when a run starts or its figures change.
 
@@ -42,7 +43,8 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable, Iterable
 
 from .chart import chart_points
 from .clients import ServiceError, Services
@@ -56,8 +58,7 @@ MAX_PROFILES_PER_TICK = 25
 class IdTail:
     """Which rows of an id-ordered list are new, tolerant of ids that commit out of order."""
 
-    def __init__(self, gap_seconds: float = 10.0, max_gaps: int = 1000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, gap_seconds: float = 10.0, max_gaps: int = 1000, clock: Callable[[], float] = time.monotonic):
         self.high: int | None = None
         self.gaps: dict[int, float] = {}
         self.gap_seconds = gap_seconds
@@ -148,10 +149,14 @@ def breaker_key(breaker: dict | None) -> str:
     """What makes a breaker change worth sending (worker heartbeats alone are not)."""
     if not isinstance(breaker, dict):
         return "null"
-    workers = sorted((w.get("worker_id"), w.get("state"), w.get("failure_count"), w.get("opened_at"))
-                     for w in breaker.get("workers") or [] if isinstance(w, dict))
-    return json.dumps([breaker.get("state"), breaker.get("failure_count"), breaker.get("opened_at"),
-                       workers], default=str)
+    workers = sorted(
+        (w.get("worker_id"), w.get("state"), w.get("failure_count"), w.get("opened_at"))
+        for w in breaker.get("workers") or []
+        if isinstance(w, dict)
+    )
+    return json.dumps(
+        [breaker.get("state"), breaker.get("failure_count"), breaker.get("opened_at"), workers], default=str
+    )
 
 
 def without_minutes(entry: dict) -> dict:
@@ -162,15 +167,23 @@ def without_minutes(entry: dict) -> dict:
 
 def tile_key(tile: dict) -> str:
     """What makes a tile change worth sending: not a worker's heartbeat, not an age growing."""
-    return json.dumps({**tile, "breaker": breaker_key(tile.get("breaker")), "oldest_pending_age_seconds": None},
-                      sort_keys=True, default=str)
+    return json.dumps(
+        {**tile, "breaker": breaker_key(tile.get("breaker")), "oldest_pending_age_seconds": None},
+        sort_keys=True,
+        default=str,
+    )
 
 
 def sync_run_key(run: dict | None) -> str:
     if not isinstance(run, dict):
         return "null"
-    return json.dumps([run.get(k) for k in ("id", "status", "finished_at", "compared", "drifted", "repaired",
-                                            "unrepairable", "in_flight")], default=str)
+    return json.dumps(
+        [
+            run.get(k)
+            for k in ("id", "status", "finished_at", "compared", "drifted", "repaired", "unrepairable", "in_flight")
+        ],
+        default=str,
+    )
 
 
 def profile_guest_id(event: dict) -> int | None:
@@ -189,9 +202,15 @@ def profile_guest_id(event: dict) -> int | None:
 class Poller:
     """One tick = one read of each watched list per service, then the touched profiles."""
 
-    def __init__(self, services: Services, publish: Callable[[str, Any], None],
-                 interval: float, deliveries_window: int = 100, events_page: int = 500,
-                 gap_seconds: float = 10.0):
+    def __init__(
+        self,
+        services: Services,
+        publish: Callable[[str, Any], None],
+        interval: float,
+        deliveries_window: int = 100,
+        events_page: int = 500,
+        gap_seconds: float = 10.0,
+    ):
         self.services = services
         self.publish = publish
         self.interval = interval
@@ -206,11 +225,11 @@ class Poller:
         self.notifications = IdTail(self.gap_seconds)
         self.deliveries = DeliveryWatch()
         self.breaker: str | None = None
-        self.tiles: dict[Any, str] | None = None      # endpoint id -> tile_key, once the baseline is taken
+        self.tiles: dict[Any, str] | None = None  # endpoint id -> tile_key, once the baseline is taken
         self.overall: str | None = None
-        self.points: dict[str, tuple] = {}            # chart minute -> its numbers
+        self.points: dict[str, tuple] = {}  # chart minute -> its numbers
         self.sync_run: str | None = None
-        self.profiles_due: dict[int, None] = {}   # guest ids whose profile is to be sent, oldest first
+        self.profiles_due: dict[int, None] = {}  # guest ids whose profile is to be sent, oldest first
         self._failing: set[str] = set()
 
     async def run(self) -> None:
@@ -222,8 +241,14 @@ class Poller:
             await asyncio.sleep(max(0.0, self.interval - (loop.time() - started)))
 
     async def poll_once(self) -> None:
-        touched = await asyncio.gather(self._poll_events(), self._poll_deliveries(), self._poll_breaker(),
-                                       self._poll_notifications(), self._poll_activity(), self._poll_sync_runs())
+        touched = await asyncio.gather(
+            self._poll_events(),
+            self._poll_deliveries(),
+            self._poll_breaker(),
+            self._poll_notifications(),
+            self._poll_activity(),
+            self._poll_sync_runs(),
+        )
         for guest_id in touched[0]:
             self.profiles_due.pop(guest_id, None)
             self.profiles_due[guest_id] = None
@@ -281,8 +306,7 @@ class Poller:
         return touched
 
     async def _poll_notifications(self) -> None:
-        for notification in await self._tail("PMS notifications", self.notifications,
-                                             self.services.pms.notifications):
+        for notification in await self._tail("PMS notifications", self.notifications, self.services.pms.notifications):
             self.publish("notification", notification)
 
     async def _poll_deliveries(self) -> None:
@@ -363,6 +387,7 @@ class Poller:
             except ServiceError:
                 return  # erased meanwhile, or the CRM went away; the next change retries
             self.publish("profile", profile)
+
         await asyncio.gather(*(one(g) for g in guest_ids))
 
 

@@ -28,8 +28,7 @@ TOKEN_CREDENTIAL = "token"
 
 def token_matches(given: str, expected: str) -> bool:
     """Constant-time comparison of the whole token (no hint about which part differs)."""
-    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(),
-                               hashlib.sha256(expected.encode()).digest())
+    return hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest())
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ class Authenticator:
         usable = known is not None and 0 < len(password) <= MAX_PASSWORD_CHARS
         candidate = password[:MAX_PASSWORD_CHARS]
         matched = await asyncio.get_running_loop().run_in_executor(
-            self._executor, verify_password, candidate, known if usable else DUMMY_HASH)
+            self._executor, verify_password, candidate, known if usable else DUMMY_HASH
+        )
         if matched and usable:
             return Identity(name, known)
         return None

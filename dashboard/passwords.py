@@ -30,12 +30,12 @@ _FORMAT = re.compile(r"^scrypt\$n=(\d{1,8}),r=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9
 
 @dataclass(frozen=True)
 class ScryptParams:
-    n: int = 2 ** 15   # 32 MiB of memory and roughly 0.1 s of one core per hash
+    n: int = 2**15  # 32 MiB of memory and roughly 0.1 s of one core per hash
     r: int = 8
     p: int = 1
 
     def validate(self) -> None:
-        if self.n < 2 or self.n & (self.n - 1) or self.n > 2 ** MAX_LOG2_N:
+        if self.n < 2 or self.n & (self.n - 1) or self.n > 2**MAX_LOG2_N:
             raise ValueError(f"scrypt n must be a power of two up to 2**{MAX_LOG2_N}")
         if not 1 <= self.r <= MAX_R or not 1 <= self.p <= MAX_P:
             raise ValueError(f"scrypt r must be 1..{MAX_R} and p 1..{MAX_P}")
@@ -63,8 +63,9 @@ def _unb64(text: str) -> bytes:
 
 
 def _derive(password: str, salt: bytes, params: ScryptParams, length: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p,
-                          maxmem=params.maxmem, dklen=length)
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=params.maxmem, dklen=length
+    )
 
 
 def hash_password(password: str, params: ScryptParams = DEFAULT_PARAMS) -> str:
@@ -99,4 +100,7 @@ def verify_password(password: str, encoded: str) -> bool:
 
 # Verified against when the user name is unknown, so that a wrong name costs the same time as a
 # wrong password (the answer time does not tell which names exist). Its key matches no password.
-DUMMY_HASH = f"{SCHEME}$n={DEFAULT_PARAMS.n},r={DEFAULT_PARAMS.r},p={DEFAULT_PARAMS.p}${_b64(bytes(SALT_BYTES))}${_b64(bytes(KEY_BYTES))}"
+DUMMY_HASH = (
+    f"{SCHEME}$n={DEFAULT_PARAMS.n},r={DEFAULT_PARAMS.r},p={DEFAULT_PARAMS.p}"
+    f"${_b64(bytes(SALT_BYTES))}${_b64(bytes(KEY_BYTES))}"
+)

@@ -26,7 +26,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger("guestsync.dashboard.sessions")
 
@@ -41,17 +41,22 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, idle_seconds: float = 12 * 3600, max_age_seconds: float = 7 * 86400,
-                 is_current: Callable[[Session], bool] = lambda session: True,
-                 clock: Callable[[], float] = time.monotonic, max_sessions: int = 10_000,
-                 sweep_seconds: float = 1.0):
+    def __init__(
+        self,
+        idle_seconds: float = 12 * 3600,
+        max_age_seconds: float = 7 * 86400,
+        is_current: Callable[[Session], bool] = lambda session: True,
+        clock: Callable[[], float] = time.monotonic,
+        max_sessions: int = 10_000,
+        sweep_seconds: float = 1.0,
+    ):
         self.idle_seconds = idle_seconds
         self.max_age_seconds = max_age_seconds
         self.is_current = is_current
         self.clock = clock
         self.max_sessions = max_sessions
         self.sweep_seconds = sweep_seconds
-        self._sessions: OrderedDict[str, Session] = OrderedDict()   # least recently used first
+        self._sessions: OrderedDict[str, Session] = OrderedDict()  # least recently used first
         self._watchers: dict[str, set[Callable[[], None]]] = {}
         self._sweeper: asyncio.Task | None = None
 

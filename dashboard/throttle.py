@@ -20,7 +20,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclass
@@ -31,9 +31,16 @@ class _Counter:
 
 
 class LoginThrottle:
-    def __init__(self, free_per_address: int = 10, free_per_user: int = 5, base_delay: float = 1.0,
-                 max_delay: float = 60.0, forget_after: float = 900.0, max_tracked: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        free_per_address: int = 10,
+        free_per_user: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        forget_after: float = 900.0,
+        max_tracked: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.free = {"address": free_per_address, "user": free_per_user}
         self.base_delay = base_delay
         self.max_delay = max_delay

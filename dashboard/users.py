@@ -44,7 +44,7 @@ def name_problem(name: str) -> str | None:
 class UsersFile:
     """The parsed file: the operators in file order, plus the lines that are not operators."""
 
-    users: dict[str, str] = field(default_factory=dict)       # name -> hash
+    users: dict[str, str] = field(default_factory=dict)  # name -> hash
     lines: list[str | tuple[str]] = field(default_factory=list)  # raw text, or (name,) for a user line
     problems: list[str] = field(default_factory=list)
 

@@ -14,7 +14,8 @@ import getpass
 import secrets
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
+from collections.abc import Callable
 
 from .passwords import hash_password
 from .users import UsersFileError, name_problem, read_users, write_users
@@ -27,8 +28,9 @@ class CommandError(Exception):
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m dashboard users",
-                                  description="Manage the dashboard's operators (DASHBOARD_USERS_FILE).")
+    top = argparse.ArgumentParser(
+        prog="python -m dashboard users", description="Manage the dashboard's operators (DASHBOARD_USERS_FILE)."
+    )
     commands = top.add_subparsers(dest="action", required=True, metavar="{add,remove,list}")
     add = commands.add_parser("add", help="add an operator, or change their password")
     add.add_argument("name")
@@ -48,8 +50,7 @@ def ask_password(prompt: Callable[[str], str]) -> str:
     return first
 
 
-def add(path: Path, name: str, generate: bool, interactive: bool, prompt: Callable[[str], str],
-        out: TextIO) -> None:
+def add(path: Path, name: str, generate: bool, interactive: bool, prompt: Callable[[str], str], out: TextIO) -> None:
     problem = name_problem(name)
     if problem:
         raise CommandError(f"cannot add {name!r}: {problem}")
@@ -81,8 +82,14 @@ def list_users(path: Path, out: TextIO) -> None:
         print(name, file=out)
 
 
-def main(argv: list[str], path: Path, *, stdin: TextIO | None = None, out: TextIO | None = None,
-         prompt: Callable[[str], str] = getpass.getpass) -> int:
+def main(
+    argv: list[str],
+    path: Path,
+    *,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    prompt: Callable[[str], str] = getpass.getpass,
+) -> int:
     args = parser().parse_args(argv)
     stdin = stdin or sys.stdin
     out = out or sys.stdout

@@ -19,8 +19,16 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .chart import format_ms, parse_time
-from .contract import (BREAKER_HELP, BROWSER_JSON, DISABLED_REASONS, NOTIFICATION_LEVELS, OUTBOX_STATUSES,
-                       TILE_COUNTS, status_class, tier_class)
+from .contract import (
+    BREAKER_HELP,
+    BROWSER_JSON,
+    DISABLED_REASONS,
+    NOTIFICATION_LEVELS,
+    OUTBOX_STATUSES,
+    TILE_COUNTS,
+    status_class,
+    tier_class,
+)
 from .links import segment
 
 __all__ = ["badge", "make_environment", "status_class", "tier_badge", "time_tag"]
@@ -30,12 +38,12 @@ def badge(value: Any, label: str | None = None) -> Markup:
     """A coloured status label; the text carries the meaning, the colour only repeats it."""
     text = label if label is not None else str(value if value is not None else "unknown").replace("_", " ")
     return Markup('<span class="badge {cls}" data-status="{status}">{text}</span>').format(
-        cls=status_class(value), status=str(value), text=text)
+        cls=status_class(value), status=str(value), text=text
+    )
 
 
 def tier_badge(value: Any) -> Markup:
-    return Markup('<span class="badge {cls}">{text}</span>').format(
-        cls=tier_class(value), text=str(value or "unknown"))
+    return Markup('<span class="badge {cls}">{text}</span>').format(cls=tier_class(value), text=str(value or "unknown"))
 
 
 def time_tag(value: Any) -> Markup:
@@ -43,7 +51,11 @@ def time_tag(value: Any) -> Markup:
     parsed = parse_time(value) if isinstance(value, str) else None
     if parsed is None:
         return Markup('<span class="none">{}</span>').format(value if value else "–")
-    iso = parsed.strftime("%Y-%m-%dT%H:%M:%S") + (f".{parsed.microsecond // 1000:03d}" if parsed.microsecond else "") + "Z"
+    iso = (
+        parsed.strftime("%Y-%m-%dT%H:%M:%S")
+        + (f".{parsed.microsecond // 1000:03d}" if parsed.microsecond else "")
+        + "Z"
+    )
     shown = parsed.strftime("%Y-%m-%d %H:%M:%S UTC")
     return Markup('<time datetime="{iso}" title="{shown}">{shown}</time>').format(iso=iso, shown=shown)
 
@@ -85,7 +97,7 @@ def age(value: Any) -> str:
     since = parse_time(value) if isinstance(value, str) else None
     if since is None:
         return "–"
-    return age_text((dt.datetime.now(dt.timezone.utc) - since).total_seconds())
+    return age_text((dt.datetime.now(dt.UTC) - since).total_seconds())
 
 
 def disabled_reason(value: Any) -> str:
@@ -102,8 +114,11 @@ def notice_details(data: Any) -> str:
     """A notification's data as short ``key: value`` pairs (the full object is in the API)."""
     if not isinstance(data, dict):
         return ""
-    return " · ".join(f"{key.replace('_', ' ')}: {value}" for key, value in data.items()
-                      if value is not None and not isinstance(value, (dict, list)))
+    return " · ".join(
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in data.items()
+        if value is not None and not isinstance(value, (dict, list))
+    )
 
 
 def short_id(value: Any) -> str:
@@ -119,11 +134,25 @@ def make_environment(template_dir: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(status_class=status_class, badge=badge, tier_badge=tier_badge,
-                       time=time_tag, pretty_json=pretty_json, money=money, short_id=short_id,
-                       segment=segment, ms=format_ms, percent=percent, age=age, duration=age_text,
-                       disabled_reason=disabled_reason, notification_badge=notification_badge,
-                       notice_details=notice_details, breaker_help=lambda state: BREAKER_HELP.get(str(state), ""))
-    env.globals.update(escape=escape, contract_json=BROWSER_JSON, outbox_statuses=OUTBOX_STATUSES,
-                       tile_counts=TILE_COUNTS)
+    env.filters.update(
+        status_class=status_class,
+        badge=badge,
+        tier_badge=tier_badge,
+        time=time_tag,
+        pretty_json=pretty_json,
+        money=money,
+        short_id=short_id,
+        segment=segment,
+        ms=format_ms,
+        percent=percent,
+        age=age,
+        duration=age_text,
+        disabled_reason=disabled_reason,
+        notification_badge=notification_badge,
+        notice_details=notice_details,
+        breaker_help=lambda state: BREAKER_HELP.get(str(state), ""),
+    )
+    env.globals.update(
+        escape=escape, contract_json=BROWSER_JSON, outbox_statuses=OUTBOX_STATUSES, tile_counts=TILE_COUNTS
+    )
     return env

@@ -46,13 +46,20 @@ async def run_worker(settings: PmsSettings, store: Store) -> int:
         try:
             server = listen(make_worker_app(settings, store, metrics), settings.worker_metrics_port)
         except OSError as exc:
-            print(f"pms worker: cannot listen on WORKER_METRICS_PORT {settings.worker_metrics_port}: {exc}"
-                  " (give each worker on a host its own port, or 0 for none)", file=sys.stderr)
+            print(
+                f"pms worker: cannot listen on WORKER_METRICS_PORT {settings.worker_metrics_port}: {exc}"
+                " (give each worker on a host its own port, or 0 for none)",
+                file=sys.stderr,
+            )
             store.close()
             return 1
     worker = DeliveryWorker(settings, store, metrics).start()
-    log.info("PMS delivery worker %s, database %s, metrics port %s", worker.worker_id,
-             redact_url(settings.database_url), settings.worker_metrics_port or "off")
+    log.info(
+        "PMS delivery worker %s, database %s, metrics port %s",
+        worker.worker_id,
+        redact_url(settings.database_url),
+        settings.worker_metrics_port or "off",
+    )
     await wait_for_signal()
     if server is not None:
         server.stop()
@@ -64,19 +71,28 @@ async def run_worker(settings: PmsSettings, store: Store) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pms_app", description="Guestsync PMS service",
-                                     epilog="Ops commands, each with its own --help: status (the webhook "
-                                            "status of every endpoint), deliveries list|replay, endpoints "
-                                            "list|add|disable|enable|rotate-secret, reconcile.")
-    parser.add_argument("command", nargs="?", default="serve",
-                        choices=("serve", "worker", "migrate", "rollback", *ops.COMMANDS),
-                        help="serve (default): the API and a delivery worker; worker: a standalone "
-                             "delivery worker; migrate, rollback: the database schema")
-    parser.add_argument("--no-worker", action="store_true",
-                        help="serve the API without the in-process delivery worker")
-    parser.add_argument("--migrate", action="store_true",
-                        help="serve/worker: apply pending migrations first (without it, a database "
-                             "with pending migrations stops the start)")
+    parser = argparse.ArgumentParser(
+        prog="python -m pms_app",
+        description="Guestsync PMS service",
+        epilog="Ops commands, each with its own --help: status (the webhook "
+        "status of every endpoint), deliveries list|replay, endpoints "
+        "list|add|disable|enable|rotate-secret, reconcile.",
+    )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=("serve", "worker", "migrate", "rollback", *ops.COMMANDS),
+        help="serve (default): the API and a delivery worker; worker: a standalone "
+        "delivery worker; migrate, rollback: the database schema",
+    )
+    parser.add_argument("--no-worker", action="store_true", help="serve the API without the in-process delivery worker")
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        help="serve/worker: apply pending migrations first (without it, a database "
+        "with pending migrations stops the start)",
+    )
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] and argv[0] in ops.COMMANDS:
         return ops.main(argv)
@@ -94,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if tracing is not None:
-            tracing.stop()   # exports the spans still buffered
+            tracing.stop()  # exports the spans still buffered
 
 
 if __name__ == "__main__":

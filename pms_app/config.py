@@ -60,6 +60,7 @@ class PmsSettings:
         if path.endswith("/webhooks/pms"):
             return origin + path[: -len("/webhooks/pms")]
         return origin + "/api/v1"
+
     endpoint_disable_after_hours: float = 120.0
     ops_webhook_url: str | None = None
     ops_webhook_secrets: tuple[str, ...] = ()

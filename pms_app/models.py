@@ -34,7 +34,6 @@ db = pw.DatabaseProxy()
 CRM_ENDPOINT_ID = 1
 
 
-
 class BaseModel(pw.Model):
     class Meta:
         database = db
@@ -55,7 +54,7 @@ class Guest(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 011)
+        indexes = ((("id", "version"), False),)  # reconciliation reads only this (migration 011)
 
     def to_api(self) -> dict:
         return {
@@ -73,8 +72,7 @@ class Guest(BaseModel):
 
 class Reservation(BaseModel):
     id = IdField()
-    guest = pw.ForeignKeyField(Guest, backref="reservations", column_name="guest_id",
-                               on_delete="RESTRICT", index=True)
+    guest = pw.ForeignKeyField(Guest, backref="reservations", column_name="guest_id", on_delete="RESTRICT", index=True)
     room_number = pw.CharField(max_length=16, null=True)
     room_type = pw.CharField(max_length=64, null=True)
     check_in = pw.DateField()
@@ -90,7 +88,7 @@ class Reservation(BaseModel):
     updated_at = UtcDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("id", "version"), False),)   # reconciliation reads only this (migration 012)
+        indexes = ((("id", "version"), False),)  # reconciliation reads only this (migration 012)
 
     def to_api(self) -> dict:
         return {
@@ -173,13 +171,13 @@ class Delivery(BaseModel):
     class Meta:
         table_name = "delivery"
         indexes = (
-            (("event_id", "endpoint_id"), True),                        # one per (event, endpoint)
-            (("event_seq",), False),                                    # an event's deliveries
-            (("status", "next_attempt_at", "id"), False),               # the claim query
-            (("status", "delivered_at"), False),                        # retention pruning
+            (("event_id", "endpoint_id"), True),  # one per (event, endpoint)
+            (("event_seq",), False),  # an event's deliveries
+            (("status", "next_attempt_at", "id"), False),  # the claim query
+            (("status", "delivered_at"), False),  # retention pruning
             (("endpoint_id", "entity_id", "status", "event_seq"), False),  # per-entity order check
-            (("endpoint_id", "status", "id"), False),                   # per-endpoint lists, counts
-            (("endpoint_id", "guest_id", "id"), False),                 # ?guest_id= lists
+            (("endpoint_id", "status", "id"), False),  # per-endpoint lists, counts
+            (("endpoint_id", "guest_id", "id"), False),  # ?guest_id= lists
         )
 
     def to_summary(self) -> dict:
@@ -214,8 +212,7 @@ class DeliveryAttempt(BaseModel):
     error = pw.TextField(null=True)
     response_body = pw.TextField(null=True)
     # "trigger" is a reserved word in MySQL, hence the column's longer name (migration 007).
-    trigger_kind = pw.CharField(max_length=16, default=SCHEDULED,
-                                constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
+    trigger_kind = pw.CharField(max_length=16, default=SCHEDULED, constraints=[pw.SQL(f"DEFAULT '{SCHEDULED}'")])
     replayed_by = pw.CharField(max_length=64, null=True)
     # The request this attempt made: its URL (password masked) and how many signatures it
     # carried (one per secret valid then); null for attempts recorded before migration 019.
@@ -224,7 +221,7 @@ class DeliveryAttempt(BaseModel):
 
     class Meta:
         table_name = "delivery_attempt"
-        indexes = ((("started_at",), False),)   # an endpoint's last hour (migration 018)
+        indexes = ((("started_at",), False),)  # an endpoint's last hour (migration 018)
 
     def to_api(self) -> dict:
         return {
@@ -246,9 +243,12 @@ def request_headers(event_id: str, signatures: int | None) -> dict | None:
     at sending and not kept (``None`` when the attempt predates this record)."""
     if signatures is None:
         return None
-    return {"content-type": "application/json", "webhook-id": event_id,
-            "webhook-timestamp": "(unix seconds at sending)",
-            "webhook-signature": " ".join(["v1,***"] * signatures) or "(none: no valid secret)"}
+    return {
+        "content-type": "application/json",
+        "webhook-id": event_id,
+        "webhook-timestamp": "(unix seconds at sending)",
+        "webhook-signature": " ".join(["v1,***"] * signatures) or "(none: no valid secret)",
+    }
 
 
 class BreakerState(BaseModel):
@@ -283,8 +283,8 @@ class AuditEntry(BaseModel):
     class Meta:
         table_name = "audit_log"
         indexes = (
-            (("operator", "id"), False),   # ?operator= pages by id within one operator
-            (("action", "id"), False),     # ?action= likewise
+            (("operator", "id"), False),  # ?operator= pages by id within one operator
+            (("action", "id"), False),  # ?action= likewise
         )
 
     def to_api(self) -> dict:

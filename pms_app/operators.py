@@ -32,6 +32,5 @@ def parse_operator(raw: str | None, field: str = OPERATOR_HEADER) -> str | None:
     if raw is None:
         return None
     if not OPERATOR_NAME.fullmatch(raw):
-        raise ValidationError.single(
-            field, "must be 1 to 64 characters, each a letter, a digit or one of . _ @ -")
+        raise ValidationError.single(field, "must be 1 to 64 characters, each a letter, a digit or one of . _ @ -")
     return raw

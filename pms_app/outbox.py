@@ -29,39 +29,56 @@ from .models import CRM_ENDPOINT_ID, HELD, PENDING, Delivery, OutboxEvent
 NewEvent = tuple[str, int, int, dict, dt.datetime]
 
 
-def event_row(event_type: str, entity_id: int, entity_version: int, payload: dict,
-              occurred_at: dt.datetime) -> dict:
+def event_row(event_type: str, entity_id: int, entity_version: int, payload: dict, occurred_at: dt.datetime) -> dict:
     """The outbox row of one new event, under a fresh UUID (its webhook-id), in the current trace."""
-    return {"id": str(uuid.uuid4()), "type": event_type, "entity_id": entity_id,
-            "entity_version": entity_version, "payload": payload, "occurred_at": occurred_at,
-            "traceparent": current_traceparent()}
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "entity_id": entity_id,
+        "entity_version": entity_version,
+        "payload": payload,
+        "occurred_at": occurred_at,
+        "traceparent": current_traceparent(),
+    }
 
 
 def delivery_row(event: OutboxEvent, endpoint_id: int, enabled: bool, now: dt.datetime) -> dict:
     """The delivery of ``event`` to one endpoint: due at once, or held while it is disabled."""
     guest_id = event.entity_id if event.type.startswith("guest.") else event.payload.get("guest_id")
-    return {"event_seq": event.seq, "event_id": event.id, "endpoint_id": endpoint_id, "type": event.type,
-            "entity_id": event.entity_id, "entity_version": event.entity_version, "guest_id": guest_id,
-            "status": PENDING if enabled else HELD, "next_attempt_at": event.occurred_at, "created_at": now}
+    return {
+        "event_seq": event.seq,
+        "event_id": event.id,
+        "endpoint_id": endpoint_id,
+        "type": event.type,
+        "entity_id": event.entity_id,
+        "entity_version": event.entity_version,
+        "guest_id": guest_id,
+        "status": PENDING if enabled else HELD,
+        "next_attempt_at": event.occurred_at,
+        "created_at": now,
+    }
 
 
-def record_event(event_type: str, entity_id: int, entity_version: int, payload: dict,
-                 occurred_at: dt.datetime) -> OutboxEvent:
+def record_event(
+    event_type: str, entity_id: int, entity_version: int, payload: dict, occurred_at: dt.datetime
+) -> OutboxEvent:
     """Queue one webhook event for every matching endpoint; it commits or rolls back with the
     caller's transaction."""
     event = OutboxEvent.create(**event_row(event_type, entity_id, entity_version, payload, occurred_at))
     now = utcnow()
-    rows = [delivery_row(event, endpoint_id, enabled, now)
-            for endpoint_id, enabled, event_types in
-            Endpoint.select(Endpoint.id, Endpoint.enabled, Endpoint.event_types).tuples()
-            if matches(event_types, event_type)]
+    rows = [
+        delivery_row(event, endpoint_id, enabled, now)
+        for endpoint_id, enabled, event_types in Endpoint.select(
+            Endpoint.id, Endpoint.enabled, Endpoint.event_types
+        ).tuples()
+        if matches(event_types, event_type)
+    ]
     if rows:
         Delivery.insert_many(rows).execute()
     return event
 
 
-def record_events(events: Iterable[NewEvent], endpoint_id: int = CRM_ENDPOINT_ID,
-                  batch_size: int = 500) -> int:
+def record_events(events: Iterable[NewEvent], endpoint_id: int = CRM_ENDPOINT_ID, batch_size: int = 500) -> int:
     """Queue many events for ONE endpoint (reconciliation's repairs for the CRM), whatever its
     filter, with three statements per ``batch_size`` events; same transaction rules as
     ``record_event``. Returns how many."""
@@ -71,12 +88,11 @@ def record_events(events: Iterable[NewEvent], endpoint_id: int = CRM_ENDPOINT_ID
     rows = [event_row(*event) for event in events]
     now = utcnow()
     for start in range(0, len(rows), batch_size):
-        batch = rows[start:start + batch_size]
+        batch = rows[start : start + batch_size]
         OutboxEvent.insert_many(batch).execute()
         # Ids are the UUIDs we chose; read the sequence numbers the database gave them.
         stored = OutboxEvent.select().where(OutboxEvent.id.in_([row["id"] for row in batch]))
-        Delivery.insert_many([delivery_row(event, endpoint_id, bool(enabled), now)
-                              for event in stored]).execute()
+        Delivery.insert_many([delivery_row(event, endpoint_id, bool(enabled), now) for event in stored]).execute()
     return len(rows)
 
 

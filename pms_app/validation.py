@@ -48,8 +48,7 @@ def validate_reservation(data: dict, current: dict | None = None) -> dict:
         "children": check.integer("children", minimum=0, maximum=50),
         "notes": check.string("notes", max_len=2000, strip=False),
     }
-    for name in ("guest_id", "check_in", "check_out", "status", "total_amount", "currency",
-                 "adults", "children"):
+    for name in ("guest_id", "check_in", "check_out", "status", "total_amount", "currency", "adults", "children"):
         if data.get(name, MISSING) is None and values[name] is not MISSING:
             check.error(name, "must not be null")
             values[name] = MISSING

@@ -22,6 +22,13 @@ WORKER_SERVICE = "pms-worker"
 def make_worker_app(settings: PmsSettings, store: Store, metrics: Metrics) -> tornado.web.Application:
     """``/health``, ``/ready`` and ``/metrics`` at the root; anything else is the JSON 404."""
     return api_application(
-        WORKER_SERVICE, "", [], config=settings, store=store, metrics=metrics,
+        WORKER_SERVICE,
+        "",
+        [],
+        config=settings,
+        store=store,
+        metrics=metrics,
         api_token=None,  # as on the API services, probes and /metrics are never behind a token
-        max_body_bytes=1024, migrations="pms")
+        max_body_bytes=1024,
+        migrations="pms",
+    )

@@ -34,6 +34,7 @@ def backend(request) -> str:
 @pytest.fixture
 def pms_db(_databases, backend):
     from pms_app.models import db
+
     database = _databases("pms", backend)
     database.truncate()
     db.initialize(database.database)
@@ -44,6 +45,7 @@ def pms_db(_databases, backend):
 @pytest.fixture
 def crm_db(_databases, backend):
     from crm_app.models import db
+
     database = _databases("crm", backend)
     database.truncate()
     db.initialize(database.database)

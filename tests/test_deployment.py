@@ -23,8 +23,7 @@ def load(name: str) -> dict:
 
 
 def run_check(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(CHECK), "--schema", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, str(CHECK), "--schema", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_both_compose_files_pass_the_check():

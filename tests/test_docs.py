@@ -34,8 +34,7 @@ def anchors(page: Path) -> set[str]:
 
 
 def links(page: Path) -> list[str]:
-    return [target for target in LINK.findall(FENCE.sub("", page.read_text()))
-            if not re.match(r"[a-z]+:", target)]
+    return [target for target in LINK.findall(FENCE.sub("", page.read_text())) if not re.match(r"[a-z]+:", target)]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
@@ -63,8 +62,8 @@ def test_every_setting_is_documented():
     documented = (DOCS / "configuration.md").read_text()
     sources = [*REPO_ROOT.glob("*/config.py"), REPO_ROOT / "core" / "config.py"]
     settings = {name for source in sources for name in SETTING.findall(source.read_text())}
-    settings |= {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME"}   # read by core.config
-    for example in REPO_ROOT.glob("*/.env.example"):   # set or commented out, as each file lists them
+    settings |= {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME"}  # read by core.config
+    for example in REPO_ROOT.glob("*/.env.example"):  # set or commented out, as each file lists them
         settings |= set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example.read_text(), re.MULTILINE))
     assert len(settings) > 40
     missing = sorted(name for name in settings if f"`{name}`" not in documented)
@@ -72,7 +71,9 @@ def test_every_setting_is_documented():
 
 
 def test_slugs_follow_github():
-    assert slug("Wrong secret: webhooks rejected with invalid_signature") == \
-        "wrong-secret-webhooks-rejected-with-invalid_signature"
+    assert (
+        slug("Wrong secret: webhooks rejected with invalid_signature")
+        == "wrong-secret-webhooks-rejected-with-invalid_signature"
+    )
     assert slug("Readiness, health and metrics") == "readiness-health-and-metrics"
     assert slug("The receiver's hot path") == "the-receivers-hot-path"

@@ -36,8 +36,7 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 MAX_EXAMPLES = {"pms": 40, "crm": 80}
 SEED = 20261201
 # Every IPv4 network but loopback (127.0.0.0/8), and every IPv6 address.
-OUTSIDE_LOOPBACK = ("0.0.0.0/2,64.0.0.0/3,96.0.0.0/4,112.0.0.0/5,120.0.0.0/6,124.0.0.0/7,126.0.0.0/8,"
-                    "128.0.0.0/1,::/0")
+OUTSIDE_LOOPBACK = "0.0.0.0/2,64.0.0.0/3,96.0.0.0/4,112.0.0.0/5,120.0.0.0/6,124.0.0.0/7,126.0.0.0/8,128.0.0.0/1,::/0"
 
 
 def schemathesis_command() -> list[str]:
@@ -57,13 +56,28 @@ def services(tmp_path_factory):
     ports = {"pms": free_port(), "crm": free_port()}
     origins = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     common = {"API_TOKEN": TOKEN, "LOG_LEVEL": "WARNING"}
-    crm = start_module(["crm_app", "--migrate"], {
-        **common, "APP_PORT": str(ports["crm"]), "DATABASE_URL": f"sqlite:///{folder}/crm.db",
-        "WEBHOOK_SHARED_SECRET": SECRET}, str(folder / "crm.log"))
-    pms = start_module(["pms_app", "--migrate"], {
-        **common, "APP_PORT": str(ports["pms"]), "DATABASE_URL": f"sqlite:///{folder}/pms.db",
-        "CRM_WEBHOOK_URL": origins["crm"] + API + "/webhooks/pms", "CRM_WEBHOOK_SECRET": SECRET,
-        "ENDPOINT_DENIED_NETWORKS": OUTSIDE_LOOPBACK}, str(folder / "pms.log"))
+    crm = start_module(
+        ["crm_app", "--migrate"],
+        {
+            **common,
+            "APP_PORT": str(ports["crm"]),
+            "DATABASE_URL": f"sqlite:///{folder}/crm.db",
+            "WEBHOOK_SHARED_SECRET": SECRET,
+        },
+        str(folder / "crm.log"),
+    )
+    pms = start_module(
+        ["pms_app", "--migrate"],
+        {
+            **common,
+            "APP_PORT": str(ports["pms"]),
+            "DATABASE_URL": f"sqlite:///{folder}/pms.db",
+            "CRM_WEBHOOK_URL": origins["crm"] + API + "/webhooks/pms",
+            "CRM_WEBHOOK_SECRET": SECRET,
+            "ENDPOINT_DENIED_NETWORKS": OUTSIDE_LOOPBACK,
+        },
+        str(folder / "pms.log"),
+    )
     processes = {"pms": pms, "crm": crm}
     try:
         for name, process in processes.items():
@@ -84,16 +98,42 @@ def services(tmp_path_factory):
 @pytest.mark.parametrize("service", ["pms", "crm"])
 def test_no_generated_request_gets_a_5xx_or_an_undocumented_answer(services, service, tmp_path):
     origin = services[service]
-    command = [*schemathesis_command(), "run", f"{origin}{API}/openapi.json", "--url", origin,
-               "--header", f"Authorization: Bearer {TOKEN}", "--checks", CHECKS,
-               "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", str(MAX_EXAMPLES[service]),
-               "--seed", str(SEED), "--generation-deterministic", "--workers", "1",
-               "--request-timeout", "30", "--no-color", "--report", "junit",
-               "--report-junit-path", str(tmp_path / f"schemathesis-{service}.xml")]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.support.schemathesis_hooks",
-           "FUZZ_WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(REPO_ROOT), "NO_COLOR": "1"}
+    command = [
+        *schemathesis_command(),
+        "run",
+        f"{origin}{API}/openapi.json",
+        "--url",
+        origin,
+        "--header",
+        f"Authorization: Bearer {TOKEN}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--max-examples",
+        str(MAX_EXAMPLES[service]),
+        "--seed",
+        str(SEED),
+        "--generation-deterministic",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(tmp_path / f"schemathesis-{service}.xml"),
+    ]
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.support.schemathesis_hooks",
+        "FUZZ_WEBHOOK_SECRET": SECRET,
+        "PYTHONPATH": str(REPO_ROOT),
+        "NO_COLOR": "1",
+    }
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=580)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-12000:]
     generated = re.search(r"(\d+) generated", output)
-    assert generated and int(generated.group(1)) >= 1000, output[-3000:]   # it did test, and a lot
+    assert generated and int(generated.group(1)) >= 1000, output[-3000:]  # it did test, and a lot

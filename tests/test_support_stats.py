@@ -8,7 +8,7 @@ from tests.support.stats import percentile
 
 
 def test_nearest_rank_is_always_a_sample():
-    samples = list(range(1, 101))          # 1..100, given in any order
+    samples = list(range(1, 101))  # 1..100, given in any order
     shuffled = samples[::2] + samples[1::2]
     assert percentile(shuffled, 50) == 50
     assert percentile(shuffled, 99) == 99  # not 99.01: no interpolation
@@ -17,7 +17,7 @@ def test_nearest_rank_is_always_a_sample():
 
 
 def test_small_samples_round_the_rank_up():
-    assert percentile([3.0, 1.0, 2.0], 50) == 2.0   # rank ceil(1.5) = 2
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0  # rank ceil(1.5) = 2
     assert percentile([3.0, 1.0, 2.0], 99) == 3.0
     assert percentile([7.0], 1) == 7.0
 

@@ -35,7 +35,7 @@ class ReconnectingPooledMySQLDatabase(ReconnectMixin, PooledMySQLDatabase):
 
     reconnect_errors = ReconnectMixin.reconnect_errors + (
         (peewee.OperationalError, "2003"),  # can't connect (server restarting)
-        (peewee.InterfaceError, ""),        # connection object already closed
+        (peewee.InterfaceError, ""),  # connection object already closed
     )
 
     def _is_closed(self, conn) -> bool:

@@ -30,8 +30,7 @@ class Store:
     ``store.call(fn, *args)`` for the same guarantees.
     """
 
-    def __init__(self, database: peewee.Database, max_workers: int = 8, name: str = "db",
-                 retries: int = 4):
+    def __init__(self, database: peewee.Database, max_workers: int = 8, name: str = "db", retries: int = 4):
         self.database = database
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{name}-db")
         self.retries = retries
@@ -63,8 +62,7 @@ class Store:
     async def run(self, fn: Callable[..., T], *args: Any, transaction: bool = True) -> T:
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
-        return await loop.run_in_executor(
-            self.executor, lambda: ctx.run(self.call, fn, *args, transaction=transaction))
+        return await loop.run_in_executor(self.executor, lambda: ctx.run(self.call, fn, *args, transaction=transaction))
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

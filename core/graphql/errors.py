@@ -55,5 +55,4 @@ def from_execution_error(error: GraphQLError, request_id: str | None) -> dict:
         log.error("resolver failed at %s", path, exc_info=(type(original), original, original.__traceback__))
     else:
         log.error("GraphQL execution error at %s: %s", path, error.message)
-    return entry(f"an internal error occurred; it has been logged with request id {request_id}",
-                 "internal_error", path)
+    return entry(f"an internal error occurred; it has been logged with request id {request_id}", "internal_error", path)

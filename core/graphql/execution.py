@@ -12,8 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import (DocumentNode, FragmentDefinitionNode, GraphQLError, GraphQLSyntaxError,
-                     OperationDefinitionNode, OperationType, get_operation_ast, parse, validate)
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+    parse,
+    validate,
+)
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import DisableValidation
 
@@ -65,8 +74,10 @@ class Prepared:
 
 def read_request(body: Any) -> Request:
     """``{"query", "variables", "operationName"}`` (400 ``bad_request`` when malformed)."""
+
     def bad(message: str) -> Refused:
         return Refused([errors.entry(message, "bad_request")])
+
     if not isinstance(body, dict):
         raise bad("the body must be a JSON object")
     query, variables, name = body.get("query"), body.get("variables"), body.get("operationName")
@@ -95,10 +106,14 @@ def prepare(schema: Schema, request: Request) -> Prepared:
         raise _refused(found, errors.VALIDATION_FAILED)
     operation = get_operation_ast(document, request.operation_name)
     if operation is None:
-        raise Refused([errors.entry("the document has no such operation (or several and no "
-                                    "operationName)", errors.VALIDATION_FAILED)])
-    coerced = get_variable_values(schema._schema, operation.variable_definitions or (),
-                                  request.variables)
+        raise Refused(
+            [
+                errors.entry(
+                    "the document has no such operation (or several and no operationName)", errors.VALIDATION_FAILED
+                )
+            ]
+        )
+    coerced = get_variable_values(schema._schema, operation.variable_definitions or (), request.variables)
     if isinstance(coerced, list):
         raise _refused(coerced, "validation_error")
     variables = coerced.coerced  # graphql-core 3.3 also returns where each value came from
@@ -118,6 +133,5 @@ def result_body(result, request_id: str | None) -> dict:
 async def execute(schema: Schema, prepared: Prepared, context: Context) -> dict:
     """Run a query or mutation; the answer's body (``data`` and, if any, ``errors``)."""
     request = prepared.request
-    result = await schema.execute(request.query, request.variables, context,
-                                  operation_name=request.operation_name)
+    result = await schema.execute(request.query, request.variables, context, operation_name=request.operation_name)
     return result_body(result, context.request_id)

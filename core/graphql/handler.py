@@ -27,8 +27,14 @@ class GraphQLHandler(APIHandler):
         try:
             prepared = prepare(self.schema, read_request(self.json_body()))
             if prepared.is_subscription:
-                raise Refused([errors.entry("subscriptions are served over the websocket "
-                                            "(graphql-transport-ws) at graphql/ws", "bad_request")])
+                raise Refused(
+                    [
+                        errors.entry(
+                            "subscriptions are served over the websocket (graphql-transport-ws) at graphql/ws",
+                            "bad_request",
+                        )
+                    ]
+                )
         except Refused as refused:
             self.write_errors(refused.errors, refused.status)
             return

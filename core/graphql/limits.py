@@ -11,10 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
-                     GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, InlineFragmentNode,
-                     IntValueNode, OperationDefinitionNode, SelectionSetNode, VariableNode,
-                     get_named_type)
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
 
 MAX_DEPTH = 10
 MAX_COST = 50_000
@@ -67,7 +79,7 @@ class _Walker:
     def selections(self, selection_set: SelectionSetNode | None):
         """The field nodes of a selection set, fragments inlined (their cycles were refused by
         validation already)."""
-        for selection in (selection_set.selections if selection_set else ()):
+        for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
                 yield selection
             elif isinstance(selection, InlineFragmentNode):
@@ -101,25 +113,41 @@ class _Walker:
         return Estimate(deepest, cost)
 
 
-def estimate(schema: GraphQLSchema, operation: OperationDefinitionNode,
-             fragments: dict[str, FragmentDefinitionNode], variables: dict) -> Estimate:
+def estimate(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict,
+) -> Estimate:
     """Depth and cost of ``operation``; ``LimitExceeded`` for a ``first`` above the maximum."""
     root = schema.get_root_type(operation.operation)
     return _Walker(fragments, variables).walk(operation.selection_set, root, 1, 0)
 
 
-def check(schema: GraphQLSchema, operation: OperationDefinitionNode,
-          fragments: dict[str, FragmentDefinitionNode], variables: dict) -> list[GraphQLError]:
+def check(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict,
+) -> list[GraphQLError]:
     """The refusals of ``operation`` (an empty list when it may run)."""
     try:
         found = estimate(schema, operation, fragments, variables)
     except LimitExceeded as exc:
         return [GraphQLError(str(exc), extensions={"code": exc.code})]
     if found.depth > MAX_DEPTH:
-        return [GraphQLError(f"the query is {found.depth} levels deep; at most {MAX_DEPTH} are allowed",
-                             extensions={"code": "query_too_deep"})]
+        return [
+            GraphQLError(
+                f"the query is {found.depth} levels deep; at most {MAX_DEPTH} are allowed",
+                extensions={"code": "query_too_deep"},
+            )
+        ]
     if found.cost > MAX_COST:
-        return [GraphQLError(f"the query may return {found.cost} objects; at most {MAX_COST} are "
-                             "allowed (ask for fewer items with first)",
-                             extensions={"code": "query_too_costly"})]
+        return [
+            GraphQLError(
+                f"the query may return {found.cost} objects; at most {MAX_COST} are "
+                "allowed (ask for fewer items with first)",
+                extensions={"code": "query_too_costly"},
+            )
+        ]
     return []

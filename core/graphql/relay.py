@@ -49,12 +49,15 @@ def page_request(first: int | None, after: str | None) -> PageRequest:
     return PageRequest(limit)
 
 
-def connection(rows: list[dict], next_cursor: str | None, page: PageRequest, key: str,
-               node: Callable[[dict], T]) -> Connection[T]:
+def connection(
+    rows: list[dict], next_cursor: str | None, page: PageRequest, key: str, node: Callable[[dict], T]
+) -> Connection[T]:
     """A connection of ``rows`` (REST objects) keyed by their ``key`` field."""
     edges = [Edge(cursor=encode_cursor(row[key], page.ascending), node=node(row)) for row in rows]
-    return Connection(edges=edges, page_info=PageInfo(
-        has_next_page=next_cursor is not None, end_cursor=edges[-1].cursor if edges else None))
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=edges[-1].cursor if edges else None),
+    )
 
 
 def from_row(cls: type[T], row: dict, **extra) -> T:

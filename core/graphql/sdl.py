@@ -17,6 +17,7 @@ def schemas() -> dict[str, str]:
     """File name -> SDL text, for each service."""
     from crm_app.graphql.schema import schema as crm
     from pms_app.graphql.schema import schema as pms
+
     return {"pms.graphql": print_schema(pms) + "\n", "crm.graphql": print_schema(crm) + "\n"}
 
 

@@ -59,21 +59,26 @@ class GraphQLWebSocketHandler(WebSocketHandler):
         headers = self.request.headers
         connection = {part.strip().lower() for part in headers.get("Connection", "").split(",")}
         if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in connection:
-            self.write_json_error(400, "bad_request", "this route is a websocket (graphql-transport-ws): "
-                                                      "open it with an Upgrade: websocket request")
+            self.write_json_error(
+                400,
+                "bad_request",
+                "this route is a websocket (graphql-transport-ws): open it with an Upgrade: websocket request",
+            )
             return
         await super().get(*args, **kwargs)
 
     def write_error(self, status_code: int, **kwargs) -> None:
         """Another method than GET (405) and the like, as the API's JSON error."""
-        self.write_json_error(status_code, STATUS_CODES.get(status_code, "internal_error"),
-                              self._reason if status_code < 500 else "an internal error occurred")
+        self.write_json_error(
+            status_code,
+            STATUS_CODES.get(status_code, "internal_error"),
+            self._reason if status_code < 500 else "an internal error occurred",
+        )
 
     def write_json_error(self, status: int, code: str, message: str) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(dumps({"error": {"code": code, "message": message, "details": [],
-                                     "request_id": self.request_id}}))
+        self.finish(dumps({"error": {"code": code, "message": message, "details": [], "request_id": self.request_id}}))
 
     @property
     def init_timeout(self) -> float:
@@ -98,8 +103,13 @@ class GraphQLWebSocketHandler(WebSocketHandler):
         except ValueError:
             message = None
         kind = message.get("type") if isinstance(message, dict) else None
-        handlers = {"connection_init": self._connection_init, "ping": self._ping, "pong": self._pong,
-                    "subscribe": self._subscribe, "complete": self._complete}
+        handlers = {
+            "connection_init": self._connection_init,
+            "ping": self._ping,
+            "pong": self._pong,
+            "subscribe": self._subscribe,
+            "complete": self._complete,
+        }
         # Only a string names a message type (an unhashable one would not even be looked up).
         handle = handlers.get(kind) if isinstance(kind, str) else None
         if handle is None:
@@ -175,26 +185,33 @@ class GraphQLWebSocketHandler(WebSocketHandler):
             task.cancel()
 
     async def _run(self, op_id: str, prepared: Prepared) -> None:
-        context = Context(store=self.store, settings=self.settings, request_id=self.request_id,
-                          drop_client=self.drop_too_slow, cache=False)
+        context = Context(
+            store=self.store,
+            settings=self.settings,
+            request_id=self.request_id,
+            drop_client=self.drop_too_slow,
+            cache=False,
+        )
         try:
             if not prepared.is_subscription:
-                await self._write({"id": op_id, "type": "next",
-                                   "payload": await execute(self.schema, prepared, context)})
+                await self._write(
+                    {"id": op_id, "type": "next", "payload": await execute(self.schema, prepared, context)}
+                )
             else:
                 request = prepared.request
-                stream = await self.schema.subscribe(request.query, request.variables, context,
-                                                     operation_name=request.operation_name)
+                stream = await self.schema.subscribe(
+                    request.query, request.variables, context, operation_name=request.operation_name
+                )
                 first = True
                 async for result in stream:
                     if first and result.data is None and result.errors:
                         # The stream could not start (bad arguments): an error, not a result.
-                        await self._write({"id": op_id, "type": "error", "payload":
-                                           result_body(result, self.request_id)["errors"]})
+                        await self._write(
+                            {"id": op_id, "type": "error", "payload": result_body(result, self.request_id)["errors"]}
+                        )
                         return
                     first = False
-                    await self._write({"id": op_id, "type": "next",
-                                       "payload": result_body(result, self.request_id)})
+                    await self._write({"id": op_id, "type": "next", "payload": result_body(result, self.request_id)})
             await self._write({"id": op_id, "type": "complete"})
         except WebSocketClosedError:
             pass

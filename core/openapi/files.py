@@ -19,8 +19,11 @@ def documents(base_path: str = BASE_PATH) -> dict[str, str]:
     """File name -> document text, for each service."""
     from crm_app.openapi import document as crm
     from pms_app.openapi import document as pms
-    return {name: json.dumps(build(base_path), indent=1, ensure_ascii=False) + "\n"
-            for name, build in (("pms.json", pms), ("crm.json", crm))}
+
+    return {
+        name: json.dumps(build(base_path), indent=1, ensure_ascii=False) + "\n"
+        for name, build in (("pms.json", pms), ("crm.json", crm))
+    }
 
 
 def write(folder: Path = DOCS) -> list[Path]:

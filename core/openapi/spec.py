@@ -75,8 +75,12 @@ def data(schema: Schema) -> Schema:
 
 def page(item: Schema) -> Schema:
     """A list body: ``{"data": [...], "next_cursor": ...}``."""
-    return obj({"data": array(item), "next_cursor": nullable(string(
-        description="pass as ?cursor= for the next page; null on the last page"))})
+    return obj(
+        {
+            "data": array(item),
+            "next_cursor": nullable(string(description="pass as ?cursor= for the next page; null on the last page")),
+        }
+    )
 
 
 # -- parameters --------------------------------------------------------------------------------
@@ -99,21 +103,25 @@ def id_param(name: str, what: str) -> Schema:
     return path_param(name, integer(minimum=0), f"the {what}'s id")
 
 
-LIMIT = query("limit", integer(minimum=1, default=DEFAULT_LIMIT),
-              f"page size; above {MAX_LIMIT} is treated as {MAX_LIMIT}")
+LIMIT = query(
+    "limit", integer(minimum=1, default=DEFAULT_LIMIT), f"page size; above {MAX_LIMIT} is treated as {MAX_LIMIT}"
+)
 CURSOR = query("cursor", string(), "the next_cursor of the previous page (opaque)")
-SINCE_ID = query("since_id", integer(minimum=0),
-                 "only rows with a greater id, oldest first (for tailing); ignored with cursor")
+SINCE_ID = query(
+    "since_id", integer(minimum=0), "only rows with a greater id, oldest first (for tailing); ignored with cursor"
+)
 PAGING = (LIMIT, CURSOR, SINCE_ID)
 
 # -- answers -----------------------------------------------------------------------------------
 
 # Headers, defined once in the document's components and referred to by every answer.
 HEADERS = {
-    "X-Request-ID": {"description": "the caller's X-Request-ID when well formed, else a new one",
-                     "required": True, "schema": string()},
-    "RateLimit-Limit": {"description": "requests allowed per window (when API_RATE_LIMIT is set)",
-                        "schema": string()},
+    "X-Request-ID": {
+        "description": "the caller's X-Request-ID when well formed, else a new one",
+        "required": True,
+        "schema": string(),
+    },
+    "RateLimit-Limit": {"description": "requests allowed per window (when API_RATE_LIMIT is set)", "schema": string()},
     "RateLimit-Remaining": {"description": "requests left in the window", "schema": string()},
     "RateLimit-Reset": {"description": "seconds until one more request is allowed", "schema": string()},
     "Retry-After": {"description": "seconds to wait before retrying", "required": True, "schema": string()},
@@ -163,12 +171,18 @@ ERROR_DESCRIPTIONS = {
 
 def error_body(codes: Iterable[str]) -> Schema:
     """The error object restricted to ``codes``."""
-    return obj({"error": obj({
-        "code": enum(codes),
-        "message": string(),
-        "details": array(obj({"field": string(), "message": string()})),
-        "request_id": string(),
-    })})
+    return obj(
+        {
+            "error": obj(
+                {
+                    "code": enum(codes),
+                    "message": string(),
+                    "details": array(obj({"field": string(), "message": string()})),
+                    "request_id": string(),
+                }
+            )
+        }
+    )
 
 
 def error_schemas() -> dict[str, Schema]:
@@ -176,11 +190,12 @@ def error_schemas() -> dict[str, Schema]:
     return {f"Error{status}": error_body(codes) for status, codes in ERROR_CODES.items()}
 
 
-def answer(description: str, schema: Schema | None = None, media: str = JSON,
-           headers: Iterable[str] = ()) -> Schema:
+def answer(description: str, schema: Schema | None = None, media: str = JSON, headers: Iterable[str] = ()) -> Schema:
     """One documented answer: its body (if any) and headers, ``X-Request-ID`` always among them."""
-    response: Schema = {"description": description,
-                        "headers": {name: header_ref(name) for name in (*EVERY_ANSWER, *headers)}}
+    response: Schema = {
+        "description": description,
+        "headers": {name: header_ref(name) for name in (*EVERY_ANSWER, *headers)},
+    }
     if schema is not None:
         response["content"] = {media: {"schema": schema}}
     return response
@@ -196,8 +211,7 @@ def with_links(response: Schema, targets: Iterable[str], **parameters: str) -> S
 
 def error(status: int, description: str | None = None, codes: Iterable[str] | None = None) -> Schema:
     """An error answer: the error object, restricted to ``codes`` when given."""
-    headers = {429: ["Retry-After", *RATE_LIMIT], 503: ["Retry-After"],
-               401: ["WWW-Authenticate"]}.get(status, [])
+    headers = {429: ["Retry-After", *RATE_LIMIT], 503: ["Retry-After"], 401: ["WWW-Authenticate"]}.get(status, [])
     schema = error_body(codes) if codes is not None else ref(f"Error{status}")
     return answer(description or ERROR_DESCRIPTIONS[status], schema, headers=headers)
 
@@ -223,12 +237,28 @@ class Spec:
     def tag(self, name: str, description: str) -> None:
         self.tags[name] = description
 
-    def operation(self, method: str, path: str, *, summary: str, tag: str, responses: dict[int, Schema],
-                  operation_id: str, description: str | None = None, params: Iterable[Schema] = (),
-                  body: Schema | None = None, body_required: bool = True, auth: bool = True,
-                  rate_limited: bool = True, database: bool = True, base: bool = True,
-                  cross_site_checked: bool = True, validates: bool = True,
-                  errors: Callable[[int], Schema] = error, examples: dict[str, Any] | None = None) -> None:
+    def operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        responses: dict[int, Schema],
+        operation_id: str,
+        description: str | None = None,
+        params: Iterable[Schema] = (),
+        body: Schema | None = None,
+        body_required: bool = True,
+        auth: bool = True,
+        rate_limited: bool = True,
+        database: bool = True,
+        base: bool = True,
+        cross_site_checked: bool = True,
+        validates: bool = True,
+        errors: Callable[[int], Schema] = error,
+        examples: dict[str, Any] | None = None,
+    ) -> None:
         """Add ``method path`` (``path`` under the base path unless ``base=False``) with its own
         ``responses`` and the ones its kind shares (rendered by ``errors``: the API's error
         object unless the route answers in a shape of its own). ``examples`` are named request
@@ -256,7 +286,9 @@ class Spec:
         for status in shared - set(responses):
             responses[status] = errors(status)
         operation: dict[str, Any] = {
-            "operationId": operation_id, "summary": summary, "tags": [tag],
+            "operationId": operation_id,
+            "summary": summary,
+            "tags": [tag],
             "security": [{"bearer": []}] if auth else [],
             "responses": {str(status): responses[status] for status in sorted(responses)},
         }
@@ -281,9 +313,13 @@ class Spec:
             "components": {
                 "schemas": dict(sorted({**error_schemas(), **self.schemas}.items())),
                 "headers": HEADERS,
-                "securitySchemes": {"bearer": {
-                    "type": "http", "scheme": "bearer",
-                    "description": "Authorization: Bearer <API_TOKEN>; enforced only when the "
-                                   "service is configured with API_TOKEN."}},
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "Authorization: Bearer <API_TOKEN>; enforced only when the "
+                        "service is configured with API_TOKEN.",
+                    }
+                },
             },
         }

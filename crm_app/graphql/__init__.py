@@ -8,5 +8,7 @@ from core.graphql.ws import GraphQLWebSocketHandler
 
 from .schema import schema
 
-default_handlers = [(r"/graphql", GraphQLHandler, {"schema": schema}),
-                    (r"/graphql/ws", GraphQLWebSocketHandler, {"schema": schema})]
+default_handlers = [
+    (r"/graphql", GraphQLHandler, {"schema": schema}),
+    (r"/graphql/ws", GraphQLWebSocketHandler, {"schema": schema}),
+]

@@ -35,6 +35,7 @@ def event_connection(rows: list[dict], cursor: str | None, page: PageRequest) ->
 
 async def events_of_guest(context: Context, guest_id: int, page: PageRequest) -> Connection[Event]:
     """A profile's events, loaded with every other profile's of the same request in one query."""
+
     async def load(keys: list[tuple[int, PageRequest]]) -> list:
         found: dict[tuple[int, PageRequest], tuple] = {}
         for shared in {p for _, p in keys}:
@@ -42,6 +43,7 @@ async def events_of_guest(context: Context, guest_id: int, page: PageRequest) ->
             pages = await context.run(event_service.events_of_guests, guest_ids, shared)
             found.update({(g, shared): pages[g] for g in guest_ids})
         return [found[key] for key in keys]
+
     rows, cursor = await context.loader("profile.events", load).load((guest_id, page))
     return event_connection(rows, cursor, page)
 
@@ -55,13 +57,18 @@ async def event(info: strawberry.Info, id: int) -> Event | None:
         return None
 
 
-async def events(info: strawberry.Info, first: int | None = None, after: str | None = None,
-                 type: str | None = None, status: str | None = None, entity_id: int | None = None,
-                 guest_id: int | None = None) -> Connection[Event] | None:
+async def events(
+    info: strawberry.Info,
+    first: int | None = None,
+    after: str | None = None,
+    type: str | None = None,
+    status: str | None = None,
+    entity_id: int | None = None,
+    guest_id: int | None = None,
+) -> Connection[Event] | None:
     page = page_request(first, after)
     status = choice("status", status, EVENT_STATUSES)
     entity_id = non_negative("entityId", entity_id)
     guest_id = non_negative("guestId", guest_id)
-    rows, cursor = await info.context.run(event_service.list_events, page, type or None, status,
-                                          entity_id, guest_id)
+    rows, cursor = await info.context.run(event_service.list_events, page, type or None, status, entity_id, guest_id)
     return event_connection(rows, cursor, page)

@@ -43,8 +43,9 @@ class GuestProfile:
     updated_at: str | None
 
     @strawberry.field(description="The audit-log events about this guest, newest first.")
-    async def events(self, info: strawberry.Info, first: int | None = None,
-                     after: str | None = None) -> Connection[Event]:
+    async def events(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Event]:
         return await events_of_guest(info.context, self.guest_id, page_request(first, after))
 
 
@@ -61,13 +62,17 @@ async def guest_profile(info: strawberry.Info, guest_id: int) -> GuestProfile | 
         return None
 
 
-async def guest_profiles(info: strawberry.Info, first: int | None = None, after: str | None = None,
-                         email: str | None = None, q: str | None = None,
-                         tier: str | None = None) -> Connection[GuestProfile] | None:
+async def guest_profiles(
+    info: strawberry.Info,
+    first: int | None = None,
+    after: str | None = None,
+    email: str | None = None,
+    q: str | None = None,
+    tier: str | None = None,
+) -> Connection[GuestProfile] | None:
     page = page_request(first, after)
     if q is not None and len(q) > 200:
         raise ValidationError.single("q", "must be at most 200 characters")
     tier = choice("tier", tier, TIERS)
-    rows, cursor = await info.context.run(profile_service.list_profiles, page, email or None,
-                                          q or None, tier)
+    rows, cursor = await info.context.run(profile_service.list_profiles, page, email or None, q or None, tier)
     return connection(rows, cursor, page, "guest_id", profile_from_row)

@@ -18,8 +18,9 @@ class Rejection:
     webhook_id: str | None
 
 
-async def rejections(info: strawberry.Info, first: int | None = None, after: str | None = None,
-                     reason: str | None = None) -> Connection[Rejection] | None:
+async def rejections(
+    info: strawberry.Info, first: int | None = None, after: str | None = None, reason: str | None = None
+) -> Connection[Rejection] | None:
     page = page_request(first, after)
     rows, cursor = await info.context.run(rejection_service.list_rejections, page, reason or None)
     return connection(rows, cursor, page, "id", lambda row: from_row(Rejection, row))

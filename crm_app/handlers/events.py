@@ -18,8 +18,9 @@ class EventsHandler(APIHandler):
         entity_id = self.int_argument("entity_id")
         guest_id = self.int_argument("guest_id")
         webhook_id = self.get_argument("webhook_id", None) or None
-        rows, cursor = await self.store.run(events.list_events, page, event_type, status,
-                                            entity_id, guest_id, webhook_id, transaction=False)
+        rows, cursor = await self.store.run(
+            events.list_events, page, event_type, status, entity_id, guest_id, webhook_id, transaction=False
+        )
         self.write_list(rows, cursor)
 
 

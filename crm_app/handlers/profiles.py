@@ -19,8 +19,7 @@ class ProfilesHandler(APIHandler):
         if q is not None and len(q) > 200:
             raise ValidationError.single("q", "must be at most 200 characters")
         tier = self.choice_argument("tier", TIERS)
-        rows, cursor = await self.store.run(profiles.list_profiles, page, email, q, tier,
-                                            transaction=False)
+        rows, cursor = await self.store.run(profiles.list_profiles, page, email, q, tier, transaction=False)
         self.write_list(rows, cursor)
 
 

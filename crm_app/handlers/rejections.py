@@ -15,8 +15,7 @@ class RejectionsHandler(APIHandler):
     async def get(self) -> None:
         page = self.page_request()
         reason = self.get_argument("reason", None) or None
-        rows, cursor = await self.store.run(rejections.list_rejections, page, reason,
-                                            transaction=False)
+        rows, cursor = await self.store.run(rejections.list_rejections, page, reason, transaction=False)
         self.write_list(rows, cursor)
 
 
@@ -29,10 +28,10 @@ class RejectionsSummaryHandler(APIHandler):
             window = rejections.SUMMARY_WINDOW_SECONDS
         if not 1 <= window <= rejections.SUMMARY_MAX_WINDOW_SECONDS:
             raise ValidationError.single(
-                "window_seconds", f"must be between 1 and {rejections.SUMMARY_MAX_WINDOW_SECONDS} (a week)")
+                "window_seconds", f"must be between 1 and {rejections.SUMMARY_MAX_WINDOW_SECONDS} (a week)"
+            )
         reason = self.get_argument("reason", None) or None
-        self.write_data(await self.store.run(rejections.summarise_rejections, window, reason,
-                                             transaction=False))
+        self.write_data(await self.store.run(rejections.summarise_rejections, window, reason, transaction=False))
 
 
 default_handlers = [

@@ -58,21 +58,25 @@ class WebhookHandler(APIHandler):
             raise
 
     def read_webhook(self):
-        body = self.body                                    # 413
-        self.check_json_content_type(required=True)         # 415
-        try:                                                # 400 missing_header, 401s
-            meta = verify(self.settings["webhook_keys"], self.request.headers, body,
-                          self.config.webhook_max_skew_seconds)
+        body = self.body  # 413
+        self.check_json_content_type(required=True)  # 415
+        try:  # 400 missing_header, 401s
+            meta = verify(
+                self.settings["webhook_keys"], self.request.headers, body, self.config.webhook_max_skew_seconds
+            )
         except VerificationError as exc:
             raise verification_error(exc) from None
-        data = parse_json(body)                             # 400 invalid_json
+        data = parse_json(body)  # 400 invalid_json
         if not isinstance(data, dict):
             raise InvalidJSONError("the body must be a JSON object")
         if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH:  # else it cannot nest that deep
             check_depth(data)
         trace = trace_var.get()
-        return parse_webhook(data, meta.msg_id,             # 422
-                             trace.trace_id if trace is not None else None)
+        return parse_webhook(
+            data,
+            meta.msg_id,  # 422
+            trace.trace_id if trace is not None else None,
+        )
 
     async def post(self) -> None:
         try:
@@ -83,10 +87,12 @@ class WebhookHandler(APIHandler):
         outcome = await self.settings["receiver"].submit(incoming)
         self.settings["webhook_metrics"].received_as(outcome.status).inc()
         # One line per webhook, kept short (the id is a field): the receiver serves thousands a second.
-        log.info("webhook %s", outcome.status,
-                 extra={"webhook_id": outcome.id, "outcome": outcome.status, "event_type": incoming.type})
-        self.write_data({"status": outcome.status, "id": outcome.id},
-                        200 if outcome.status == DUPLICATE else 202)
+        log.info(
+            "webhook %s",
+            outcome.status,
+            extra={"webhook_id": outcome.id, "outcome": outcome.status, "event_type": incoming.type},
+        )
+        self.write_data({"status": outcome.status, "id": outcome.id}, 200 if outcome.status == DUPLICATE else 202)
 
     async def reject(self, exc: ApiError) -> None:
         """Count the rejection and add it to the list; never let recording change the answer."""
@@ -95,9 +101,17 @@ class WebhookHandler(APIHandler):
         webhook_id = self.request.headers.get("webhook-id")
         # The header is the client's: a forged one may be kilobytes long; the log keeps what an
         # id can be.
-        log.warning("webhook %s rejected: %s", webhook_id or "without an id", exc.code,
-                    extra={"webhook_id": webhook_id[:255] if webhook_id else None, "outcome": "rejected",
-                           "reason": exc.code, "remote_ip": self.request.remote_ip})
+        log.warning(
+            "webhook %s rejected: %s",
+            webhook_id or "without an id",
+            exc.code,
+            extra={
+                "webhook_id": webhook_id[:255] if webhook_id else None,
+                "outcome": "rejected",
+                "reason": exc.code,
+                "remote_ip": self.request.remote_ip,
+            },
+        )
         row = rejection_row(exc.code, self.request.remote_ip, webhook_id, utcnow())
         try:
             await self.settings["rejection_log"].submit(row)

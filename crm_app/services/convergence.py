@@ -26,8 +26,17 @@ from .erasure import scrub
 from .working_set import WorkingSet
 
 GUEST_IDENTITY = (*PERSONAL_FIELDS, "country")
-RESERVATION_FIELDS = ("room_number", "room_type", "check_in", "check_out", "status",
-                      "total_amount", "currency", "adults", "children")
+RESERVATION_FIELDS = (
+    "room_number",
+    "room_type",
+    "check_in",
+    "check_out",
+    "status",
+    "total_amount",
+    "currency",
+    "adults",
+    "children",
+)
 
 
 def _newer(row_deleted: bool, row_version: int | None, deleted: bool, version: int) -> bool:

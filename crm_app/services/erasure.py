@@ -23,7 +23,8 @@ def erase_guest_events(guest_id: int) -> int:
     """Null the personal fields in the audit-log payloads of one guest; returns rows changed."""
     changed = 0
     events = Event.select(Event.id, Event.payload).where(
-        (Event.guest_id == guest_id) & Event.type.in_(GUEST_EVENT_TYPES))
+        (Event.guest_id == guest_id) & Event.type.in_(GUEST_EVENT_TYPES)
+    )
     for event in events:
         if isinstance(event.payload, dict) and any(event.payload.get(f) is not None for f in PERSONAL_FIELDS):
             Event.update(payload=scrub(event.payload)).where(Event.id == event.id).execute()

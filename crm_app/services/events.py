@@ -24,9 +24,14 @@ def event_to_api(event: Event) -> dict:
     }
 
 
-def list_events(page: PageRequest, type: str | None = None, status: str | None = None,
-                entity_id: int | None = None, guest_id: int | None = None,
-                webhook_id: str | None = None) -> tuple[list[dict], str | None]:
+def list_events(
+    page: PageRequest,
+    type: str | None = None,
+    status: str | None = None,
+    entity_id: int | None = None,
+    guest_id: int | None = None,
+    webhook_id: str | None = None,
+) -> tuple[list[dict], str | None]:
     query = Event.select()
     if webhook_id is not None:
         # Unique: the event a delivery produced (the dashboard links a delivery to it).

@@ -56,8 +56,7 @@ def _render(profiles: list[GuestProfile], today: dt.date | None) -> list[dict]:
 def get_profile(guest_id: int, today: dt.date | None = None) -> dict:
     profile = None
     if guest_id <= MAX_ID:
-        profile = GuestProfile.get_or_none((GuestProfile.guest_id == guest_id)
-                                           & (GuestProfile.listed == True))  # noqa: E712
+        profile = GuestProfile.get_or_none((GuestProfile.guest_id == guest_id) & (GuestProfile.listed == True))  # noqa: E712
     if profile is None:
         raise NotFoundError(f"no profile for guest {guest_id}")
     return _render([profile], today)[0]
@@ -68,8 +67,13 @@ def _contains(field: pw.Field, text: str) -> pw.Expression:
     return pw.fn.LOWER(field).contains(text.lower())
 
 
-def list_profiles(page: PageRequest, email: str | None = None, q: str | None = None,
-                  tier: str | None = None, today: dt.date | None = None) -> tuple[list[dict], str | None]:
+def list_profiles(
+    page: PageRequest,
+    email: str | None = None,
+    q: str | None = None,
+    tier: str | None = None,
+    today: dt.date | None = None,
+) -> tuple[list[dict], str | None]:
     query = GuestProfile.select().where(GuestProfile.listed == True)  # noqa: E712
     if email:
         query = query.where(GuestProfile.email_key == email.strip().lower())
@@ -85,6 +89,6 @@ def profiles_of_guests(guest_ids: list[int], today: dt.date | None = None) -> di
     """The listed profiles among ``guest_ids`` (an erased or unknown guest is simply absent)."""
     if not guest_ids:
         return {}
-    rows = list(GuestProfile.select().where(GuestProfile.guest_id.in_(sorted(set(guest_ids)))
-                                            & (GuestProfile.listed == True)))  # noqa: E712
+    listed = GuestProfile.listed == True  # noqa: E712 - a SQL condition, not a Python comparison
+    rows = list(GuestProfile.select().where(GuestProfile.guest_id.in_(sorted(set(guest_ids))) & listed))
     return {profile["guest_id"]: profile for profile in _render(rows, today)}

@@ -40,13 +40,14 @@ SINGLE_ATTEMPTS = 4
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str          # accepted | stale | ignored | duplicate
-    id: str              # the webhook-id
+    status: str  # accepted | stale | ignored | duplicate
+    id: str  # the webhook-id
 
 
 def _entity_keys(payload: dict) -> tuple[int | None, int | None]:
     def as_int(value, limit):
         return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < limit else None
+
     return as_int(payload.get("id"), MAX_ID + 1), as_int(payload.get("version"), 2**31)
 
 
@@ -61,7 +62,7 @@ def apply_batch(batch: list[Incoming], now: dt.datetime | None = None) -> list[O
             reservations, guests = entity_ids(incoming.type, incoming.values)
             reservation_ids += reservations
             guest_ids += guests
-    rows.lock_mirrors(reservation_ids)   # reservations before guests, each in key order
+    rows.lock_mirrors(reservation_ids)  # reservations before guests, each in key order
     rows.lock_guests(guest_ids)
     outcomes = []
     for incoming in batch:
@@ -82,10 +83,20 @@ def _apply(rows: WorkingSet, incoming: Incoming) -> str:
     else:
         status = IGNORED
     entity_id, entity_version = _entity_keys(incoming.payload)
-    rows.record({"webhook_id": incoming.webhook_id, "type": incoming.type, "status": status,
-                 "entity_id": entity_id, "entity_version": entity_version, "guest_id": guest_id,
-                 "occurred_at": incoming.occurred_at, "received_at": rows.now, "payload": payload,
-                 "trace_id": incoming.trace_id})
+    rows.record(
+        {
+            "webhook_id": incoming.webhook_id,
+            "type": incoming.type,
+            "status": status,
+            "entity_id": entity_id,
+            "entity_version": entity_version,
+            "guest_id": guest_id,
+            "occurred_at": incoming.occurred_at,
+            "received_at": rows.now,
+            "payload": payload,
+            "trace_id": incoming.trace_id,
+        }
+    )
     return status
 
 

@@ -15,9 +15,12 @@ from ..models import WEBHOOK_ID_MAX, Rejection
 
 
 def rejection_row(reason: str, remote_ip: str | None, webhook_id: str | None, received_at) -> dict:
-    return {"reason": reason[:32], "remote_ip": (remote_ip or None) and remote_ip[:64],
-            "webhook_id": (webhook_id or None) and webhook_id[:WEBHOOK_ID_MAX],
-            "received_at": received_at}
+    return {
+        "reason": reason[:32],
+        "remote_ip": (remote_ip or None) and remote_ip[:64],
+        "webhook_id": (webhook_id or None) and webhook_id[:WEBHOOK_ID_MAX],
+        "received_at": received_at,
+    }
 
 
 def insert_rejections(rows: list[dict]) -> None:
@@ -45,24 +48,35 @@ def list_rejections(page: PageRequest, reason: str | None = None) -> tuple[list[
 
 
 SUMMARY_WINDOW_SECONDS = 3600
-SUMMARY_MAX_WINDOW_SECONDS = 7 * 86400   # a week
+SUMMARY_MAX_WINDOW_SECONDS = 7 * 86400  # a week
 SUMMARY_MAX_GROUPS = 100
 
 
-def summarise_rejections(window_seconds: int = SUMMARY_WINDOW_SECONDS, reason: str | None = None,
-                         now: dt.datetime | None = None) -> dict:
+def summarise_rejections(
+    window_seconds: int = SUMMARY_WINDOW_SECONDS, reason: str | None = None, now: dt.datetime | None = None
+) -> dict:
     """Rejections of the last ``window_seconds`` grouped by reason and remote address, the
     largest groups first (at most ``SUMMARY_MAX_GROUPS``), with each group's latest time."""
     since = (now or utcnow()) - dt.timedelta(seconds=window_seconds)
     count = pw.fn.COUNT(Rejection.id)
-    query = (Rejection.select(Rejection.reason, Rejection.remote_ip, count.alias("count"),
-                              pw.fn.MAX(Rejection.received_at).alias("last_at"))
-             .where(Rejection.received_at >= since))
+    query = Rejection.select(
+        Rejection.reason, Rejection.remote_ip, count.alias("count"), pw.fn.MAX(Rejection.received_at).alias("last_at")
+    ).where(Rejection.received_at >= since)
     if reason:
         query = query.where(Rejection.reason == reason)
-    rows = (query.group_by(Rejection.reason, Rejection.remote_ip)
-            .order_by(count.desc(), Rejection.reason, Rejection.remote_ip)
-            .limit(SUMMARY_MAX_GROUPS).dicts())
-    groups = [{"reason": r["reason"], "remote_ip": r["remote_ip"], "count": int(r["count"]),
-               "last_at": iso(Rejection.received_at.python_value(r["last_at"]))} for r in rows]
+    rows = (
+        query.group_by(Rejection.reason, Rejection.remote_ip)
+        .order_by(count.desc(), Rejection.reason, Rejection.remote_ip)
+        .limit(SUMMARY_MAX_GROUPS)
+        .dicts()
+    )
+    groups = [
+        {
+            "reason": r["reason"],
+            "remote_ip": r["remote_ip"],
+            "count": int(r["count"]),
+            "last_at": iso(Rejection.received_at.python_value(r["last_at"])),
+        }
+        for r in rows
+    ]
     return {"since": iso(since), "window_seconds": window_seconds, "groups": groups}

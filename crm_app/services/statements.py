@@ -44,5 +44,7 @@ def live_reservations(guest_ids: list[int]) -> list[LiveReservation]:
     """The live, seen reservations of ``guest_ids``, as the stats read them."""
     cursor = STATEMENTS.execute(db, "live_reservations", guest_ids, ids=len(guest_ids))
     fields = _LIVE_FIELDS
-    return [LiveReservation(*[f.python_value(v) for f, v in zip(fields, values, strict=True)])
-            for values in cursor.fetchall()]
+    return [
+        LiveReservation(*[f.python_value(v) for f, v in zip(fields, values, strict=True)])
+        for values in cursor.fetchall()
+    ]

@@ -74,13 +74,15 @@ def dated_stats(guest_ids: list[int], today: dt.date) -> dict[int, dict]:
     result = {gid: {"active_reservations": 0, "next_check_in": None} for gid in guest_ids}
     if not guest_ids:
         return result
-    query = (ReservationMirror
-             .select(ReservationMirror.guest_id, ReservationMirror.check_in, ReservationMirror.check_out)
-             .where(ReservationMirror.guest_id.in_(guest_ids)
-                    & (ReservationMirror.deleted == False)  # noqa: E712
-                    & (ReservationMirror.version > 0)
-                    & (ReservationMirror.status != CANCELLED)
-                    & (ReservationMirror.check_out >= today)))
+    query = ReservationMirror.select(
+        ReservationMirror.guest_id, ReservationMirror.check_in, ReservationMirror.check_out
+    ).where(
+        ReservationMirror.guest_id.in_(guest_ids)
+        & (ReservationMirror.deleted == False)  # noqa: E712
+        & (ReservationMirror.version > 0)
+        & (ReservationMirror.status != CANCELLED)
+        & (ReservationMirror.check_out >= today)
+    )
     for r in query:
         entry = result[r.guest_id]
         entry["active_reservations"] += 1

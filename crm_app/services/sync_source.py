@@ -15,10 +15,13 @@ from core.sync import Entry
 
 # kind -> (table, id column, index, what "held" means)
 READS = {
-    "guest": ("guest_profile", "guest_id", "guest_profile_guest_id_version_deleted",
-              "version IS NOT NULL"),
-    "reservation": ("reservation_mirror", "reservation_id",
-                    "reservation_mirror_reservation_id_version_deleted", "version > 0"),
+    "guest": ("guest_profile", "guest_id", "guest_profile_guest_id_version_deleted", "version IS NOT NULL"),
+    "reservation": (
+        "reservation_mirror",
+        "reservation_id",
+        "reservation_mirror_reservation_id_version_deleted",
+        "version > 0",
+    ),
 }
 
 
@@ -26,15 +29,18 @@ class CrmSyncSource:
     def __init__(self, database: pw.Database):
         self.database = database
 
-    def statements(self, kind: str, from_id: int, to_id: int,
-                   limit: int | None = None) -> list[tuple[str, tuple]]:
+    def statements(self, kind: str, from_id: int, to_id: int, limit: int | None = None) -> list[tuple[str, tuple]]:
         """The one read of ``entries`` as ``[(sql, params)]``."""
         db = getattr(self.database, "obj", self.database)
         table, key, index, held = READS[kind]
         tail = f" LIMIT {int(limit)}" if limit is not None else ""
-        return [(f"SELECT {key}, version, deleted FROM {table_by_index(db, table, index)} "
-                 f"WHERE {key} BETWEEN {db.param} AND {db.param} AND {held} ORDER BY {key}{tail}",
-                 (from_id, to_id))]
+        return [
+            (
+                f"SELECT {key}, version, deleted FROM {table_by_index(db, table, index)} "
+                f"WHERE {key} BETWEEN {db.param} AND {db.param} AND {held} ORDER BY {key}{tail}",
+                (from_id, to_id),
+            )
+        ]
 
     def entries(self, kind: str, from_id: int, to_id: int, limit: int | None = None) -> list[Entry]:
         db = getattr(self.database, "obj", self.database)

@@ -48,8 +48,7 @@ class WorkingSet:
             self.mirrors[row.reservation_id] = row
         for rid in missing:
             if rid not in self.mirrors:
-                self.mirrors[rid] = ReservationMirror(reservation_id=rid, version=0, deleted=False,
-                                                      updated_at=self.now)
+                self.mirrors[rid] = ReservationMirror(reservation_id=rid, version=0, deleted=False, updated_at=self.now)
                 self.new_mirrors.add(rid)
 
     def lock_guests(self, ids: Iterable[int]) -> None:
@@ -135,14 +134,16 @@ def _insert_sql(model: type[pw.Model], count: int, upsert: bool, mysql: bool, pa
     quote = "``" if mysql else '""'
     names = [f.column_name.join(quote) for f in fields]
     placeholders = "(" + ", ".join([param] * len(fields)) + ")"
-    sql = (f"INSERT INTO {model._meta.table_name.join(quote)} ({', '.join(names)}) VALUES "
-           + ", ".join([placeholders] * count))
+    sql = f"INSERT INTO {model._meta.table_name.join(quote)} ({', '.join(names)}) VALUES " + ", ".join(
+        [placeholders] * count
+    )
     if upsert:
         pk = model._meta.primary_key
         others = [name for f, name in zip(fields, names, strict=True) if f is not pk]
         if mysql:
             sql += " ON DUPLICATE KEY UPDATE " + ", ".join(f"{n} = VALUES({n})" for n in others)
         else:
-            sql += (f" ON CONFLICT ({pk.column_name.join(quote)}) DO UPDATE SET "
-                    + ", ".join(f"{n} = excluded.{n}" for n in others))
+            sql += f" ON CONFLICT ({pk.column_name.join(quote)}) DO UPDATE SET " + ", ".join(
+                f"{n} = excluded.{n}" for n in others
+            )
     return sql

@@ -56,8 +56,13 @@ class LoginHandler(PageHandler):
         wait = self.throttle.retry_after(address, name)
         if wait is not None:
             self.set_header("Retry-After", str(wait))
-            self.render_page("login.html", status_code=429, next=target, username=shown,
-                             error=f"Too many failed attempts. Try again in {wait} second{'s' if wait != 1 else ''}.")
+            self.render_page(
+                "login.html",
+                status_code=429,
+                next=target,
+                username=shown,
+                error=f"Too many failed attempts. Try again in {wait} second{'s' if wait != 1 else ''}.",
+            )
             return
         # Counted before the (slow) check so that parallel tries cannot all slip past the delay;
         # taken back below when the password is right.

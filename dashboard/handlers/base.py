@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable
+from typing import Any
+from collections.abc import Awaitable
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -97,17 +98,24 @@ class PageHandler(SessionAware, BaseHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = "Something went wrong on the dashboard. It has been logged with request id " + self.request_id + "."
         if isinstance(exc, HTTPError) and status_code < 500:
-            message = {403: "This action was refused (your session or form may have expired; reload the page and try again).",
-                       404: "There is no such page.",
-                       405: "That is not something this page can do."}.get(status_code, exc.log_message or self._reason)
+            message = {
+                403: "This action was refused (your session or form may have expired; reload the page and try again).",
+                404: "There is no such page.",
+                405: "That is not something this page can do.",
+            }.get(status_code, exc.log_message or self._reason)
         self.render_page("error.html", status_code=status_code, title=f"{status_code} {self._reason}", message=message)
 
     # --- flash messages ---------------------------------------------------------------
 
     def flash(self, level: str, text: str) -> None:
-        self.set_signed_cookie(FLASH_COOKIE, json.dumps({"level": level, "text": text}),
-                               expires_days=None, httponly=True, samesite="Lax",
-                               secure=self.request.protocol == "https")
+        self.set_signed_cookie(
+            FLASH_COOKIE,
+            json.dumps({"level": level, "text": text}),
+            expires_days=None,
+            httponly=True,
+            samesite="Lax",
+            secure=self.request.protocol == "https",
+        )
 
     def pop_flash(self) -> dict | None:
         if getattr(self, "_flash_popped", False):
@@ -131,7 +139,9 @@ class PageHandler(SessionAware, BaseHandler):
         try:
             return await coro
         except ServiceUnavailable as exc:
-            self.add_banner(exc.service, f"The {exc.service} {exc.message}. What is shown from it may be missing or old.")
+            self.add_banner(
+                exc.service, f"The {exc.service} {exc.message}. What is shown from it may be missing or old."
+            )
         except ServiceRejected as exc:
             self.add_banner(exc.service, f"The {exc.service} refused this request: {rejection_text(exc)}", level="warn")
         return default

@@ -53,25 +53,38 @@ class DeliveriesHandler(PageHandler):
     async def get(self) -> None:
         endpoint_id = endpoint_of(self.get_argument("endpoint", None))
         filters = self.list_args(*FILTERS)
-        problems = [f"{name}: not a date and time" for name in ("since", "until")
-                    if name in filters and not _TIME.fullmatch(filters[name])]
+        problems = [
+            f"{name}: not a date and time"
+            for name in ("since", "until")
+            if name in filters and not _TIME.fullmatch(filters[name])
+        ]
         for problem in problems:
             self.add_banner("Filter", problem, level="warn")
         pms = self.services.pms
         page, endpoints = None, None
         if not problems:
             page, endpoints = await asyncio.gather(
-                self.fetch(pms.endpoint_deliveries(endpoint_id, **pms_params(filters),
-                                                   cursor=self.get_argument("cursor", None), limit=50)),
-                self.fetch_optional(pms.endpoints(limit=500)))
+                self.fetch(
+                    pms.endpoint_deliveries(
+                        endpoint_id, **pms_params(filters), cursor=self.get_argument("cursor", None), limit=50
+                    )
+                ),
+                self.fetch_optional(pms.endpoints(limit=500)),
+            )
         kept = {**({"endpoint": str(endpoint_id)} if endpoint_id != CRM_ENDPOINT else {}), **filters}
         self.render_page(
-            "deliveries.html", title="Deliveries", filters=filters, types=EVENT_TYPES, statuses=DELIVERY_STATUSES,
-            endpoint_id=endpoint_id, endpoints=(endpoints or {}).get("data") or [],
+            "deliveries.html",
+            title="Deliveries",
+            filters=filters,
+            types=EVENT_TYPES,
+            statuses=DELIVERY_STATUSES,
+            endpoint_id=endpoint_id,
+            endpoints=(endpoints or {}).get("data") or [],
             deliveries=page.get("data") if page else None,
             older=self.older_link(page.get("next_cursor") if page else None, kept),
             paged=bool(self.get_argument("cursor", None)),
-            here=self.request.uri, delivery_link=delivery_link,
+            here=self.request.uri,
+            delivery_link=delivery_link,
         )
 
 
@@ -84,24 +97,37 @@ class DeliveryHandler(PageHandler):
         except ServiceNotFound:
             self.set_status(404)
         except ServiceRejected as exc:
-            if exc.status == 409:      # a short id that several deliveries start with
+            if exc.status == 409:  # a short id that several deliveries start with
                 self.set_status(409)
                 ambiguous = exc.message
             else:
-                self.add_banner(exc.service, f"The {exc.service} refused this request: {rejection_text(exc)}",
-                                level="warn")
+                self.add_banner(
+                    exc.service, f"The {exc.service} refused this request: {rejection_text(exc)}", level="warn"
+                )
         except ServiceUnavailable as exc:
-            self.add_banner(exc.service, f"The {exc.service} {exc.message}, so this delivery cannot be shown right now.")
+            self.add_banner(
+                exc.service, f"The {exc.service} {exc.message}, so this delivery cannot be shown right now."
+            )
         attempts = (delivery or {}).get("attempts") or []
         crm_event = None
         if delivery and endpoint_id == CRM_ENDPOINT:
             found = await self.fetch(self.services.crm.events(webhook_id=delivery["id"], limit=1))
             # Checked, not trusted: a CRM that does not know the filter lists every event.
-            crm_event = next((e for e in (found or {}).get("data") or [] if e.get("webhook_id") == delivery["id"]), None)
-        self.render_page("delivery.html", title=f"Delivery {delivery_id[:8]}", delivery=delivery,
-                         delivery_id=delivery_id, attempts=attempts, endpoint_id=endpoint_id,
-                         ambiguous=ambiguous, crm_event=crm_event, delivery_link=delivery_link,
-                         show_origin=any(a.get("trigger") or a.get("replayed_by") for a in attempts))
+            crm_event = next(
+                (e for e in (found or {}).get("data") or [] if e.get("webhook_id") == delivery["id"]), None
+            )
+        self.render_page(
+            "delivery.html",
+            title=f"Delivery {delivery_id[:8]}",
+            delivery=delivery,
+            delivery_id=delivery_id,
+            attempts=attempts,
+            endpoint_id=endpoint_id,
+            ambiguous=ambiguous,
+            crm_event=crm_event,
+            delivery_link=delivery_link,
+            show_origin=any(a.get("trigger") or a.get("replayed_by") for a in attempts),
+        )
 
 
 class ReplayHandler(PageHandler):
@@ -113,8 +139,9 @@ class ReplayHandler(PageHandler):
                 await self.services.pms.replay(delivery_id, operator=self.current_user)
             else:
                 await self.services.pms.endpoint_replay(endpoint_id, delivery_id, operator=self.current_user)
-            self.flash("good", f"Queued again: the PMS will send delivery {delivery_id[:8]} to endpoint "
-                               f"{endpoint_id} shortly.")
+            self.flash(
+                "good", f"Queued again: the PMS will send delivery {delivery_id[:8]} to endpoint {endpoint_id} shortly."
+            )
         except ServiceNotFound:
             self.flash("bad", "The PMS has no such delivery (it may have been pruned).")
         except (ServiceUnavailable, ServiceRejected) as exc:
@@ -151,14 +178,23 @@ class BulkReplayHandler(PageHandler):
         else:
             counting = pms.endpoint_deliveries_count(endpoint_id, **chosen)
         counted, page = await asyncio.gather(
-            self.fetch_optional(counting),   # an older PMS counts nothing: the rows say "or more"
-            self.fetch(pms.endpoint_deliveries(endpoint_id, **chosen, limit=PREVIEW_ROWS)))
+            self.fetch_optional(counting),  # an older PMS counts nothing: the rows say "or more"
+            self.fetch(pms.endpoint_deliveries(endpoint_id, **chosen, limit=PREVIEW_ROWS)),
+        )
         count = counted if isinstance(counted, int) else ((counted or {}).get("outbox") or {}).get("failed")
         rows = page.get("data") if page else None
-        title = (f"Replay every delivery since {since}" if since else "Replay all failed deliveries")
-        self.render_page("replay_preview.html", title=title, rows=rows, count=count, since=since,
-                         endpoint_id=endpoint_id, more=bool(page and page.get("next_cursor")),
-                         back=self.list_link(endpoint_id, **chosen), delivery_link=delivery_link)
+        title = f"Replay every delivery since {since}" if since else "Replay all failed deliveries"
+        self.render_page(
+            "replay_preview.html",
+            title=title,
+            rows=rows,
+            count=count,
+            since=since,
+            endpoint_id=endpoint_id,
+            more=bool(page and page.get("next_cursor")),
+            back=self.list_link(endpoint_id, **chosen),
+            delivery_link=delivery_link,
+        )
 
     async def replay(self, endpoint_id: int, since: str | None) -> None:
         pms = self.services.pms
@@ -169,11 +205,18 @@ class BulkReplayHandler(PageHandler):
                 count = await pms.endpoint_replay_many(endpoint_id, operator=self.current_user, since=since)
             what = "deliver" + ("y" if count == 1 else "ies")
             if count:
-                self.flash("good", f"Queued again: {count} {'failed ' if not since else ''}{what}"
-                                   f"{f' created since {since}' if since else ''}.")
+                self.flash(
+                    "good",
+                    f"Queued again: {count} {'failed ' if not since else ''}{what}"
+                    f"{f' created since {since}' if since else ''}.",
+                )
             else:
-                self.flash("muted", "There were no failed deliveries to replay." if not since
-                           else f"There were no deliveries created since {since} to replay.")
+                self.flash(
+                    "muted",
+                    "There were no failed deliveries to replay."
+                    if not since
+                    else f"There were no deliveries created since {since} to replay.",
+                )
         except (ServiceUnavailable, ServiceRejected, ServiceNotFound) as exc:
             self.flash("bad", f"Nothing replayed: the {exc.service} {exc.message}.")
         self.redirect(self.list_link(endpoint_id))

@@ -63,17 +63,26 @@ def field_errors(exc: ServiceRejected) -> dict[str, str]:
 class EndpointsHandler(PageHandler):
     async def get(self) -> None:
         pms = self.services.pms
-        listed, health = await asyncio.gather(self.fetch_optional(pms.endpoints(limit=500), False),
-                                              self.fetch_optional(pms.endpoints_health(limit=500)))
+        listed, health = await asyncio.gather(
+            self.fetch_optional(pms.endpoints(limit=500), False), self.fetch_optional(pms.endpoints_health(limit=500))
+        )
         unsupported = listed is False
         if unsupported:
-            self.add_banner("PMS", "This PMS has no endpoints (it is older than this dashboard): it delivers "
-                            "to the CRM only.", level="warn")
+            self.add_banner(
+                "PMS",
+                "This PMS has no endpoints (it is older than this dashboard): it delivers to the CRM only.",
+                level="warn",
+            )
             listed = None
         by_id = {h.get("endpoint_id"): h for h in (health or {}).get("data") or []}
-        self.render_page("endpoints.html", title="Endpoints",
-                         endpoints=listed.get("data") if listed else None, health=by_id,
-                         health_missing=health is None, unsupported=unsupported)
+        self.render_page(
+            "endpoints.html",
+            title="Endpoints",
+            endpoints=listed.get("data") if listed else None,
+            health=by_id,
+            health_missing=health is None,
+            unsupported=unsupported,
+        )
 
 
 class EndpointFormPage(PageHandler):
@@ -89,19 +98,33 @@ class NewEndpointHandler(EndpointFormPage):
     async def post(self) -> None:
         form = self.form_args()
         try:
-            created = await self.services.pms.create_endpoint(endpoint_values(form, creating=True),
-                                                              operator=self.current_user)
+            created = await self.services.pms.create_endpoint(
+                endpoint_values(form, creating=True), operator=self.current_user
+            )
         except ServiceRejected as exc:
-            self.add_banner(exc.service, f"The {exc.service} refused this endpoint: {rejection_text(exc)}", level="warn")
-            self.render_page("endpoint_form.html", status_code=exc.status or 422, title="New endpoint",
-                             form=form, errors=field_errors(exc))
+            self.add_banner(
+                exc.service, f"The {exc.service} refused this endpoint: {rejection_text(exc)}", level="warn"
+            )
+            self.render_page(
+                "endpoint_form.html",
+                status_code=exc.status or 422,
+                title="New endpoint",
+                form=form,
+                errors=field_errors(exc),
+            )
             return
         except (ServiceUnavailable, ServiceNotFound) as exc:
             self.add_banner(exc.service, f"The {exc.service} {exc.message}: nothing was created.")
             self.render_page("endpoint_form.html", status_code=503, title="New endpoint", form=form, errors={})
             return
-        self.render_page("endpoint_secret.html", status_code=201, title=f"Endpoint {created.get('name')} created",
-                         endpoint=created, secret=created.get("secret"), created=True)
+        self.render_page(
+            "endpoint_secret.html",
+            status_code=201,
+            title=f"Endpoint {created.get('name')} created",
+            endpoint=created,
+            secret=created.get("secret"),
+            created=True,
+        )
 
 
 class EndpointHandler(EndpointFormPage):
@@ -113,39 +136,60 @@ class EndpointHandler(EndpointFormPage):
         try:
             endpoint = await pms.endpoint(endpoint_id)
         except ServiceNotFound:
-            self.render_page("endpoint.html", status_code=404, title=f"Endpoint {endpoint_id}", endpoint=None,
-                             endpoint_id=endpoint_id)
+            self.render_page(
+                "endpoint.html",
+                status_code=404,
+                title=f"Endpoint {endpoint_id}",
+                endpoint=None,
+                endpoint_id=endpoint_id,
+            )
             return
         except (ServiceUnavailable, ServiceRejected) as exc:
-            self.add_banner(exc.service, f"The {exc.service} {exc.message}, so this endpoint cannot be shown right now.")
+            self.add_banner(
+                exc.service, f"The {exc.service} {exc.message}, so this endpoint cannot be shown right now."
+            )
             self.render_page("endpoint.html", title=f"Endpoint {endpoint_id}", endpoint=None, endpoint_id=endpoint_id)
             return
         health, transitions, recent = await asyncio.gather(
             self.fetch_optional(pms.endpoints_health(limit=500)),
             self.fetch_optional(pms.endpoint_transitions(endpoint_id, limit=20)),
-            self.fetch(pms.endpoint_deliveries(endpoint_id, limit=10)))
+            self.fetch(pms.endpoint_deliveries(endpoint_id, limit=10)),
+        )
         mine = next((h for h in (health or {}).get("data") or [] if h.get("endpoint_id") == endpoint_id), None)
         shown = form or {
-            "name": endpoint.get("name") or "", "url": endpoint.get("url") or "",
+            "name": endpoint.get("name") or "",
+            "url": endpoint.get("url") or "",
             "description": endpoint.get("description") or "",
             "event_types": ", ".join(endpoint.get("event_types") or []),
             "timeout_seconds": endpoint.get("timeout_seconds") or "",
-            "rate_limit_per_second": endpoint.get("rate_limit_per_second") or ""}
+            "rate_limit_per_second": endpoint.get("rate_limit_per_second") or "",
+        }
         shown["url_shown"] = endpoint.get("url") or ""
         self.render_page(
-            "endpoint.html", status_code=422 if errors else None, title=f"Endpoint {endpoint.get('name')}",
-            endpoint=endpoint, endpoint_id=endpoint_id, health=mine, form=shown, errors=errors or {},
+            "endpoint.html",
+            status_code=422 if errors else None,
+            title=f"Endpoint {endpoint.get('name')}",
+            endpoint=endpoint,
+            endpoint_id=endpoint_id,
+            health=mine,
+            form=shown,
+            errors=errors or {},
             transitions=(transitions or {}).get("data") if transitions is not None else None,
             deliveries=(recent or {}).get("data") if recent is not None else None,
-            here=self.request.path, delivery_link=delivery_link)
+            here=self.request.path,
+            delivery_link=delivery_link,
+        )
 
     async def post(self, endpoint_id: str) -> None:
         form = self.form_args()
         try:
-            await self.services.pms.update_endpoint(int(endpoint_id), endpoint_values(form, creating=False),
-                                                    operator=self.current_user)
+            await self.services.pms.update_endpoint(
+                int(endpoint_id), endpoint_values(form, creating=False), operator=self.current_user
+            )
         except ServiceRejected as exc:
-            self.add_banner(exc.service, f"The {exc.service} refused these changes: {rejection_text(exc)}", level="warn")
+            self.add_banner(
+                exc.service, f"The {exc.service} refused these changes: {rejection_text(exc)}", level="warn"
+            )
             await self.show(int(endpoint_id), form=form, errors=field_errors(exc))
             return
         except (ServiceUnavailable, ServiceNotFound) as exc:
@@ -184,8 +228,11 @@ class PingHandler(PageHandler):
             if code is not None and 200 <= code < 300:
                 self.flash("good", f"Test ping delivered: the endpoint answered {code} in {took} ms.")
             elif code is not None:
-                self.flash("bad", f"Test ping failed: the endpoint answered {code} in {took} ms"
-                                  f"{': ' + attempt['error'] if attempt.get('error') else ''}.")
+                self.flash(
+                    "bad",
+                    f"Test ping failed: the endpoint answered {code} in {took} ms"
+                    f"{': ' + attempt['error'] if attempt.get('error') else ''}.",
+                )
             else:
                 self.flash("bad", f"Test ping failed: {attempt.get('error') or 'no answer'}.")
         self.redirect("/endpoints/" + segment(endpoint_id))
@@ -196,8 +243,9 @@ class RotateSecretHandler(PageHandler):
         raw = (self.get_argument("overlap_seconds", "") or "").strip()
         body = {"overlap_seconds": number_or_text(raw)} if raw else {}
         try:
-            answer = await self.services.pms.endpoint_action(int(endpoint_id), "secret/rotate",
-                                                             operator=self.current_user, body=body)
+            answer = await self.services.pms.endpoint_action(
+                int(endpoint_id), "secret/rotate", operator=self.current_user, body=body
+            )
         except (ServiceUnavailable, ServiceRejected, ServiceNotFound) as exc:
             text = rejection_text(exc) if isinstance(exc, ServiceRejected) else exc.message
             self.flash("bad", f"No new secret: the {exc.service} {text}.")
@@ -205,9 +253,14 @@ class RotateSecretHandler(PageHandler):
             return
         # The secret exists now: show it even if the endpoint cannot be read back.
         endpoint = await self.fetch(self.services.pms.endpoint(int(endpoint_id)), {"id": int(endpoint_id)})
-        self.render_page("endpoint_secret.html", title=f"New secret for {endpoint.get('name')}",
-                         endpoint=endpoint, secret=answer.get("secret"), created=False,
-                         overlap_seconds=body.get("overlap_seconds", 86400))
+        self.render_page(
+            "endpoint_secret.html",
+            title=f"New secret for {endpoint.get('name')}",
+            endpoint=endpoint,
+            secret=answer.get("secret"),
+            created=False,
+            overlap_seconds=body.get("overlap_seconds", 86400),
+        )
 
 
 default_handlers = [

@@ -13,7 +13,11 @@ class EventsHandler(PageHandler):
         filters = self.list_args("type", "status", "entity_id")
         page = await self.fetch(self.services.crm.events(**filters, cursor=self.get_argument("cursor", None), limit=50))
         self.render_page(
-            "events.html", title="CRM events", filters=filters, types=EVENT_TYPES, statuses=EVENT_STATUSES,
+            "events.html",
+            title="CRM events",
+            filters=filters,
+            types=EVENT_TYPES,
+            statuses=EVENT_STATUSES,
             events=page.get("data") if page else None,
             older=self.older_link(page.get("next_cursor") if page else None, filters),
             paged=bool(self.get_argument("cursor", None)),

@@ -40,9 +40,8 @@ async def optional(coro) -> dict | None:
 class OverviewHandler(PageHandler):
     async def get(self) -> None:
         pms, crm = self.services.pms, self.services.crm
-        now = dt.datetime.now(dt.timezone.utc)
-        (status, transitions, activity, recent, events, rejections, runs,
-         notifications) = await asyncio.gather(
+        now = dt.datetime.now(dt.UTC)
+        (status, transitions, activity, recent, events, rejections, runs, notifications) = await asyncio.gather(
             self.fetch(pms.status()),
             self.fetch(breaker_history(pms)),
             self.fetch(optional(pms.endpoints_activity())),
@@ -60,11 +59,18 @@ class OverviewHandler(PageHandler):
         if latest and (received := parse_time(latest.get("received_at"))) and now - received < RECENT_REJECTION:
             recent_rejection = latest
         self.render_page(
-            "overview.html", title="Overview", status=status, chart=chart, recent_rejection=recent_rejection,
-            transitions=transitions, activity=activity, overall=overall,
+            "overview.html",
+            title="Overview",
+            status=status,
+            chart=chart,
+            recent_rejection=recent_rejection,
+            transitions=transitions,
+            activity=activity,
+            overall=overall,
             tiles=(activity or {}).get("endpoints") or [],
             chart_json=json.dumps({"layout": LAYOUT, "points": points}, separators=(",", ":")),
-            sync_run=((runs or {}).get("data") or [None])[0], runs_known=runs is not None,
+            sync_run=((runs or {}).get("data") or [None])[0],
+            runs_known=runs is not None,
             notifications=(notifications or {}).get("data") if notifications is not None else None,
             deliveries=(recent or {}).get("data") if recent is not None else None,
             events=(events or {}).get("data") if events is not None else None,

@@ -16,9 +16,14 @@ from .base import PageHandler
 class ProfilesHandler(PageHandler):
     async def get(self) -> None:
         filters = self.list_args("q", "tier")
-        page = await self.fetch(self.services.crm.profiles(**filters, cursor=self.get_argument("cursor", None), limit=50))
+        page = await self.fetch(
+            self.services.crm.profiles(**filters, cursor=self.get_argument("cursor", None), limit=50)
+        )
         self.render_page(
-            "profiles.html", title="Guest profiles", filters=filters, tiers=TIERS,
+            "profiles.html",
+            title="Guest profiles",
+            filters=filters,
+            tiers=TIERS,
             profiles=page.get("data") if page else None,
             older=self.older_link(page.get("next_cursor") if page else None, filters),
             paged=bool(self.get_argument("cursor", None)),
@@ -34,10 +39,15 @@ class ProfileHandler(PageHandler):
             self.fetch_optional(pms.endpoint_deliveries_count(CRM_ENDPOINT, guest_id=guest_id, status="failed")),
             self.fetch_optional(pms.endpoint_deliveries_count(CRM_ENDPOINT, guest_id=guest_id, status="held")),
         )
-        self.render_page("profile.html", title=f"Guest {guest_id}", profile=profile, guest_id=guest_id,
-                         events=events.get("data") if events is not None else None,
-                         older_events=bool(events and events.get("next_cursor")),
-                         undelivered={"failed": failed or 0, "held": held or 0})
+        self.render_page(
+            "profile.html",
+            title=f"Guest {guest_id}",
+            profile=profile,
+            guest_id=guest_id,
+            events=events.get("data") if events is not None else None,
+            older_events=bool(events and events.get("next_cursor")),
+            undelivered={"failed": failed or 0, "held": held or 0},
+        )
 
 
 default_handlers = [

@@ -7,8 +7,15 @@ import asyncio
 
 from .base import PageHandler
 
-REASONS = ("invalid_signature", "timestamp_out_of_tolerance", "missing_header", "invalid_json",
-           "validation_error", "unsupported_media_type", "payload_too_large")
+REASONS = (
+    "invalid_signature",
+    "timestamp_out_of_tolerance",
+    "missing_header",
+    "invalid_json",
+    "validation_error",
+    "unsupported_media_type",
+    "payload_too_large",
+)
 
 
 class RejectionsHandler(PageHandler):
@@ -17,10 +24,15 @@ class RejectionsHandler(PageHandler):
         crm = self.services.crm
         page, summary = await asyncio.gather(
             self.fetch(crm.rejections(**filters, cursor=self.get_argument("cursor", None), limit=50)),
-            self.fetch_optional(crm.rejections_summary(**filters)))
+            self.fetch_optional(crm.rejections_summary(**filters)),
+        )
         self.render_page(
-            "rejections.html", title="Rejected webhooks", rejections=page.get("data") if page else None,
-            filters=filters, reasons=REASONS, summary=summary,
+            "rejections.html",
+            title="Rejected webhooks",
+            rejections=page.get("data") if page else None,
+            filters=filters,
+            reasons=REASONS,
+            summary=summary,
             older=self.older_link(page.get("next_cursor") if page else None, filters),
             paged=bool(self.get_argument("cursor", None)),
         )

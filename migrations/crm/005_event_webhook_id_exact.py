@@ -21,8 +21,10 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     # ``fake``: peewee-migrate replays migrations to rebuild its model state (with a mocked
     # database); a collation is no model state, so there is nothing to replay.
     if is_mysql(database) and not fake:
-        migrator.sql("ALTER TABLE `event` MODIFY `webhook_id` VARCHAR(255) "
-                     f"CHARACTER SET utf8mb4 COLLATE {exact_collation(database)} NOT NULL")
+        migrator.sql(
+            "ALTER TABLE `event` MODIFY `webhook_id` VARCHAR(255) "
+            f"CHARACTER SET utf8mb4 COLLATE {exact_collation(database)} NOT NULL"
+        )
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):

@@ -12,16 +12,18 @@ Columns carry database defaults too, so rows inserted by hand (bench/e2e.py) sta
 import peewee as pw
 from peewee_migrate import Migrator
 
-COUNT_ATTEMPTS = ("UPDATE outbox_event SET attempt_count = (SELECT COUNT(*) FROM delivery_attempt a "
-                  "WHERE a.event_id = outbox_event.id)")
+COUNT_ATTEMPTS = (
+    "UPDATE outbox_event SET attempt_count = (SELECT COUNT(*) FROM delivery_attempt a "
+    "WHERE a.event_id = outbox_event.id)"
+)
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.add_fields(
-        "outbox_event", allow_not_null=True,
+        "outbox_event",
+        allow_not_null=True,
         attempts_since_replay=pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")]),
-        next_trigger=pw.CharField(max_length=16, default="scheduled",
-                                  constraints=[pw.SQL("DEFAULT 'scheduled'")]),
+        next_trigger=pw.CharField(max_length=16, default="scheduled", constraints=[pw.SQL("DEFAULT 'scheduled'")]),
     )
     migrator.add_fields("outbox_event", replayed_by=pw.CharField(max_length=64, null=True))
     migrator.sql("UPDATE outbox_event SET attempts_since_replay = attempt_count")

@@ -10,9 +10,9 @@ from peewee_migrate import Migrator
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.add_fields(
-        "delivery_attempt", allow_not_null=True,
-        trigger_kind=pw.CharField(max_length=16, default="scheduled",
-                                  constraints=[pw.SQL("DEFAULT 'scheduled'")]),
+        "delivery_attempt",
+        allow_not_null=True,
+        trigger_kind=pw.CharField(max_length=16, default="scheduled", constraints=[pw.SQL("DEFAULT 'scheduled'")]),
     )
     migrator.add_fields("delivery_attempt", replayed_by=pw.CharField(max_length=64, null=True))
 

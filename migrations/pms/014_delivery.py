@@ -30,11 +30,15 @@ SELECT e.seq, e.seq, e.id, 1, e.type, e.entity_id, e.entity_version,
        e.next_trigger, e.replayed_by, e.created_at, e.delivered_at
 FROM outbox_event e"""
 
-ATTACH_ATTEMPTS = ("UPDATE delivery_attempt SET delivery_id = (SELECT d.id FROM delivery d "
-                   "WHERE d.event_id = delivery_attempt.event_id AND d.endpoint_id = 1)")
+ATTACH_ATTEMPTS = (
+    "UPDATE delivery_attempt SET delivery_id = (SELECT d.id FROM delivery d "
+    "WHERE d.event_id = delivery_attempt.event_id AND d.endpoint_id = 1)"
+)
 
-DETACH_OTHER_ATTEMPTS = ("DELETE FROM delivery_attempt WHERE delivery_id IS NOT NULL AND delivery_id NOT IN "
-                         "(SELECT id FROM delivery WHERE endpoint_id = 1)")
+DETACH_OTHER_ATTEMPTS = (
+    "DELETE FROM delivery_attempt WHERE delivery_id IS NOT NULL AND delivery_id NOT IN "
+    "(SELECT id FROM delivery WHERE endpoint_id = 1)"
+)
 
 
 def _crm_breaker_key(database: pw.Database) -> None:
@@ -43,8 +47,7 @@ def _crm_breaker_key(database: pw.Database) -> None:
 
     row = database.execute_sql("SELECT url FROM endpoint WHERE id = 1").fetchone()
     key = redact_url(row[0]) if row else "crm"
-    database.execute_sql(f"UPDATE breaker_transition SET endpoint = {database.param} WHERE endpoint = '1'",
-                         (key,))
+    database.execute_sql(f"UPDATE breaker_transition SET endpoint = {database.param} WHERE endpoint = '1'", (key,))
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):

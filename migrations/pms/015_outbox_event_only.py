@@ -11,13 +11,25 @@ from peewee_migrate import Migrator
 
 from core.db import UtcDateTimeField, is_mysql
 
-DELIVERY_COLUMNS = ("status", "attempt_count", "next_attempt_at", "claimed_by", "lease_until", "last_error",
-                    "delivered_at", "attempts_since_replay", "next_trigger", "replayed_by")
+DELIVERY_COLUMNS = (
+    "status",
+    "attempt_count",
+    "next_attempt_at",
+    "claimed_by",
+    "lease_until",
+    "last_error",
+    "delivered_at",
+    "attempts_since_replay",
+    "next_trigger",
+    "replayed_by",
+)
 
 
 def _from_crm_delivery(column: str, otherwise: str) -> str:
-    return (f"UPDATE outbox_event SET {column} = COALESCE((SELECT d.{column} FROM delivery d "
-            f"WHERE d.event_seq = outbox_event.seq AND d.endpoint_id = 1), {otherwise})")
+    return (
+        f"UPDATE outbox_event SET {column} = COALESCE((SELECT d.{column} FROM delivery d "
+        f"WHERE d.event_seq = outbox_event.seq AND d.endpoint_id = 1), {otherwise})"
+    )
 
 
 def _drop_delivery_indexes(database: pw.Database) -> None:
@@ -37,7 +49,8 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.add_fields(
-        "outbox_event", allow_not_null=True,
+        "outbox_event",
+        allow_not_null=True,
         status=pw.CharField(max_length=16, default="pending", constraints=[pw.SQL("DEFAULT 'pending'")]),
         attempt_count=pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")]),
         attempts_since_replay=pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")]),
@@ -54,8 +67,9 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     )
     migrator.sql(_from_crm_delivery("status", "'delivered'"))
     migrator.sql(_from_crm_delivery("delivered_at", "NULL"))
-    migrator.sql("UPDATE outbox_event SET delivered_at = created_at WHERE status = 'delivered' "
-                 "AND delivered_at IS NULL")
+    migrator.sql(
+        "UPDATE outbox_event SET delivered_at = created_at WHERE status = 'delivered' AND delivered_at IS NULL"
+    )
     for column in ("attempt_count", "attempts_since_replay"):
         migrator.sql(_from_crm_delivery(column, "0"))
     migrator.sql(_from_crm_delivery("next_trigger", "'scheduled'"))

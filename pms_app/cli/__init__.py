@@ -27,14 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the API's JSON shape instead of a table")
     acting = argparse.ArgumentParser(add_help=False)
-    acting.add_argument("--operator", metavar="NAME",
-                        help="who acts, for the audit log: letters, digits and . _ @ - "
-                             "(default: cli.<OS user>)")
+    acting.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="who acts, for the audit log: letters, digits and . _ @ - (default: cli.<OS user>)",
+    )
     status.register(commands, common)
     deliveries.register(commands, common, acting)
     endpoints.register(commands, common, acting)
-    reconcile = commands.add_parser("reconcile", help="compare with the CRM and repair drift",
-                                    description=reconcile_cli.DESCRIPTION)
+    reconcile = commands.add_parser(
+        "reconcile", help="compare with the CRM and repair drift", description=reconcile_cli.DESCRIPTION
+    )
     reconcile_cli.add_arguments(reconcile)
     command(reconcile, _reconcile)
     return parser

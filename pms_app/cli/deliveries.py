@@ -18,30 +18,45 @@ from .runtime import EXIT_OK, Context, command, positive_int
 COLUMNS = ("id", "type", "status", "entity", "attempts", "last_result", "created_at", "next_attempt_at")
 
 
-def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser,
-             acting: argparse.ArgumentParser) -> None:
-    parser = commands.add_parser("deliveries", help="list and replay deliveries",
-                                 description="One endpoint's deliveries: list them, replay them.")
+def register(
+    commands: argparse._SubParsersAction, common: argparse.ArgumentParser, acting: argparse.ArgumentParser
+) -> None:
+    parser = commands.add_parser(
+        "deliveries",
+        help="list and replay deliveries",
+        description="One endpoint's deliveries: list them, replay them.",
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     listing = actions.add_parser(
-        "list", parents=[common], help="deliveries, newest first",
-        description="One endpoint's deliveries, newest first (the shape of GET /webhooks/deliveries).")
+        "list",
+        parents=[common],
+        help="deliveries, newest first",
+        description="One endpoint's deliveries, newest first (the shape of GET /webhooks/deliveries).",
+    )
     _endpoint_option(listing)
     listing.add_argument("--status", choices=DELIVERY_STATUSES, help="only deliveries in this state")
-    listing.add_argument("--limit", type=positive_int, default=50, metavar="N",
-                         help="at most N deliveries (default 50; more than 500 reads several pages)")
+    listing.add_argument(
+        "--limit",
+        type=positive_int,
+        default=50,
+        metavar="N",
+        help="at most N deliveries (default 50; more than 500 reads several pages)",
+    )
     listing.add_argument("--cursor", help="continue after the page that printed this next_cursor")
     command(listing, list_command)
 
     replay = actions.add_parser(
-        "replay", parents=[common, acting], help="queue deliveries again now",
+        "replay",
+        parents=[common, acting],
+        help="queue deliveries again now",
         description="Queue deliveries again now, whatever their state, with a fresh retry schedule; "
-                    "a disabled endpoint's wait, held, until it is enabled. Recorded in the audit log "
-                    "and on the attempt (trigger 'replay', replayed_by the operator).",
+        "a disabled endpoint's wait, held, until it is enabled. Recorded in the audit log "
+        "and on the attempt (trigger 'replay', replayed_by the operator).",
         epilog="ID: one delivery (its event's id, the webhook-id). --failed: every failed one, "
-               "only those created since --since if given. --since alone: every delivery created "
-               "since then, whatever its state (after the receiver lost data).")
+        "only those created since --since if given. --since alone: every delivery created "
+        "since then, whatever its state (after the receiver lost data).",
+    )
     replay.add_argument("id", nargs="?", metavar="ID", help="the delivery's event id")
     replay.add_argument("--failed", action="store_true", help="every failed delivery of the endpoint")
     replay.add_argument("--since", metavar="ISO", help="only deliveries created at or after this time")
@@ -50,8 +65,13 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 
 def _endpoint_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", type=positive_int, default=CRM_ENDPOINT_ID, metavar="N",
-                        help="the endpoint's id (default 1, the CRM)")
+    parser.add_argument(
+        "--endpoint",
+        type=positive_int,
+        default=CRM_ENDPOINT_ID,
+        metavar="N",
+        help="the endpoint's id (default 1, the CRM)",
+    )
 
 
 def list_command(ctx: Context) -> int:
@@ -81,9 +101,16 @@ def _row(delivery: dict) -> tuple:
         last = f"HTTP {delivery['last_status_code']}"
     else:
         last = output.cut(delivery["last_error"], 40)
-    return (delivery["id"], delivery["type"], delivery["status"],
-            f"{delivery['entity_id']} v{delivery['entity_version']}", delivery["attempt_count"], last,
-            delivery["created_at"], delivery["next_attempt_at"])
+    return (
+        delivery["id"],
+        delivery["type"],
+        delivery["status"],
+        f"{delivery['entity_id']} v{delivery['entity_version']}",
+        delivery["attempt_count"],
+        last,
+        delivery["created_at"],
+        delivery["next_attempt_at"],
+    )
 
 
 def _check_replay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -101,8 +128,11 @@ def replay_command(ctx: Context) -> int:
             output.as_json({"data": delivery}, ctx.out)
         else:
             when = "held until the endpoint is enabled" if delivery["status"] == HELD else "pending, due now"
-            print(f"delivery {delivery['id']} to endpoint {delivery['endpoint_id']}: {when} "
-                  f"(replayed by {ctx.actor.operator})", file=ctx.out)
+            print(
+                f"delivery {delivery['id']} to endpoint {delivery['endpoint_id']}: {when} "
+                f"(replayed by {ctx.actor.operator})",
+                file=ctx.out,
+            )
         return EXIT_OK
     since = parse_utc_datetime("--since", args.since) if args.since else None
     replayed = ctx.call(deliveries.replay_endpoint, ctx.actor, args.endpoint, since, not args.failed)
@@ -111,7 +141,7 @@ def replay_command(ctx: Context) -> int:
     else:
         which = output.plural(replayed, "failed delivery" if args.failed else "delivery")
         since_text = f" created since {args.since}" if since else ""
-        print(f"replayed {which}{since_text} to endpoint {args.endpoint} "
-              f"(replayed by {ctx.actor.operator})", file=ctx.out)
+        print(
+            f"replayed {which}{since_text} to endpoint {args.endpoint} (replayed by {ctx.actor.operator})", file=ctx.out
+        )
     return EXIT_OK
-

@@ -68,8 +68,11 @@ class Context:
         return self.store.call(fn, *args)
 
 
-def command(parser: argparse.ArgumentParser, run: Callable[[Context], int],
-            check: Callable[[argparse.Namespace, argparse.ArgumentParser], None] | None = None) -> None:
+def command(
+    parser: argparse.ArgumentParser,
+    run: Callable[[Context], int],
+    check: Callable[[argparse.Namespace, argparse.ArgumentParser], None] | None = None,
+) -> None:
     """Make ``parser`` a command: ``run`` does it; ``check`` refuses argument combinations argparse
     cannot express (with ``parser.error``, exit status 2), before the database is opened."""
     parser.set_defaults(command_fn=run, command_parser=parser, command_check=check)
@@ -98,8 +101,7 @@ def operator_name(given: str | None) -> str:
         user = ""
     name = f"cli.{user}"
     if not user or not OPERATOR_NAME.fullmatch(name):
-        raise CommandError(f"cannot name the operator after the OS user {user!r}: give --operator NAME",
-                           EXIT_USAGE)
+        raise CommandError(f"cannot name the operator after the OS user {user!r}: give --operator NAME", EXIT_USAGE)
     return name
 
 
@@ -120,8 +122,9 @@ def execute(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sy
     except CommandError as exc:
         return _fail(args, err, str(exc), exc.status)
     except ValidationError as exc:
-        return _fail(args, err, "; ".join(f"{_label(args, d['field'])}: {d['message']}" for d in exc.details),
-                     EXIT_USAGE)
+        return _fail(
+            args, err, "; ".join(f"{_label(args, d['field'])}: {d['message']}" for d in exc.details), EXIT_USAGE
+        )
     except ApiError as exc:
         return _fail(args, err, exc.message, EXIT_FAILED)
     except DatabaseUnavailable as exc:
@@ -137,7 +140,7 @@ def execute(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sy
 def _open_store(settings: PmsSettings) -> Store:
     try:
         return make_store(settings)
-    except ValueError as exc:   # a database URL of an unknown form
+    except ValueError as exc:  # a database URL of an unknown form
         raise CommandError(f"configuration error: DATABASE_URL: {exc}", EXIT_USAGE) from None
 
 
@@ -146,9 +149,11 @@ def _check_database(store: Store) -> None:
     if not readiness.database_ok:
         raise CommandError(f"the database is unavailable: {readiness.error}", EXIT_DATABASE)
     if readiness.pending:
-        raise CommandError(f"the database lacks {len(readiness.pending)} migration(s): "
-                           f"{', '.join(readiness.pending)}; run `python -m pms_app migrate` first",
-                           EXIT_DATABASE)
+        raise CommandError(
+            f"the database lacks {len(readiness.pending)} migration(s): "
+            f"{', '.join(readiness.pending)}; run `python -m pms_app migrate` first",
+            EXIT_DATABASE,
+        )
 
 
 def _fail(args: argparse.Namespace, err: TextIO, message: str, status: int) -> int:
@@ -159,8 +164,9 @@ def _fail(args: argparse.Namespace, err: TextIO, message: str, status: int) -> i
 def _label(args: argparse.Namespace, field: str) -> str:
     """An API field as the command spells it (``breaker.failure_threshold`` is
     ``--breaker-failure-threshold``): options are named after the fields they fill."""
-    options = {action.dest: action.option_strings[-1]
-               for action in args.command_parser._actions if action.option_strings}
+    options = {
+        action.dest: action.option_strings[-1] for action in args.command_parser._actions if action.option_strings
+    }
     return options.get(field.replace(".", "_"), field)
 
 

@@ -12,17 +12,33 @@ from ..services.endpoint_health import all_health
 from . import output
 from .runtime import EXIT_OK, Context, command
 
-COLUMNS = ("id", "name", "state", "breaker", "pending", "in_flight", "held", "failed", "oldest_pending",
-           "ok_last_hour", "p95_last_hour", "last_success", "url")
+COLUMNS = (
+    "id",
+    "name",
+    "state",
+    "breaker",
+    "pending",
+    "in_flight",
+    "held",
+    "failed",
+    "oldest_pending",
+    "ok_last_hour",
+    "p95_last_hour",
+    "last_success",
+    "url",
+)
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = commands.add_parser(
-        "status", parents=[common], help="the health of every endpoint",
+        "status",
+        parents=[common],
+        help="the health of every endpoint",
         description="The health of every endpoint, as the dashboard's endpoints page shows it: enabled or "
-                    "why not, the breaker (the worst of the live workers'), deliveries pending, in flight, "
-                    "held and failed, the age of the oldest one not yet delivered, the attempts of the last "
-                    "hour that succeeded and their 95th percentile duration, the last success.")
+        "why not, the breaker (the worst of the live workers'), deliveries pending, in flight, "
+        "held and failed, the age of the oldest one not yet delivered, the attempts of the last "
+        "hour that succeeded and their 95th percentile duration, the last success.",
+    )
     command(parser, status)
 
 

@@ -25,12 +25,24 @@ log = logging.getLogger("guestsync.delivery")
 def _fields(claim: Claim, endpoint: str, trace: TraceContext | None) -> dict:
     # Without an attempt there is no span, but the trace is known all the same.
     trace_id = (trace or attempt_trace(claim)).trace_id
-    return {"webhook_id": claim.id, "endpoint": endpoint, "endpoint_id": claim.endpoint_id,
-            "event_type": claim.type, "delivery_id": claim.seq, "trace_id": trace_id}
+    return {
+        "webhook_id": claim.id,
+        "endpoint": endpoint,
+        "endpoint_id": claim.endpoint_id,
+        "event_type": claim.type,
+        "delivery_id": claim.seq,
+        "trace_id": trace_id,
+    }
 
 
-def attempt_made(claim: Claim, endpoint: str, trace: TraceContext, record: AttemptRecord,
-                 next_attempt_at: dt.datetime | None, gone: bool = False) -> None:
+def attempt_made(
+    claim: Claim,
+    endpoint: str,
+    trace: TraceContext,
+    record: AttemptRecord,
+    next_attempt_at: dt.datetime | None,
+    gone: bool = False,
+) -> None:
     """The line of one attempt: delivered, failed with a retry scheduled, or given up."""
     fields = _fields(claim, endpoint, trace)
     fields.update(status_code=record.status_code, duration_ms=record.duration_ms)
@@ -42,13 +54,18 @@ def attempt_made(claim: Claim, endpoint: str, trace: TraceContext, record: Attem
     if next_attempt_at is not None:
         fields["outcome"] = "retry"
         fields["next_attempt_at"] = iso(next_attempt_at)
-        log.info("webhook %s to %s failed (%s): retry at %s", claim.id, endpoint, record.error,
-                 fields["next_attempt_at"], extra=fields)
+        log.info(
+            "webhook %s to %s failed (%s): retry at %s",
+            claim.id,
+            endpoint,
+            record.error,
+            fields["next_attempt_at"],
+            extra=fields,
+        )
         return
     fields["outcome"] = "held" if gone else "failed"
     reason = "the endpoint is gone, held until it is enabled" if gone else "no retries left"
-    log.warning("giving up on webhook %s to %s (%s): %s", claim.id, endpoint, record.error, reason,
-                extra=fields)
+    log.warning("giving up on webhook %s to %s (%s): %s", claim.id, endpoint, record.error, reason, extra=fields)
 
 
 def held_back(claim: Claim, endpoint: str, reason: str) -> None:
@@ -61,5 +78,9 @@ def held_back(claim: Claim, endpoint: str, reason: str) -> None:
 
 def unexpected(claim: Claim, endpoint: str) -> None:
     """An attempt that broke inside the worker itself (logged with its traceback)."""
-    log.exception("delivering webhook %s to %s failed unexpectedly; it goes back to the queue",
-                  claim.id, endpoint, extra=_fields(claim, endpoint, None))
+    log.exception(
+        "delivering webhook %s to %s failed unexpectedly; it goes back to the queue",
+        claim.id,
+        endpoint,
+        extra=_fields(claim, endpoint, None),
+    )

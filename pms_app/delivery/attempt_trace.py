@@ -29,6 +29,7 @@ class AttemptSpans:
         self._spans = None
         if settings.otel_exporter_otlp_endpoint:
             from core.otel import ClientSpans
+
             self._spans = ClientSpans("guestsync.delivery")
 
     def start(self, claim: Claim, endpoint: str) -> tuple[TraceContext, Finish]:
@@ -37,9 +38,16 @@ class AttemptSpans:
         if self._spans is None:
             return trace, _nothing
         parent = parse_traceparent(claim.traceparent) or trace
-        span = self._spans.start(f"POST {endpoint}", parent, {
-            "webhook.id": claim.id, "webhook.type": claim.type, "endpoint.name": endpoint,
-            "endpoint.id": claim.endpoint_id})
+        span = self._spans.start(
+            f"POST {endpoint}",
+            parent,
+            {
+                "webhook.id": claim.id,
+                "webhook.type": claim.type,
+                "endpoint.name": endpoint,
+                "endpoint.id": claim.endpoint_id,
+            },
+        )
 
         def finish(record: AttemptRecord) -> None:
             span.end(record.ok, record.status_code, record.error)

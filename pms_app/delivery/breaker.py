@@ -47,9 +47,14 @@ class BreakerSnapshot:
 
 
 class EndpointBreaker:
-    def __init__(self, endpoint: str, failure_threshold: int, recovery_seconds: float,
-                 on_change: Callable[[BreakerSnapshot, str], None] | None = None,
-                 owner: str | None = None):
+    def __init__(
+        self,
+        endpoint: str,
+        failure_threshold: int,
+        recovery_seconds: float,
+        on_change: Callable[[BreakerSnapshot, str], None] | None = None,
+        owner: str | None = None,
+    ):
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be at least 1")
         self.endpoint = endpoint
@@ -57,8 +62,12 @@ class EndpointBreaker:
         recovery = recovery_seconds if recovery_seconds > 0 else 1e-3
         # The package's monitor is keyed by name: make ours unique per breaker instance.
         name = f"delivery:{owner or uuid.uuid4().hex}:{endpoint}"
-        self._cb = CircuitBreaker(failure_threshold=failure_threshold, recovery_timeout=recovery,
-                                  expected_exception=DeliveryFailure, name=name)
+        self._cb = CircuitBreaker(
+            failure_threshold=failure_threshold,
+            recovery_timeout=recovery,
+            expected_exception=DeliveryFailure,
+            name=name,
+        )
         self._lock = threading.Lock()
         self._probe_in_flight = False
         self._opened_at: dt.datetime | None = None
@@ -73,8 +82,7 @@ class EndpointBreaker:
 
     def _snapshot_locked(self) -> BreakerSnapshot:
         state = self._cb.state
-        return BreakerSnapshot(state, self._cb.failure_count,
-                               self._opened_at if state != STATE_CLOSED else None)
+        return BreakerSnapshot(state, self._cb.failure_count, self._opened_at if state != STATE_CLOSED else None)
 
     @property
     def state(self) -> str:

@@ -54,24 +54,24 @@ from ..models import DELIVERED, DELIVERING, FAILED, HELD, PENDING, SCHEDULED, De
 from ..notifications import raising
 
 RESPONSE_BODY_LIMIT = 2048
-PING = "endpoint.ping"   # a test ping that fails is its own answer, not an incident
+PING = "endpoint.ping"  # a test ping that fails is its own answer, not an incident
 BURST_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
 class Claim:
-    seq: int                     # the delivery's id
-    id: str                      # the event's UUID: its webhook-id
+    seq: int  # the delivery's id
+    id: str  # the event's UUID: its webhook-id
     endpoint_id: int
     type: str
     payload: dict
     occurred_at: dt.datetime
     worker_id: str
     lease_until: dt.datetime
-    attempts_since_replay: int   # picks the retry step: the schedule restarts at each replay
-    trigger: str                 # recorded on the attempt made of this claim
+    attempts_since_replay: int  # picks the retry step: the schedule restarts at each replay
+    trigger: str  # recorded on the attempt made of this claim
     replayed_by: str | None
-    traceparent: str | None = None   # of the request that made the change: attempts continue its trace
+    traceparent: str | None = None  # of the request that made the change: attempts continue its trace
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ class AttemptRecord:
     error: str | None
     response_body: str | None
     ok: bool
-    target_url: str | None = None    # where it went, password masked
-    signatures: int | None = None    # how many signatures it carried
+    target_url: str | None = None  # where it went, password masked
+    signatures: int | None = None  # how many signatures it carried
 
 
 # Due deliveries, oldest first, unless an earlier event of the same entity (same kind: the type
@@ -113,8 +113,9 @@ def _when(value: dt.datetime | None):
     return Delivery.next_attempt_at.db_value(value)
 
 
-def _select_due(now: dt.datetime, limit: int, mysql: bool, only: int | None = None,
-                blocked: Sequence[int] = ()) -> list[tuple]:
+def _select_due(
+    now: dt.datetime, limit: int, mysql: bool, only: int | None = None, blocked: Sequence[int] = ()
+) -> list[tuple]:
     endpoints, args = "", [_when(now)]
     if only is not None:
         endpoints, args = f" AND d.endpoint_id = {db.param}", [*args, only]
@@ -126,7 +127,7 @@ def _select_due(now: dt.datetime, limit: int, mysql: bool, only: int | None = No
     entity_index = f" FORCE INDEX ({ENTITY_ORDER_INDEX})" if mysql else ""
     sql = CLAIM_SQL.format(p=db.param, endpoints=endpoints, entity_index=entity_index)
     if mysql:
-        sql += " FOR UPDATE SKIP LOCKED"   # concurrent claimers pass over each other's rows
+        sql += " FOR UPDATE SKIP LOCKED"  # concurrent claimers pass over each other's rows
     return db.execute_sql(sql, (*args, limit)).fetchall()
 
 
@@ -163,8 +164,7 @@ def _claim_within(now: dt.datetime, limit: int, mysql: bool, apart: list[int], r
     return rows
 
 
-def _take_tokens(endpoint_id: int, rate: float, wanted: int, now: dt.datetime,
-                 mysql: bool) -> tuple[int, float]:
+def _take_tokens(endpoint_id: int, rate: float, wanted: int, now: dt.datetime, mysql: bool) -> tuple[int, float]:
     """How many of ``wanted`` tokens the endpoint's bucket (locked until commit) has, and its
     refilled level."""
     burst = max(1.0, rate * BURST_SECONDS)
@@ -186,21 +186,32 @@ def _take_tokens(endpoint_id: int, rate: float, wanted: int, now: dt.datetime,
 def _claim_rated(endpoint_id: int, rate: float, room: int, now: dt.datetime, mysql: bool) -> list[tuple]:
     allowed, tokens = _take_tokens(endpoint_id, rate, room, now, mysql)
     rows = _select_due(now, allowed, mysql, only=endpoint_id) if allowed > 0 else []
-    EndpointRate.update(tokens=tokens - len(rows), updated_at=now) \
-        .where(EndpointRate.endpoint_id == endpoint_id).execute()
+    EndpointRate.update(tokens=tokens - len(rows), updated_at=now).where(
+        EndpointRate.endpoint_id == endpoint_id
+    ).execute()
     return rows
 
 
-def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
-           blocked: Sequence[int] = (), probes: Sequence[int] = (), capacity: dict[int, int] | None = None,
-           rates: dict[int, float] | None = None) -> list[Claim]:
+def _claim(
+    worker_id: str,
+    limit: int,
+    lease_seconds: float,
+    mysql: bool,
+    blocked: Sequence[int] = (),
+    probes: Sequence[int] = (),
+    capacity: dict[int, int] | None = None,
+    rates: dict[int, float] | None = None,
+) -> list[Claim]:
     now = utcnow()
     capacity, rates = capacity or {}, rates or {}
     apart = [*blocked, *probes, *[e for e in rates if e not in blocked]]
     rows = _claim_within(now, limit, mysql, apart, dict(capacity))
     for endpoint_id in probes:
-        rows += (_claim_rated(endpoint_id, rates[endpoint_id], 1, now, mysql) if endpoint_id in rates
-                 else _select_due(now, 1, mysql, only=endpoint_id))
+        rows += (
+            _claim_rated(endpoint_id, rates[endpoint_id], 1, now, mysql)
+            if endpoint_id in rates
+            else _select_due(now, 1, mysql, only=endpoint_id)
+        )
     for endpoint_id, rate in rates.items():
         room = min(capacity.get(endpoint_id, limit), limit - len(rows))
         if endpoint_id not in blocked and endpoint_id not in probes and room > 0:
@@ -208,19 +219,35 @@ def _claim(worker_id: str, limit: int, lease_seconds: float, mysql: bool,
     if not rows:
         return []
     lease_until = now + dt.timedelta(seconds=lease_seconds)
-    db.execute_sql(f"UPDATE delivery SET status = '{DELIVERING}', claimed_by = {db.param}, "
-                   f"lease_until = {db.param} WHERE status = '{PENDING}' AND id IN ({_params(len(rows))})",
-                   (worker_id, _when(lease_until), *[r[0] for r in rows]))
+    db.execute_sql(
+        f"UPDATE delivery SET status = '{DELIVERING}', claimed_by = {db.param}, "
+        f"lease_until = {db.param} WHERE status = '{PENDING}' AND id IN ({_params(len(rows))})",
+        (worker_id, _when(lease_until), *[r[0] for r in rows]),
+    )
     seqs = list({r[4] for r in rows})
     payload, occurred = OutboxEvent.payload.python_value, OutboxEvent.occurred_at.python_value
-    events = {seq: (payload(body), occurred(occurred_at), traceparent)
-              for seq, body, occurred_at, traceparent in db.execute_sql(
-                  f"SELECT seq, payload, occurred_at, traceparent FROM outbox_event "
-                  f"WHERE seq IN ({_params(len(seqs))})", seqs).fetchall()}
-    return [Claim(delivery_id, event_id, endpoint_id, event_type, *events[event_seq][:2], worker_id, lease_until,
-                  since_replay, trigger, replayed_by, events[event_seq][2])
-            for delivery_id, event_id, endpoint_id, event_type, event_seq, since_replay, trigger, replayed_by
-            in rows]
+    events = {
+        seq: (payload(body), occurred(occurred_at), traceparent)
+        for seq, body, occurred_at, traceparent in db.execute_sql(
+            f"SELECT seq, payload, occurred_at, traceparent FROM outbox_event WHERE seq IN ({_params(len(seqs))})", seqs
+        ).fetchall()
+    }
+    return [
+        Claim(
+            delivery_id,
+            event_id,
+            endpoint_id,
+            event_type,
+            *events[event_seq][:2],
+            worker_id,
+            lease_until,
+            since_replay,
+            trigger,
+            replayed_by,
+            events[event_seq][2],
+        )
+        for delivery_id, event_id, endpoint_id, event_type, event_seq, since_replay, trigger, replayed_by in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -232,7 +259,7 @@ class Outcome:
     claim: Claim
     attempt: AttemptRecord | None
     next_attempt_at: dt.datetime | None = None
-    give_up_status: str = FAILED   # when no next attempt: failed, or held (the endpoint is gone)
+    give_up_status: str = FAILED  # when no next attempt: failed, or held (the endpoint is gone)
 
 
 def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
@@ -240,16 +267,24 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
     if not outcomes:
         return []
     now = utcnow()
-    sql = (f"SELECT id, claimed_by, lease_until FROM delivery WHERE status = '{DELIVERING}' "
-           f"AND id IN ({_params(len(outcomes))})" + (" FOR UPDATE" if mysql else ""))
+    sql = (
+        f"SELECT id, claimed_by, lease_until FROM delivery WHERE status = '{DELIVERING}' "
+        f"AND id IN ({_params(len(outcomes))})" + (" FOR UPDATE" if mysql else "")
+    )
     lease = Delivery.lease_until.python_value
-    holders = {seq: (owner, lease(until))
-               for seq, owner, until in db.execute_sql(sql, [o.claim.seq for o in outcomes]).fetchall()}
+    holders = {
+        seq: (owner, lease(until))
+        for seq, owner, until in db.execute_sql(sql, [o.claim.seq for o in outcomes]).fetchall()
+    }
     kept = [holders.get(o.claim.seq) == (o.claim.worker_id, o.claim.lease_until) for o in outcomes]
     settled = {Delivery.claimed_by: None, Delivery.lease_until: None}
-    attempted = {**settled, Delivery.attempt_count: Delivery.attempt_count + 1,
-                 Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
-                 Delivery.next_trigger: SCHEDULED, Delivery.replayed_by: None}
+    attempted = {
+        **settled,
+        Delivery.attempt_count: Delivery.attempt_count + 1,
+        Delivery.attempts_since_replay: Delivery.attempts_since_replay + 1,
+        Delivery.next_trigger: SCHEDULED,
+        Delivery.replayed_by: None,
+    }
     delivered, released, held, discarded, gone = [], [], [], [], set()
     for outcome, holds in zip(outcomes, kept, strict=True):
         if not holds:
@@ -262,52 +297,79 @@ def _settle(outcomes: list[Outcome], mysql: bool) -> list[bool]:
         elif attempt.ok:
             delivered.append(seq)
         else:
-            failed = {**attempted, Delivery.last_error: attempt.error,
-                      Delivery.last_status_code: attempt.status_code}
+            failed = {**attempted, Delivery.last_error: attempt.error, Delivery.last_status_code: attempt.status_code}
             if outcome.next_attempt_at is None:
                 failed[Delivery.status] = outcome.give_up_status
                 if outcome.give_up_status == HELD:
                     gone.add(outcome.claim.endpoint_id)
                 elif outcome.claim.type != PING:
-                    raising.delivery_failed(outcome.claim.endpoint_id, outcome.claim.id, outcome.claim.type,
-                                            attempt.error, attempt.status_code)
+                    raising.delivery_failed(
+                        outcome.claim.endpoint_id,
+                        outcome.claim.id,
+                        outcome.claim.type,
+                        attempt.error,
+                        attempt.status_code,
+                    )
             else:
                 failed.update({Delivery.status: PENDING, Delivery.next_attempt_at: outcome.next_attempt_at})
             Delivery.update(failed).where(Delivery.id == seq).execute()
     if delivered:
         # One statement for the batch; each row's own status code is set below only when it is
         # not the common 2xx of the batch, so a busy turn stays at a handful of statements.
-        codes = {o.attempt.status_code for o, holds in zip(outcomes, kept, strict=True)
-                 if holds and o.attempt is not None and o.attempt.ok}
+        codes = {
+            o.attempt.status_code
+            for o, holds in zip(outcomes, kept, strict=True)
+            if holds and o.attempt is not None and o.attempt.ok
+        }
         common = codes.pop() if len(codes) == 1 else None
-        db.execute_sql(f"UPDATE delivery SET status = '{DELIVERED}', delivered_at = {db.param}, "
-                       f"last_error = NULL, last_status_code = {db.param}, attempt_count = attempt_count + 1, "
-                       f"attempts_since_replay = attempts_since_replay + 1, next_trigger = '{SCHEDULED}', "
-                       f"replayed_by = NULL, claimed_by = NULL, lease_until = NULL "
-                       f"WHERE id IN ({_params(len(delivered))})",
-                       (_when(now), common, *delivered))
+        db.execute_sql(
+            f"UPDATE delivery SET status = '{DELIVERED}', delivered_at = {db.param}, "
+            f"last_error = NULL, last_status_code = {db.param}, attempt_count = attempt_count + 1, "
+            f"attempts_since_replay = attempts_since_replay + 1, next_trigger = '{SCHEDULED}', "
+            f"replayed_by = NULL, claimed_by = NULL, lease_until = NULL "
+            f"WHERE id IN ({_params(len(delivered))})",
+            (_when(now), common, *delivered),
+        )
         if common is None:
             for outcome, holds in zip(outcomes, kept, strict=True):
                 if holds and outcome.attempt is not None and outcome.attempt.ok:
-                    Delivery.update(last_status_code=outcome.attempt.status_code) \
-                        .where(Delivery.id == outcome.claim.seq).execute()
+                    Delivery.update(last_status_code=outcome.attempt.status_code).where(
+                        Delivery.id == outcome.claim.seq
+                    ).execute()
     for status, seqs in ((PENDING, released), (HELD, held)):
         if seqs:
-            db.execute_sql(f"UPDATE delivery SET status = '{status}', claimed_by = NULL, lease_until = NULL "
-                           f"WHERE id IN ({_params(len(seqs))})", seqs)
+            db.execute_sql(
+                f"UPDATE delivery SET status = '{status}', claimed_by = NULL, lease_until = NULL "
+                f"WHERE id IN ({_params(len(seqs))})",
+                seqs,
+            )
     if discarded:
         # The attempt happened and is listed, so it counts; the delivery's claim, retry step and
         # replay mark belong to whoever holds it now and are left alone.
-        db.execute_sql(f"UPDATE delivery SET attempt_count = attempt_count + 1 "
-                       f"WHERE id IN ({_params(len(discarded))})", discarded)
+        db.execute_sql(
+            f"UPDATE delivery SET attempt_count = attempt_count + 1 WHERE id IN ({_params(len(discarded))})", discarded
+        )
     _insert_attempts([(o, holds) for o, holds in zip(outcomes, kept, strict=True) if o.attempt is not None])
     for endpoint_id in gone:
         health.disable(endpoint_id, GONE)
     return kept
 
 
-ATTEMPT_COLUMNS = ("event_id", "delivery_id", "attempt", "worker_id", "started_at", "status_code", "duration_ms",
-                   "error", "response_body", "trigger_kind", "replayed_by", "target_url", "signatures")
+ATTEMPT_COLUMNS = (
+    "event_id",
+    "delivery_id",
+    "attempt",
+    "worker_id",
+    "started_at",
+    "status_code",
+    "duration_ms",
+    "error",
+    "response_body",
+    "trigger_kind",
+    "replayed_by",
+    "target_url",
+    "signatures",
+)
 
 
 def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
@@ -315,9 +377,13 @@ def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
     if not made:
         return
     ids = list({o.claim.seq for o, _ in made})
-    numbers = dict(db.execute_sql(
-        f"SELECT delivery_id, COUNT(*) FROM delivery_attempt WHERE delivery_id IN ({_params(len(ids))}) "
-        f"GROUP BY delivery_id", ids).fetchall())
+    numbers = dict(
+        db.execute_sql(
+            f"SELECT delivery_id, COUNT(*) FROM delivery_attempt WHERE delivery_id IN ({_params(len(ids))}) "
+            f"GROUP BY delivery_id",
+            ids,
+        ).fetchall()
+    )
     values: list = []
     for outcome, holds in made:
         attempt = outcome.attempt
@@ -326,17 +392,37 @@ def _insert_attempts(made: list[tuple[Outcome, bool]]) -> None:
         error = attempt.error
         if not holds:
             error = ((error + "; ") if error else "") + "result discarded: the claim was taken over or replayed"
-        values += [outcome.claim.id, outcome.claim.seq, number, outcome.claim.worker_id, _when(attempt.started_at),
-                   attempt.status_code, attempt.duration_ms, error, attempt.response_body,
-                   outcome.claim.trigger, outcome.claim.replayed_by, attempt.target_url, attempt.signatures]
+        values += [
+            outcome.claim.id,
+            outcome.claim.seq,
+            number,
+            outcome.claim.worker_id,
+            _when(attempt.started_at),
+            attempt.status_code,
+            attempt.duration_ms,
+            error,
+            attempt.response_body,
+            outcome.claim.trigger,
+            outcome.claim.replayed_by,
+            attempt.target_url,
+            attempt.signatures,
+        ]
     row = f"({_params(len(ATTEMPT_COLUMNS))})"
-    db.execute_sql(f"INSERT INTO delivery_attempt ({', '.join(ATTEMPT_COLUMNS)}) VALUES "
-                   + ", ".join([row] * len(made)), values)
+    db.execute_sql(
+        f"INSERT INTO delivery_attempt ({', '.join(ATTEMPT_COLUMNS)}) VALUES " + ", ".join([row] * len(made)), values
+    )
 
 
-def cycle(worker_id: str, outcomes: list[Outcome], limit: int, lease_seconds: float,
-          blocked: Sequence[int] = (), probes: Sequence[int] = (), capacity: dict[int, int] | None = None,
-          rates: dict[int, float] | None = None) -> tuple[list[bool], list[Claim]]:
+def cycle(
+    worker_id: str,
+    outcomes: list[Outcome],
+    limit: int,
+    lease_seconds: float,
+    blocked: Sequence[int] = (),
+    probes: Sequence[int] = (),
+    capacity: dict[int, int] | None = None,
+    rates: dict[int, float] | None = None,
+) -> tuple[list[bool], list[Claim]]:
     """One short transaction: settle finished claims, then claim up to ``limit`` due deliveries
     (none to the ``blocked`` endpoints, at most one to each of the ``probes``).
 
@@ -347,8 +433,11 @@ def cycle(worker_id: str, outcomes: list[Outcome], limit: int, lease_seconds: fl
     # READ COMMITTED: lock only the rows touched, no gap locks that would stall the API's inserts.
     with read_committed(db):
         kept = _settle(outcomes, mysql)
-        claimed = _claim(worker_id, limit, lease_seconds, mysql, blocked, probes, capacity, rates) \
-            if limit > 0 or probes else []
+        claimed = (
+            _claim(worker_id, limit, lease_seconds, mysql, blocked, probes, capacity, rates)
+            if limit > 0 or probes
+            else []
+        )
     return kept, claimed
 
 
@@ -377,9 +466,11 @@ def release_expired() -> int:
     REPEATABLE READ would gap-lock the in-flight range that every claim writes into.
     """
     with read_committed(db):
-        return (Delivery.update(status=PENDING, claimed_by=None, lease_until=None)
-                .where((Delivery.status == DELIVERING) & (Delivery.lease_until < utcnow()))
-                .execute())
+        return (
+            Delivery.update(status=PENDING, claimed_by=None, lease_until=None)
+            .where((Delivery.status == DELIVERING) & (Delivery.lease_until < utcnow()))
+            .execute()
+        )
 
 
 def backlog() -> int:

@@ -58,21 +58,31 @@ def load_endpoints(settings: PmsSettings) -> dict[int, EndpointConfig]:
     now = utcnow()
     secrets: dict[int, list[str]] = {}
     for endpoint_id, secret, expires_at in (
-            EndpointSecret.select(EndpointSecret.endpoint, EndpointSecret.secret, EndpointSecret.expires_at)
-            .order_by(EndpointSecret.id).tuples()):
+        EndpointSecret.select(EndpointSecret.endpoint, EndpointSecret.secret, EndpointSecret.expires_at)
+        .order_by(EndpointSecret.id)
+        .tuples()
+    ):
         if expires_at is None or expires_at > now:
             secrets.setdefault(endpoint_id, []).append(secret)
     configs = {}
     for e in Endpoint.select():
         configs[e.id] = EndpointConfig(
-            id=e.id, name=e.name, url=e.url, secrets=tuple(secrets.get(e.id, ())), enabled=bool(e.enabled),
+            id=e.id,
+            name=e.name,
+            url=e.url,
+            secrets=tuple(secrets.get(e.id, ())),
+            enabled=bool(e.enabled),
             timeout_seconds=e.timeout_seconds or settings.delivery_timeout_seconds,
             retry_schedule=schedule_of(e.retry_schedule, settings.retry_schedule),
             max_in_flight=e.max_in_flight or settings.delivery_concurrency,
             rate_limit_per_second=e.rate_limit_per_second or None,
             breaker_failure_threshold=e.breaker_failure_threshold or settings.breaker_failure_threshold,
-            breaker_recovery_seconds=(e.breaker_recovery_seconds if e.breaker_recovery_seconds is not None
-                                      else settings.breaker_recovery_seconds))
+            breaker_recovery_seconds=(
+                e.breaker_recovery_seconds
+                if e.breaker_recovery_seconds is not None
+                else settings.breaker_recovery_seconds
+            ),
+        )
     return configs
 
 
@@ -104,11 +114,15 @@ class InFlightLimit:
 
 
 class Destination:
-    def __init__(self, config: EndpointConfig, owner: str,
-                 on_breaker_change: Callable[[int, BreakerSnapshot, str], None],
-                 denied: Iterable[IPNetwork] = ()):
+    def __init__(
+        self,
+        config: EndpointConfig,
+        owner: str,
+        on_breaker_change: Callable[[int, BreakerSnapshot, str], None],
+        denied: Iterable[IPNetwork] = (),
+    ):
         self.config = config
-        self._denied = tuple(denied)   # ENDPOINT_DENIED_NETWORKS, checked at every attempt
+        self._denied = tuple(denied)  # ENDPOINT_DENIED_NETWORKS, checked at every attempt
         self._owner = owner
         self._on_breaker_change = on_breaker_change
         self.sender = self._new_sender(config)
@@ -127,16 +141,22 @@ class Destination:
         return Sender(config.url, keys_from_secrets(config.secrets), config.timeout_seconds, denied=self._denied)
 
     def _new_breaker(self, config: EndpointConfig) -> EndpointBreaker:
-        return EndpointBreaker(str(config.id), config.breaker_failure_threshold, config.breaker_recovery_seconds,
-                               on_change=lambda snap, previous: self._on_breaker_change(config.id, snap, previous),
-                               owner=self._owner)
+        return EndpointBreaker(
+            str(config.id),
+            config.breaker_failure_threshold,
+            config.breaker_recovery_seconds,
+            on_change=lambda snap, previous: self._on_breaker_change(config.id, snap, previous),
+            owner=self._owner,
+        )
 
     def refresh(self, config: EndpointConfig) -> None:
         old = self.config
         if (old.url, old.secrets, old.timeout_seconds) != (config.url, config.secrets, config.timeout_seconds):
             self.sender = self._new_sender(config)
-        if (old.breaker_failure_threshold, old.breaker_recovery_seconds) != \
-                (config.breaker_failure_threshold, config.breaker_recovery_seconds):
+        if (old.breaker_failure_threshold, old.breaker_recovery_seconds) != (
+            config.breaker_failure_threshold,
+            config.breaker_recovery_seconds,
+        ):
             self.breaker = self._new_breaker(config)
         if old.max_in_flight != config.max_in_flight:
             self.in_flight.resize(config.max_in_flight)

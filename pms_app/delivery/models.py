@@ -43,5 +43,10 @@ class BreakerTransition(BaseModel):
         table_name = "breaker_transition"
 
     def to_api(self) -> dict:
-        return {"worker_id": self.worker_id, "from": self.from_state, "to": self.to_state,
-                "failure_count": self.failure_count, "at": iso(self.at)}
+        return {
+            "worker_id": self.worker_id,
+            "from": self.from_state,
+            "to": self.to_state,
+            "failure_count": self.failure_count,
+            "at": iso(self.at),
+        }

@@ -34,19 +34,19 @@ class WorkerTiming:
     heartbeat: float = 1.0
     retention_every: float = 300.0
     db_retry: float = 0.5
-    settle_within: float = 0.05   # longest a finished attempt waits for a turn to record it
+    settle_within: float = 0.05  # longest a finished attempt waits for a turn to record it
 
 
 @dataclass(frozen=True)
 class Turn:
     """What one dispatcher turn did: the facts the pause depends on."""
 
-    claimed: int = 0              # deliveries claimed and handed to the senders
-    settled: int = 0              # finished attempts whose outcome was written
-    free: int = 0                 # sending slots that were free at the start of the turn
+    claimed: int = 0  # deliveries claimed and handed to the senders
+    settled: int = 0  # finished attempts whose outcome was written
+    free: int = 0  # sending slots that were free at the start of the turn
     probe_in: float | None = None  # every endpoint held back by its breaker: seconds to the first probe
-    failed: bool = False          # the database could not be read or written
-    done: bool = False            # stopping, and every claim is settled: the dispatcher leaves
+    failed: bool = False  # the database could not be read or written
+    done: bool = False  # stopping, and every claim is settled: the dispatcher leaves
 
     @property
     def found_work(self) -> bool:

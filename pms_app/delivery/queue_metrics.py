@@ -19,7 +19,7 @@ from ..services.endpoint_health import delivery_counts, oldest_undelivered
 
 @dataclass(frozen=True)
 class EndpointQueue:
-    endpoint: str                          # the endpoint's name, as logs and metrics call it
+    endpoint: str  # the endpoint's name, as logs and metrics call it
     failed: int
     oldest_undelivered: dt.datetime | None
 
@@ -28,5 +28,6 @@ def endpoint_queue() -> list[EndpointQueue]:
     endpoints = list(Endpoint.select(Endpoint.id, Endpoint.name).order_by(Endpoint.id).tuples())
     failed = delivery_counts([endpoint_id for endpoint_id, _ in endpoints], statuses=(FAILED,))
     oldest = oldest_undelivered()
-    return [EndpointQueue(name, failed[endpoint_id][FAILED], oldest.get(endpoint_id))
-            for endpoint_id, name in endpoints]
+    return [
+        EndpointQueue(name, failed[endpoint_id][FAILED], oldest.get(endpoint_id)) for endpoint_id, name in endpoints
+    ]

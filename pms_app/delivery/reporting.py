@@ -40,14 +40,17 @@ def save_breaker(worker_id: str, endpoint: str, snap: BreakerSnapshot) -> None:
     rolling back to a vanished savepoint fails (error 1305) and the write would be lost.
     """
     now = utcnow()
-    values = {"state": snap.state, "failure_count": snap.failure_count,
-              "opened_at": snap.opened_at, "updated_at": now}
+    values = {"state": snap.state, "failure_count": snap.failure_count, "opened_at": snap.opened_at, "updated_at": now}
     mine = (BreakerState.worker_id == worker_id) & (BreakerState.endpoint == endpoint)
     if BreakerState.update(**values).where(mine).execute():
         return
-    inserted = (BreakerState.insert(worker_id=worker_id, endpoint=endpoint, **values)
-                .on_conflict_ignore().as_rowcount().execute())
-    if not inserted:   # the other writer inserted it first; write ours over it, as any update would
+    inserted = (
+        BreakerState.insert(worker_id=worker_id, endpoint=endpoint, **values)
+        .on_conflict_ignore()
+        .as_rowcount()
+        .execute()
+    )
+    if not inserted:  # the other writer inserted it first; write ours over it, as any update would
         BreakerState.update(**values).where(mine).execute()
 
 
@@ -59,20 +62,32 @@ def record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, prev
 
 def _record_transition(worker_id: str, endpoint: str, snap: BreakerSnapshot, previous: str) -> None:
     save_breaker(worker_id, endpoint, snap)
-    BreakerTransition.create(worker_id=worker_id, endpoint=endpoint, from_state=previous,
-                             to_state=snap.state, failure_count=snap.failure_count, at=utcnow())
+    BreakerTransition.create(
+        worker_id=worker_id,
+        endpoint=endpoint,
+        from_state=previous,
+        to_state=snap.state,
+        failure_count=snap.failure_count,
+        at=utcnow(),
+    )
 
 
-def heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
-              outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
+def heartbeat(
+    worker_id: str,
+    breakers: dict[str, BreakerSnapshot],
+    outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]],
+) -> None:
     """This worker is alive: its breakers (by endpoint key) and, per endpoint id, the times of
     its last success and failure seen since the previous heartbeat."""
     with read_committed(BreakerState._meta.database):
         _heartbeat(worker_id, breakers, outcomes)
 
 
-def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
-               outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]]) -> None:
+def _heartbeat(
+    worker_id: str,
+    breakers: dict[str, BreakerSnapshot],
+    outcomes: dict[int, tuple[dt.datetime | None, dt.datetime | None]],
+) -> None:
     values = {"heartbeat_at": utcnow()}
     successes = [s for s, _ in outcomes.values() if s is not None]
     failures = [f for _, f in outcomes.values() if f is not None]
@@ -86,8 +101,11 @@ def _heartbeat(worker_id: str, breakers: dict[str, BreakerSnapshot],
     for endpoint_id, (success, failure) in outcomes.items():
         for column, when in ((Endpoint.last_success_at, success), (Endpoint.last_failure_at, failure)):
             if when is not None:
-                (Endpoint.update({column: when})
-                 .where((Endpoint.id == endpoint_id) & (column.is_null() | (column < when))).execute())
+                (
+                    Endpoint.update({column: when})
+                    .where((Endpoint.id == endpoint_id) & (column.is_null() | (column < when)))
+                    .execute()
+                )
         health.note_outcomes(endpoint_id, success, failure)
 
 

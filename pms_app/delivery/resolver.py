@@ -33,9 +33,12 @@ def system_resolve(host: str, port: int) -> tuple[IPAddress, ...]:
 class CachingResolver:
     """``resolve(host, port)`` answered from a cache of at most ``ttl`` seconds (thread-safe)."""
 
-    def __init__(self, ttl: float = DEFAULT_TTL,
-                 resolve: Callable[[str, int], tuple[IPAddress, ...]] = system_resolve,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        ttl: float = DEFAULT_TTL,
+        resolve: Callable[[str, int], tuple[IPAddress, ...]] = system_resolve,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.ttl = ttl
         self._resolve = resolve
         self._clock = clock

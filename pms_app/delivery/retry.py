@@ -26,12 +26,18 @@ def schedule_of(value, default: Sequence[float]) -> tuple[float, ...]:
     if isinstance(value, list):
         return tuple(value)
     exp = value["exponential"]
-    return tuple(min(exp["initial_seconds"] * exp["factor"] ** (n - 1), exp["max_seconds"])
-                 for n in range(1, int(exp["max_retries"]) + 1))
+    return tuple(
+        min(exp["initial_seconds"] * exp["factor"] ** (n - 1), exp["max_seconds"])
+        for n in range(1, int(exp["max_retries"]) + 1)
+    )
 
 
-def next_delay(schedule: Sequence[float], attempts_made: int, retry_after: float | None = None,
-               rand: Callable[[], float] = random.random) -> float | None:
+def next_delay(
+    schedule: Sequence[float],
+    attempts_made: int,
+    retry_after: float | None = None,
+    rand: Callable[[], float] = random.random,
+) -> float | None:
     """Seconds until the next attempt after ``attempts_made`` failures, or ``None``: give up."""
     if attempts_made < 1 or attempts_made > len(schedule):
         return None

@@ -64,7 +64,7 @@ def attempt_trace(claim: Claim) -> TraceContext:
 class SendResult:
     record: AttemptRecord
     retry_after: float | None
-    trips_breaker: bool   # the endpoint looks unhealthy (not: it refused this one event)
+    trips_breaker: bool  # the endpoint looks unhealthy (not: it refused this one event)
 
 
 def _cut(content: bytes) -> str:
@@ -88,9 +88,16 @@ class Sender:
     """Signed attempts to one URL. ``denied`` adds networks to refuse; ``resolver`` and
     ``transport`` may be shared between senders (or replaced in tests)."""
 
-    def __init__(self, url: str, keys: Sequence[bytes], timeout: float, *,
-                 denied: Iterable[IPNetwork] = (), resolver: Resolver | None = None,
-                 transport: CurlTransport | None = None):
+    def __init__(
+        self,
+        url: str,
+        keys: Sequence[bytes],
+        timeout: float,
+        *,
+        denied: Iterable[IPNetwork] = (),
+        resolver: Resolver | None = None,
+        transport: CurlTransport | None = None,
+    ):
         self.url = url
         self.keys = tuple(keys)
         self.timeout = timeout
@@ -112,8 +119,9 @@ class Sender:
         except UnsafeUrl as exc:
             return self._failure(started_at, t0, str(exc))
         except OSError as exc:
-            return self._failure(started_at, t0,
-                                 f"ConnectionError: cannot resolve {target.host}: {exc.strerror or exc}"[:500])
+            return self._failure(
+                started_at, t0, f"ConnectionError: cannot resolve {target.host}: {exc.strerror or exc}"[:500]
+            )
         body = envelope_body(claim)
         headers = [f"{name}: {value}" for name, value in signed_headers(self.keys, claim.id, body).items()]
         headers.append(f"traceparent: {(trace or attempt_trace(claim)).traceparent}")
@@ -137,14 +145,16 @@ class Sender:
         retry_after = None
         if code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.retry_after)
-        record = AttemptRecord(started_at, code, duration_ms, error, _cut(response.body), ok,
-                               self.shown_url, len(self.keys))
+        record = AttemptRecord(
+            started_at, code, duration_ms, error, _cut(response.body), ok, self.shown_url, len(self.keys)
+        )
         return SendResult(record, retry_after, trips_breaker(code))
 
     def _failure(self, started_at: dt.datetime, t0: float, error: str) -> SendResult:
         duration_ms = int((time.monotonic() - t0) * 1000)
-        return SendResult(AttemptRecord(started_at, None, duration_ms, error, None, False, self.shown_url,
-                                        len(self.keys)), None, True)
+        return SendResult(
+            AttemptRecord(started_at, None, duration_ms, error, None, False, self.shown_url, len(self.keys)), None, True
+        )
 
     def close(self) -> None:
         if self._owns_transport:

@@ -59,13 +59,13 @@ class Response:
     """What one POST came to. ``status`` is ``None`` when no complete answer arrived in time."""
 
     status: int | None
-    body: bytes                 # at most the body limit
-    truncated: bool             # the answer went on past the limit and was not read further
+    body: bytes  # at most the body limit
+    truncated: bool  # the answer went on past the limit and was not read further
     retry_after: str | None
     location: str | None
-    error: str | None           # transport failure ("ConnectionError: ..."); None when answered
+    error: str | None  # transport failure ("ConnectionError: ..."); None when answered
     timed_out: bool = False
-    partial_status: int | None = None   # on a timeout: the status line that did arrive, if any
+    partial_status: int | None = None  # on a timeout: the status line that did arrive, if any
 
 
 class _Exchange:
@@ -89,17 +89,17 @@ class _Exchange:
         if len(data) <= room:
             self.chunks.append(data)
             self.size += len(data)
-            return None   # all consumed
+            return None  # all consumed
         if room > 0:
             self.chunks.append(data[:room])
             self.size += room
         self.truncated = True
-        return 0          # a short count: libcurl stops reading here
+        return 0  # a short count: libcurl stops reading here
 
     def header(self, line: bytes) -> None:
-        if line[:1] not in b"HhLlRr":      # a quick pass over the headers nobody reads
+        if line[:1] not in b"HhLlRr":  # a quick pass over the headers nobody reads
             return
-        if line[:5] == b"HTTP/":          # a new answer (after a 1xx): forget the previous one's
+        if line[:5] == b"HTTP/":  # a new answer (after a 1xx): forget the previous one's
             self.retry_after = self.location = None
             return
         name, sep, value = line.partition(b":")
@@ -115,13 +115,13 @@ class _Exchange:
 class _Handle:
     def __init__(self, limit: int, user_agent: str):
         self.exchange = _Exchange(limit)
-        self.url: str | None = None          # what the handle was last set to, to skip repeats
+        self.url: str | None = None  # what the handle was last set to, to skip repeats
         self.connect_to: str | None = None
         curl = self.curl = pycurl.Curl()
-        curl.setopt(pycurl.NOSIGNAL, 1)               # timeouts without SIGALRM: safe in threads
-        curl.setopt(pycurl.FOLLOWLOCATION, 0)         # a 3xx is the answer, not an instruction
+        curl.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: safe in threads
+        curl.setopt(pycurl.FOLLOWLOCATION, 0)  # a 3xx is the answer, not an instruction
         curl.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
-        curl.setopt(pycurl.PROXY, "")                 # ignore *_proxy variables: see the module doc
+        curl.setopt(pycurl.PROXY, "")  # ignore *_proxy variables: see the module doc
         curl.setopt(pycurl.NOPROXY, "*")
         curl.setopt(pycurl.USERAGENT, user_agent)
         curl.setopt(pycurl.WRITEFUNCTION, self.exchange.write)
@@ -153,8 +153,9 @@ class CurlTransport:
                 self._handles.append(handle)
         return handle
 
-    def post(self, url: str, body: bytes, headers: Sequence[str], addresses: Sequence[IPAddress],
-             port: int, deadline: float) -> Response:
+    def post(
+        self, url: str, body: bytes, headers: Sequence[str], addresses: Sequence[IPAddress], port: int, deadline: float
+    ) -> Response:
         """POST ``body`` to ``url``, connecting to ``addresses`` in turn, finished by ``deadline``
         (a ``time.monotonic()`` value). ``headers`` are ``"Name: value"`` lines."""
         handle = self._handle()
@@ -177,9 +178,9 @@ class CurlTransport:
             curl.setopt(pycurl.TIMEOUT_MS, remaining_ms)
             curl.setopt(pycurl.CONNECTTIMEOUT_MS, remaining_ms)
             response, code = self._perform(curl, exchange)
-            if code != pycurl.E_COULDNT_CONNECT:   # nothing was sent: the next address is safe to try
+            if code != pycurl.E_COULDNT_CONNECT:  # nothing was sent: the next address is safe to try
                 break
-        if response is None:   # the deadline passed before a connection could be tried
+        if response is None:  # the deadline passed before a connection could be tried
             return Response(None, b"", False, None, None, None, timed_out=True)
         return response
 
@@ -192,18 +193,27 @@ class CurlTransport:
             message = exc.args[1] if len(exc.args) > 1 else str(exc)
             status = curl.getinfo(pycurl.RESPONSE_CODE) or None
             if code == pycurl.E_WRITE_ERROR and exchange.truncated:
-                return self._answer(status, exchange), None   # our cap stopped it, not a failure
+                return self._answer(status, exchange), None  # our cap stopped it, not a failure
             if code == pycurl.E_OPERATION_TIMEDOUT:
-                return Response(None, b"".join(exchange.chunks), exchange.truncated, None, None, None,
-                                timed_out=True, partial_status=status), code
+                return Response(
+                    None,
+                    b"".join(exchange.chunks),
+                    exchange.truncated,
+                    None,
+                    None,
+                    None,
+                    timed_out=True,
+                    partial_status=status,
+                ), code
             error = f"{_KINDS.get(code, 'TransportError')}: {message}"[:500]
             return Response(None, b"", False, None, None, error), code
         return self._answer(curl.getinfo(pycurl.RESPONSE_CODE), exchange), None
 
     @staticmethod
     def _answer(status: int | None, exchange: _Exchange) -> Response:
-        return Response(status, b"".join(exchange.chunks), exchange.truncated, exchange.retry_after,
-                        exchange.location, None)
+        return Response(
+            status, b"".join(exchange.chunks), exchange.truncated, exchange.retry_after, exchange.location, None
+        )
 
     def close(self) -> None:
         """Close every thread's handle (and its connections); call once no thread is posting."""

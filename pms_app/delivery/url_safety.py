@@ -88,7 +88,7 @@ def _legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
     """``2852039166``, ``0xa9.0xfe.43518``, ``127.1`` and friends: the shorthand forms of IPv4."""
     parts = host.split(".")
     if parts and parts[-1] == "" and len(parts) > 1:
-        parts.pop()   # one trailing dot is allowed
+        parts.pop()  # one trailing dot is allowed
     if not 1 <= len(parts) <= 4 or not all(parts):
         return None
     numbers = [_ipv4_number(p) for p in parts]
@@ -110,7 +110,7 @@ def literal_address(host: str) -> IPAddress | None:
         host = host[1:-1]
     if ":" in host:
         try:
-            return ipaddress.IPv6Address(host)   # zone ids (``%eth0``) are accepted and kept
+            return ipaddress.IPv6Address(host)  # zone ids (``%eth0``) are accepted and kept
         except ValueError:
             return None
     return _legacy_ipv4(host)
@@ -206,8 +206,9 @@ def check_configured_url(url: str, denied: Iterable[IPNetwork] = ()) -> Target:
     return target
 
 
-def address_problem(url: str, denied: Iterable[IPNetwork],
-                    resolve: Callable[[str, int], Sequence[IPAddress]]) -> str | None:
+def address_problem(
+    url: str, denied: Iterable[IPNetwork], resolve: Callable[[str, int], Sequence[IPAddress]]
+) -> str | None:
     """Why ``url`` may not be an endpoint's URL, judged by the addresses its host resolves to
     now (blocking: call it off the IOLoop), or ``None``. A name that does not resolve yet is
     accepted: every attempt resolves and checks it again before connecting."""

@@ -61,7 +61,7 @@ from .sender import Sender
 
 log = logging.getLogger("guestsync.delivery")
 
-CLAIM_ROUNDS = 4   # rounds of sends a worker may have claimed: one sending, three queued
+CLAIM_ROUNDS = 4  # rounds of sends a worker may have claimed: one sending, three queued
 
 
 def new_worker_id() -> str:
@@ -70,8 +70,14 @@ def new_worker_id() -> str:
 
 
 class DeliveryWorker:
-    def __init__(self, settings: PmsSettings, store: Store, metrics: Metrics | None = None,
-                 worker_id: str | None = None, timing: WorkerTiming | None = None):
+    def __init__(
+        self,
+        settings: PmsSettings,
+        store: Store,
+        metrics: Metrics | None = None,
+        worker_id: str | None = None,
+        timing: WorkerTiming | None = None,
+    ):
         self.settings = settings
         self.store = store
         self.timing = timing = timing or WorkerTiming()
@@ -92,14 +98,13 @@ class DeliveryWorker:
         # runs low; in bench/worker.py's drain that took a turn from 5 to 11 events and the
         # worker from 300-380 to about 280 us of CPU per event.
         self.turn_batch = (CLAIM_ROUNDS // 2) * self.concurrency
-        self.low_water = self.concurrency // 2   # this few queued claims or fewer: claim now
-        self._unsent = 0   # claims handed to the senders that no sender has picked up yet
-        self._settle_since: float | None = None   # when the oldest outcome not yet written came
-        self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
-                                        thread_name_prefix="delivery-send")
+        self.low_water = self.concurrency // 2  # this few queued claims or fewer: claim now
+        self._unsent = 0  # claims handed to the senders that no sender has picked up yet
+        self._settle_since: float | None = None  # when the oldest outcome not yet written came
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="delivery-send")
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._in_flight_by: dict[int, int] = {}   # per endpoint, for its max_in_flight
+        self._in_flight_by: dict[int, int] = {}  # per endpoint, for its max_in_flight
         # Claimed, not yet sent, per endpoint (see ``_hand_out``), and its sender tasks.
         self._lanes: dict[int, collections.deque[tuple[claims.Claim, Ticket]]] = {}
         self._lane_tasks: dict[int, int] = {}
@@ -121,8 +126,12 @@ class DeliveryWorker:
         # Notifications go to OPS_WEBHOOK_URL when it is set (signed with OPS_WEBHOOK_SECRET).
         self.ops_sender = None
         if settings.ops_webhook_url and settings.ops_webhook_secrets:
-            self.ops_sender = Sender(settings.ops_webhook_url, keys_from_secrets(settings.ops_webhook_secrets),
-                                     settings.delivery_timeout_seconds, denied=settings.endpoint_denied_networks)
+            self.ops_sender = Sender(
+                settings.ops_webhook_url,
+                keys_from_secrets(settings.ops_webhook_secrets),
+                settings.delivery_timeout_seconds,
+                denied=settings.endpoint_denied_networks,
+            )
         elif settings.ops_webhook_url:
             log.warning("OPS_WEBHOOK_URL is set but OPS_WEBHOOK_SECRET is not: notifications are not pushed")
 
@@ -133,14 +142,20 @@ class DeliveryWorker:
             self.load_endpoints()
         except Exception as exc:  # the database may be down: the dispatcher tries again
             log.warning("could not read the endpoints at start: %s", exc)
-        for name, target in (("delivery-dispatch", self._dispatch_loop),
-                             ("delivery-maintenance", self._maintenance_loop)):
+        for name, target in (
+            ("delivery-dispatch", self._dispatch_loop),
+            ("delivery-maintenance", self._maintenance_loop),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         self.reconcile.start()
-        log.info("delivery worker %s started: %s endpoint(s), concurrency %s",
-                 self.worker_id, len(self._destinations), self.concurrency)
+        log.info(
+            "delivery worker %s started: %s endpoint(s), concurrency %s",
+            self.worker_id,
+            len(self._destinations),
+            self.concurrency,
+        )
         return self
 
     # -- endpoints ---------------------------------------------------------------------------
@@ -154,8 +169,9 @@ class DeliveryWorker:
             for endpoint_id, config in configs.items():
                 known = self._destinations.get(endpoint_id)
                 if known is None:
-                    self._destinations[endpoint_id] = Destination(config, self.worker_id, self._breaker_changed,
-                                                                 self.settings.endpoint_denied_networks)
+                    self._destinations[endpoint_id] = Destination(
+                        config, self.worker_id, self._breaker_changed, self.settings.endpoint_denied_networks
+                    )
                     # A new breaker is closed: say so from the first scrape on.
                     self.metrics.breaker_state(config.label, self._destinations[endpoint_id].breaker.state)
                 else:
@@ -192,7 +208,7 @@ class DeliveryWorker:
         self._stopping.set()
         self.pacer.wake()
         self.reconcile.stop()
-        for thread in self._threads:   # the dispatcher leaves once every claim is settled
+        for thread in self._threads:  # the dispatcher leaves once every claim is settled
             thread.join()
         self._pool.shutdown(wait=True)
         if self._registered:
@@ -304,9 +320,18 @@ class DeliveryWorker:
         batch: list[claims.Claim] = []
         if finished or limit or probes:
             try:
-                kept, batch = self.store.call(claims.cycle, self.worker_id, finished, limit,
-                                              self.settings.delivery_lease_seconds, blocked, probes,
-                                              capacity, rates, transaction=False)
+                kept, batch = self.store.call(
+                    claims.cycle,
+                    self.worker_id,
+                    finished,
+                    limit,
+                    self.settings.delivery_lease_seconds,
+                    blocked,
+                    probes,
+                    capacity,
+                    rates,
+                    transaction=False,
+                )
             except Exception as exc:  # DatabaseUnavailable, or anything unexpected: keep going
                 self._release_unused(tickets, [])
                 log.warning("settling/claiming failed: %s", exc)
@@ -343,7 +368,8 @@ class DeliveryWorker:
         with self._lock:
             for claim in batch:
                 self._lanes.setdefault(claim.endpoint_id, collections.deque()).append(
-                    (claim, tickets.get(claim.endpoint_id, Ticket(probe=False))))
+                    (claim, tickets.get(claim.endpoint_id, Ticket(probe=False)))
+                )
             for endpoint_id in {claim.endpoint_id for claim in batch}:
                 destination = self._destinations.get(endpoint_id)
                 limit = destination.config.max_in_flight if destination is not None else 1
@@ -368,7 +394,7 @@ class DeliveryWorker:
             try:
                 self._pool.submit(self._run_lane, endpoint_id)
                 return
-            except RuntimeError:   # the pool is shutting down: finish the lane on this thread
+            except RuntimeError:  # the pool is shutting down: finish the lane on this thread
                 continue
 
     def _running_low(self) -> bool:
@@ -379,8 +405,11 @@ class DeliveryWorker:
             return True
         for endpoint_id, tasks in self._lane_tasks.items():
             destination = self._destinations.get(endpoint_id)
-            if tasks and destination is not None and \
-                    len(self._lanes.get(endpoint_id, ())) <= destination.config.max_in_flight:
+            if (
+                tasks
+                and destination is not None
+                and len(self._lanes.get(endpoint_id, ())) <= destination.config.max_in_flight
+            ):
                 return True
         return False
 
@@ -468,14 +497,18 @@ class DeliveryWorker:
             if self._stopping.is_set() or (not ticket.probe and breaker.state != BREAKER_CLOSED):
                 # Shutting down, or the breaker opened meanwhile: no attempt, the delivery waits.
                 breaker.release(ticket)
-                attempt_log.held_back(claim, label, "the worker is stopping" if self._stopping.is_set()
-                                      else f"the circuit breaker is {breaker.state}")
+                attempt_log.held_back(
+                    claim,
+                    label,
+                    "the worker is stopping" if self._stopping.is_set() else f"the circuit breaker is {breaker.state}",
+                )
                 return
             config = destination.config
             trace, traced = self.spans.start(claim, label)
             if destination.sender is None:
-                record = claims.AttemptRecord(utcnow(), None, 0, "the endpoint has no valid signing secret",
-                                              None, False)
+                record = claims.AttemptRecord(
+                    utcnow(), None, 0, "the endpoint has no valid signing secret", None, False
+                )
                 result_retry_after, trips = None, False
             else:
                 with destination.in_flight:
@@ -486,13 +519,17 @@ class DeliveryWorker:
             next_at = None
             with self._lock:
                 success, failure = self._outcome_times.get(claim.endpoint_id, (None, None))
-                self._outcome_times[claim.endpoint_id] = \
+                self._outcome_times[claim.endpoint_id] = (
                     (record.started_at, failure) if record.ok else (success, record.started_at)
+                )
             if record.status_code == 410:
                 # Gone: the endpoint is disabled with this outcome and the delivery held, not failed.
                 destination.config = dataclasses.replace(config, enabled=False)
-                log.warning("endpoint %s answered 410 Gone: disabling it", config.label,
-                            extra={"endpoint": config.label, "endpoint_id": config.id})
+                log.warning(
+                    "endpoint %s answered 410 Gone: disabling it",
+                    config.label,
+                    extra={"endpoint": config.label, "endpoint_id": config.id},
+                )
                 attempt_log.attempt_made(claim, label, trace, record, None, gone=True)
                 # Its claims still queued are held unsent.
                 self._give_back_lane(destination)
@@ -523,13 +560,13 @@ class DeliveryWorker:
 
     def _breaker_changed(self, endpoint_id: int, snap: BreakerSnapshot, previous: str) -> None:
         label = self._label(endpoint_id)
-        log.warning("circuit breaker for %s: %s -> %s (%s failures)",
-                    label, previous, snap.state, snap.failure_count)
+        log.warning("circuit breaker for %s: %s -> %s (%s failures)", label, previous, snap.state, snap.failure_count)
         self.metrics.breaker_state(label, snap.state)
         try:
             with self._reporting:
-                self.store.call(reporting.record_transition, self.worker_id, str(endpoint_id), snap,
-                                previous, transaction=False)
+                self.store.call(
+                    reporting.record_transition, self.worker_id, str(endpoint_id), snap, previous, transaction=False
+                )
         except Exception as exc:
             log.warning("could not save the breaker state: %s", exc)
         try:
@@ -591,10 +628,12 @@ class DeliveryWorker:
                     except Exception:
                         self._restore_outcome_times(times)
                         raise
-                for endpoint_id in self.store.call(health.disable_failing,
-                                                   self.settings.endpoint_disable_after_hours):
-                    log.warning("endpoint %s disabled: no success for %s hours while attempts failed",
-                                endpoint_id, self.settings.endpoint_disable_after_hours)
+                for endpoint_id in self.store.call(health.disable_failing, self.settings.endpoint_disable_after_hours):
+                    log.warning(
+                        "endpoint %s disabled: no success for %s hours while attempts failed",
+                        endpoint_id,
+                        self.settings.endpoint_disable_after_hours,
+                    )
                 if self.ops_sender is not None:
                     self._push_notifications()
                 if self.store.call(claims.release_expired, transaction=False):
@@ -602,8 +641,9 @@ class DeliveryWorker:
                 self.metrics.backlog.set(self.store.call(claims.backlog, transaction=False))
                 if time.monotonic() >= next_retention:
                     next_retention = time.monotonic() + self.timing.retention_every
-                    pruned = retention.prune(self.store.call, self.settings.outbox_retention_days,
-                                             self._stopping.is_set)
+                    pruned = retention.prune(
+                        self.store.call, self.settings.outbox_retention_days, self._stopping.is_set
+                    )
                     if pruned:
                         log.info("pruned %s delivered deliveries past retention", pruned)
             except Exception as exc:

@@ -31,12 +31,21 @@ def seed(url: str, secrets: Sequence[str]) -> None:
     # No savepoint of its own: a migration runs this, and MySQL's DDL has just ended any
     # transaction. Only migrations and test set-up call it, one at a time.
     try:
-        Endpoint.insert(id=CRM_ENDPOINT_ID, name=CRM_ENDPOINT_NAME, url=url, event_types=[], enabled=True,
-                        from_config=True, created_at=now, updated_at=now).execute()
+        Endpoint.insert(
+            id=CRM_ENDPOINT_ID,
+            name=CRM_ENDPOINT_NAME,
+            url=url,
+            event_types=[],
+            enabled=True,
+            from_config=True,
+            created_at=now,
+            updated_at=now,
+        ).execute()
     except pw.IntegrityError:
-        return   # the name is taken by an endpoint created through the API: leave it alone
-    EndpointSecret.insert_many([{"endpoint": CRM_ENDPOINT_ID, "secret": s, "created_at": now}
-                                for s in secrets]).execute()
+        return  # the name is taken by an endpoint created through the API: leave it alone
+    EndpointSecret.insert_many(
+        [{"endpoint": CRM_ENDPOINT_ID, "secret": s, "created_at": now} for s in secrets]
+    ).execute()
 
 
 def sync(url: str, secrets: Sequence[str]) -> None:
@@ -44,14 +53,17 @@ def sync(url: str, secrets: Sequence[str]) -> None:
     endpoint = Endpoint.get_or_none(Endpoint.id == CRM_ENDPOINT_ID)
     if endpoint is None or not endpoint.from_config:
         return
-    current = [s.secret for s in EndpointSecret.select().where(EndpointSecret.endpoint == CRM_ENDPOINT_ID)
-               .order_by(EndpointSecret.id)]
+    current = [
+        s.secret
+        for s in EndpointSecret.select().where(EndpointSecret.endpoint == CRM_ENDPOINT_ID).order_by(EndpointSecret.id)
+    ]
     if endpoint.url == url and current == list(secrets):
         return
     now = utcnow()
     Endpoint.update(url=url, updated_at=now).where(Endpoint.id == CRM_ENDPOINT_ID).execute()
     if current != list(secrets):
         EndpointSecret.delete().where(EndpointSecret.endpoint == CRM_ENDPOINT_ID).execute()
-        EndpointSecret.insert_many([{"endpoint": CRM_ENDPOINT_ID, "secret": s, "created_at": now}
-                                    for s in secrets]).execute()
+        EndpointSecret.insert_many(
+            [{"endpoint": CRM_ENDPOINT_ID, "secret": s, "created_at": now} for s in secrets]
+        ).execute()
     log.info("endpoint %s follows CRM_WEBHOOK_URL / CRM_WEBHOOK_SECRET again", CRM_ENDPOINT_NAME)

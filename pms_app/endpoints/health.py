@@ -19,39 +19,55 @@ from ..notifications import raising
 from .models import Endpoint
 
 
-
 def disable(endpoint_id: int, reason: str) -> int:
     """Disable the endpoint and hold its pending deliveries; returns how many were held (0 and
     no change when it was disabled already)."""
     now = utcnow()
-    changed = (Endpoint.update(enabled=False, disabled_reason=reason, disabled_at=now, updated_at=now)
-               .where((Endpoint.id == endpoint_id) & (Endpoint.enabled == True))  # noqa: E712 - SQL
-               .execute())
+    changed = (
+        Endpoint.update(enabled=False, disabled_reason=reason, disabled_at=now, updated_at=now)
+        .where((Endpoint.id == endpoint_id) & (Endpoint.enabled == True))  # noqa: E712 - SQL
+        .execute()
+    )
     if not changed and reason != MANUAL:
         return 0
     if changed:
         raising.endpoint_disabled(endpoint_id, reason)
-    return (Delivery.update(status=HELD)
-            .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == PENDING)).execute())
+    return (
+        Delivery.update(status=HELD)
+        .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == PENDING))
+        .execute()
+    )
 
 
 def note_outcomes(endpoint_id: int, success: dt.datetime | None, failure: dt.datetime | None) -> None:
     """Move the failing window: a success closes it, a later failure opens it if none is open."""
     if success is not None:
-        (Endpoint.update(failing_since=None)
-         .where((Endpoint.id == endpoint_id) & Endpoint.failing_since.is_null(False)
-                & (Endpoint.failing_since <= success)).execute())
+        (
+            Endpoint.update(failing_since=None)
+            .where(
+                (Endpoint.id == endpoint_id)
+                & Endpoint.failing_since.is_null(False)
+                & (Endpoint.failing_since <= success)
+            )
+            .execute()
+        )
     if failure is not None and (success is None or failure > success):
-        (Endpoint.update(failing_since=failure)
-         .where((Endpoint.id == endpoint_id) & Endpoint.failing_since.is_null()
-                & (Endpoint.last_success_at.is_null() | (Endpoint.last_success_at < failure))).execute())
+        (
+            Endpoint.update(failing_since=failure)
+            .where(
+                (Endpoint.id == endpoint_id)
+                & Endpoint.failing_since.is_null()
+                & (Endpoint.last_success_at.is_null() | (Endpoint.last_success_at < failure))
+            )
+            .execute()
+        )
 
 
 def disable_failing(hours: float, now: dt.datetime | None = None) -> list[int]:
     """Disable every enabled endpoint failing for ``hours`` or more; returns their ids."""
     cutoff = (now or utcnow()) - dt.timedelta(hours=hours)
-    ids = [e.id for e in Endpoint.select(Endpoint.id)
-           .where((Endpoint.enabled == True) & (Endpoint.failing_since < cutoff))]  # noqa: E712 - SQL
+    enabled = Endpoint.enabled == True  # noqa: E712 - a SQL condition, not a Python comparison
+    ids = [e.id for e in Endpoint.select(Endpoint.id).where(enabled & (Endpoint.failing_since < cutoff))]
     for endpoint_id in ids:
         disable(endpoint_id, FAILING)
     return ids

@@ -20,7 +20,7 @@ class Endpoint(BaseModel):
     name = pw.CharField(max_length=64, unique=True)
     url = pw.CharField(max_length=2000)
     description = pw.TextField(null=True)
-    event_types = JSONTextField(default=list)   # types or globs; empty: every type
+    event_types = JSONTextField(default=list)  # types or globs; empty: every type
     enabled = pw.BooleanField(default=True)
     disabled_reason = pw.CharField(max_length=32, null=True)
     disabled_at = UtcDateTimeField(null=True)
@@ -57,8 +57,9 @@ class EndpointSecret(BaseModel):
     """One signing secret of an endpoint; every unexpired one signs each attempt."""
 
     id = IdField()
-    endpoint = pw.ForeignKeyField(Endpoint, backref="secrets", column_name="endpoint_id",
-                                  on_delete="CASCADE", index=True)
+    endpoint = pw.ForeignKeyField(
+        Endpoint, backref="secrets", column_name="endpoint_id", on_delete="CASCADE", index=True
+    )
     secret = pw.TextField()
     created_at = UtcDateTimeField(default=utcnow)
     expires_at = UtcDateTimeField(null=True)

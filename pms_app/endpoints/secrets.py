@@ -22,8 +22,12 @@ def generate() -> str:
 
 def to_api(secret: EndpointSecret) -> dict:
     """What anyone may see of a secret after the answer that created it: its first 8 characters."""
-    return {"id": secret.id, "prefix": secret.secret[:PREFIX_LENGTH], "created_at": iso(secret.created_at),
-            "expires_at": iso(secret.expires_at)}
+    return {
+        "id": secret.id,
+        "prefix": secret.secret[:PREFIX_LENGTH],
+        "created_at": iso(secret.created_at),
+        "expires_at": iso(secret.expires_at),
+    }
 
 
 def valid(endpoint_id: int, now: dt.datetime | None = None) -> list[EndpointSecret]:
@@ -35,10 +39,14 @@ def valid_of(endpoint_ids: list[int], now: dt.datetime | None = None) -> dict[in
     now = now or utcnow()
     found: dict[int, list[EndpointSecret]] = {endpoint_id: [] for endpoint_id in endpoint_ids}
     if endpoint_ids:
-        for secret in (EndpointSecret.select()
-                       .where(EndpointSecret.endpoint.in_(endpoint_ids)
-                              & (EndpointSecret.expires_at.is_null() | (EndpointSecret.expires_at > now)))
-                       .order_by(EndpointSecret.id)):
+        for secret in (
+            EndpointSecret.select()
+            .where(
+                EndpointSecret.endpoint.in_(endpoint_ids)
+                & (EndpointSecret.expires_at.is_null() | (EndpointSecret.expires_at > now))
+            )
+            .order_by(EndpointSecret.id)
+        ):
             found[secret.endpoint_id].append(secret)
     return found
 
@@ -52,12 +60,17 @@ def rotate(endpoint_id: int, overlap_seconds: int, new_secret: str | None = None
     already were); expired ones are removed. Returns the new secret."""
     now = utcnow()
     until = now + dt.timedelta(seconds=overlap_seconds)
-    (EndpointSecret.update(expires_at=until)
-     .where((EndpointSecret.endpoint == endpoint_id)
-            & (EndpointSecret.expires_at.is_null() | (EndpointSecret.expires_at > until)))
-     .execute())
-    EndpointSecret.delete().where((EndpointSecret.endpoint == endpoint_id)
-                                  & (EndpointSecret.expires_at <= now)).execute()
+    (
+        EndpointSecret.update(expires_at=until)
+        .where(
+            (EndpointSecret.endpoint == endpoint_id)
+            & (EndpointSecret.expires_at.is_null() | (EndpointSecret.expires_at > until))
+        )
+        .execute()
+    )
+    EndpointSecret.delete().where(
+        (EndpointSecret.endpoint == endpoint_id) & (EndpointSecret.expires_at <= now)
+    ).execute()
     secret = new_secret or generate()
     add(endpoint_id, secret, now)
     return secret

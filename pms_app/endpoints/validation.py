@@ -31,7 +31,7 @@ def check_url(url: str) -> str | None:
         return f"must be at most {MAX_URL} characters"
     try:
         parts = urlsplit(url)
-        port = parts.port   # raises on a port that is not a number or out of range
+        port = parts.port  # raises on a port that is not a number or out of range
     except ValueError:
         return "must be an absolute http or https URL"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -50,7 +50,7 @@ def check_secret(secret: str) -> str | None:
         return "must be 8 to 512 characters"
     if secret.startswith(SECRET_PREFIX):
         try:
-            key = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+            key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
             return "must be whsec_ followed by base64"
         if len(key) < 16:
@@ -77,9 +77,9 @@ def _retry_schedule(check: Checker) -> Any:
         return value
     if isinstance(value, list):
         if len(value) > MAX_RETRIES or not all(
-                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DELAY_SECONDS for v in value):
-            check.error("retry_schedule", f"must be at most {MAX_RETRIES} whole seconds, each 0 to "
-                                          f"{MAX_DELAY_SECONDS}")
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DELAY_SECONDS for v in value
+        ):
+            check.error("retry_schedule", f"must be at most {MAX_RETRIES} whole seconds, each 0 to {MAX_DELAY_SECONDS}")
             return MISSING
         return value
     if isinstance(value, dict) and set(value) == {"exponential"} and isinstance(value["exponential"], dict):
@@ -109,10 +109,12 @@ def _breaker(check: Checker) -> Any:
         check.error("breaker", "must be an object {failure_threshold, recovery_seconds}")
         return MISSING
     sub = Checker(value, prefix="breaker.")
-    values = present({
-        "failure_threshold": sub.integer("failure_threshold", minimum=1, maximum=1000, nullable=True),
-        "recovery_seconds": sub.number("recovery_seconds", minimum=0, maximum=86400, nullable=True),
-    })
+    values = present(
+        {
+            "failure_threshold": sub.integer("failure_threshold", minimum=1, maximum=1000, nullable=True),
+            "recovery_seconds": sub.number("recovery_seconds", minimum=0, maximum=86400, nullable=True),
+        }
+    )
     check.details.extend(sub.details)
     return values if sub.ok else MISSING
 

@@ -37,6 +37,7 @@ def _attempts_loader(context: Context):
     async def load(delivery_ids: list[int]) -> list[list[dict]]:
         found = await context.run(delivery_service.attempts_of, delivery_ids)
         return [found[delivery_id] for delivery_id in delivery_ids]
+
     return context.loader("delivery.attempts", load)
 
 
@@ -62,14 +63,18 @@ class Delivery:
         return [from_row(DeliveryAttempt, row) for row in rows]
 
 
-async def deliveries(info: strawberry.Info, first: int | None = None, after: str | None = None,
-                     endpoint_id: int = CRM_ENDPOINT_ID, status: str | None = None,
-                     type: str | None = None) -> Connection[Delivery] | None:
+async def deliveries(
+    info: strawberry.Info,
+    first: int | None = None,
+    after: str | None = None,
+    endpoint_id: int = CRM_ENDPOINT_ID,
+    status: str | None = None,
+    type: str | None = None,
+) -> Connection[Delivery] | None:
     page = page_request(first, after)
     status = choice("status", status, DELIVERY_STATUSES)
     event_type = choice("type", type, EVENT_TYPES)
-    rows, cursor = await info.context.run(delivery_service.list_deliveries, page, status, event_type,
-                                          endpoint_id)
+    rows, cursor = await info.context.run(delivery_service.list_deliveries, page, status, event_type, endpoint_id)
     return connection(rows, cursor, page, "seq", lambda row: from_row(Delivery, row))
 
 
@@ -109,8 +114,12 @@ class Endpoint:
 
 def _endpoint(row: dict) -> Endpoint:
     plain = {k: v for k, v in row.items() if k not in ("breaker", "secrets")}
-    return from_row(Endpoint, plain, breaker=EndpointBreaker(**row["breaker"]),
-                    secrets=[from_row(EndpointSecret, s) for s in row["secrets"]])
+    return from_row(
+        Endpoint,
+        plain,
+        breaker=EndpointBreaker(**row["breaker"]),
+        secrets=[from_row(EndpointSecret, s) for s in row["secrets"]],
+    )
 
 
 async def endpoints(info: strawberry.Info) -> list[Endpoint]:

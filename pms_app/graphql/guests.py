@@ -45,6 +45,7 @@ def _guests_loader(context: Context):
     async def load(guest_ids: list[int]) -> list[dict | None]:
         found = await context.run(guest_service.guests_by_ids, guest_ids)
         return [found.get(guest_id) for guest_id in guest_ids]
+
     return context.loader("reservation.guest", load)
 
 
@@ -61,6 +62,7 @@ def _reservations_loader(context: Context):
             pages = await context.run(reservation_service.reservations_of_guests, guest_ids, page)
             found.update({(guest_id, page): pages[guest_id] for guest_id in guest_ids})
         return [found[key] for key in keys]
+
     return context.loader("guest.reservations", load)
 
 
@@ -77,8 +79,9 @@ class Guest:
     updated_at: str
 
     @strawberry.field(description="The guest's reservations, newest first.")
-    async def reservations(self, info: strawberry.Info, first: int | None = None,
-                           after: str | None = None) -> Connection[Reservation]:
+    async def reservations(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Reservation]:
         page = page_request(first, after)
         rows, cursor = await _reservations_loader(info.context).load((self.id, page))
         return _reservations(rows, cursor, page)
@@ -98,8 +101,9 @@ async def guest(info: strawberry.Info, id: int) -> Guest | None:
     return from_row(Guest, row) if row else None
 
 
-async def guests(info: strawberry.Info, first: int | None = None, after: str | None = None,
-                 email: str | None = None) -> Connection[Guest] | None:
+async def guests(
+    info: strawberry.Info, first: int | None = None, after: str | None = None, email: str | None = None
+) -> Connection[Guest] | None:
     page = page_request(first, after)
     rows, cursor = await info.context.run(guest_service.list_guests, page, email or None)
     return connection(rows, cursor, page, "id", lambda row: from_row(Guest, row))
@@ -110,8 +114,13 @@ async def reservation(info: strawberry.Info, id: int) -> Reservation | None:
     return from_row(Reservation, row) if row else None
 
 
-async def reservations(info: strawberry.Info, first: int | None = None, after: str | None = None,
-                       guest_id: int | None = None, status: str | None = None) -> Connection[Reservation] | None:
+async def reservations(
+    info: strawberry.Info,
+    first: int | None = None,
+    after: str | None = None,
+    guest_id: int | None = None,
+    status: str | None = None,
+) -> Connection[Reservation] | None:
     page = page_request(first, after)
     status = choice("status", status, RESERVATION_STATUSES)
     if guest_id is not None and not found_id(guest_id):

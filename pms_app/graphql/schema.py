@@ -16,10 +16,13 @@ class Query:
     guests = strawberry.field(resolver=guest_fields.guests, description="Guests, newest first.")
     reservation = strawberry.field(resolver=guest_fields.reservation, description="One reservation, or null.")
     reservations = strawberry.field(resolver=guest_fields.reservations, description="Reservations, newest first.")
-    endpoints = strawberry.field(resolver=delivery_fields.endpoints,
-                                 description="Every endpoint (destination of webhooks), in id order.")
-    deliveries = strawberry.field(resolver=delivery_fields.deliveries,
-                                  description="Deliveries of events to one endpoint (default 1), newest first.")
+    endpoints = strawberry.field(
+        resolver=delivery_fields.endpoints, description="Every endpoint (destination of webhooks), in id order."
+    )
+    deliveries = strawberry.field(
+        resolver=delivery_fields.deliveries,
+        description="Deliveries of events to one endpoint (default 1), newest first.",
+    )
 
 
 schema = Schema(query=Query)

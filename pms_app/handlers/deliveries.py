@@ -17,8 +17,9 @@ from .base import PmsHandler
 def delivery_filter(handler: PmsHandler, types: tuple[str, ...] | None = EVENT_TYPES) -> DeliveryFilter:
     """``?status=``, ``?type=``, ``?entity_id=``, ``?guest_id=``, ``?since=``/``?until=`` (ISO
     times, on ``created_at``) and ``?id_prefix=``; ``types=None`` takes any type name."""
-    event_type = (handler.choice_argument("type", types) if types is not None
-                  else handler.get_argument("type", None) or None)
+    event_type = (
+        handler.choice_argument("type", types) if types is not None else handler.get_argument("type", None) or None
+    )
     return DeliveryFilter(
         status=handler.choice_argument("status", DELIVERY_STATUSES),
         event_type=event_type,
@@ -26,15 +27,15 @@ def delivery_filter(handler: PmsHandler, types: tuple[str, ...] | None = EVENT_T
         guest_id=handler.int_argument("guest_id"),
         since=handler.time_argument("since"),
         until=handler.time_argument("until"),
-        id_prefix=parse_id_prefix(handler.get_argument("id_prefix", None)))
+        id_prefix=parse_id_prefix(handler.get_argument("id_prefix", None)),
+    )
 
 
 class WebhookStatusHandler(PmsHandler):
     route_name = "webhook_status"
 
     async def get(self) -> None:
-        status = await self.store.run(deliveries.webhook_status, CRM_ENDPOINT_ID,
-                                      self.settings["outbox_counts"])
+        status = await self.store.run(deliveries.webhook_status, CRM_ENDPOINT_ID, self.settings["outbox_counts"])
         status["sync"] = await self.store.run(runs.sync_status, RECONCILE)
         self.write_data(status)
 
@@ -52,8 +53,9 @@ class DeliveriesHandler(PmsHandler):
 
     async def get(self) -> None:
         page = self.page_request()
-        rows, cursor = await self.store.run(deliveries.list_deliveries, page, None, None, CRM_ENDPOINT_ID,
-                                            delivery_filter(self))
+        rows, cursor = await self.store.run(
+            deliveries.list_deliveries, page, None, None, CRM_ENDPOINT_ID, delivery_filter(self)
+        )
         self.write_list(rows, cursor)
 
 

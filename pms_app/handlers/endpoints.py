@@ -26,8 +26,9 @@ class EndpointBase(PmsHandler):
     async def check_address(self, values: dict) -> None:
         """422 on ``url`` when its host resolves to a refused address (the name is resolved on
         an executor thread: never on the IOLoop)."""
-        await IOLoop.current().run_in_executor(None, endpoints.check_address, values,
-                                               self.config.endpoint_denied_networks)
+        await IOLoop.current().run_in_executor(
+            None, endpoints.check_address, values, self.config.endpoint_denied_networks
+        )
 
 
 class EndpointsHandler(EndpointBase):
@@ -52,8 +53,9 @@ class EndpointHandler(EndpointBase):
     async def put(self, endpoint_id: str) -> None:
         values = validate_endpoint(self.json_body(), partial=True)
         await self.check_address(values)
-        self.write_data(await self.store.run(endpoints.update_endpoint, self.actor, self.config,
-                                             self.path_id(endpoint_id), values))
+        self.write_data(
+            await self.store.run(endpoints.update_endpoint, self.actor, self.config, self.path_id(endpoint_id), values)
+        )
 
     async def delete(self, endpoint_id: str) -> None:
         await self.store.run(endpoints.delete_endpoint, self.actor, self.path_id(endpoint_id))
@@ -74,32 +76,40 @@ class EnableHandler(EndpointBase):
     route_name = "endpoint_enable"
 
     async def post(self, endpoint_id: str) -> None:
-        self.write_data(await self.write_change(endpoints.enable_endpoint, self.actor, self.config,
-                                                self.path_id(endpoint_id)))
+        self.write_data(
+            await self.write_change(endpoints.enable_endpoint, self.actor, self.config, self.path_id(endpoint_id))
+        )
 
 
 class DisableHandler(EndpointBase):
     route_name = "endpoint_disable"
 
     async def post(self, endpoint_id: str) -> None:
-        self.write_data(await self.store.run(endpoints.disable_endpoint, self.actor, self.config,
-                                             self.path_id(endpoint_id)))
+        self.write_data(
+            await self.store.run(endpoints.disable_endpoint, self.actor, self.config, self.path_id(endpoint_id))
+        )
 
 
 class StatusHandler(EndpointBase):
     route_name = "endpoint_status"
 
     async def get(self, endpoint_id: str) -> None:
-        self.write_data(await self.store.run(deliveries.webhook_status, self.path_id(endpoint_id),
-                                             self.settings["outbox_counts"]))
+        self.write_data(
+            await self.store.run(deliveries.webhook_status, self.path_id(endpoint_id), self.settings["outbox_counts"])
+        )
 
 
 class EndpointsActivityHandler(EndpointBase):
     route_name = "endpoints_activity"
 
     async def get(self) -> None:
-        self.write_data(await self.store.run(endpoint_activity.endpoints_activity, self.settings["attempt_minutes"],
-                                             self.config.delivery_timeout_seconds))
+        self.write_data(
+            await self.store.run(
+                endpoint_activity.endpoints_activity,
+                self.settings["attempt_minutes"],
+                self.config.delivery_timeout_seconds,
+            )
+        )
 
 
 class EndpointDeliveriesHandler(EndpointBase):
@@ -108,8 +118,7 @@ class EndpointDeliveriesHandler(EndpointBase):
     async def get(self, endpoint_id: str) -> None:
         page = self.page_request()
         where = delivery_filter(self, types=None)
-        rows, cursor = await self.store.run(deliveries.list_endpoint_deliveries, page,
-                                            self.path_id(endpoint_id), where)
+        rows, cursor = await self.store.run(deliveries.list_endpoint_deliveries, page, self.path_id(endpoint_id), where)
         self.write_list(rows, cursor)
 
 
@@ -117,8 +126,9 @@ class EndpointDeliveriesCountHandler(EndpointBase):
     route_name = "endpoint_deliveries_count"
 
     async def get(self, endpoint_id: str) -> None:
-        count = await self.store.run(deliveries.count_endpoint_deliveries, self.path_id(endpoint_id),
-                                     delivery_filter(self, types=None))
+        count = await self.store.run(
+            deliveries.count_endpoint_deliveries, self.path_id(endpoint_id), delivery_filter(self, types=None)
+        )
         self.write_data({"count": count})
 
 
@@ -126,8 +136,9 @@ class EndpointTransitionsHandler(EndpointBase):
     route_name = "endpoint_transitions"
 
     async def get(self, endpoint_id: str) -> None:
-        rows, cursor = await self.store.run(deliveries.list_endpoint_transitions, self.page_request(),
-                                            self.path_id(endpoint_id))
+        rows, cursor = await self.store.run(
+            deliveries.list_endpoint_transitions, self.page_request(), self.path_id(endpoint_id)
+        )
         self.write_list(rows, cursor)
 
 
@@ -161,11 +172,12 @@ class EndpointReplayManyHandler(EndpointBase):
         body = self.optional_json_body()
         since = body.get("since")
         if since is not None and not isinstance(since, str):
-            since = ""   # refused below with the field's message
+            since = ""  # refused below with the field's message
         when = parse_utc_datetime("since", since) if since is not None else None
         # With a time, every delivery since then whatever its state (recover); without, the failed ones.
-        replayed = await self.write_change(deliveries.replay_endpoint, self.actor, self.path_id(endpoint_id),
-                                           when, when is not None)
+        replayed = await self.write_change(
+            deliveries.replay_endpoint, self.actor, self.path_id(endpoint_id), when, when is not None
+        )
         self.write_data({"replayed": replayed}, 202)
 
 
@@ -175,15 +187,23 @@ class EndpointTestHandler(EndpointBase):
     async def post(self, endpoint_id: str) -> None:
         config = self.config
         owner = f"test:{self.request_id}"[:64]
-        ping = await self.store.run(endpoint_test.prepare, self.actor, self.path_id(endpoint_id), owner,
-                                    config.delivery_timeout_seconds, config.delivery_lease_seconds)
+        ping = await self.store.run(
+            endpoint_test.prepare,
+            self.actor,
+            self.path_id(endpoint_id),
+            owner,
+            config.delivery_timeout_seconds,
+            config.delivery_lease_seconds,
+        )
         # The HTTP call runs on the default executor: it must not hold a database thread.
-        record = await asyncio.get_running_loop().run_in_executor(None, endpoint_test.send, ping,
-                                                                  config.endpoint_denied_networks)
+        record = await asyncio.get_running_loop().run_in_executor(
+            None, endpoint_test.send, ping, config.endpoint_denied_networks
+        )
 
         def settle() -> dict:
             record_attempt(ping.claim, record, None)
             return endpoint_test.attempt_of(ping)
+
         self.write_data(await self.store.run(settle))
 
 

@@ -30,5 +30,10 @@ class Notification(BaseModel):
         table_name = "notification"
 
     def to_api(self) -> dict:
-        return {"id": self.id, "type": self.type, "endpoint_id": self.endpoint_id, "data": self.data or {},
-                "created_at": iso(self.created_at)}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "endpoint_id": self.endpoint_id,
+            "data": self.data or {},
+            "created_at": iso(self.created_at),
+        }

@@ -27,23 +27,44 @@ def claim_due(lease_seconds: float, limit: int = BATCH) -> list[Notification]:
     """Due notifications, held for ``lease_seconds`` (opens its own transaction)."""
     now = utcnow()
     with read_committed(db):
-        query = (Notification.select()
-                 .where((Notification.ops_status == OPS_PENDING) & (Notification.ops_next_at <= now))
-                 .order_by(Notification.id).limit(limit))
+        query = (
+            Notification.select()
+            .where((Notification.ops_status == OPS_PENDING) & (Notification.ops_next_at <= now))
+            .order_by(Notification.id)
+            .limit(limit)
+        )
         if is_mysql(db):
             query = query.for_update(skip_locked=True)
         rows = list(query)
         if rows:
-            (Notification.update(ops_next_at=now + dt.timedelta(seconds=lease_seconds))
-             .where(Notification.id.in_([r.id for r in rows])).execute())
+            (
+                Notification.update(ops_next_at=now + dt.timedelta(seconds=lease_seconds))
+                .where(Notification.id.in_([r.id for r in rows]))
+                .execute()
+            )
     return rows
 
 
 def send(sender: Sender, notification: Notification) -> bool:
-    body = {"id": notification.id, "type": notification.type, "endpoint_id": notification.endpoint_id,
-            "data": notification.data or {}}
-    claim = Claim(notification.id, f"ntf_{notification.id}", 0, notification.type, body,
-                  notification.created_at, "ops", utcnow(), 0, SCHEDULED, None)
+    body = {
+        "id": notification.id,
+        "type": notification.type,
+        "endpoint_id": notification.endpoint_id,
+        "data": notification.data or {},
+    }
+    claim = Claim(
+        notification.id,
+        f"ntf_{notification.id}",
+        0,
+        notification.type,
+        body,
+        notification.created_at,
+        "ops",
+        utcnow(),
+        0,
+        SCHEDULED,
+        None,
+    )
     return sender.send(claim).record.ok
 
 
@@ -55,7 +76,8 @@ def settle(results: Sequence[tuple[int, int, bool]], schedule: Sequence[float]) 
             values = {"ops_status": OPS_SENT, "ops_attempts": attempts + 1}
         else:
             delay = next_delay(schedule, attempts + 1)
-            values = {"ops_attempts": attempts + 1,
-                      **({"ops_status": OPS_FAILED} if delay is None
-                         else {"ops_next_at": now + dt.timedelta(seconds=delay)})}
+            values = {
+                "ops_attempts": attempts + 1,
+                **({"ops_status": OPS_FAILED} if delay is None else {"ops_next_at": now + dt.timedelta(seconds=delay)}),
+            }
         Notification.update(**values).where(Notification.id == notification_id).execute()

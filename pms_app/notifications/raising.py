@@ -21,15 +21,19 @@ from .models import DELIVERY_FAILED, DISABLED, FAILING, RECOVERED, SYNC_DRIFT, N
 
 def notify(notification_type: str, endpoint_id: int | None, **data) -> Notification:
     now = utcnow()
-    return Notification.create(type=notification_type, endpoint_id=endpoint_id, data=data, created_at=now,
-                               ops_next_at=now)
+    return Notification.create(
+        type=notification_type, endpoint_id=endpoint_id, data=data, created_at=now, ops_next_at=now
+    )
 
 
 def _incident_open(endpoint_id: int) -> bool:
     list(for_update(Endpoint.select(Endpoint.id).where(Endpoint.id == endpoint_id)))
-    latest = (Notification.select(Notification.type)
-              .where((Notification.endpoint_id == endpoint_id) & Notification.type.in_((FAILING, RECOVERED)))
-              .order_by(Notification.id.desc()).first())
+    latest = (
+        Notification.select(Notification.type)
+        .where((Notification.endpoint_id == endpoint_id) & Notification.type.in_((FAILING, RECOVERED)))
+        .order_by(Notification.id.desc())
+        .first()
+    )
     return latest is not None and latest.type == FAILING
 
 
@@ -53,13 +57,23 @@ def endpoint_disabled(endpoint_id: int, reason: str) -> None:
     notify(DISABLED, endpoint_id, reason=reason)
 
 
-def delivery_failed(endpoint_id: int, event_id: str, event_type: str, error: str | None,
-                    status_code: int | None) -> None:
-    notify(DELIVERY_FAILED, endpoint_id, event_id=event_id, type=event_type, last_error=error,
-           last_status_code=status_code)
+def delivery_failed(
+    endpoint_id: int, event_id: str, event_type: str, error: str | None, status_code: int | None
+) -> None:
+    notify(
+        DELIVERY_FAILED, endpoint_id, event_id=event_id, type=event_type, last_error=error, last_status_code=status_code
+    )
 
 
 def sync_drift(run: dict) -> None:
     """A reconciliation run found drift: about endpoint 1 (the CRM), with the run's counts."""
-    notify(SYNC_DRIFT, CRM_ENDPOINT_ID, run_id=run["id"], kind=run["kind"], drifted=run["drifted"],
-           repaired=run["repaired"], unrepairable=run["unrepairable"], dry_run=bool(run.get("dry_run")))
+    notify(
+        SYNC_DRIFT,
+        CRM_ENDPOINT_ID,
+        run_id=run["id"],
+        kind=run["kind"],
+        drifted=run["drifted"],
+        repaired=run["repaired"],
+        unrepairable=run["unrepairable"],
+        dry_run=bool(run.get("dry_run")),
+    )

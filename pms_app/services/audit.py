@@ -17,7 +17,7 @@ from ..operators import Actor
 
 DELIVERY_REPLAY = "delivery.replay"
 DELIVERIES_REPLAY_FAILED = "deliveries.replay_failed"
-DELIVERIES_RECOVER = "deliveries.recover"          # every delivery of an endpoint since a time
+DELIVERIES_RECOVER = "deliveries.recover"  # every delivery of an endpoint since a time
 ENDPOINT_CREATE = "endpoint.create"
 ENDPOINT_UPDATE = "endpoint.update"
 ENDPOINT_DELETE = "endpoint.delete"
@@ -25,8 +25,18 @@ ENDPOINT_ROTATE_SECRET = "endpoint.rotate_secret"
 ENDPOINT_ENABLE = "endpoint.enable"
 ENDPOINT_DISABLE = "endpoint.disable"
 ENDPOINT_TEST = "endpoint.test"
-ACTIONS = (DELIVERY_REPLAY, DELIVERIES_REPLAY_FAILED, DELIVERIES_RECOVER, ENDPOINT_CREATE, ENDPOINT_UPDATE,
-           ENDPOINT_DELETE, ENDPOINT_ROTATE_SECRET, ENDPOINT_ENABLE, ENDPOINT_DISABLE, ENDPOINT_TEST)
+ACTIONS = (
+    DELIVERY_REPLAY,
+    DELIVERIES_REPLAY_FAILED,
+    DELIVERIES_RECOVER,
+    ENDPOINT_CREATE,
+    ENDPOINT_UPDATE,
+    ENDPOINT_DELETE,
+    ENDPOINT_ROTATE_SECRET,
+    ENDPOINT_ENABLE,
+    ENDPOINT_DISABLE,
+    ENDPOINT_TEST,
+)
 
 
 def record(actor: Actor, action: str, target: str | None = None, **details) -> AuditEntry:
@@ -34,12 +44,19 @@ def record(actor: Actor, action: str, target: str | None = None, **details) -> A
     if action not in ACTIONS:
         # A typo here would file actions under a name no ``?action=`` filter accepts.
         raise ValueError(f"unknown audit action {action!r}")
-    return AuditEntry.create(operator=actor.operator, action=action, target=target,
-                             details=details or None, request_id=actor.request_id, at=utcnow())
+    return AuditEntry.create(
+        operator=actor.operator,
+        action=action,
+        target=target,
+        details=details or None,
+        request_id=actor.request_id,
+        at=utcnow(),
+    )
 
 
-def list_entries(page: PageRequest, operator: str | None = None,
-                 action: str | None = None) -> tuple[list[dict], str | None]:
+def list_entries(
+    page: PageRequest, operator: str | None = None, action: str | None = None
+) -> tuple[list[dict], str | None]:
     """Entries newest first (or ascending after ``since_id``), optionally of one operator/action."""
     query = AuditEntry.select()
     if operator is not None:

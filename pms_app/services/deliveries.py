@@ -33,8 +33,7 @@ from core.config import redact_url
 from ..delivery.models import BreakerTransition
 from ..endpoints import secrets
 from ..endpoints.models import Endpoint
-from ..models import (CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, Delivery, DeliveryAttempt,
-                      OutboxEvent)
+from ..models import CRM_ENDPOINT_ID, FAILED, HELD, PENDING, REPLAY, Delivery, DeliveryAttempt, OutboxEvent
 from ..operators import Actor
 from . import audit
 from .endpoint_health import WORKER_LIVE_SECONDS, breaker_of
@@ -55,10 +54,10 @@ class DeliveryFilter:
     status: str | None = None
     event_type: str | None = None
     entity_id: int | None = None
-    guest_id: int | None = None     # the guest's events and those of its reservations
+    guest_id: int | None = None  # the guest's events and those of its reservations
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    id_prefix: str | None = None    # lower-case hex and dashes (see ``parse_id_prefix``)
+    id_prefix: str | None = None  # lower-case hex and dashes (see ``parse_id_prefix``)
 
 
 def parse_id_prefix(raw: str | None) -> str | None:
@@ -90,17 +89,22 @@ def _filtered(query: pw.ModelSelect, where: DeliveryFilter) -> pw.ModelSelect:
     return query
 
 
-def list_deliveries(page: PageRequest, status: str | None = None, event_type: str | None = None,
-                    endpoint_id: int = CRM_ENDPOINT_ID,
-                    where: DeliveryFilter | None = None) -> tuple[list[dict], str | None]:
+def list_deliveries(
+    page: PageRequest,
+    status: str | None = None,
+    event_type: str | None = None,
+    endpoint_id: int = CRM_ENDPOINT_ID,
+    where: DeliveryFilter | None = None,
+) -> tuple[list[dict], str | None]:
     where = where or DeliveryFilter(status, event_type)
     query = _filtered(Delivery.select().where(Delivery.endpoint_id == endpoint_id), where)
     rows, cursor = paginate(query, Delivery.id, page)
     return [summary(d) for d in rows], cursor
 
 
-def list_endpoint_deliveries(page: PageRequest, endpoint_id: int,
-                             where: DeliveryFilter) -> tuple[list[dict], str | None]:
+def list_endpoint_deliveries(
+    page: PageRequest, endpoint_id: int, where: DeliveryFilter
+) -> tuple[list[dict], str | None]:
     """One endpoint's deliveries; 404 when there is no such endpoint (an empty list would hide a
     mistyped id)."""
     get_or_404(Endpoint, endpoint_id)
@@ -130,14 +134,17 @@ def _get(event_id: str, endpoint_id: int) -> Delivery:
     if len(event_id) < MIN_PREFIX or not _ID_TEXT.fullmatch(event_id):
         raise NotFoundError(f"delivery {event_id} not found")
     wanted = event_id.lower()
-    found = list(Delivery.select().where((Delivery.endpoint_id == endpoint_id)
-                                         & Delivery.event_id.startswith(wanted)).limit(2))
+    found = list(
+        Delivery.select().where((Delivery.endpoint_id == endpoint_id) & Delivery.event_id.startswith(wanted)).limit(2)
+    )
     if not found:
         raise NotFoundError(f"delivery {event_id} not found")
     if len(found) > 1:
         total = count_deliveries(endpoint_id, DeliveryFilter(id_prefix=wanted))
-        raise ConflictError(f"the short id {event_id} matches {total} deliveries; give more of its characters "
-                            f"(or list them with ?id_prefix={wanted})")
+        raise ConflictError(
+            f"the short id {event_id} matches {total} deliveries; give more of its characters "
+            f"(or list them with ?id_prefix={wanted})"
+        )
     return found[0]
 
 
@@ -146,19 +153,37 @@ def get_delivery(event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> dict:
     (``request``) and the event's deliveries to every endpoint (``destinations``)."""
     delivery = _get(event_id, endpoint_id)
     event = OutboxEvent.get_by_id(delivery.event_seq)
-    return {**summary(delivery), "payload": event.payload, "attempts": attempts_of([delivery.id])[delivery.id],
-            "request": request_of(delivery), "destinations": destinations_of(delivery.event_id)}
+    return {
+        **summary(delivery),
+        "payload": event.payload,
+        "attempts": attempts_of([delivery.id])[delivery.id],
+        "request": request_of(delivery),
+        "destinations": destinations_of(delivery.event_id),
+    }
 
 
 def destinations_of(event_id: str) -> list[dict]:
     """Every endpoint the event goes to, with that delivery's state, in endpoint order."""
-    rows = (Delivery.select(Delivery, Endpoint.name.alias("endpoint_name"))
-            .join(Endpoint, pw.JOIN.LEFT_OUTER, on=(Endpoint.id == Delivery.endpoint_id))
-            .where(Delivery.event_id == event_id).order_by(Delivery.endpoint_id).objects())
-    return [{"endpoint_id": d.endpoint_id, "endpoint_name": d.endpoint_name, "status": d.status,
-             "attempt_count": d.attempt_count, "last_status_code": d.last_status_code, "last_error": d.last_error,
-             "next_attempt_at": summary(d)["next_attempt_at"], "delivered_at": iso(d.delivered_at)}
-            for d in rows]
+    rows = (
+        Delivery.select(Delivery, Endpoint.name.alias("endpoint_name"))
+        .join(Endpoint, pw.JOIN.LEFT_OUTER, on=(Endpoint.id == Delivery.endpoint_id))
+        .where(Delivery.event_id == event_id)
+        .order_by(Delivery.endpoint_id)
+        .objects()
+    )
+    return [
+        {
+            "endpoint_id": d.endpoint_id,
+            "endpoint_name": d.endpoint_name,
+            "status": d.status,
+            "attempt_count": d.attempt_count,
+            "last_status_code": d.last_status_code,
+            "last_error": d.last_error,
+            "next_attempt_at": summary(d)["next_attempt_at"],
+            "delivered_at": iso(d.delivered_at),
+        }
+        for d in rows
+    ]
 
 
 def request_of(delivery: Delivery) -> dict:
@@ -184,19 +209,27 @@ def attempts_of(delivery_ids: list[int]) -> dict[int, list[dict]]:
     (the detail route, and GraphQL's batched ``delivery.attempts``)."""
     found: dict[int, list[dict]] = {delivery_id: [] for delivery_id in delivery_ids}
     if delivery_ids:
-        attempts = (DeliveryAttempt.select()
-                    .where(DeliveryAttempt.delivery_id.in_(sorted(set(delivery_ids))))
-                    .order_by(DeliveryAttempt.id))
+        attempts = (
+            DeliveryAttempt.select()
+            .where(DeliveryAttempt.delivery_id.in_(sorted(set(delivery_ids))))
+            .order_by(DeliveryAttempt.id)
+        )
         for attempt in attempts:
             found[attempt.delivery_id].append(attempt.to_api())
     return found
 
 
 def _requeue_fields(now: dt.datetime, actor: Actor, status: str = PENDING) -> dict:
-    return {Delivery.status: status, Delivery.attempts_since_replay: 0,
-            Delivery.next_attempt_at: now, Delivery.claimed_by: None,
-            Delivery.lease_until: None, Delivery.delivered_at: None,
-            Delivery.next_trigger: REPLAY, Delivery.replayed_by: actor.operator}
+    return {
+        Delivery.status: status,
+        Delivery.attempts_since_replay: 0,
+        Delivery.next_attempt_at: now,
+        Delivery.claimed_by: None,
+        Delivery.lease_until: None,
+        Delivery.delivered_at: None,
+        Delivery.next_trigger: REPLAY,
+        Delivery.replayed_by: actor.operator,
+    }
 
 
 def _requeue_status(endpoint_id: int) -> str:
@@ -208,10 +241,12 @@ def _requeue_status(endpoint_id: int) -> str:
 def replay(actor: Actor, event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> dict:
     """Queue one delivery again now, on ``actor``'s behalf; 404 if unknown."""
     delivery = _get(event_id, endpoint_id)
-    Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id))) \
-        .where(Delivery.id == delivery.id).execute()
-    audit.record(actor, audit.DELIVERY_REPLAY, delivery.event_id, previous_status=delivery.status,
-                 endpoint_id=endpoint_id)
+    Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id))).where(
+        Delivery.id == delivery.id
+    ).execute()
+    audit.record(
+        actor, audit.DELIVERY_REPLAY, delivery.event_id, previous_status=delivery.status, endpoint_id=endpoint_id
+    )
     return summary(Delivery.get_by_id(delivery.id))
 
 
@@ -221,27 +256,28 @@ def replay_failed(actor: Actor, endpoint_id: int = CRM_ENDPOINT_ID, since: dt.da
     where = (Delivery.status == FAILED) & (Delivery.endpoint_id == endpoint_id)
     if since is not None:
         where &= Delivery.created_at >= since
-    replayed = (Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id)))
-                .where(where).execute())
+    replayed = Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id))).where(where).execute()
     # Recorded even when nothing was failed: someone asked, and an auditor may need to know.
     details = {"since": iso(since)} if since is not None else {}
-    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed, endpoint_id=endpoint_id,
-                 **details)
+    audit.record(actor, audit.DELIVERIES_REPLAY_FAILED, None, replayed=replayed, endpoint_id=endpoint_id, **details)
     return replayed
 
 
 def recover(actor: Actor, endpoint_id: int, since: dt.datetime) -> int:
     """Queue again every delivery of the endpoint created since ``since``, whatever its state
     (after an outage the receiver lost data in); returns how many."""
-    replayed = (Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id)))
-                .where((Delivery.endpoint_id == endpoint_id) & (Delivery.created_at >= since)).execute())
-    audit.record(actor, audit.DELIVERIES_RECOVER, None, replayed=replayed, endpoint_id=endpoint_id,
-                 since=iso(since))
+    replayed = (
+        Delivery.update(_requeue_fields(utcnow(), actor, _requeue_status(endpoint_id)))
+        .where((Delivery.endpoint_id == endpoint_id) & (Delivery.created_at >= since))
+        .execute()
+    )
+    audit.record(actor, audit.DELIVERIES_RECOVER, None, replayed=replayed, endpoint_id=endpoint_id, since=iso(since))
     return replayed
 
 
-def replay_endpoint(actor: Actor, endpoint_id: int, since: dt.datetime | None = None,
-                    every_status: bool = False) -> int:
+def replay_endpoint(
+    actor: Actor, endpoint_id: int, since: dt.datetime | None = None, every_status: bool = False
+) -> int:
     """The bulk replays of one endpoint, 404 when there is no such endpoint: its ``failed``
     deliveries (created since ``since``, when given), or with ``every_status`` every delivery
     created since ``since`` whatever its state (``recover``)."""
@@ -253,8 +289,7 @@ def replay_endpoint(actor: Actor, endpoint_id: int, since: dt.datetime | None = 
     return replay_failed(actor, endpoint_id, since)
 
 
-def list_breaker_transitions(page: PageRequest,
-                             endpoint_id: int = CRM_ENDPOINT_ID) -> tuple[list[dict], str | None]:
+def list_breaker_transitions(page: PageRequest, endpoint_id: int = CRM_ENDPOINT_ID) -> tuple[list[dict], str | None]:
     """The history of every worker's breaker state changes for one endpoint, newest first."""
     query = BreakerTransition.select().where(BreakerTransition.endpoint == str(endpoint_id))
     rows, cursor = paginate(query, BreakerTransition.id, page)
@@ -267,8 +302,9 @@ def list_endpoint_transitions(page: PageRequest, endpoint_id: int) -> tuple[list
     return list_breaker_transitions(page, endpoint_id)
 
 
-def webhook_status(endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | None = None,
-                   live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
+def webhook_status(
+    endpoint_id: int = CRM_ENDPOINT_ID, counts: OutboxCounts | None = None, live_seconds: float = WORKER_LIVE_SECONDS
+) -> dict:
     """``GET /guests/webhook/status`` (endpoint 1) and ``GET /endpoints/:id/status``: the worst
     live worker's breaker for the endpoint, its delivery counts, its last success and failure."""
     endpoint = Endpoint.get_or_none(Endpoint.id == endpoint_id)

@@ -56,16 +56,18 @@ class Tally:
 
 # minute start -> endpoint id -> its attempts that started in that minute
 Minutes = dict[dt.datetime, dict[int, Tally]]
-ALL = 0   # the key of every endpoint's attempts together (endpoint ids start at 1)
+ALL = 0  # the key of every endpoint's attempts together (endpoint ids start at 1)
 
 
 def _read_minutes(start: dt.datetime, end: dt.datetime | None) -> Minutes:
     """Tally the attempts that started in [start, end) by minute and endpoint, in one query."""
-    query = (DeliveryAttempt
-             .select(Delivery.endpoint_id, DeliveryAttempt.started_at, DeliveryAttempt.status_code,
-                     DeliveryAttempt.duration_ms)
-             .join(Delivery, on=(DeliveryAttempt.delivery_id == Delivery.id))
-             .where(DeliveryAttempt.started_at >= start))
+    query = (
+        DeliveryAttempt.select(
+            Delivery.endpoint_id, DeliveryAttempt.started_at, DeliveryAttempt.status_code, DeliveryAttempt.duration_ms
+        )
+        .join(Delivery, on=(DeliveryAttempt.delivery_id == Delivery.id))
+        .where(DeliveryAttempt.started_at >= start)
+    )
     if end is not None:
         query = query.where(DeliveryAttempt.started_at < end)
     found: Minutes = {}
@@ -135,8 +137,15 @@ class Series:
         points = []
         for i, tally in enumerate(self.per_minute):
             point = tally.summary()
-            points.append({"at": iso(self.first + dt.timedelta(minutes=i)), "delivered": point["succeeded"],
-                           "failed": point["failed"], "p50_ms": point["p50_ms"], "p95_ms": point["p95_ms"]})
+            points.append(
+                {
+                    "at": iso(self.first + dt.timedelta(minutes=i)),
+                    "delivered": point["succeeded"],
+                    "failed": point["failed"],
+                    "p50_ms": point["p50_ms"],
+                    "p95_ms": point["p95_ms"],
+                }
+            )
         return points
 
 
@@ -163,23 +172,29 @@ def endpoints_activity(history: AttemptMinutes, default_timeout: float, now: dt.
     for endpoint in endpoints:
         oldest = oldest_of.get(endpoint.id)
         window = per_endpoint[endpoint.id]
-        rows.append({
-            "endpoint_id": endpoint.id,
-            "name": endpoint.name,
-            "enabled": bool(endpoint.enabled),
-            "disabled_reason": endpoint.disabled_reason,
-            "breaker": breaker_of(endpoint.id, now),
-            "deliveries": counts[endpoint.id],
-            "oldest_pending_at": iso(oldest),
-            "oldest_pending_age_seconds": age_seconds(oldest, now),
-            "last_hour": window.window.summary(),
-            "last_success_at": iso(endpoint.last_success_at),
-            "last_failure_at": iso(endpoint.last_failure_at),
-            "minutes": window.minutes(),
-        })
-    return {"generated_at": iso(now),
-            "overall": {"oldest_pending_at": iso(oldest_overall),
-                        "oldest_pending_age_seconds": age_seconds(oldest_overall, now),
-                        "last_hour": overall.window.summary(), "minutes": overall.minutes()},
-            "endpoints": rows}
-
+        rows.append(
+            {
+                "endpoint_id": endpoint.id,
+                "name": endpoint.name,
+                "enabled": bool(endpoint.enabled),
+                "disabled_reason": endpoint.disabled_reason,
+                "breaker": breaker_of(endpoint.id, now),
+                "deliveries": counts[endpoint.id],
+                "oldest_pending_at": iso(oldest),
+                "oldest_pending_age_seconds": age_seconds(oldest, now),
+                "last_hour": window.window.summary(),
+                "last_success_at": iso(endpoint.last_success_at),
+                "last_failure_at": iso(endpoint.last_failure_at),
+                "minutes": window.minutes(),
+            }
+        )
+    return {
+        "generated_at": iso(now),
+        "overall": {
+            "oldest_pending_at": iso(oldest_overall),
+            "oldest_pending_age_seconds": age_seconds(oldest_overall, now),
+            "last_hour": overall.window.summary(),
+            "minutes": overall.minutes(),
+        },
+        "endpoints": rows,
+    }

@@ -62,17 +62,22 @@ def delivery_counts(endpoint_ids: Sequence[int], statuses: Sequence[str] = COUNT
     counts = {endpoint_id: dict.fromkeys(statuses, 0) for endpoint_id in endpoint_ids}
     if not counts:
         return counts
-    rows = (Delivery.select(Delivery.endpoint_id, Delivery.status, pw.fn.COUNT(Delivery.id))
-            .where(Delivery.endpoint_id.in_(list(counts)) & Delivery.status.in_(tuple(statuses)))
-            .group_by(Delivery.endpoint_id, Delivery.status).tuples())
+    rows = (
+        Delivery.select(Delivery.endpoint_id, Delivery.status, pw.fn.COUNT(Delivery.id))
+        .where(Delivery.endpoint_id.in_(list(counts)) & Delivery.status.in_(tuple(statuses)))
+        .group_by(Delivery.endpoint_id, Delivery.status)
+        .tuples()
+    )
     for endpoint_id, status, count in rows:
         counts[endpoint_id][status] = int(count)
     return counts
 
 
 def _first_created(status: str) -> str:
-    return (f"(SELECT created_at FROM delivery WHERE id = (SELECT MIN(d.id) FROM delivery d "
-            f"WHERE d.endpoint_id = e.id AND d.status = '{status}'))")
+    return (
+        f"(SELECT created_at FROM delivery WHERE id = (SELECT MIN(d.id) FROM delivery d "
+        f"WHERE d.endpoint_id = e.id AND d.status = '{status}'))"
+    )
 
 
 _OLDEST_SQL = f"SELECT e.id, {', '.join(_first_created(status) for status in UNDELIVERED)} FROM endpoint e"
@@ -97,17 +102,24 @@ def oldest_undelivered(endpoint_ids: Iterable[int] | None = None) -> dict[int, d
 
 
 def _worker(row: BreakerState) -> dict:
-    return {"worker_id": row.worker_id, "state": row.state, "failure_count": row.failure_count,
-            "opened_at": iso(row.opened_at), "updated_at": iso(row.updated_at)}
+    return {
+        "worker_id": row.worker_id,
+        "state": row.state,
+        "failure_count": row.failure_count,
+        "opened_at": iso(row.opened_at),
+        "updated_at": iso(row.updated_at),
+    }
 
 
 def breaker_of(endpoint_id: int, now: dt.datetime | None = None, live_seconds: float = WORKER_LIVE_SECONDS) -> dict:
     """The endpoint's breaker as the status route shows it: the worst live worker's (closed when
     no worker wrote one within ``live_seconds`` of ``now``)."""
     cutoff = (now or utcnow()) - dt.timedelta(seconds=live_seconds)
-    rows = list(BreakerState.select()
-                .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
-                .order_by(BreakerState.worker_id))
+    rows = list(
+        BreakerState.select()
+        .where((BreakerState.endpoint == str(endpoint_id)) & (BreakerState.updated_at >= cutoff))
+        .order_by(BreakerState.worker_id)
+    )
     worst = max(rows, key=lambda r: (SEVERITY.get(r.state, 0), r.failure_count), default=None)
     return {
         "state": worst.state if worst else BREAKER_CLOSED,
@@ -125,26 +137,35 @@ def attempts_since(since: dt.datetime, endpoint_ids: Sequence[int] | None = None
     where = DeliveryAttempt.started_at >= since
     if endpoint_ids is not None:
         where &= Delivery.endpoint_id.in_(list(endpoint_ids))
-    rows = (DeliveryAttempt.select(Delivery.endpoint_id, pw.fn.COUNT(DeliveryAttempt.id), pw.fn.SUM(_success_sql()))
-            .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
-            .where(where).group_by(Delivery.endpoint_id).tuples())
+    rows = (
+        DeliveryAttempt.select(Delivery.endpoint_id, pw.fn.COUNT(DeliveryAttempt.id), pw.fn.SUM(_success_sql()))
+        .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
+        .where(where)
+        .group_by(Delivery.endpoint_id)
+        .tuples()
+    )
     return {int(endpoint_id): (int(attempts or 0), int(succeeded or 0)) for endpoint_id, attempts, succeeded in rows}
 
 
 def latencies(endpoint_id: int, since: dt.datetime) -> list[int]:
     """The durations of the endpoint's newest ``LATENCY_SAMPLE`` attempts started since ``since``,
     read newest first along the ``started_at`` index, stopping at the sample's size."""
-    return [d for (d,) in DeliveryAttempt.select(DeliveryAttempt.duration_ms)
-            .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
-            .where((DeliveryAttempt.started_at >= since) & (Delivery.endpoint_id == endpoint_id))
-            .order_by(DeliveryAttempt.started_at.desc()).limit(LATENCY_SAMPLE).tuples()
-            if d is not None]
+    return [
+        d
+        for (d,) in DeliveryAttempt.select(DeliveryAttempt.duration_ms)
+        .join(Delivery, on=(Delivery.id == DeliveryAttempt.delivery_id))
+        .where((DeliveryAttempt.started_at >= since) & (Delivery.endpoint_id == endpoint_id))
+        .order_by(DeliveryAttempt.started_at.desc())
+        .limit(LATENCY_SAMPLE)
+        .tuples()
+        if d is not None
+    ]
 
 
 def last_hour(attempts: int, succeeded: int, durations: Sequence[int]) -> dict:
     """The summary of a window's attempts every view shows: counts, success rate, and the median
     and 95th percentile of ``durations`` (``None`` without any)."""
-    ordered = sorted(durations)   # once: sorting an ordered list again is a single pass
+    ordered = sorted(durations)  # once: sorting an ordered list again is a single pass
     return {
         "attempts": attempts,
         "succeeded": succeeded,
@@ -172,19 +193,21 @@ def endpoints_health(endpoints: Sequence[Endpoint], now: dt.datetime) -> list[di
     for endpoint in endpoints:
         made, succeeded = attempts.get(endpoint.id, (0, 0))
         queued = oldest.get(endpoint.id)
-        rows.append({
-            "endpoint_id": endpoint.id,
-            "name": endpoint.name,
-            "enabled": bool(endpoint.enabled),
-            "disabled_reason": endpoint.disabled_reason,
-            "breaker": breaker_of(endpoint.id, now),
-            "deliveries": counts[endpoint.id],
-            "oldest_pending_at": iso(queued),
-            "oldest_pending_age_seconds": age_seconds(queued, now),
-            "last_hour": last_hour(made, succeeded, latencies(endpoint.id, since) if made else []),
-            "last_success_at": iso(endpoint.last_success_at),
-            "last_failure_at": iso(endpoint.last_failure_at),
-        })
+        rows.append(
+            {
+                "endpoint_id": endpoint.id,
+                "name": endpoint.name,
+                "enabled": bool(endpoint.enabled),
+                "disabled_reason": endpoint.disabled_reason,
+                "breaker": breaker_of(endpoint.id, now),
+                "deliveries": counts[endpoint.id],
+                "oldest_pending_at": iso(queued),
+                "oldest_pending_age_seconds": age_seconds(queued, now),
+                "last_hour": last_hour(made, succeeded, latencies(endpoint.id, since) if made else []),
+                "last_success_at": iso(endpoint.last_success_at),
+                "last_failure_at": iso(endpoint.last_failure_at),
+            }
+        )
     return rows
 
 

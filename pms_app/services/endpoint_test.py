@@ -41,18 +41,39 @@ def prepare(actor: Actor, endpoint_id: int, owner: str, timeout_default: float, 
     endpoint = get_or_404(Endpoint, endpoint_id)
     now = utcnow()
     payload = {"endpoint_id": endpoint.id, "name": endpoint.name, "sent_at": iso(now)}
-    event = OutboxEvent.create(id=str(uuid.uuid4()), type=PING, entity_id=endpoint.id, entity_version=1,
-                               payload=payload, occurred_at=now, created_at=now)
+    event = OutboxEvent.create(
+        id=str(uuid.uuid4()),
+        type=PING,
+        entity_id=endpoint.id,
+        entity_version=1,
+        payload=payload,
+        occurred_at=now,
+        created_at=now,
+    )
     lease_until = now + dt.timedelta(seconds=lease_seconds)
-    delivery = Delivery.create(event_seq=event.seq, event_id=event.id, endpoint_id=endpoint.id, type=PING,
-                               entity_id=endpoint.id, entity_version=1, status=DELIVERING, claimed_by=owner,
-                               lease_until=lease_until, next_attempt_at=now, next_trigger=TEST,
-                               replayed_by=actor.operator, created_at=now)
+    delivery = Delivery.create(
+        event_seq=event.seq,
+        event_id=event.id,
+        endpoint_id=endpoint.id,
+        type=PING,
+        entity_id=endpoint.id,
+        entity_version=1,
+        status=DELIVERING,
+        claimed_by=owner,
+        lease_until=lease_until,
+        next_attempt_at=now,
+        next_trigger=TEST,
+        replayed_by=actor.operator,
+        created_at=now,
+    )
     audit.record(actor, audit.ENDPOINT_TEST, str(endpoint.id), event_id=event.id)
-    claim = Claim(delivery.id, event.id, endpoint.id, PING, payload, now, owner, lease_until, 0, TEST,
-                  actor.operator)
-    return Ping(claim, endpoint.url, tuple(s.secret for s in secrets.valid(endpoint.id)),
-                endpoint.timeout_seconds or timeout_default)
+    claim = Claim(delivery.id, event.id, endpoint.id, PING, payload, now, owner, lease_until, 0, TEST, actor.operator)
+    return Ping(
+        claim,
+        endpoint.url,
+        tuple(s.secret for s in secrets.valid(endpoint.id)),
+        endpoint.timeout_seconds or timeout_default,
+    )
 
 
 def send(ping: Ping, denied: Iterable[IPNetwork] = ()) -> AttemptRecord:
@@ -67,6 +88,10 @@ def send(ping: Ping, denied: Iterable[IPNetwork] = ()) -> AttemptRecord:
 
 
 def attempt_of(ping: Ping) -> dict:
-    row = (DeliveryAttempt.select().where(DeliveryAttempt.delivery_id == ping.claim.seq)
-           .order_by(DeliveryAttempt.id.desc()).first())
+    row = (
+        DeliveryAttempt.select()
+        .where(DeliveryAttempt.delivery_id == ping.claim.seq)
+        .order_by(DeliveryAttempt.id.desc())
+        .first()
+    )
     return row.to_api()

@@ -57,9 +57,11 @@ def to_api(endpoint: Endpoint, config: PmsSettings, valid_secrets: list | None =
         "max_in_flight": endpoint.max_in_flight or config.delivery_concurrency,
         "breaker": {
             "failure_threshold": endpoint.breaker_failure_threshold or config.breaker_failure_threshold,
-            "recovery_seconds": (endpoint.breaker_recovery_seconds
-                                 if endpoint.breaker_recovery_seconds is not None
-                                 else config.breaker_recovery_seconds),
+            "recovery_seconds": (
+                endpoint.breaker_recovery_seconds
+                if endpoint.breaker_recovery_seconds is not None
+                else config.breaker_recovery_seconds
+            ),
         },
         "secrets": [secrets.to_api(s) for s in valid_secrets],
         "created_at": iso(endpoint.created_at),
@@ -116,9 +118,14 @@ def create_endpoint(actor: Actor, config: PmsSettings, values: dict) -> dict:
         raise _name_taken(values["name"])
     try:
         with Endpoint._meta.database.atomic():
-            endpoint = Endpoint.create(**{"event_types": [], **_columns(values)}, enabled=enabled,
-                                       disabled_reason=None if enabled else MANUAL,
-                                       disabled_at=None if enabled else now, created_at=now, updated_at=now)
+            endpoint = Endpoint.create(
+                **{"event_types": [], **_columns(values)},
+                enabled=enabled,
+                disabled_reason=None if enabled else MANUAL,
+                disabled_at=None if enabled else now,
+                created_at=now,
+                updated_at=now,
+            )
     except pw.IntegrityError:
         raise _name_taken(values["name"]) from None
     secret = values.get("secret") or secrets.generate()
@@ -130,13 +137,17 @@ def create_endpoint(actor: Actor, config: PmsSettings, values: dict) -> dict:
 def update_endpoint(actor: Actor, config: PmsSettings, endpoint_id: int, values: dict) -> dict:
     endpoint = get_or_404(Endpoint, endpoint_id, lock=True)
     columns = _columns(values)
-    if "name" in columns and columns["name"] != endpoint.name and \
-            Endpoint.select().where(Endpoint.name == columns["name"]).exists():
+    if (
+        "name" in columns
+        and columns["name"] != endpoint.name
+        and Endpoint.select().where(Endpoint.name == columns["name"]).exists()
+    ):
         raise _name_taken(columns["name"])
     try:
         with Endpoint._meta.database.atomic():
-            Endpoint.update(**columns, from_config=False, updated_at=utcnow()) \
-                .where(Endpoint.id == endpoint_id).execute()
+            Endpoint.update(**columns, from_config=False, updated_at=utcnow()).where(
+                Endpoint.id == endpoint_id
+            ).execute()
     except pw.IntegrityError:
         raise _name_taken(columns.get("name", endpoint.name)) from None
     # Field names only: a URL may carry credentials the audit log must not keep.
@@ -147,11 +158,12 @@ def update_endpoint(actor: Actor, config: PmsSettings, endpoint_id: int, values:
 def delete_endpoint(actor: Actor, endpoint_id: int) -> None:
     endpoint = get_or_404(Endpoint, endpoint_id, lock=True)
     if endpoint.id == CRM_ENDPOINT_ID:
-        raise ConflictError("endpoint 1 is the CRM that the /webhooks/deliveries routes show; "
-                            "disable it instead")
-    dropped = (Delivery.delete()
-               .where((Delivery.endpoint_id == endpoint_id) & Delivery.status.in_((PENDING, DELIVERING, HELD)))
-               .execute())
+        raise ConflictError("endpoint 1 is the CRM that the /webhooks/deliveries routes show; disable it instead")
+    dropped = (
+        Delivery.delete()
+        .where((Delivery.endpoint_id == endpoint_id) & Delivery.status.in_((PENDING, DELIVERING, HELD)))
+        .execute()
+    )
     EndpointSecret.delete().where(EndpointSecret.endpoint == endpoint_id).execute()
     Endpoint.delete().where(Endpoint.id == endpoint_id).execute()
     audit.record(actor, audit.ENDPOINT_DELETE, str(endpoint_id), name=endpoint.name, dropped=dropped)
@@ -184,10 +196,15 @@ def enable_endpoint(actor: Actor, config: PmsSettings, endpoint_id: int) -> dict
     """Enable it again: the reason is cleared and what was held is due now, oldest first."""
     endpoint = get_or_404(Endpoint, endpoint_id, lock=True)
     now = utcnow()
-    Endpoint.update(enabled=True, disabled_reason=None, disabled_at=None, updated_at=now) \
-        .where(Endpoint.id == endpoint_id).execute()
-    released = (Delivery.update(status=PENDING, next_attempt_at=now)
-                .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == HELD)).execute())
-    audit.record(actor, audit.ENDPOINT_ENABLE, str(endpoint_id), previous_reason=endpoint.disabled_reason,
-                 released=released)
+    Endpoint.update(enabled=True, disabled_reason=None, disabled_at=None, updated_at=now).where(
+        Endpoint.id == endpoint_id
+    ).execute()
+    released = (
+        Delivery.update(status=PENDING, next_attempt_at=now)
+        .where((Delivery.endpoint_id == endpoint_id) & (Delivery.status == HELD))
+        .execute()
+    )
+    audit.record(
+        actor, audit.ENDPOINT_ENABLE, str(endpoint_id), previous_reason=endpoint.disabled_reason, released=released
+    )
     return get_endpoint(config, endpoint_id)

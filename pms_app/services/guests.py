@@ -17,8 +17,9 @@ from .rows import for_update, get_or_404
 
 
 def _email_conflict(email: str) -> ConflictError:
-    return ConflictError("a guest with this email already exists",
-                         [{"field": "email", "message": f"{email} is already taken"}])
+    return ConflictError(
+        "a guest with this email already exists", [{"field": "email", "message": f"{email} is already taken"}]
+    )
 
 
 def _get(guest_id: int, lock: bool = False) -> Guest:
@@ -93,8 +94,7 @@ def delete_guest(guest_id: int) -> None:
     tombstone for reconciliation."""
     guest = _get(guest_id, lock=True)
     now = utcnow()
-    reservations = for_update(Reservation.select().where(Reservation.guest == guest.id)
-                              .order_by(Reservation.id))
+    reservations = for_update(Reservation.select().where(Reservation.guest == guest.id).order_by(Reservation.id))
     for reservation in reservations:
         delete_reservation_row(reservation, now)
     version = guest.version + 1

@@ -25,22 +25,25 @@ class OutboxCounts:
         self.max_age = max_age
         self.clock = clock
         self._lock = threading.Lock()
-        self._delivered: dict[int, tuple[float, int]] = {}   # endpoint -> (counted at, count)
+        self._delivered: dict[int, tuple[float, int]] = {}  # endpoint -> (counted at, count)
 
     def read(self, endpoint_id: int = CRM_ENDPOINT_ID) -> dict[str, int]:
         """Counts by status; runs inside a unit of work on a database thread."""
         counts = {status: 0 for status in OUTBOX_STATUSES}
-        small = (Delivery.select(Delivery.status, pw.fn.COUNT(Delivery.id))
-                 .where((Delivery.endpoint_id == endpoint_id)
-                        & Delivery.status.in_((PENDING, DELIVERING, FAILED)))
-                 .group_by(Delivery.status).tuples())
+        small = (
+            Delivery.select(Delivery.status, pw.fn.COUNT(Delivery.id))
+            .where((Delivery.endpoint_id == endpoint_id) & Delivery.status.in_((PENDING, DELIVERING, FAILED)))
+            .group_by(Delivery.status)
+            .tuples()
+        )
         counts.update(dict(small))
         counts[DELIVERED] = self._delivered_count(endpoint_id)
         return counts
 
     def _delivered_count(self, endpoint_id: int) -> int:
-        delivered = Delivery.select(Delivery.id).where((Delivery.endpoint_id == endpoint_id)
-                                                       & (Delivery.status == DELIVERED))
+        delivered = Delivery.select(Delivery.id).where(
+            (Delivery.endpoint_id == endpoint_id) & (Delivery.status == DELIVERED)
+        )
         bounded = delivered.limit(self.exact_limit + 1).count()
         if bounded <= self.exact_limit:
             return bounded

@@ -30,8 +30,9 @@ def get_reservation(reservation_id: int) -> dict:
     return _get(reservation_id).to_api()
 
 
-def list_reservations(page: PageRequest, guest_id: int | None = None,
-                      status: str | None = None) -> tuple[list[dict], str | None]:
+def list_reservations(
+    page: PageRequest, guest_id: int | None = None, status: str | None = None
+) -> tuple[list[dict], str | None]:
     query = Reservation.select()
     if guest_id is not None:
         query = query.where(Reservation.guest == guest_id)
@@ -63,8 +64,11 @@ def update_reservation(reservation_id: int, data: dict) -> dict:
     if "guest_id" in values and values["guest_id"] != reservation.guest_id:
         _require_guest(values["guest_id"])
     field_values = {("guest" if k == "guest_id" else k): v for k, v in values.items()}
-    changes = {k: v for k, v in field_values.items()
-               if (reservation.guest_id if k == "guest" else getattr(reservation, k)) != v}
+    changes = {
+        k: v
+        for k, v in field_values.items()
+        if (reservation.guest_id if k == "guest" else getattr(reservation, k)) != v
+    }
     if not changes:
         return reservation.to_api()
     now = utcnow()
@@ -84,8 +88,13 @@ def delete_reservation_row(reservation: Reservation, now: dt.datetime) -> None:
     version = reservation.version + 1
     Reservation.delete().where(Reservation.id == reservation.id).execute()
     write_tombstone("reservation", reservation.id, version, now, guest_id=reservation.guest_id)
-    record_event(RESERVATION_DELETED, reservation.id, version,
-                 deleted_payload(reservation.id, version, now, guest_id=reservation.guest_id), now)
+    record_event(
+        RESERVATION_DELETED,
+        reservation.id,
+        version,
+        deleted_payload(reservation.id, version, now, guest_id=reservation.guest_id),
+        now,
+    )
 
 
 def delete_reservation(reservation_id: int) -> None:

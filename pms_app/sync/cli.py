@@ -35,8 +35,9 @@ DESCRIPTION = "Compare the CRM's guests and reservations with the PMS's and repa
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=KINDS, help="only this kind (default: both)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="report what differs and what would be repaired; queue nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what differs and what would be repaired; queue nothing"
+    )
     parser.add_argument("--json", action="store_true", help="print the recorded runs as JSON")
 
 
@@ -46,20 +47,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_command(settings: PmsSettings, store: Store, args: argparse.Namespace,
-                out: TextIO = sys.stdout, crm=None) -> int:
+def run_command(
+    settings: PmsSettings, store: Store, args: argparse.Namespace, out: TextIO = sys.stdout, crm=None
+) -> int:
     """Run with parsed ``args``; ``crm`` replaces the HTTP client (tests)."""
     kinds = (args.kind,) if args.kind else KINDS
     holder = f"cli-{socket.gethostname().split('.')[0][:32]}-{os.getpid()}"
     if not store.call(lease.acquire, holder, utcnow()):
         who, until = store.call(lease.holder_of)
-        print(f"another reconciliation is running ({who}, lease until {iso(until)}); try again later",
-              file=sys.stderr)
+        print(f"another reconciliation is running ({who}, lease until {iso(until)}); try again later", file=sys.stderr)
         return 1
     crm = crm or CrmSyncClient(settings.crm_api_base, settings.crm_api_token)
     try:
-        runs = reconcile(store, crm, kinds, dry_run=args.dry_run, trigger=COMMAND,
-                         keep_alive=LeaseKeeper(store, holder, lease.LEASE_SECONDS))
+        runs = reconcile(
+            store,
+            crm,
+            kinds,
+            dry_run=args.dry_run,
+            trigger=COMMAND,
+            keep_alive=LeaseKeeper(store, holder, lease.LEASE_SECONDS),
+        )
     finally:
         getattr(crm, "close", lambda: None)()
         store.call(lease.release, holder)
@@ -76,11 +83,13 @@ def print_table(runs: list[dict], dry_run: bool, out: TextIO) -> None:
         if run["error"]:
             print(f"{run['kind']}: failed: {run['error']}", file=out)
         for finding in run["unrepairable_entities"]:
-            print(f"{run['kind']} {finding['id']}: {finding['reason']} "
-                  f"(PMS {_state(finding['pms'])}, CRM {_state(finding['crm'])})", file=out)
+            print(
+                f"{run['kind']} {finding['id']}: {finding['reason']} "
+                f"(PMS {_state(finding['pms'])}, CRM {_state(finding['crm'])})",
+                file=out,
+            )
         if dry_run and run["drifted"] > run["unrepairable"]:
-            print(f"{run['kind']}: dry run, {run['drifted'] - run['unrepairable']} would be repaired",
-                  file=out)
+            print(f"{run['kind']}: dry run, {run['drifted'] - run['unrepairable']} would be repaired", file=out)
 
 
 def _state(state: dict | None) -> str:

@@ -30,7 +30,7 @@ from core.sync import MANIFEST_MAX_LIMIT, MAX_BUCKETS, SyncSource, digest_of, ma
 TARGET_BUCKET_ROWS = 1000
 LEAF_ROWS = 2000
 
-State = tuple[int, bool]            # (version, deleted) of one entity on one side
+State = tuple[int, bool]  # (version, deleted) of one entity on one side
 
 
 class Side(Protocol):
@@ -78,7 +78,7 @@ class Walk:
         self.crm = crm
         self.keep_alive = keep_alive
         self.result = Comparison(kind)
-        self.leaves: list[tuple[int, int, int, int]] = []     # (from, to, crm count, pms count)
+        self.leaves: list[tuple[int, int, int, int]] = []  # (from, to, crm count, pms count)
         self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-crm")
 
     def run(self, pms_max_id: int) -> Comparison:
@@ -106,8 +106,10 @@ class Walk:
 
     def descend(self, from_id: int, to_id: int, buckets: int) -> None:
         self.keep_alive()
-        crm, pms = self.both(lambda: self.crm.digest(self.kind, from_id, to_id, buckets),
-                             lambda: self.pms.digest(self.kind, from_id, to_id, buckets))
+        crm, pms = self.both(
+            lambda: self.crm.digest(self.kind, from_id, to_id, buckets),
+            lambda: self.pms.digest(self.kind, from_id, to_id, buckets),
+        )
         for c, p in zip(crm, pms, strict=True):
             if c["count"] == p["count"] and c["hash"] == p["hash"]:
                 self.result.compared += p["count"]
@@ -119,8 +121,10 @@ class Walk:
                 self.descend(p["from_id"], p["to_id"], buckets_for(rows, minimum=2))
 
     def diff(self, from_id: int, to_id: int, crm_count: int, pms_count: int) -> None:
-        crm, pms = self.both(lambda: self.listing(self.crm, from_id, to_id, crm_count),
-                             lambda: self.listing(self.pms, from_id, to_id, pms_count))
+        crm, pms = self.both(
+            lambda: self.listing(self.crm, from_id, to_id, crm_count),
+            lambda: self.listing(self.pms, from_id, to_id, pms_count),
+        )
         for entity_id in sorted(crm.keys() | pms.keys()):
             self.result.compared += 1
             if crm.get(entity_id) != pms.get(entity_id):
@@ -156,8 +160,9 @@ def merge_adjacent(leaves: list[tuple[int, int, int, int]]) -> list[tuple[int, i
     return merged
 
 
-def compare(kind: str, pms: Side, crm: Side, pms_max_id: int,
-            keep_alive: Callable[[], None] = lambda: None) -> Comparison:
+def compare(
+    kind: str, pms: Side, crm: Side, pms_max_id: int, keep_alive: Callable[[], None] = lambda: None
+) -> Comparison:
     """Every entity of ``kind`` whose ``(version, deleted)`` differs between the two sides,
     and how many entities were compared. ``keep_alive`` is called before each request."""
     return Walk(kind, pms, crm, keep_alive).run(pms_max_id)

@@ -41,34 +41,43 @@ class CrmSyncClient:
         except requests.RequestException as exc:
             raise CrmSyncError(f"the CRM could not be reached at {url}: {exc}") from None
         if response.status_code != 200:
-            raise CrmSyncError(f"the CRM answered {response.status_code} to GET {path}: "
-                               f"{_error_of(response)}")
+            raise CrmSyncError(f"the CRM answered {response.status_code} to GET {path}: {_error_of(response)}")
         try:
             return response.json()
         except ValueError:
             raise CrmSyncError(f"the CRM's answer to GET {path} is not JSON") from None
 
     def digest(self, kind: str, from_id: int, to_id: int, buckets: int) -> list[dict]:
-        body = self._get("/sync/digest", {"kind": kind, "from_id": from_id, "to_id": to_id,
-                                          "buckets": buckets})
+        body = self._get("/sync/digest", {"kind": kind, "from_id": from_id, "to_id": to_id, "buckets": buckets})
         data = body.get("data") if isinstance(body, dict) else None
         expected = bucket_bounds(from_id, to_id, buckets)
-        if (not isinstance(data, list) or len(data) != len(expected)
-                or any(not isinstance(b, dict) or (b.get("from_id"), b.get("to_id")) != bounds
-                       or not isinstance(b.get("count"), int) or not isinstance(b.get("hash"), str)
-                       for b, bounds in zip(data, expected, strict=True))):
-            raise CrmSyncError("the CRM's digest does not have the expected buckets "
-                               "(is it running the same version of Guestsync?)")
+        if (
+            not isinstance(data, list)
+            or len(data) != len(expected)
+            or any(
+                not isinstance(b, dict)
+                or (b.get("from_id"), b.get("to_id")) != bounds
+                or not isinstance(b.get("count"), int)
+                or not isinstance(b.get("hash"), str)
+                for b, bounds in zip(data, expected, strict=True)
+            )
+        ):
+            raise CrmSyncError(
+                "the CRM's digest does not have the expected buckets (is it running the same version of Guestsync?)"
+            )
         return data
 
     def manifest(self, kind: str, after: int, limit: int) -> tuple[list[dict], str | None]:
         body = self._get("/sync/manifest", {"kind": kind, "after": after, "limit": limit})
         data = body.get("data") if isinstance(body, dict) else None
         cursor = body.get("next_cursor") if isinstance(body, dict) else None
-        if (not isinstance(data, list)
-                or any(not isinstance(r, dict) or not isinstance(r.get("id"), int)
-                       or not isinstance(r.get("version"), int) or not isinstance(r.get("deleted"), bool)
-                       for r in data)):
+        if not isinstance(data, list) or any(
+            not isinstance(r, dict)
+            or not isinstance(r.get("id"), int)
+            or not isinstance(r.get("version"), int)
+            or not isinstance(r.get("deleted"), bool)
+            for r in data
+        ):
             raise CrmSyncError("the CRM's manifest is not a list of {id, version, deleted}")
         return data, cursor
 

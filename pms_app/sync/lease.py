@@ -30,26 +30,32 @@ def _ensure(name: str) -> None:
         SyncLease.insert(name=name).on_conflict_ignore().execute()
 
 
-def acquire(holder: str, now: dt.datetime, lease_seconds: float = LEASE_SECONDS,
-            due_only: bool = False, name: str = RECONCILE) -> bool:
+def acquire(
+    holder: str, now: dt.datetime, lease_seconds: float = LEASE_SECONDS, due_only: bool = False, name: str = RECONCILE
+) -> bool:
     """Take the lease if it is free or expired (and, with ``due_only``, the schedule is due)."""
     _ensure(name)
     free = SyncLease.lease_until.is_null() | (SyncLease.lease_until < now)
     condition = (SyncLease.name == name) & free
     if due_only:
         condition &= SyncLease.next_due_at.is_null(False) & (SyncLease.next_due_at <= now)
-    taken = (SyncLease.update(holder=holder, lease_until=now + dt.timedelta(seconds=lease_seconds))
-             .where(condition).execute())
+    taken = (
+        SyncLease.update(holder=holder, lease_until=now + dt.timedelta(seconds=lease_seconds))
+        .where(condition)
+        .execute()
+    )
     if taken:
         abandon_running()
     return bool(taken)
 
 
-def renew(holder: str, now: dt.datetime, lease_seconds: float = LEASE_SECONDS,
-          name: str = RECONCILE) -> bool:
+def renew(holder: str, now: dt.datetime, lease_seconds: float = LEASE_SECONDS, name: str = RECONCILE) -> bool:
     """Extend the lease; ``False`` if another process took it over meanwhile."""
-    return bool(SyncLease.update(lease_until=now + dt.timedelta(seconds=lease_seconds))
-                .where((SyncLease.name == name) & (SyncLease.holder == holder)).execute())
+    return bool(
+        SyncLease.update(lease_until=now + dt.timedelta(seconds=lease_seconds))
+        .where((SyncLease.name == name) & (SyncLease.holder == holder))
+        .execute()
+    )
 
 
 def release(holder: str, next_due_at: dt.datetime | None = None, name: str = RECONCILE) -> None:
@@ -65,9 +71,11 @@ def keep_schedule(now: dt.datetime, every_seconds: int, name: str = RECONCILE) -
     further away than one period, so shortening ``RECONCILE_EVERY_SECONDS`` takes effect."""
     _ensure(name)
     due = now + dt.timedelta(seconds=every_seconds)
-    (SyncLease.update(next_due_at=due)
-     .where((SyncLease.name == name) & (SyncLease.next_due_at.is_null() | (SyncLease.next_due_at > due)))
-     .execute())
+    (
+        SyncLease.update(next_due_at=due)
+        .where((SyncLease.name == name) & (SyncLease.next_due_at.is_null() | (SyncLease.next_due_at > due)))
+        .execute()
+    )
 
 
 def holder_of(name: str = RECONCILE) -> tuple[str | None, dt.datetime | None]:

@@ -15,9 +15,11 @@ from .runs import latest_completed
 
 
 def register_sync_metrics(metrics: Metrics, store: Store) -> None:
-    drift = metrics.gauge("guestsync_sync_drift_entities",
-                          "Guests or reservations out of step with the CRM in the latest completed "
-                          "reconciliation (repaired or not)", ("kind",))
+    drift = metrics.gauge(
+        "guestsync_sync_drift_entities",
+        "Guests or reservations out of step with the CRM in the latest completed reconciliation (repaired or not)",
+        ("kind",),
+    )
 
     async def refresh() -> None:
         for kind, run in (await store.run(latest_completed, KINDS)).items():

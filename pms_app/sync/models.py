@@ -30,13 +30,13 @@ class Tombstone(BaseModel):
     class Meta:
         table_name = "tombstone"
         primary_key = pw.CompositeKey("kind", "entity_id")
-        indexes = ((("kind", "entity_id", "version"), False),)   # covers the digest read
+        indexes = ((("kind", "entity_id", "version"), False),)  # covers the digest read
 
 
 class SyncRun(BaseModel):
     id = IdField()
     kind = pw.CharField(max_length=16)
-    trigger = pw.CharField(max_length=16)            # schedule | command
+    trigger = pw.CharField(max_length=16)  # schedule | command
     dry_run = pw.BooleanField(default=False)
     status = pw.CharField(max_length=16, default=RUNNING)
     started_at = UtcDateTimeField(default=utcnow)
@@ -53,15 +53,24 @@ class SyncRun(BaseModel):
 
     class Meta:
         table_name = "sync_run"
-        indexes = ((("kind", "status", "id"), False),)   # the latest completed run per kind
+        indexes = ((("kind", "status", "id"), False),)  # the latest completed run per kind
 
     def to_api(self) -> dict:
         return {
-            "id": self.id, "started_at": iso(self.started_at), "finished_at": iso(self.finished_at),
-            "kind": self.kind, "compared": self.compared, "drifted": self.drifted,
-            "repaired": self.repaired, "unrepairable": self.unrepairable, "status": self.status,
-            "in_flight": self.in_flight, "dry_run": self.dry_run, "trigger": self.trigger,
-            "requests": self.requests, "error": self.error,
+            "id": self.id,
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "kind": self.kind,
+            "compared": self.compared,
+            "drifted": self.drifted,
+            "repaired": self.repaired,
+            "unrepairable": self.unrepairable,
+            "status": self.status,
+            "in_flight": self.in_flight,
+            "dry_run": self.dry_run,
+            "trigger": self.trigger,
+            "requests": self.requests,
+            "error": self.error,
             "unrepairable_entities": self.findings or [],
         }
 

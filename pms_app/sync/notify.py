@@ -17,8 +17,18 @@ log = logging.getLogger("guestsync.sync")
 
 
 def drift_found(store: Store, run: dict) -> None:
-    log.warning("reconciliation found %s %s(s) out of step with the CRM: %s repaired, %s unrepairable",
-                run["drifted"], run["kind"], run["repaired"], run["unrepairable"],
-                extra={"sync_run": run["id"], "kind": run["kind"], "drifted": run["drifted"],
-                       "repaired": run["repaired"], "unrepairable": run["unrepairable"]})
+    log.warning(
+        "reconciliation found %s %s(s) out of step with the CRM: %s repaired, %s unrepairable",
+        run["drifted"],
+        run["kind"],
+        run["repaired"],
+        run["unrepairable"],
+        extra={
+            "sync_run": run["id"],
+            "kind": run["kind"],
+            "drifted": run["drifted"],
+            "repaired": run["repaired"],
+            "unrepairable": run["unrepairable"],
+        },
+    )
     store.call(raising.sync_drift, run)

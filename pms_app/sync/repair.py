@@ -54,10 +54,10 @@ def judge(pms: State | None, crm: State | None) -> str | None:
 
 @dataclass
 class RepairReport:
-    repairable: int = 0             # queued (or, in a dry run, that would have been)
+    repairable: int = 0  # queued (or, in a dry run, that would have been)
     in_flight: int = 0
     unrepairable: int = 0
-    findings: list[dict] = field(default_factory=list)     # the first MAX_FINDINGS unrepairable
+    findings: list[dict] = field(default_factory=list)  # the first MAX_FINDINGS unrepairable
 
     @property
     def drifted(self) -> int:
@@ -82,11 +82,17 @@ def _state(entity_id: int, live: dict, dead: dict) -> State | None:
 def _in_flight_versions(kind: str, ids: list[int]) -> dict[int, int]:
     """The highest version of each entity with an event on its way to the CRM (endpoint 1):
     pending, being delivered, or held while the endpoint is disabled (sent when it is enabled)."""
-    rows = (Delivery.select(Delivery.entity_id, pw.fn.MAX(Delivery.entity_version))
-            .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & Delivery.entity_id.in_(ids)
-                   & Delivery.status.in_((PENDING, DELIVERING, HELD))
-                   & Delivery.type.startswith(kind + "."))
-            .group_by(Delivery.entity_id).tuples())
+    rows = (
+        Delivery.select(Delivery.entity_id, pw.fn.MAX(Delivery.entity_version))
+        .where(
+            (Delivery.endpoint_id == CRM_ENDPOINT_ID)
+            & Delivery.entity_id.in_(ids)
+            & Delivery.status.in_((PENDING, DELIVERING, HELD))
+            & Delivery.type.startswith(kind + ".")
+        )
+        .group_by(Delivery.entity_id)
+        .tuples()
+    )
     return dict(rows)
 
 
@@ -97,13 +103,19 @@ def _repair_event(kind: str, entity_id: int, live: dict, dead: dict) -> NewEvent
         return f"{kind}.updated", entity_id, row.version, row.to_api(), row.updated_at
     tomb = dead[entity_id]
     extra = {"guest_id": tomb.guest_id} if kind == "reservation" else {}
-    return (f"{kind}.deleted", entity_id, tomb.version,
-            deleted_payload(entity_id, tomb.version, tomb.deleted_at, **extra), tomb.deleted_at)
+    return (
+        f"{kind}.deleted",
+        entity_id,
+        tomb.version,
+        deleted_payload(entity_id, tomb.version, tomb.deleted_at, **extra),
+        tomb.deleted_at,
+    )
 
 
 def _finding(entity_id: int, reason: str, pms: State | None, crm: State | None) -> dict:
     def side(state: State | None) -> dict | None:
         return None if state is None else {"version": state[0], "deleted": state[1]}
+
     return {"id": entity_id, "reason": reason, "pms": side(pms), "crm": side(crm)}
 
 
@@ -113,8 +125,7 @@ def repair_batch(kind: str, differences: list[Difference], dry_run: bool = False
     model = MODELS[kind]
     ids = [d.id for d in differences]
     live = {row.id: row for row in model.select().where(model.id.in_(ids))}
-    dead = {t.entity_id: t for t in Tombstone.select()
-            .where((Tombstone.kind == kind) & Tombstone.entity_id.in_(ids))}
+    dead = {t.entity_id: t for t in Tombstone.select().where((Tombstone.kind == kind) & Tombstone.entity_id.in_(ids))}
     in_flight = _in_flight_versions(kind, ids)
     report = RepairReport()
     repairs: list[NewEvent] = []
@@ -122,7 +133,7 @@ def repair_batch(kind: str, differences: list[Difference], dry_run: bool = False
         current = _state(difference.id, live, dead)
         reason = judge(current, difference.crm)
         if reason is None:
-            continue                    # caught up since the comparison
+            continue  # caught up since the comparison
         if reason not in REPAIRABLE:
             report.unrepairable += 1
             if len(report.findings) < MAX_FINDINGS:

@@ -34,9 +34,14 @@ class LeaseKeeper:
     """Renews a held lease while a run works, at most every third of its length; raises
     ``Interrupted`` once the lease is lost or ``should_stop()`` turns true."""
 
-    def __init__(self, store: Store, holder: str, lease_seconds: float,
-                 should_stop: Callable[[], bool] = lambda: False,
-                 clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(
+        self,
+        store: Store,
+        holder: str,
+        lease_seconds: float,
+        should_stop: Callable[[], bool] = lambda: False,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ):
         self.store = store
         self.holder = holder
         self.lease_seconds = lease_seconds
@@ -55,12 +60,17 @@ class LeaseKeeper:
 
 
 class ReconcileSchedule:
-    def __init__(self, settings: PmsSettings, store: Store, holder: str,
-                 wake: Callable[[], None] | None = None,
-                 check_every: float = CHECK_EVERY_SECONDS,
-                 lease_seconds: float = lease.LEASE_SECONDS,
-                 clock: Callable[[], dt.datetime] = utcnow,
-                 crm_factory: Callable[[], object] | None = None):
+    def __init__(
+        self,
+        settings: PmsSettings,
+        store: Store,
+        holder: str,
+        wake: Callable[[], None] | None = None,
+        check_every: float = CHECK_EVERY_SECONDS,
+        lease_seconds: float = lease.LEASE_SECONDS,
+        clock: Callable[[], dt.datetime] = utcnow,
+        crm_factory: Callable[[], object] | None = None,
+    ):
         self.settings = settings
         self.store = store
         self.holder = holder
@@ -68,8 +78,7 @@ class ReconcileSchedule:
         self.check_every = check_every
         self.lease_seconds = lease_seconds
         self.clock = clock
-        self.crm_factory = crm_factory or (
-            lambda: CrmSyncClient(settings.crm_api_base, settings.crm_api_token))
+        self.crm_factory = crm_factory or (lambda: CrmSyncClient(settings.crm_api_base, settings.crm_api_token))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -107,11 +116,8 @@ class ReconcileSchedule:
             return None
         crm = self.crm_factory()
         try:
-            keeper = LeaseKeeper(self.store, self.holder, self.lease_seconds,
-                                 self._stopping.is_set, self.clock)
-            return reconcile(self.store, crm, KINDS, trigger=SCHEDULE, keep_alive=keeper,
-                             wake=self.wake)
+            keeper = LeaseKeeper(self.store, self.holder, self.lease_seconds, self._stopping.is_set, self.clock)
+            return reconcile(self.store, crm, KINDS, trigger=SCHEDULE, keep_alive=keeper, wake=self.wake)
         finally:
             getattr(crm, "close", lambda: None)()
-            self.store.call(lease.release, self.holder,
-                            self.clock() + dt.timedelta(seconds=every))
+            self.store.call(lease.release, self.holder, self.clock() + dt.timedelta(seconds=every))

@@ -30,8 +30,9 @@ class Interrupted(Exception):
     """The run must stop now: the lease was lost, or the process is stopping."""
 
 
-def reconcile_kind(store: Store, crm: Side, kind: str, dry_run: bool, totals: RunTotals,
-                   keep_alive: Callable[[], None] = lambda: None) -> RunTotals:
+def reconcile_kind(
+    store: Store, crm: Side, kind: str, dry_run: bool, totals: RunTotals, keep_alive: Callable[[], None] = lambda: None
+) -> RunTotals:
     """Compare one kind and repair it, filling ``totals`` as it goes (so a failure part-way
     still records what was done)."""
     source = PmsSyncSource(store.database)
@@ -41,16 +42,23 @@ def reconcile_kind(store: Store, crm: Side, kind: str, dry_run: bool, totals: Ru
     report = RepairReport()
     for start in range(0, len(comparison.differences), BATCH_SIZE):
         keep_alive()
-        report.add(store.call(repair_batch, kind, comparison.differences[start:start + BATCH_SIZE], dry_run))
+        report.add(store.call(repair_batch, kind, comparison.differences[start : start + BATCH_SIZE], dry_run))
         totals.drifted, totals.unrepairable = report.drifted, report.unrepairable
         totals.repaired = 0 if dry_run else report.repairable
         totals.in_flight, totals.findings = report.in_flight, report.findings
     return totals
 
 
-def reconcile(store: Store, crm: Side, kinds: Iterable[str] = KINDS, *, dry_run: bool = False,
-              trigger: str = COMMAND, keep_alive: Callable[[], None] = lambda: None,
-              wake: Callable[[], None] | None = None) -> list[dict]:
+def reconcile(
+    store: Store,
+    crm: Side,
+    kinds: Iterable[str] = KINDS,
+    *,
+    dry_run: bool = False,
+    trigger: str = COMMAND,
+    keep_alive: Callable[[], None] = lambda: None,
+    wake: Callable[[], None] | None = None,
+) -> list[dict]:
     """Run each kind in turn; returns the recorded runs. ``wake`` is called once repairs were
     queued (the in-process delivery worker sends them at once)."""
     results = []
@@ -75,9 +83,15 @@ def reconcile(store: Store, crm: Side, kinds: Iterable[str] = KINDS, *, dry_run:
         store.call(finish_run, run_id, COMPLETED, totals)
         run = store.call(get_run, run_id)
         results.append(run)
-        log.info("reconciled %s: %s compared, %s drifted, %s repaired, %s unrepairable, %s in flight",
-                 kind, run["compared"], run["drifted"], run["repaired"], run["unrepairable"],
-                 run["in_flight"])
+        log.info(
+            "reconciled %s: %s compared, %s drifted, %s repaired, %s unrepairable, %s in flight",
+            kind,
+            run["compared"],
+            run["drifted"],
+            run["repaired"],
+            run["unrepairable"],
+            run["in_flight"],
+        )
         if run["drifted"]:
             drift_found(store, run)
         if run["repaired"] and wake is not None:

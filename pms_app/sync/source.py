@@ -28,8 +28,7 @@ class PmsSyncSource:
     def __init__(self, database: pw.Database):
         self.database = database
 
-    def statements(self, kind: str, from_id: int, to_id: int,
-                   limit: int | None = None) -> list[tuple[str, tuple]]:
+    def statements(self, kind: str, from_id: int, to_id: int, limit: int | None = None) -> list[tuple[str, tuple]]:
         """The two reads of ``entries``: live rows, then tombstones (each ``(sql, params)``)."""
         db = getattr(self.database, "obj", self.database)
         p = db.param
@@ -37,10 +36,12 @@ class PmsSyncSource:
         live_table = table_by_index(db, MODELS[kind]._meta.table_name, LIVE_INDEXES[kind])
         dead_table = table_by_index(db, Tombstone._meta.table_name, TOMBSTONE_INDEX)
         return [
-            (f"SELECT id, version FROM {live_table} WHERE id BETWEEN {p} AND {p} ORDER BY id{tail}",
-             (from_id, to_id)),
-            (f"SELECT entity_id, version FROM {dead_table} WHERE kind = {p} "
-             f"AND entity_id BETWEEN {p} AND {p} ORDER BY entity_id{tail}", (kind, from_id, to_id)),
+            (f"SELECT id, version FROM {live_table} WHERE id BETWEEN {p} AND {p} ORDER BY id{tail}", (from_id, to_id)),
+            (
+                f"SELECT entity_id, version FROM {dead_table} WHERE kind = {p} "
+                f"AND entity_id BETWEEN {p} AND {p} ORDER BY entity_id{tail}",
+                (kind, from_id, to_id),
+            ),
         ]
 
     def entries(self, kind: str, from_id: int, to_id: int, limit: int | None = None) -> list[Entry]:
@@ -55,6 +56,5 @@ class PmsSyncSource:
         """The highest id the PMS ever gave an entity of ``kind`` that still has a trace."""
         model = MODELS[kind]
         live = model.select(pw.fn.MAX(model.id)).scalar() or 0
-        dead = (Tombstone.select(pw.fn.MAX(Tombstone.entity_id))
-                .where(Tombstone.kind == kind).scalar()) or 0
+        dead = (Tombstone.select(pw.fn.MAX(Tombstone.entity_id)).where(Tombstone.kind == kind).scalar()) or 0
         return max(live, dead)

@@ -2,4 +2,3 @@
 module in this directory: registered here once, so the modules ask for them by name only."""
 
 from tests.support.services import api_service, app  # noqa: F401 - registered as fixtures
-

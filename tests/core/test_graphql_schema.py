@@ -14,5 +14,8 @@ def test_documented_schemas_match_the_code():
 
 def test_schemas_name_fields_in_camel_case():
     for text in sdl.schemas().values():
-        assert "_" not in "".join(line.split(":")[0] for line in text.splitlines()
-                                  if line.startswith("  ") and not line.strip().startswith('"'))
+        assert "_" not in "".join(
+            line.split(":")[0]
+            for line in text.splitlines()
+            if line.startswith("  ") and not line.strip().startswith('"')
+        )

@@ -35,8 +35,7 @@ async def test_a_cursor_past_64_bits_is_a_422_on_every_list_route(http_client, b
     routes = await _list_routes(http_client, base_url, app)
     assert len(routes) >= 3, routes
     for path in routes:
-        for forged in (encode_cursor(MAX_ID + 1, False), encode_cursor(10**30, True),
-                       encode_cursor(2**64, False)):
+        for forged in (encode_cursor(MAX_ID + 1, False), encode_cursor(10**30, True), encode_cursor(2**64, False)):
             response = await call(http_client, base_url, "GET", f"{path}?cursor={forged}")
             assert response.code == 422, (path, response.body)
             error = json_of(response)["error"]
@@ -50,13 +49,15 @@ async def test_a_cursor_past_64_bits_is_a_422_on_every_list_route(http_client, b
 async def _add_a_row(http_client, base_url, api_service) -> None:
     """A guest (PMS) or an audit-log event and a profile (CRM), so lists are not empty."""
     if api_service.name == "pms":
-        response = await call(http_client, base_url, "POST", f"{API}/guests",
-                              {"email": "row@example.com", "name": "Row"})
+        response = await call(
+            http_client, base_url, "POST", f"{API}/guests", {"email": "row@example.com", "name": "Row"}
+        )
     else:
         webhook_id, body = envelope("guest.created", guest(7))
         raw = json.dumps(body).encode()
-        response = await call(http_client, base_url, "POST", f"{API}/webhooks/pms", raw=raw,
-                              headers=signed_request(raw, webhook_id))
+        response = await call(
+            http_client, base_url, "POST", f"{API}/webhooks/pms", raw=raw, headers=signed_request(raw, webhook_id)
+        )
     assert response.code in (201, 202), response.body
 
 
@@ -73,8 +74,9 @@ async def test_integer_filters_past_64_bits_match_nothing(http_client, base_url,
                 if name == "since_id":
                     assert json_of(response)["data"] == [], (path, name)
     # A filter a list does read matches nothing rather than failing.
-    filtered = f"{API}/reservations?guest_id={10**30}" if api_service.name == "pms" \
-        else f"{API}/events?entity_id={10**30}"
+    filtered = (
+        f"{API}/reservations?guest_id={10**30}" if api_service.name == "pms" else f"{API}/events?entity_id={10**30}"
+    )
     response = await call(http_client, base_url, "GET", filtered)
     assert response.code == 200 and json_of(response)["data"] == []
 
@@ -84,15 +86,19 @@ def _answers(api_service):
     return [
         ("GET", f"{API}/health", None, {}),
         ("GET", "/metrics", None, {}),
-        ("POST", "/metrics", None, {}),                           # 405 outside the base path
-        ("GET", f"{API}/nothing-here", None, {}),                 # unknown route
+        ("POST", "/metrics", None, {}),  # 405 outside the base path
+        ("GET", f"{API}/nothing-here", None, {}),  # unknown route
         ("GET", "/", None, {}),
-        ("DELETE", f"{API}/health", None, {}),                    # 405
-        ("GET", f"{API}/events/{'9' * 30}" if api_service.name == "crm"
-         else f"{API}/guests/{'9' * 30}", None, {}),              # 404 from the service
+        ("DELETE", f"{API}/health", None, {}),  # 405
+        (
+            "GET",
+            f"{API}/events/{'9' * 30}" if api_service.name == "crm" else f"{API}/guests/{'9' * 30}",
+            None,
+            {},
+        ),  # 404 from the service
         ("GET", f"{api_service.list_route}?limit=-1", None, {}),  # 422
-        ("POST", api_service.json_route, b"{nope", JSON),          # 400 invalid_json (or 400 header)
-        ("POST", api_service.json_route, b"a=1", {"Content-Type": "text/plain"}),   # 415
+        ("POST", api_service.json_route, b"{nope", JSON),  # 400 invalid_json (or 400 header)
+        ("POST", api_service.json_route, b"a=1", {"Content-Type": "text/plain"}),  # 415
         ("POST", api_service.json_route, b"{" + b" " * (2 * 1024 * 1024) + b"}", JSON),  # 413
     ]
 
@@ -138,6 +144,7 @@ async def test_every_error_body_carries_the_request_id(http_client, base_url, ap
 async def test_a_500_has_the_headers_and_the_request_id(http_client, base_url, monkeypatch):
     async def boom(_store):
         raise RuntimeError("broken")
+
     monkeypatch.setattr(core.health, "database_answers", boom)
     response = await call(http_client, base_url, "GET", f"{API}/health")
     assert response.code == 500
@@ -155,17 +162,24 @@ async def test_a_refused_token_has_the_request_id(http_client, base_url, app, ap
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "application/jsonx"])
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx"],
+)
 @pytest.mark.gen_test
 async def test_a_body_not_declared_json_is_415(http_server, base_url, api_service, content_type):
     body = b'{"email": "a@b.co", "name": "A"}'
     declared = "" if content_type is None else f"Content-Type: {content_type}\r\n"
     for method, path in api_service.writes:
         # Sent byte for byte: HTTP clients add a form Content-Type to a POST that has none.
-        status, _, answer = await raw_exchange(base_url, (
-            f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{declared}"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+        status, _, answer = await raw_exchange(
+            base_url,
+            (
+                f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{declared}"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body,
+        )
         assert status == 415, (method, path, answer)
         assert json.loads(answer)["error"]["code"] == "unsupported_media_type"
 
@@ -173,19 +187,28 @@ async def test_a_body_not_declared_json_is_415(http_server, base_url, api_servic
 @pytest.mark.gen_test
 async def test_a_cross_site_form_post_without_a_body_cannot_act(http_client, base_url):
     # What an empty <form method=post> sends: a form type and no body.
-    response = await call(http_client, base_url, "POST", f"{API}/webhooks/deliveries/replay", raw=b"",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await call(
+        http_client,
+        base_url,
+        "POST",
+        f"{API}/webhooks/deliveries/replay",
+        raw=b"",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     if response.code == 404:  # the CRM has no such route
         return
     assert response.code == 415
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
-                                          "Application/JSON", "application/merge-patch+json"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"],
+)
 @pytest.mark.gen_test
 async def test_json_media_types_are_accepted(http_client, base_url, api_service, content_type):
-    response = await call(http_client, base_url, "POST", api_service.json_route, raw=b"{}",
-                          headers={"Content-Type": content_type})
+    response = await call(
+        http_client, base_url, "POST", api_service.json_route, raw=b"{}", headers={"Content-Type": content_type}
+    )
     assert response.code in (400, 422), response.body  # past the media type: missing fields/headers
     assert json_of(response)["error"]["code"] != "unsupported_media_type"
 
@@ -194,9 +217,10 @@ async def test_json_media_types_are_accepted(http_client, base_url, api_service,
 @pytest.mark.parametrize("length", ["", "Content-Length: 0\r\n"])
 @pytest.mark.gen_test
 async def test_a_post_without_a_body_needs_no_content_type(http_server, base_url, api_service, length):
-    status, _, answer = await raw_exchange(base_url, (
-        f"POST {API}/webhooks/deliveries/replay HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        f"{length}\r\n").encode())
+    status, _, answer = await raw_exchange(
+        base_url,
+        (f"POST {API}/webhooks/deliveries/replay HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{length}\r\n").encode(),
+    )
     assert status == 202, answer
     assert json.loads(answer) == {"data": {"replayed": 0}}
 
@@ -206,20 +230,28 @@ async def test_a_read_that_names_a_type_but_sends_nothing_is_answered(http_clien
     for path in (api_service.list_route, "/metrics", f"{API}/health"):
         response = await call(http_client, base_url, "GET", path, headers={"Content-Type": "text/plain"})
         assert response.code == 200, (path, response.body)
-    response = await call(http_client, base_url, "GET", api_service.list_route, raw=b"a=1",
-                          headers={"Content-Type": "text/plain"})
+    response = await call(
+        http_client, base_url, "GET", api_service.list_route, raw=b"a=1", headers={"Content-Type": "text/plain"}
+    )
     assert response.code == 415  # a body, though, must be JSON on any method
 
 
 @pytest.mark.gen_test
 async def test_a_form_post_to_a_route_without_post_is_405(http_client, base_url, api_service):
-    response = await call(http_client, base_url, "POST", api_service.list_route, raw=b"a=1",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await call(
+        http_client,
+        base_url,
+        "POST",
+        api_service.list_route,
+        raw=b"a=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.code == 405
     assert json_of(response)["error"]["code"] == "method_not_allowed"
 
 
 # --- the in-flight count -------------------------------------------------------------------
+
 
 async def _wait_for(predicate, what: str, timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
@@ -230,19 +262,18 @@ async def _wait_for(predicate, what: str, timeout: float = 5.0) -> None:
 
 
 def _head(path: str, port: int, extra: str) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"{extra}\r\n").encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n{extra}\r\n").encode()
 
 
 @pytest.mark.parametrize("case", ["hang_up", "bad_chunk", "too_large"])
 @pytest.mark.gen_test(timeout=30)
-async def test_a_request_cut_short_mid_body_is_no_longer_in_flight(http_client, base_url, app,
-                                                                       api_service, case):
+async def test_a_request_cut_short_mid_body_is_no_longer_in_flight(http_client, base_url, app, api_service, case):
     in_flight = app.settings["in_flight"]
     port = urlparse(base_url).port
     path = api_service.json_route
-    limit = app.settings["config"].webhook_max_body_bytes if api_service.name == "crm" \
-        else app.settings["max_body_bytes"]
+    limit = (
+        app.settings["config"].webhook_max_body_bytes if api_service.name == "crm" else app.settings["max_body_bytes"]
+    )
     for _ in range(2):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
@@ -280,9 +311,13 @@ async def test_a_request_cut_short_mid_body_is_no_longer_in_flight(http_client, 
 @pytest.mark.gen_test
 async def test_a_content_length_of_thousands_of_digits_is_413(http_server, base_url, api_service, length):
     # Python refuses to convert more than 4300 digits to an int: that was a 500.
-    status, headers, answer = await raw_exchange(base_url, (
-        f"POST {api_service.json_route} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{}}").encode())
+    status, headers, answer = await raw_exchange(
+        base_url,
+        (
+            f"POST {api_service.json_route} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{}}"
+        ).encode(),
+    )
     assert status == 413, answer
     assert json.loads(answer)["error"]["code"] == "payload_too_large"
 
@@ -291,8 +326,9 @@ async def test_a_content_length_of_thousands_of_digits_is_413(http_server, base_
 async def test_made_up_methods_do_not_grow_the_metrics(http_client, base_url, api_service):
     # Each distinct label value is a new time series kept for the life of the process.
     for n in range(3):
-        status, _, _ = await raw_exchange(base_url, f"BREW{n} {API}/health HTTP/1.1\r\nHost: x\r\n"
-                                                    "Connection: close\r\n\r\n".encode())
+        status, _, _ = await raw_exchange(
+            base_url, f"BREW{n} {API}/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
         assert status == 405
     metrics = (await call(http_client, base_url, "GET", "/metrics")).body.decode()
     assert "BREW" not in metrics

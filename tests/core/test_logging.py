@@ -7,8 +7,9 @@ from core.logging import JSONFormatter, request_id_var
 
 
 def test_json_line_with_request_id_and_extras():
-    record = logging.makeLogRecord({"name": "t", "levelname": "INFO", "msg": "hello %s", "args": ("you",),
-                                    "status": 201})
+    record = logging.makeLogRecord(
+        {"name": "t", "levelname": "INFO", "msg": "hello %s", "args": ("you",), "status": 201}
+    )
     token = request_id_var.set("req-1")
     try:
         line = json.loads(JSONFormatter("pms").format(record))

@@ -55,10 +55,16 @@ def test_the_file_takes_the_next_number(folder):
     assert create_migration("pms", "then_another", folder).name == f"{last + 2:03d}_then_another.py"
 
 
-@pytest.mark.parametrize("service, name, message", [
-    ("pms", "Add-VIP", "a-z, 0-9 and _"), ("pms", "9lives", "a-z, 0-9 and _"), ("pms", "", "a-z, 0-9 and _"),
-    ("billing", "add_x", "unknown service"), ("pms", "tombstone", "already exists"),
-])
+@pytest.mark.parametrize(
+    "service, name, message",
+    [
+        ("pms", "Add-VIP", "a-z, 0-9 and _"),
+        ("pms", "9lives", "a-z, 0-9 and _"),
+        ("pms", "", "a-z, 0-9 and _"),
+        ("billing", "add_x", "unknown service"),
+        ("pms", "tombstone", "already exists"),
+    ],
+)
 def test_refusals_name_the_reason_and_write_nothing(folder, service, name, message):
     before = existing(folder)
     with pytest.raises(MigrationError, match=message):
@@ -77,21 +83,33 @@ def test_the_command_prints_the_path_and_exits_by_outcome(folder, capsys):
 
 
 def test_make_migration_runs_the_command():
-    dry_run = subprocess.run(["make", "-n", "migration", "SERVICE=crm", "NAME=add_profile_note"], cwd=REPO_ROOT,
-                             capture_output=True, text=True, timeout=30, check=True)
+    dry_run = subprocess.run(
+        ["make", "-n", "migration", "SERVICE=crm", "NAME=add_profile_note"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     assert '-m core.makemigration "crm" "add_profile_note"' in dry_run.stdout
 
 
 def test_a_real_process_writes_the_file(folder):
-    result = subprocess.run([sys.executable, "-m", "core.makemigration", "pms", "add_guest_vip", "--directory",
-                             str(folder)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "core.makemigration", "pms", "add_guest_vip", "--directory", str(folder)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert (folder / result.stdout.strip().rsplit("/", 1)[-1]).is_file()
 
 
-def test_unwritten_it_refuses_to_apply_then_written_it_applies_and_rolls_back(backend, folder, tmp_path,
-                                                                               monkeypatch, capsys):
-    db = TestDatabase("pms", backend, str(tmp_path))   # every migration of the repository applied
+def test_unwritten_it_refuses_to_apply_then_written_it_applies_and_rolls_back(
+    backend, folder, tmp_path, monkeypatch, capsys
+):
+    db = TestDatabase("pms", backend, str(tmp_path))  # every migration of the repository applied
     monkeypatch.setattr(migrations, "migrations_dir", lambda service: str(folder))
     try:
         database = db.database
@@ -101,8 +119,10 @@ def test_unwritten_it_refuses_to_apply_then_written_it_applies_and_rolls_back(ba
         # Unwritten: the migrate command fails in one line, and nothing is recorded as applied.
         assert cli.run_migrations("migrate", "pms", lambda: NoClose(db.store)) == 1
         error = capsys.readouterr().err.strip()
-        assert error.splitlines() == [f"pms: migrate failed: NotImplementedError: migrations/pms/{path.name}: "
-                                      "write this migration (and its rollback) before applying it"]
+        assert error.splitlines() == [
+            f"pms: migrate failed: NotImplementedError: migrations/pms/{path.name}: "
+            "write this migration (and its rollback) before applying it"
+        ]
         assert migrations_pending(database) == [path.stem]
 
         path.write_text(WRITTEN)

@@ -19,9 +19,14 @@ from tests.support.databases import MYSQL_URL
 
 
 def migrate(service: str, database_url: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", f"{service}_app", "migrate"], cwd=REPO_ROOT,
-                          env={**os.environ, "ENV_FILE": os.devnull, "DATABASE_URL": database_url},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", f"{service}_app", "migrate"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "ENV_FILE": os.devnull, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def one_line(result: subprocess.CompletedProcess) -> str:
@@ -43,7 +48,7 @@ def server(user: str, password: str | None, database: str) -> str:
 
 @pytest.mark.skipif(not MYSQL_URL, reason="needs TEST_MYSQL_URL")
 def test_refused_credentials_are_one_line(service):
-    user = f"gs_nobody_{uuid.uuid4().hex[:8]}"   # no such account: the server refuses it
+    user = f"gs_nobody_{uuid.uuid4().hex[:8]}"  # no such account: the server refuses it
     result = migrate(service, server(user, "wrong-password", "gs_nowhere"))
     assert result.returncode == 1
     line = one_line(result)

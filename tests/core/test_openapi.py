@@ -32,8 +32,12 @@ def served_operations(app) -> set[tuple[str, str]]:
 
 
 def documented_operations(document: dict) -> set[tuple[str, str]]:
-    return {(re.sub(r"\{[^}]+\}", "{}", path), method)
-            for path, item in document["paths"].items() for method in item if method in METHODS}
+    return {
+        (re.sub(r"\{[^}]+\}", "{}", path), method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in METHODS
+    }
 
 
 def document_of(app) -> dict:
@@ -78,8 +82,7 @@ def test_every_answer_of_every_operation_is_described_with_its_request_id(app):
 
 def test_the_error_answers_name_the_error_object(app):
     document = document_of(app)
-    statuses = {status for item in document["paths"].values() for op in item.values()
-                for status in op["responses"]}
+    statuses = {status for item in document["paths"].values() for op in item.values() for status in op["responses"]}
     assert {"401", "404", "422", "429", "503"} <= statuses
     error = document["components"]["schemas"]["Error422"]["properties"]["error"]
     assert set(error["required"]) == {"code", "message", "details", "request_id"}
@@ -87,7 +90,7 @@ def test_the_error_answers_name_the_error_object(app):
 
 @pytest.mark.gen_test
 async def test_the_document_is_served_without_a_token_or_rate_limit(http_client, base_url, service):
-    for _ in range(3):   # the limit in this app is one request a minute
+    for _ in range(3):  # the limit in this app is one request a minute
         response = await call(http_client, base_url, "GET", f"{API}/openapi.json")
         assert response.code == 200, response.body
     assert response.headers["Content-Type"].startswith("application/json")
@@ -97,7 +100,7 @@ async def test_the_document_is_served_without_a_token_or_rate_limit(http_client,
     document = json_of(response)
     assert document["info"]["title"] == f"Guestsync {service.upper()} API"
     guarded = await call(http_client, base_url, "GET", f"{API}/sync/runs" if service == "pms" else f"{API}/events")
-    assert guarded.code == 401   # the same app does guard its API routes
+    assert guarded.code == 401  # the same app does guard its API routes
 
 
 @pytest.fixture(params=["pms", "crm"])
@@ -113,25 +116,30 @@ def app(request, service, backend):
         from pms_app.app import make_app
         from pms_app.config import PmsSettings
 
-        return make_app(PmsSettings(api_token="t0ken", api_rate_limit=_one_a_minute()),
-                        store=request.getfixturevalue("pms_db").store)
+        return make_app(
+            PmsSettings(api_token="t0ken", api_rate_limit=_one_a_minute()),
+            store=request.getfixturevalue("pms_db").store,
+        )
     from crm_app.app import make_app
     from crm_app.config import CrmSettings
 
-    return make_app(CrmSettings(api_token="t0ken", api_rate_limit=_one_a_minute()),
-                    store=request.getfixturevalue("crm_db").store)
+    return make_app(
+        CrmSettings(api_token="t0ken", api_rate_limit=_one_a_minute()), store=request.getfixturevalue("crm_db").store
+    )
 
 
 def _one_a_minute():
     from core.ratelimit import parse_rate_limit
+
     return parse_rate_limit("1/minute")
 
 
 def test_the_document_follows_the_configured_base_path():
     from pms_app.openapi import document
+
     paths = document("/pms/v2")["paths"]
     assert "/pms/v2/guests" in paths and "/pms/v2/openapi.json" in paths
-    assert "/metrics" in paths   # outside the base path, always
+    assert "/metrics" in paths  # outside the base path, always
     assert not any(path.startswith(API) for path in paths)
 
 
@@ -179,7 +187,7 @@ def test_every_query_argument_a_handler_reads_is_documented(app):
         documented = {p["name"] for p in operations[(path, "get")].get("parameters", []) if p["in"] == "query"}
         assert read <= documented, (path, read - documented)
         checked += bool(read)
-    assert checked >= 3   # every list route at least
+    assert checked >= 3  # every list route at least
 
 
 def test_every_route_that_reads_the_operator_header_documents_it(app):
@@ -199,8 +207,11 @@ def test_every_route_that_reads_the_operator_header_documents_it(app):
 
 
 def _operations(document: dict) -> dict[tuple[str, str], dict]:
-    return {(re.sub(r"\{[^}]+\}", "{}", path), method): operation
-            for path, item in document["paths"].items() for method, operation in item.items()}
+    return {
+        (re.sub(r"\{[^}]+\}", "{}", path), method): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
 
 
 def test_a_route_left_out_of_the_document_is_noticed(app):

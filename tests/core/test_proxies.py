@@ -32,16 +32,19 @@ def test_invalid_entries_are_a_configuration_error_naming_the_variable(raw):
         TrustedProxies.parse(raw)
 
 
-@pytest.mark.parametrize("peer, chain, client", [
-    ("203.0.113.1", ["198.51.100.1"], "203.0.113.1"),              # peer not trusted: chain ignored
-    ("10.0.0.1", ["198.51.100.1"], "198.51.100.1"),                # one trusted proxy
-    ("10.0.0.1", ["6.6.6.6", "198.51.100.1"], "198.51.100.1"),     # what the client wrote is ignored
-    ("10.0.0.1", ["198.51.100.1", "10.0.0.2"], "198.51.100.1"),    # two trusted proxies in a row
-    ("10.0.0.1", ["10.0.0.3", "10.0.0.2"], "10.0.0.3"),            # all trusted: the left-most
-    ("10.0.0.1", ["not-an-ip", "10.0.0.2"], "10.0.0.2"),           # garbage stops at the hop that sent it
-    ("10.0.0.1", ["[2001:db8::1]"], "2001:db8::1"),
-    ("::ffff:10.0.0.1", ["198.51.100.1"], "198.51.100.1"),         # IPv4 peer on a dual-stack socket
-])
+@pytest.mark.parametrize(
+    "peer, chain, client",
+    [
+        ("203.0.113.1", ["198.51.100.1"], "203.0.113.1"),  # peer not trusted: chain ignored
+        ("10.0.0.1", ["198.51.100.1"], "198.51.100.1"),  # one trusted proxy
+        ("10.0.0.1", ["6.6.6.6", "198.51.100.1"], "198.51.100.1"),  # what the client wrote is ignored
+        ("10.0.0.1", ["198.51.100.1", "10.0.0.2"], "198.51.100.1"),  # two trusted proxies in a row
+        ("10.0.0.1", ["10.0.0.3", "10.0.0.2"], "10.0.0.3"),  # all trusted: the left-most
+        ("10.0.0.1", ["not-an-ip", "10.0.0.2"], "10.0.0.2"),  # garbage stops at the hop that sent it
+        ("10.0.0.1", ["[2001:db8::1]"], "2001:db8::1"),
+        ("::ffff:10.0.0.1", ["198.51.100.1"], "198.51.100.1"),  # IPv4 peer on a dual-stack socket
+    ],
+)
 def test_the_client_is_the_right_most_address_that_is_not_a_trusted_proxy(peer, chain, client):
     assert TrustedProxies.parse("10.0.0.0/8").client(peer, chain) == client
 
@@ -57,15 +60,18 @@ class EchoSocket(tornado.websocket.WebSocketHandler):
 
 
 def serve(trusted: str | None):
-    app = ProxyAwareApplication([(r"/", Echo), (r"/ws", EchoSocket)],
-                                trusted_proxies=TrustedProxies.parse(trusted))
+    app = ProxyAwareApplication([(r"/", Echo), (r"/ws", EchoSocket)], trusted_proxies=TrustedProxies.parse(trusted))
     sock, port = bind_unused_port()
     sock.close()
     return listen(app, port, "127.0.0.1"), f"127.0.0.1:{port}"
 
 
-FORGED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Real-IP": "203.0.113.10",
-          "X-Scheme": "https"}
+FORGED = {
+    "X-Forwarded-For": "203.0.113.9",
+    "X-Forwarded-Proto": "https",
+    "X-Real-IP": "203.0.113.10",
+    "X-Scheme": "https",
+}
 
 
 async def seen(where: str) -> tuple[dict, dict]:

@@ -15,8 +15,13 @@ from tests.support.services import API
 async def test_a_migrated_database_is_ready(http_client, base_url, api_service):
     response = await call(http_client, base_url, "GET", f"{API}/ready")
     assert response.code == 200
-    assert json_of(response) == {"status": "ready", "service": api_service.name, "database": "ok",
-                                 "pending_migrations": [], "message": "ready"}
+    assert json_of(response) == {
+        "status": "ready",
+        "service": api_service.name,
+        "database": "ok",
+        "pending_migrations": [],
+        "message": "ready",
+    }
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -26,14 +31,18 @@ async def test_head_answers_health_and_readiness_without_a_body(http_client, bas
         response = await call(http_client, base_url, "HEAD", path)
         assert response.code == 200, path
         assert response.body == b""
-        assert int(response.headers["Content-Length"]) > 0   # the length GET's body would have
+        assert int(response.headers["Content-Length"]) > 0  # the length GET's body would have
 
 
 @pytest.mark.gen_test
 async def test_metrics_carry_the_process_collectors(http_client, base_url):
     text = (await call(http_client, base_url, "GET", "/metrics")).body.decode()
-    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "python_info",
-                 "python_gc_collections_total"):
+    for name in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "python_info",
+        "python_gc_collections_total",
+    ):
         assert f"\n{name}" in text, name
 
 
@@ -44,9 +53,11 @@ class TestWithAToken:
         if api_service.name == "pms":
             from pms_app.app import make_app
             from pms_app.config import PmsSettings
+
             return make_app(PmsSettings(api_token="t0ken"), store=request.getfixturevalue("pms_db").store)
         from crm_app.app import make_app
         from crm_app.config import CrmSettings
+
         return make_app(CrmSettings(api_token="t0ken"), store=request.getfixturevalue("crm_db").store)
 
     @pytest.mark.gen_test
@@ -67,10 +78,12 @@ class TestDatabaseDown:
         if api_service.name == "pms":
             from pms_app.app import make_app
             from pms_app.config import PmsSettings
+
             yield make_app(PmsSettings(), store=store, metrics=Metrics("pms"))
         else:
             from crm_app.app import make_app
             from crm_app.config import CrmSettings
+
             yield make_app(CrmSettings(), store=store, metrics=Metrics("crm"))
         store.close()
 
@@ -79,7 +92,12 @@ class TestDatabaseDown:
         response = await call(http_client, base_url, "GET", f"{API}/ready")
         assert response.code == 503
         body = json_of(response)
-        assert body == {"status": "not_ready", "service": api_service.name, "database": "unavailable",
-                        "pending_migrations": [], "message": "the database is unavailable"}
+        assert body == {
+            "status": "not_ready",
+            "service": api_service.name,
+            "database": "unavailable",
+            "pending_migrations": [],
+            "message": "the database is unavailable",
+        }
         head = await call(http_client, base_url, "HEAD", f"{API}/health")
         assert head.code == 503 and head.body == b""

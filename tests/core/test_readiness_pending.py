@@ -31,9 +31,11 @@ def app(api_service, behind):
     if api_service.name == "pms":
         from pms_app.app import make_app
         from pms_app.config import PmsSettings
+
         return make_app(PmsSettings(), store=database.store, metrics=Metrics("pms"))
     from crm_app.app import make_app
     from crm_app.config import CrmSettings
+
     return make_app(CrmSettings(), store=database.store, metrics=Metrics("crm"))
 
 
@@ -42,8 +44,13 @@ async def test_a_pending_migration_is_named_until_it_is_applied(http_client, bas
     database, last = behind
     response = await call(http_client, base_url, "GET", f"{API}/ready")
     assert response.code == 503
-    assert json_of(response) == {"status": "not_ready", "service": api_service.name, "database": "ok",
-                                 "pending_migrations": [last], "message": f"1 migration(s) pending: {last}"}
+    assert json_of(response) == {
+        "status": "not_ready",
+        "service": api_service.name,
+        "database": "ok",
+        "pending_migrations": [last],
+        "message": f"1 migration(s) pending: {last}",
+    }
     # Health only says the database answers: the process is alive, just not fit for traffic.
     assert (await call(http_client, base_url, "GET", f"{API}/health")).code == 200
     assert migrate(database.database, api_service.name) == [last]

@@ -41,8 +41,9 @@ def unmigrated(service, backend, tmp_path):
     database.drop()
 
 
-@pytest.mark.parametrize("service, command", [("pms", ()), ("pms", ("worker",)), ("crm", ())],
-                         ids=["pms", "pms-worker", "crm"])
+@pytest.mark.parametrize(
+    "service, command", [("pms", ()), ("pms", ("worker",)), ("crm", ())], ids=["pms", "pms-worker", "crm"]
+)
 def test_a_service_refuses_to_start_on_an_unmigrated_database(service, command, unmigrated):
     result = run_module(f"{service}_app", *command, env={"DATABASE_URL": unmigrated.url, "APP_PORT": str(free_port())})
     assert result.returncode == EXIT_DATABASE, result.stderr
@@ -55,8 +56,11 @@ def test_a_service_refuses_to_start_on_an_unmigrated_database(service, command, 
 
 def test_migrate_flag_migrates_then_serves_ready(service, unmigrated, tmp_path):
     port = free_port()
-    process = start_module([f"{service}_app", "--migrate"], {"DATABASE_URL": unmigrated.url, "APP_PORT": str(port)},
-                           str(tmp_path / "service.log"))
+    process = start_module(
+        [f"{service}_app", "--migrate"],
+        {"DATABASE_URL": unmigrated.url, "APP_PORT": str(port)},
+        str(tmp_path / "service.log"),
+    )
     try:
         wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", process)
         status, body = get(f"http://127.0.0.1:{port}/api/v1/ready")
@@ -66,8 +70,9 @@ def test_migrate_flag_migrates_then_serves_ready(service, unmigrated, tmp_path):
 
 
 def test_migrate_on_an_unreachable_database_is_one_line(service, free_tcp_port):
-    result = run_module(f"{service}_app", "migrate",
-                        env={"DATABASE_URL": f"mysql://guestsync@127.0.0.1:{free_tcp_port}/nowhere"})
+    result = run_module(
+        f"{service}_app", "migrate", env={"DATABASE_URL": f"mysql://guestsync@127.0.0.1:{free_tcp_port}/nowhere"}
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -76,29 +81,40 @@ def test_migrate_on_an_unreachable_database_is_one_line(service, free_tcp_port):
 
 @pytest.fixture
 def free_tcp_port() -> int:
-    return free_port()   # nothing listens there: connections are refused at once
+    return free_port()  # nothing listens there: connections are refused at once
 
 
 def test_the_standalone_worker_serves_metrics_health_and_readiness(pms_db, tmp_path):
     port = free_port()
-    process = start_module(["pms_app", "worker"],
-                           {"DATABASE_URL": pms_db.url, "WORKER_METRICS_PORT": str(port),
-                            "CRM_WEBHOOK_URL": "http://127.0.0.1:9/api/v1/webhooks/pms"},
-                           str(tmp_path / "worker.log"))
+    process = start_module(
+        ["pms_app", "worker"],
+        {
+            "DATABASE_URL": pms_db.url,
+            "WORKER_METRICS_PORT": str(port),
+            "CRM_WEBHOOK_URL": "http://127.0.0.1:9/api/v1/webhooks/pms",
+        },
+        str(tmp_path / "worker.log"),
+    )
     try:
         wait_until_answers(f"http://127.0.0.1:{port}/health", process)
         status, metrics = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
-        for name in ("pms_deliveries_total", "pms_delivery_breaker_state", "process_cpu_seconds_total",
-                     "python_info", 'pms_deliveries_failed{endpoint="crm"} 0.0',
-                     'pms_delivery_oldest_pending_age_seconds{endpoint="crm"} 0.0', "pms_delivery_breaker{"):
+        for name in (
+            "pms_deliveries_total",
+            "pms_delivery_breaker_state",
+            "process_cpu_seconds_total",
+            "python_info",
+            'pms_deliveries_failed{endpoint="crm"} 0.0',
+            'pms_delivery_oldest_pending_age_seconds{endpoint="crm"} 0.0',
+            "pms_delivery_breaker{",
+        ):
             assert name.encode() in metrics, name
         status, body = get(f"http://127.0.0.1:{port}/ready")
         assert status == 200 and json.loads(body)["service"] == "pms-worker"
         head = urllib.request.Request(f"http://127.0.0.1:{port}/health", method="HEAD")
         with urllib.request.urlopen(head, timeout=5) as response:
             assert response.status == 200 and response.read() == b""
-        assert get(f"http://127.0.0.1:{port}/api/v1/guests")[0] == 404   # no API here
+        assert get(f"http://127.0.0.1:{port}/api/v1/guests")[0] == 404  # no API here
         # The containers' health check command, against this worker.
         probe = run_module("core.probe", f"http://127.0.0.1:{port}/ready", env={})
         assert probe.returncode == 0, probe.stderr

@@ -29,15 +29,18 @@ def test_the_hash_is_sha256_of_the_documented_lines():
     assert bucket_hash([]) == hashlib.sha256(b"").hexdigest()
 
 
-@pytest.mark.parametrize("from_id, to_id, buckets, expected", [
-    (1, 10, 2, [(1, 5), (6, 10)]),
-    (1, 10, 3, [(1, 4), (5, 8), (9, 10)]),
-    (1, 10, 4, [(1, 3), (4, 6), (7, 9), (10, 10)]),
-    (1, 10, 6, [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)]),        # at most N buckets, never empty ranges
-    (1, 3, 100, [(1, 1), (2, 2), (3, 3)]),
-    (7, 7, 1, [(7, 7)]),
-    (5, 4, 3, []),
-])
+@pytest.mark.parametrize(
+    "from_id, to_id, buckets, expected",
+    [
+        (1, 10, 2, [(1, 5), (6, 10)]),
+        (1, 10, 3, [(1, 4), (5, 8), (9, 10)]),
+        (1, 10, 4, [(1, 3), (4, 6), (7, 9), (10, 10)]),
+        (1, 10, 6, [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)]),  # at most N buckets, never empty ranges
+        (1, 3, 100, [(1, 1), (2, 2), (3, 3)]),
+        (7, 7, 1, [(7, 7)]),
+        (5, 4, 3, []),
+    ],
+)
 def test_bucket_bounds_cover_the_range_in_equal_widths(from_id, to_id, buckets, expected):
     assert bucket_bounds(from_id, to_id, buckets) == expected
 
@@ -63,13 +66,16 @@ def _changed(index: int, **change) -> list:
     return [tuple(e) for e in entries]
 
 
-@pytest.mark.parametrize("other", [
-    _changed(3, version=2),                       # one version differs
-    _changed(3, deleted=True),                    # one deleted flag differs
-    sorted(ENTRIES + [(7, 1, False)]),            # an extra row
-    [e for e in ENTRIES if e[0] != 9],            # a missing row
-    _changed(3, id=8),                            # the same version under another id
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        _changed(3, version=2),  # one version differs
+        _changed(3, deleted=True),  # one deleted flag differs
+        sorted(ENTRIES + [(7, 1, False)]),  # an extra row
+        [e for e in ENTRIES if e[0] != 9],  # a missing row
+        _changed(3, id=8),  # the same version under another id
+    ],
+)
 def test_digests_differ_exactly_in_the_bucket_that_differs(other):
     ours, theirs = digest(ENTRIES, 1, 10, 2), digest(other, 1, 10, 2)
     assert ours[0] == theirs[0]
@@ -93,15 +99,18 @@ def test_digest_parameters_default_and_cap():
     assert parse_digest_request(args(kind="guest", to_id="9" * 30)).to_id == MAX_ID
 
 
-@pytest.mark.parametrize("values, fields", [
-    ({}, ["kind"]),
-    ({"kind": "profile"}, ["kind"]),
-    ({"kind": "guest", "from_id": "-1"}, ["from_id"]),
-    ({"kind": "guest", "to_id": "ten"}, ["to_id"]),
-    ({"kind": "guest", "buckets": "0"}, ["buckets"]),
-    ({"kind": "guest", "from_id": "10", "to_id": "9"}, ["to_id"]),
-    ({"kind": "x", "buckets": "1.5", "from_id": "a"}, ["kind", "from_id", "buckets"]),   # all at once
-])
+@pytest.mark.parametrize(
+    "values, fields",
+    [
+        ({}, ["kind"]),
+        ({"kind": "profile"}, ["kind"]),
+        ({"kind": "guest", "from_id": "-1"}, ["from_id"]),
+        ({"kind": "guest", "to_id": "ten"}, ["to_id"]),
+        ({"kind": "guest", "buckets": "0"}, ["buckets"]),
+        ({"kind": "guest", "from_id": "10", "to_id": "9"}, ["to_id"]),
+        ({"kind": "x", "buckets": "1.5", "from_id": "a"}, ["kind", "from_id", "buckets"]),  # all at once
+    ],
+)
 def test_bad_digest_parameters_are_named(values, fields):
     with pytest.raises(ValidationError) as caught:
         parse_digest_request(args(**values))
@@ -112,7 +121,7 @@ def test_manifest_parameters():
     request = parse_manifest_request(args(kind="guest"))
     assert (request.after, request.limit) == (0, MANIFEST_DEFAULT_LIMIT)
     assert parse_manifest_request(args(kind="guest", limit="10000000")).limit == MANIFEST_MAX_LIMIT
-    assert parse_manifest_request(args(kind="guest", cursor="41")).after == 41     # next_cursor works as-is
+    assert parse_manifest_request(args(kind="guest", cursor="41")).after == 41  # next_cursor works as-is
     assert parse_manifest_request(args(kind="guest", after="7", cursor="41")).after == 7
     for bad in ({"kind": "guest", "limit": "0"}, {"kind": "guest", "after": "-3"}, {"kind": ""}):
         with pytest.raises(ValidationError):

@@ -10,12 +10,24 @@ from tests.support.databases import TestDatabase
 
 CASES = {
     # service: (the migration before, the one adding the column, table, column, its key, a row to keep)
-    "pms": ("017_notification", "018_outbox_traceparent", "outbox_event", "traceparent", "id",
-            "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, created_at) "
-            "VALUES ('e-1', 'guest.updated', 1, 1, '{}', '2026-11-01 10:00:00', '2026-11-01 10:00:00')"),
-    "crm": ("007_reservation_mirror_sync_index", "008_event_trace_id", "event", "trace_id", "webhook_id",
-            "INSERT INTO event (webhook_id, type, status, received_at) "
-            "VALUES ('e-1', 'guest.updated', 'processed', '2026-11-01 10:00:00')"),
+    "pms": (
+        "017_notification",
+        "018_outbox_traceparent",
+        "outbox_event",
+        "traceparent",
+        "id",
+        "INSERT INTO outbox_event (id, type, entity_id, entity_version, payload, occurred_at, created_at) "
+        "VALUES ('e-1', 'guest.updated', 1, 1, '{}', '2026-11-01 10:00:00', '2026-11-01 10:00:00')",
+    ),
+    "crm": (
+        "007_reservation_mirror_sync_index",
+        "008_event_trace_id",
+        "event",
+        "trace_id",
+        "webhook_id",
+        "INSERT INTO event (webhook_id, type, status, received_at) "
+        "VALUES ('e-1', 'guest.updated', 'processed', '2026-11-01 10:00:00')",
+    ),
 }
 
 

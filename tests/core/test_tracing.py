@@ -6,8 +6,7 @@ import logging
 import pytest
 
 from core.logging import JSONFormatter
-from core.tracing import (TraceContext, continue_or_start, current_traceparent, new_trace, parse_traceparent,
-                          trace_var)
+from core.tracing import TraceContext, continue_or_start, current_traceparent, new_trace, parse_traceparent, trace_var
 
 VALID = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
@@ -20,18 +19,29 @@ def test_a_valid_traceparent_is_read():
 
 def test_a_later_version_is_read_as_far_as_version_00_goes():
     context = parse_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-what-comes-later")
-    assert (context.trace_id, context.span_id, context.flags) == \
-        ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "00")
+    assert (context.trace_id, context.span_id, context.flags) == (
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "00f067aa0ba902b7",
+        "00",
+    )
 
 
-@pytest.mark.parametrize("value", [
-    None, "", "garbage", VALID.upper(), VALID + "-extra", VALID[:-1],
-    "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",          # forbidden version
-    "00-00000000000000000000000000000000-00f067aa0ba902b7-01",          # all-zero trace id
-    "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",          # all-zero span id
-    "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",           # short trace id
-    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" + "x" * 600,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "garbage",
+        VALID.upper(),
+        VALID + "-extra",
+        VALID[:-1],
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  # forbidden version
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # all-zero trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # all-zero span id
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",  # short trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" + "x" * 600,
+    ],
+)
 def test_anything_else_is_ignored(value):
     assert parse_traceparent(value) is None
 

@@ -40,8 +40,11 @@ class PmsSimulator:
 
     def update_guest(self, gid: int) -> None:
         g = self.guests[gid]
-        g.update(version=g["version"] + 1, name=f"Guest {gid} v{g['version'] + 1}",
-                 phone=self.rng.choice([None, "+351210000000", "+14155550100"]))
+        g.update(
+            version=g["version"] + 1,
+            name=f"Guest {gid} v{g['version'] + 1}",
+            phone=self.rng.choice([None, "+351210000000", "+14155550100"]),
+        )
         self.emit("guest.updated", g)
 
     def delete_guest(self, gid: int) -> None:
@@ -56,10 +59,14 @@ class PmsSimulator:
         check_in = BASE_DAY + dt.timedelta(days=self.rng.randrange(-200, 200))
         nights = self.rng.randrange(1, 9)
         self.reservations[rid] = reservation(
-            rid, gid, 1, check_in=check_in.isoformat(),
+            rid,
+            gid,
+            1,
+            check_in=check_in.isoformat(),
             check_out=(check_in + dt.timedelta(days=nights)).isoformat(),
             total_amount=f"{self.rng.randrange(50, 2000)}.{self.rng.randrange(100):02d}",
-            currency=self.rng.choice(["USD", "USD", "EUR"]))
+            currency=self.rng.choice(["USD", "USD", "EUR"]),
+        )
         self.emit("reservation.created", self.reservations[rid])
 
     def update_reservation(self, rid: int) -> None:
@@ -67,8 +74,10 @@ class PmsSimulator:
         change = self.rng.choice(["dates", "amount", "cancel", "move", "status"])
         if change == "dates":
             check_in = dt.date.fromisoformat(r["check_in"]) + dt.timedelta(days=self.rng.randrange(-5, 6))
-            r.update(check_in=check_in.isoformat(),
-                     check_out=(check_in + dt.timedelta(days=self.rng.randrange(1, 15))).isoformat())
+            r.update(
+                check_in=check_in.isoformat(),
+                check_out=(check_in + dt.timedelta(days=self.rng.randrange(1, 15))).isoformat(),
+            )
         elif change == "amount":
             r.update(total_amount=f"{self.rng.randrange(0, 3000)}.50", currency=self.rng.choice(["USD", "EUR", "GBP"]))
         elif change == "cancel":

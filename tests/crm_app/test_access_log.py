@@ -34,7 +34,7 @@ async def test_every_failure_and_a_quarter_of_the_successes_get_a_line(sender, h
     caplog.set_level(logging.INFO, logger="guestsync.access")
     for guest_id in range(1, 9):
         assert (await sender.send("guest.created", guest(guest_id))).code == 202
-    for guest_id in range(9, 12):   # signed with a secret the CRM does not know: 401 each
+    for guest_id in range(9, 12):  # signed with a secret the CRM does not know: 401 each
         assert (await sender.send("guest.created", guest(guest_id), secrets=("whsec_" + "A" * 32,))).code == 401
     lines = access_lines(caplog)
     successes = [r for r in lines if r.status == 202]
@@ -51,6 +51,7 @@ def test_the_share_is_exact_and_evenly_spread():
     def taken(share: float, n: int) -> list[bool]:
         sample = AccessLogSample(share)
         return [sample.take() for _ in range(n)]
+
     assert taken(0.1, 30) == ([True] + [False] * 9) * 3
     assert taken(1.0, 5) == [True] * 5
     assert taken(0.0, 5) == [False] * 5

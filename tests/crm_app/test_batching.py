@@ -49,6 +49,7 @@ async def test_each_item_gets_its_own_exception_and_a_batch_failure_reaches_all(
 
     def broken(items):
         raise RuntimeError("database gone")
+
     failing = GroupCommitter(RecordingStore(), broken)
     results = await asyncio.gather(*[failing.submit(i) for i in (1, 2)], return_exceptions=True)
     assert all(isinstance(r, RuntimeError) for r in results)
@@ -83,7 +84,7 @@ def test_one_failing_webhook_does_not_poison_its_batch(crm_db, monkeypatch):
     results = crm_db.store.call(receive_batch, [good, bad, good, other], transaction=False)
     assert results[0].status == "accepted"
     assert isinstance(results[1], RuntimeError)
-    assert results[2].status == DUPLICATE            # a copy inside the same batch
+    assert results[2].status == DUPLICATE  # a copy inside the same batch
     assert results[3].status == "accepted"
     names = crm_db.store.call(lambda: {g.guest_id: (g.name, g.version) for g in GuestProfile.select()})
     assert names == {1: ("Guest 1", 1), 2: ("Guest 2", 1)}

@@ -15,8 +15,7 @@ from tornado.httpclient import AsyncHTTPClient
 
 from crm_app.models import Event, GuestProfile, ReservationMirror
 from crm_app.services.receiver import receive_one
-from tests.crm_app.webhook_factory import (WEBHOOK_PATH, envelope, guest, incoming, reservation,
-                                           signed_request)
+from tests.crm_app.webhook_factory import WEBHOOK_PATH, envelope, guest, incoming, reservation, signed_request
 from tests.support.http import json_of
 
 COPIES = 24
@@ -31,17 +30,19 @@ async def test_copies_of_one_webhook_at_once_over_http_apply_once(crm_db, http_s
     headers = signed_request(raw, webhook_id)
     client = AsyncHTTPClient(force_instance=True, max_clients=COPIES)
     try:
-        responses = await asyncio.gather(*[
-            client.fetch(base_url + WEBHOOK_PATH, method="POST", body=raw, headers=headers,
-                         raise_error=False) for _ in range(COPIES)])
+        responses = await asyncio.gather(
+            *[
+                client.fetch(base_url + WEBHOOK_PATH, method="POST", body=raw, headers=headers, raise_error=False)
+                for _ in range(COPIES)
+            ]
+        )
     finally:
         client.close()
     codes = sorted(r.code for r in responses)
     assert codes == [200] * (COPIES - 1) + [202], [r.body for r in responses]
     statuses = sorted(json_of(r)["data"]["status"] for r in responses)
     assert statuses == ["accepted"] + ["duplicate"] * (COPIES - 1)
-    state = crm_db.store.call(lambda: (Event.select().count(),
-                                       GuestProfile.get_by_id(3).total_reservations))
+    state = crm_db.store.call(lambda: (Event.select().count(), GuestProfile.get_by_id(3).total_reservations))
     assert state == (1, 1)
 
 
@@ -65,21 +66,31 @@ def test_copies_racing_in_the_database_give_one_accepted(crm_db):
 
 
 def test_many_events_for_one_guest_at_once_lose_no_update(crm_db):
-    events = [incoming("reservation.created", reservation(100 + i, 9, check_in="2026-03-01",
-                                                          check_out="2026-03-04", total_amount="10.00"))
-              for i in range(16)]
+    events = [
+        incoming(
+            "reservation.created",
+            reservation(100 + i, 9, check_in="2026-03-01", check_out="2026-03-04", total_amount="10.00"),
+        )
+        for i in range(16)
+    ]
     events.append(incoming("guest.created", guest(9)))
     outcomes = race(crm_db, events)
     assert {o.status for o in outcomes} == {"accepted"}
     profile = crm_db.store.call(GuestProfile.get_by_id, 9)
-    assert (profile.total_reservations, profile.total_nights, profile.lifetime_value, profile.tier,
-            profile.version) == (16, 48, {"USD": "160.00"}, "vip", 1)
+    assert (
+        profile.total_reservations,
+        profile.total_nights,
+        profile.lifetime_value,
+        profile.tier,
+        profile.version,
+    ) == (16, 48, {"USD": "160.00"}, "vip", 1)
 
 
 def test_moves_between_two_guests_at_once_keep_both_profiles_exact(crm_db):
     for i in range(8):
-        crm_db.store.call(receive_one, incoming("reservation.created", reservation(i + 1, 1 + i % 2)),
-                          transaction=False)
+        crm_db.store.call(
+            receive_one, incoming("reservation.created", reservation(i + 1, 1 + i % 2)), transaction=False
+        )
     moves = [incoming("reservation.updated", reservation(i + 1, 2 - i % 2, version=2)) for i in range(8)]
     race(crm_db, moves)
     totals = crm_db.store.call(lambda: {g.guest_id: g.total_reservations for g in GuestProfile.select()})
@@ -89,11 +100,12 @@ def test_moves_between_two_guests_at_once_keep_both_profiles_exact(crm_db):
 
 
 def test_webhook_ids_differing_only_in_case_are_distinct(crm_db):
-    first = crm_db.store.call(receive_one, incoming("guest.created", guest(1), webhook_id="Evt-ABC"),
-                              transaction=False)
-    second = crm_db.store.call(receive_one, incoming("guest.created", guest(2), webhook_id="evt-abc"),
-                               transaction=False)
-    third = crm_db.store.call(receive_one, incoming("guest.created", guest(3), webhook_id="evt-abc "),
-                              transaction=False)
+    first = crm_db.store.call(receive_one, incoming("guest.created", guest(1), webhook_id="Evt-ABC"), transaction=False)
+    second = crm_db.store.call(
+        receive_one, incoming("guest.created", guest(2), webhook_id="evt-abc"), transaction=False
+    )
+    third = crm_db.store.call(
+        receive_one, incoming("guest.created", guest(3), webhook_id="evt-abc "), transaction=False
+    )
     assert [first.status, second.status, third.status] == ["accepted"] * 3
     assert crm_db.store.call(lambda: Event.select().count()) == 3

@@ -25,12 +25,24 @@ def snapshot() -> dict:
     assert cursor is None
     for p in profiles:
         p.pop("updated_at")
-    guests = [(g.guest_id, g.version, g.deleted, g.email, g.name, g.phone, g.date_of_birth, g.country)
-              for g in GuestProfile.select().where(GuestProfile.version.is_null(False))
-              .order_by(GuestProfile.guest_id)]
-    mirrors = [(m.reservation_id, m.guest_id, m.version, m.deleted, m.check_in, m.check_out, m.status,
-                m.total_amount, m.currency)
-               for m in ReservationMirror.select().order_by(ReservationMirror.reservation_id)]
+    guests = [
+        (g.guest_id, g.version, g.deleted, g.email, g.name, g.phone, g.date_of_birth, g.country)
+        for g in GuestProfile.select().where(GuestProfile.version.is_null(False)).order_by(GuestProfile.guest_id)
+    ]
+    mirrors = [
+        (
+            m.reservation_id,
+            m.guest_id,
+            m.version,
+            m.deleted,
+            m.check_in,
+            m.check_out,
+            m.status,
+            m.total_amount,
+            m.currency,
+        )
+        for m in ReservationMirror.select().order_by(ReservationMirror.reservation_id)
+    ]
     webhook_ids = sorted(e.webhook_id for e in Event.select(Event.webhook_id))
     return {"profiles": profiles, "guests": guests, "mirrors": mirrors, "events": webhook_ids}
 
@@ -53,7 +65,7 @@ def deliver(crm_db, events, rng: random.Random | None) -> None:
     i = 0
     while i < len(events):
         size = rng.choice([1, 1, 2, 5, 12])
-        outcomes = crm_db.store.call(receive_batch, events[i:i + size], transaction=False)
+        outcomes = crm_db.store.call(receive_batch, events[i : i + size], transaction=False)
         assert not any(isinstance(o, BaseException) for o in outcomes), outcomes
         i += size
 
@@ -67,16 +79,21 @@ def shuffled_with_duplicates(events, rng: random.Random) -> list:
 def test_any_order_with_duplicates_converges_to_in_order_state(crm_db):
     mysql = crm_db.backend == "mysql"
     # Three histories on SQLite; one smaller one on MariaDB, where each commit is an fsync.
-    for seed in ([1] if mysql else [1, 2, 3]):
+    for seed in [1] if mysql else [1, 2, 3]:
         check_history(crm_db, seed, steps=40 if mysql else 120, trials=4 if mysql else 12)
 
 
 def check_history(crm_db, seed: int, steps: int, trials: int) -> None:
     crm_db.truncate()
     events = history(seed, steps=steps)
-    assert {e.type for e in events} >= {"guest.created", "guest.updated", "guest.deleted",
-                                        "reservation.created", "reservation.updated",
-                                        "reservation.deleted"}
+    assert {e.type for e in events} >= {
+        "guest.created",
+        "guest.updated",
+        "guest.deleted",
+        "reservation.created",
+        "reservation.updated",
+        "reservation.deleted",
+    }
     deliver(crm_db, events, None)
     expected = crm_db.store.call(snapshot)
     assert expected["profiles"], "the history should leave some profiles"

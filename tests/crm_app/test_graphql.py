@@ -13,10 +13,11 @@ from tests.crm_app.webhook_factory import PLAIN_SECRET, guest, incoming, reserva
 from tests.support.graphql import camel, counting_queries, gql, nodes
 from tests.support.http import call, json_of
 
-STATS = ("totalReservations activeReservations cancelledReservations totalNights averageNights "
-         "lifetimeValue firstCheckIn lastCheckOut nextCheckIn")
-PROFILE = (f"guestId email name phone dateOfBirth country version stats {{ {STATS} }} tier sources "
-           "updatedAt")
+STATS = (
+    "totalReservations activeReservations cancelledReservations totalNights averageNights "
+    "lifetimeValue firstCheckIn lastCheckOut nextCheckIn"
+)
+PROFILE = f"guestId email name phone dateOfBirth country version stats {{ {STATS} }} tier sources updatedAt"
 EVENT = "id webhookId type status entityId entityVersion occurredAt receivedAt payload"
 
 
@@ -34,11 +35,15 @@ async def test_profiles_and_their_events_equal_rest(sender, http_client, base_ur
     await sender.send_ok("guest.created", guest(2, name="Ana Lima"))
     await sender.send_ok("guest.updated", guest(2, version=1, name="stale copy"))
 
-    code, body = await gql(http_client, base_url, f"""{{
+    code, body = await gql(
+        http_client,
+        base_url,
+        f"""{{
         one: guestProfile(guestId: 1) {{ {PROFILE} events {{ edges {{ node {{ {EVENT} }} }} }} }}
         none: guestProfile(guestId: 99) {{ guestId }}
         all: guestProfiles {{ edges {{ node {{ {PROFILE} }} }} pageInfo {{ hasNextPage endCursor }} }}
-        found: guestProfiles(q: "ana", tier: "new") {{ edges {{ node {{ guestId }} }} }} }}""")
+        found: guestProfiles(q: "ana", tier: "new") {{ edges {{ node {{ guestId }} }} }} }}""",
+    )
     assert code == 200 and "errors" not in body, body
     data = body["data"]
     one = data["one"]
@@ -60,10 +65,14 @@ async def test_events_pages_walk_every_event_once_and_equal_rest(sender, http_cl
     await sender.send_ok("loyalty.points", {"id": 1})
     seen, after = [], None
     while True:
-        code, body = await gql(http_client, base_url, f"""query ($after: String) {{
+        code, body = await gql(
+            http_client,
+            base_url,
+            f"""query ($after: String) {{
             events(first: 3, after: $after) {{ edges {{ node {{ {EVENT} }} }}
                                                 pageInfo {{ hasNextPage endCursor }} }} }}""",
-                               {"after": after})
+            {"after": after},
+        )
         assert code == 200 and "errors" not in body, body
         seen += nodes(body["data"]["events"])
         if not body["data"]["events"]["pageInfo"]["hasNextPage"]:
@@ -71,10 +80,15 @@ async def test_events_pages_walk_every_event_once_and_equal_rest(sender, http_cl
         after = body["data"]["events"]["pageInfo"]["endCursor"]
     listed = (await rest(http_client, base_url, "/events?limit=500"))["data"]
     assert seen == camel(listed) and len({e["id"] for e in seen}) == 8
-    code, body = await gql(http_client, base_url, f"""query ($id: Int!) {{ event(id: $id) {{ {EVENT} }}
+    code, body = await gql(
+        http_client,
+        base_url,
+        f"""query ($id: Int!) {{ event(id: $id) {{ {EVENT} }}
         ignored: events(status: "ignored") {{ edges {{ node {{ type }} }} }}
         of3: events(entityId: 3, type: "guest.created") {{ edges {{ node {{ entityId }} }} }}
-        none: event(id: 0) {{ id }} }}""", {"id": listed[3]["id"]})
+        none: event(id: 0) {{ id }} }}""",
+        {"id": listed[3]["id"]},
+    )
     assert code == 200 and "errors" not in body, body
     assert body["data"]["event"] == camel((await rest(http_client, base_url, f"/events/{listed[3]['id']}"))["data"])
     assert nodes(body["data"]["ignored"]) == [{"type": "loyalty.points"}]
@@ -89,9 +103,13 @@ async def test_rejections_equal_rest(sender, http_client, base_url):
         raw = json.dumps(body).encode()
         await sender.post_raw(raw, signed_request(raw, webhook_id, secrets=(PLAIN_SECRET,)))
     await sender.post_raw(b"{}", {"Content-Type": "application/json"})
-    code, body = await gql(http_client, base_url, """{ all: rejections(first: 2) { edges { node {
+    code, body = await gql(
+        http_client,
+        base_url,
+        """{ all: rejections(first: 2) { edges { node {
         id reason remoteIp receivedAt webhookId } } pageInfo { hasNextPage } }
-        missing: rejections(reason: "missing_header") { edges { node { reason } } } }""")
+        missing: rejections(reason: "missing_header") { edges { node { reason } } } }""",
+    )
     assert code == 200 and "errors" not in body, body
     first_page = await rest(http_client, base_url, "/webhooks/rejections?limit=2")
     assert nodes(body["data"]["all"]) == camel(first_page["data"])
@@ -128,16 +146,26 @@ async def test_errors_and_limits(http_client, base_url):
     assert code == 400 and body["errors"][0]["extensions"]["code"] == "graphql_validation_failed"
     code, body = await gql(http_client, base_url, "{ events(first: 600) { edges { cursor } } }")
     assert code == 400 and body["errors"][0]["extensions"]["code"] == "validation_error"
-    code, body = await gql(http_client, base_url, """{ guestProfiles(first: 500) { edges { node {
-        events(first: 500) { edges { cursor } } } } } }""")
+    code, body = await gql(
+        http_client,
+        base_url,
+        """{ guestProfiles(first: 500) { edges { node {
+        events(first: 500) { edges { cursor } } } } } }""",
+    )
     assert code == 400 and body["errors"][0]["extensions"]["code"] == "query_too_costly"
     code, body = await gql(http_client, base_url, "subscription { eventRecorded { id } }")
     assert code == 400 and body["errors"][0]["extensions"]["code"] == "bad_request"
-    code, body = await gql(http_client, base_url, """{ events(status: "done") { edges { cursor } }
-        guestProfiles(tier: "gold") { edges { cursor } } ok: events { edges { cursor } } }""")
+    code, body = await gql(
+        http_client,
+        base_url,
+        """{ events(status: "done") { edges { cursor } }
+        guestProfiles(tier: "gold") { edges { cursor } } ok: events { edges { cursor } } }""",
+    )
     assert code == 200 and body["data"] == {"events": None, "guestProfiles": None, "ok": {"edges": []}}
     assert {e["path"][0]: e["extensions"]["code"] for e in body["errors"]} == {
-        "events": "validation_error", "guestProfiles": "validation_error"}
+        "events": "validation_error",
+        "guestProfiles": "validation_error",
+    }
     assert all(e["extensions"]["details"][0]["field"] in ("status", "tier") for e in body["errors"])
 
 
@@ -150,6 +178,7 @@ class TestAuth:
     async def test_token_required(self, http_client, base_url):
         code, body = await gql(http_client, base_url, "{ events { edges { cursor } } }")
         assert code == 401 and body["errors"][0]["extensions"]["code"] == "unauthorized"
-        code, body = await gql(http_client, base_url, "{ events { edges { cursor } } }",
-                               headers={"Authorization": "Bearer crm-gql-token"})
+        code, body = await gql(
+            http_client, base_url, "{ events { edges { cursor } } }", headers={"Authorization": "Bearer crm-gql-token"}
+        )
         assert code == 200 and body == {"data": {"events": {"edges": []}}}

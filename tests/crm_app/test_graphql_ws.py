@@ -12,13 +12,15 @@ import pytest
 
 from tests.crm_app.webhook_factory import guest, reservation
 from tests.support.graphql import camel
-from tests.support.graphql_ws import (StalledClient, close_code, connect, initialised, receive, send)
+from tests.support.graphql_ws import StalledClient, close_code, connect, initialised, receive, send
 from tests.support.http import call, json_of
 
 EVENT = "id webhookId type status entityId entityVersion occurredAt receivedAt payload"
-PROFILE = ("guestId email name phone dateOfBirth country version tier sources updatedAt stats { "
-           "totalReservations activeReservations cancelledReservations totalNights averageNights "
-           "lifetimeValue firstCheckIn lastCheckOut nextCheckIn }")
+PROFILE = (
+    "guestId email name phone dateOfBirth country version tier sources updatedAt stats { "
+    "totalReservations activeReservations cancelledReservations totalNights averageNights "
+    "lifetimeValue firstCheckIn lastCheckOut nextCheckIn }"
+)
 
 
 async def wait_for(predicate, timeout: float = 5.0) -> None:
@@ -40,11 +42,27 @@ async def test_subscriptions_deliver_committed_changes_within_a_second(app, send
     conn = await initialised(base_url)
     await send(conn, {"type": "ping"})
     assert await receive(conn) == {"type": "pong"}
-    await send(conn, {"id": "ev", "type": "subscribe", "payload": {
-        "query": f"subscription ($t: [String!]) {{ eventRecorded(types: $t) {{ {EVENT} }} }}",
-        "variables": {"t": ["guest.created", "reservation.created"]}}})
-    await send(conn, {"id": "pr", "type": "subscribe", "payload": {
-        "query": f"subscription {{ profileChanged(guestId: 1) {{ guestId profile {{ {PROFILE} }} }} }}"}})
+    await send(
+        conn,
+        {
+            "id": "ev",
+            "type": "subscribe",
+            "payload": {
+                "query": f"subscription ($t: [String!]) {{ eventRecorded(types: $t) {{ {EVENT} }} }}",
+                "variables": {"t": ["guest.created", "reservation.created"]},
+            },
+        },
+    )
+    await send(
+        conn,
+        {
+            "id": "pr",
+            "type": "subscribe",
+            "payload": {
+                "query": f"subscription {{ profileChanged(guestId: 1) {{ guestId profile {{ {PROFILE} }} }} }}"
+            },
+        },
+    )
     await wait_for(lambda: len(feed.listeners) == 2)
 
     sent_at = time.monotonic()
@@ -71,8 +89,11 @@ async def test_subscriptions_deliver_committed_changes_within_a_second(app, send
     await wait_for(lambda: len(feed.listeners) == 1)
     await sender.send_ok("guest.deleted", {"id": 1, "version": 9, "deleted_at": "2026-01-02T10:00:00.000Z"})
     message = await receive(conn, timeout=1.0)
-    assert message == {"id": "pr", "type": "next",
-                       "payload": {"data": {"profileChanged": {"guestId": 1, "profile": None}}}}
+    assert message == {
+        "id": "pr",
+        "type": "next",
+        "payload": {"data": {"profileChanged": {"guestId": 1, "profile": None}}},
+    }
     conn.close()
     await wait_for(lambda: not feed.listeners)
 
@@ -82,11 +103,16 @@ async def test_queries_and_refusals_over_the_socket(sender, base_url):
     await sender.send_ok("guest.created", guest(3))
     conn = await initialised(base_url)
     await send(conn, {"id": "q", "type": "subscribe", "payload": {"query": "{ guestProfile(guestId: 3) { name } }"}})
-    assert await receive(conn) == {"id": "q", "type": "next",
-                                   "payload": {"data": {"guestProfile": {"name": "Guest 3"}}}}
+    assert await receive(conn) == {
+        "id": "q",
+        "type": "next",
+        "payload": {"data": {"guestProfile": {"name": "Guest 3"}}},
+    }
     assert await receive(conn) == {"id": "q", "type": "complete"}
-    for query, code in (("subscription { nope }", "graphql_validation_failed"),
-                        ("subscription {", "graphql_parse_failed")):
+    for query, code in (
+        ("subscription { nope }", "graphql_validation_failed"),
+        ("subscription {", "graphql_parse_failed"),
+    ):
         await send(conn, {"id": "bad", "type": "subscribe", "payload": {"query": query}})
         message = await receive(conn)
         assert message["type"] == "error" and message["id"] == "bad"
@@ -149,7 +175,7 @@ class TestAuth:
 async def test_a_slow_subscriber_is_dropped_and_others_get_everything(app, sender, base_url):
     feed = app.settings["change_feed"]
     feed.queue_size = 4
-    query = {"query": "subscription { eventRecorded(types: [\"loyalty.points\"]) { id payload } }"}
+    query = {"query": 'subscription { eventRecorded(types: ["loyalty.points"]) { id payload } }'}
     fast = await initialised(base_url)
     await send(fast, {"id": "fast", "type": "subscribe", "payload": query})
     slow = await StalledClient.open(base_url)

@@ -11,18 +11,22 @@ from tests.support.http import call, json_of
 
 
 def counts(crm_db) -> tuple[int, int, int]:
-    return crm_db.store.call(lambda: (Event.select().count(), GuestProfile.select().count(),
-                                      Rejection.select().count()))
+    return crm_db.store.call(
+        lambda: (Event.select().count(), GuestProfile.select().count(), Rejection.select().count())
+    )
 
 
-@pytest.mark.parametrize("event_type, payload, field", [
-    ("reservation.created", reservation(1, 1, total_amount="1e999999999999999999"), "payload.total_amount"),
-    ("reservation.updated", reservation(1, 1, total_amount="-1e999999999999999999"), "payload.total_amount"),
-    # "İ" lower-cases to two characters: 212 characters as given, 412 as the profile's email key.
-    ("guest.created", guest(1, email="İ" * 200 + "@example.com"), "payload.email"),
-    # Stays of thousands of years summed the guest's nights past the CRM's integer column.
-    ("reservation.created", reservation(1, 1, check_in="0001-01-01", check_out="9999-12-31"), "payload.check_out"),
-])
+@pytest.mark.parametrize(
+    "event_type, payload, field",
+    [
+        ("reservation.created", reservation(1, 1, total_amount="1e999999999999999999"), "payload.total_amount"),
+        ("reservation.updated", reservation(1, 1, total_amount="-1e999999999999999999"), "payload.total_amount"),
+        # "İ" lower-cases to two characters: 212 characters as given, 412 as the profile's email key.
+        ("guest.created", guest(1, email="İ" * 200 + "@example.com"), "payload.email"),
+        # Stays of thousands of years summed the guest's nights past the CRM's integer column.
+        ("reservation.created", reservation(1, 1, check_in="0001-01-01", check_out="9999-12-31"), "payload.check_out"),
+    ],
+)
 @pytest.mark.gen_test
 async def test_values_that_cannot_be_stored_are_422_not_500(sender, crm_db, event_type, payload, field):
     response = await sender.send(event_type, payload)

@@ -17,8 +17,12 @@ from tests.support.http import call, json_of
 from tests.support.ratelimit import freeze_rate_limit_clock
 
 REJECTIONS = "/api/v1/webhooks/rejections"
-FORGED = {"Content-Type": "application/json", "webhook-id": "msg_forged",
-          "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"}
+FORGED = {
+    "Content-Type": "application/json",
+    "webhook-id": "msg_forged",
+    "webhook-timestamp": "1",
+    "webhook-signature": "v1,AAAA",
+}
 
 
 async def listed_addresses(http_client, base_url) -> list[str]:
@@ -29,9 +33,9 @@ async def listed_addresses(http_client, base_url) -> list[str]:
 
 @pytest.mark.gen_test
 async def test_a_forged_forwarded_for_from_an_untrusted_peer_does_not_choose_the_listed_address(
-        sender, http_client, base_url):
-    response = await sender.post_raw(b"{}", {**FORGED, "X-Forwarded-For": "203.0.113.66",
-                                             "X-Real-IP": "203.0.113.67"})
+    sender, http_client, base_url
+):
+    response = await sender.post_raw(b"{}", {**FORGED, "X-Forwarded-For": "203.0.113.66", "X-Real-IP": "203.0.113.67"})
     assert response.code == 401
     assert await listed_addresses(http_client, base_url) == ["127.0.0.1"]
 
@@ -56,13 +60,22 @@ class TestRateLimit:
         return replace(crm_settings, api_rate_limit=parse_rate_limit("2/minute"))
 
     @pytest.mark.gen_test
-    async def test_the_webhook_receiver_is_never_limited_but_the_read_api_is(self, app, sender, http_client,
-                                                                              base_url, monkeypatch):
+    async def test_the_webhook_receiver_is_never_limited_but_the_read_api_is(
+        self, app, sender, http_client, base_url, monkeypatch
+    ):
         freeze_rate_limit_clock(monkeypatch, app)
         for guest_id in range(1, 6):
-            response = await sender.send("guest.created", {
-                "id": guest_id, "email": f"g{guest_id}@example.com", "name": "G", "version": 1,
-                "created_at": "2026-01-01T10:00:00.000Z", "updated_at": "2026-01-01T10:00:00.000Z"})
+            response = await sender.send(
+                "guest.created",
+                {
+                    "id": guest_id,
+                    "email": f"g{guest_id}@example.com",
+                    "name": "G",
+                    "version": 1,
+                    "created_at": "2026-01-01T10:00:00.000Z",
+                    "updated_at": "2026-01-01T10:00:00.000Z",
+                },
+            )
             assert response.code == 202, response.body
             assert "RateLimit-Limit" not in response.headers
         rejected = await sender.post_raw(b"{}", FORGED)
@@ -81,8 +94,9 @@ class TestCors:
     @pytest.mark.gen_test
     async def test_an_allowed_origin_may_read_the_rejections_list(self, http_client, base_url):
         origin = {"Origin": "https://ops.example.org"}
-        pre = await call(http_client, base_url, "OPTIONS", REJECTIONS,
-                         headers={**origin, "Access-Control-Request-Method": "GET"})
+        pre = await call(
+            http_client, base_url, "OPTIONS", REJECTIONS, headers={**origin, "Access-Control-Request-Method": "GET"}
+        )
         assert pre.code == 204
         assert pre.headers["Access-Control-Allow-Origin"] == "https://ops.example.org"
         answer = await call(http_client, base_url, "GET", REJECTIONS, headers=origin)

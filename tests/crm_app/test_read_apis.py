@@ -10,8 +10,7 @@ import pytest
 
 from core.db import Store, open_database
 from tests.crm_app.servers import running_app
-from tests.crm_app.webhook_factory import (PLAIN_SECRET, SECRET, Sender, envelope, guest,
-                                           reservation, signed_request)
+from tests.crm_app.webhook_factory import PLAIN_SECRET, SECRET, Sender, envelope, guest, reservation, signed_request
 from tests.support.http import call, json_of
 
 
@@ -26,18 +25,36 @@ async def test_events_list_shape_filters_and_pages(sender, http_client, base_url
     await sender.send_ok("guest.updated", guest(1, version=2))
     await sender.send_ok("reservation.created", reservation(1, 1))
     await sender.send_ok("guest.updated", guest(1, version=2, name="late copy"))  # stale
-    await sender.send_ok("loyalty.points", {"id": 1})                                # ignored
+    await sender.send_ok("loyalty.points", {"id": 1})  # ignored
 
     code, body = await get(http_client, base_url, "/api/v1/events")
     assert code == 200 and body["next_cursor"] is None
     events = body["data"]
-    assert [e["type"] for e in events] == ["loyalty.points", "guest.updated", "reservation.created",
-                                           "guest.updated", "guest.created"]
+    assert [e["type"] for e in events] == [
+        "loyalty.points",
+        "guest.updated",
+        "reservation.created",
+        "guest.updated",
+        "guest.created",
+    ]
     oldest = events[-1]
-    assert set(oldest) == {"id", "webhook_id", "type", "status", "entity_id", "entity_version",
-                           "occurred_at", "received_at", "payload"}
+    assert set(oldest) == {
+        "id",
+        "webhook_id",
+        "type",
+        "status",
+        "entity_id",
+        "entity_version",
+        "occurred_at",
+        "received_at",
+        "payload",
+    }
     assert (oldest["webhook_id"], oldest["status"], oldest["entity_id"], oldest["entity_version"]) == (
-        first["id"], "processed", 1, 1)
+        first["id"],
+        "processed",
+        1,
+        1,
+    )
     assert oldest["payload"]["email"] == "guest1@example.com"
     assert oldest["occurred_at"].endswith("Z") and oldest["received_at"].endswith("Z")
 
@@ -100,8 +117,13 @@ async def test_rejections_list_shape_and_pages(sender, http_client, base_url):
 @pytest.mark.gen_test
 async def test_api_token_guards_every_route_but_health_metrics_and_receiver(crm_db, http_client, crm_settings):
     async with running_app(replace(crm_settings, api_token="s3cret"), crm_db.store) as url:
-        for path in ("/api/v1/events", "/api/v1/events/1", "/api/v1/guest-profiles",
-                     "/api/v1/guest-profiles/1", "/api/v1/webhooks/rejections"):
+        for path in (
+            "/api/v1/events",
+            "/api/v1/events/1",
+            "/api/v1/guest-profiles",
+            "/api/v1/guest-profiles/1",
+            "/api/v1/webhooks/rejections",
+        ):
             code, body = await get(http_client, url, path)
             assert (code, body["error"]["code"]) == (401, "unauthorized"), path
             code, _ = await get(http_client, url, path, Authorization="Bearer wrong")
@@ -154,4 +176,7 @@ async def test_events_of_one_guest_include_its_reservation_events(sender, http_c
     code, body = await get(http_client, base_url, "/api/v1/events?guest_id=1")
     assert code == 200
     assert [(e["type"], e["entity_id"]) for e in body["data"]] == [
-        ("reservation.updated", 11), ("reservation.created", 10), ("guest.created", 1)]
+        ("reservation.updated", 11),
+        ("reservation.created", 10),
+        ("guest.created", 1),
+    ]

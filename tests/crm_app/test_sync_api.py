@@ -45,8 +45,10 @@ async def test_guests_held_are_those_a_guest_event_applied(http_client, base_url
     body = await data_of(http_client, base_url, "/sync/digest?kind=guest&from_id=1&to_id=4&buckets=1")
     assert body["data"] == [{"from_id": 1, "to_id": 4, "count": 2, "hash": sha("1:3:0\n2:2:1\n")}]
     manifest = await data_of(http_client, base_url, "/sync/manifest?kind=guest")
-    assert manifest == {"data": [{"id": 1, "version": 3, "deleted": False},
-                                 {"id": 2, "version": 2, "deleted": True}], "next_cursor": None}
+    assert manifest == {
+        "data": [{"id": 1, "version": 3, "deleted": False}, {"id": 2, "version": 2, "deleted": True}],
+        "next_cursor": None,
+    }
 
 
 @pytest.mark.gen_test
@@ -56,8 +58,10 @@ async def test_reservations_held_include_their_tombstones(http_client, base_url,
     await sender.send_ok("reservation.created", reservation(6, 1))
     await sender.send_ok("reservation.deleted", deleted(6, 2, guest_id=1))
     body = await data_of(http_client, base_url, "/sync/digest?kind=reservation&from_id=1&to_id=8&buckets=2")
-    assert body["data"] == [{"from_id": 1, "to_id": 4, "count": 0, "hash": sha("")},
-                            {"from_id": 5, "to_id": 8, "count": 2, "hash": sha("5:2:0\n6:2:1\n")}]
+    assert body["data"] == [
+        {"from_id": 1, "to_id": 4, "count": 0, "hash": sha("")},
+        {"from_id": 5, "to_id": 8, "count": 2, "hash": sha("5:2:0\n6:2:1\n")},
+    ]
 
 
 @pytest.mark.gen_test

@@ -21,11 +21,24 @@ async def test_rejections_grouped_by_reason_and_address_over_the_last_hour(http_
     now = utcnow()
 
     def write():
-        rows = ([("invalid_signature", "10.0.0.7", 1)] * 3 + [("invalid_signature", "10.0.0.8", 2)]
-                + [("timestamp_out_of_tolerance", "10.0.0.7", 5)] + [("invalid_signature", "10.0.0.7", 120)])
-        Rejection.insert_many([{"reason": reason, "remote_ip": ip, "webhook_id": None,
-                                "received_at": now - dt.timedelta(minutes=minutes)}
-                               for reason, ip, minutes in rows]).execute()
+        rows = (
+            [("invalid_signature", "10.0.0.7", 1)] * 3
+            + [("invalid_signature", "10.0.0.8", 2)]
+            + [("timestamp_out_of_tolerance", "10.0.0.7", 5)]
+            + [("invalid_signature", "10.0.0.7", 120)]
+        )
+        Rejection.insert_many(
+            [
+                {
+                    "reason": reason,
+                    "remote_ip": ip,
+                    "webhook_id": None,
+                    "received_at": now - dt.timedelta(minutes=minutes),
+                }
+                for reason, ip, minutes in rows
+            ]
+        ).execute()
+
     crm_db.store.call(write)
 
     response = await get(http_client, base_url, "/webhooks/rejections/summary")
@@ -33,8 +46,10 @@ async def test_rejections_grouped_by_reason_and_address_over_the_last_hour(http_
     summary = json_of(response)["data"]
     assert summary["window_seconds"] == 3600 and summary["since"].endswith("Z")
     assert [(g["reason"], g["remote_ip"], g["count"]) for g in summary["groups"]] == [
-        ("invalid_signature", "10.0.0.7", 3), ("invalid_signature", "10.0.0.8", 1),
-        ("timestamp_out_of_tolerance", "10.0.0.7", 1)]
+        ("invalid_signature", "10.0.0.7", 3),
+        ("invalid_signature", "10.0.0.8", 1),
+        ("timestamp_out_of_tolerance", "10.0.0.7", 1),
+    ]
     assert all(g["last_at"].endswith("Z") for g in summary["groups"])
 
     only = json_of(await get(http_client, base_url, "/webhooks/rejections/summary?reason=timestamp_out_of_tolerance"))

@@ -72,27 +72,46 @@ def test_nesting_limit():
         check_depth(shallow)
 
 
-@pytest.mark.parametrize("reservations, nights, tier", [
-    (0, 0, "new"), (1, 29, "new"), (2, 0, "returning"), (9, 29, "returning"),
-    (10, 0, "vip"), (1, 30, "vip"),
-])
+@pytest.mark.parametrize(
+    "reservations, nights, tier",
+    [
+        (0, 0, "new"),
+        (1, 29, "new"),
+        (2, 0, "returning"),
+        (9, 29, "returning"),
+        (10, 0, "vip"),
+        (1, 30, "vip"),
+    ],
+)
 def test_tier_rules(reservations, nights, tier):
     assert tier_for(reservations, nights) == tier
 
 
 def stay(check_in: str, check_out: str, amount: str, currency: str = "USD", status: str = "confirmed"):
-    return SimpleNamespace(check_in=dt.date.fromisoformat(check_in), check_out=dt.date.fromisoformat(check_out),
-                           total_amount=Decimal(amount), currency=currency, status=status)
+    return SimpleNamespace(
+        check_in=dt.date.fromisoformat(check_in),
+        check_out=dt.date.fromisoformat(check_out),
+        total_amount=Decimal(amount),
+        currency=currency,
+        status=status,
+    )
 
 
 def test_stored_stats_by_hand():
-    result = stored_stats([
-        stay("2026-01-01", "2026-01-04", "100.10"),
-        stay("2026-02-01", "2026-02-02", "0.90"),
-        stay("2025-12-01", "2025-12-31", "99.99", currency="EUR"),
-        stay("2024-01-01", "2024-03-01", "5000.00", status="cancelled"),
-    ])
-    assert result == {"total_reservations": 3, "cancelled_reservations": 1, "total_nights": 34,
-                      "lifetime_value": {"EUR": "99.99", "USD": "101.00"},
-                      "first_check_in": dt.date(2025, 12, 1), "last_check_out": dt.date(2026, 2, 2),
-                      "tier": "vip"}
+    result = stored_stats(
+        [
+            stay("2026-01-01", "2026-01-04", "100.10"),
+            stay("2026-02-01", "2026-02-02", "0.90"),
+            stay("2025-12-01", "2025-12-31", "99.99", currency="EUR"),
+            stay("2024-01-01", "2024-03-01", "5000.00", status="cancelled"),
+        ]
+    )
+    assert result == {
+        "total_reservations": 3,
+        "cancelled_reservations": 1,
+        "total_nights": 34,
+        "lifetime_value": {"EUR": "99.99", "USD": "101.00"},
+        "first_check_in": dt.date(2025, 12, 1),
+        "last_check_out": dt.date(2026, 2, 2),
+        "tier": "vip",
+    }

@@ -56,7 +56,7 @@ async def test_a_rejection_is_a_warning_naming_the_webhook(sender, crm_db):
 async def test_without_a_valid_traceparent_the_webhook_gets_a_trace_of_its_own(sender, crm_db, traceparent):
     with json_lines(*LOGGERS) as log:
         webhook_id, response = await post(sender, traceparent=traceparent)
-    assert response.code == 202   # an invalid traceparent is ignored, never an error
+    assert response.code == 202  # an invalid traceparent is ignored, never an error
     (line,) = log.about(webhook_id)
     stored = await crm_db.store.run(lambda: Event.get(Event.webhook_id == webhook_id).trace_id)
     assert stored == line["trace_id"] and len(stored) == 32 and stored != TRACE_ID

@@ -59,8 +59,13 @@ def dashboard_settings(fake_pms, fake_crm, outage, dead_url, users_file):
     return DashboardSettings(
         pms_url=dead_url if outage == "pms" else fake_pms.url,
         crm_url=dead_url if outage == "crm" else fake_crm.url,
-        token=TOKEN, poll_seconds=0.05, live_linger_seconds=0, request_timeout_seconds=2,
-        client_queue_size=16, users_file=users_file)
+        token=TOKEN,
+        poll_seconds=0.05,
+        live_linger_seconds=0,
+        request_timeout_seconds=2,
+        client_queue_size=16,
+        users_file=users_file,
+    )
 
 
 @pytest.fixture

@@ -38,11 +38,22 @@ from tests.support.sync import crm_side, lose
 from .stack import Stack
 from .support import Visitor
 
-GUESTS = [("Ann Example", "ann@example.com", "GB"), ("Bruno Díaz", "bruno.diaz@example.org", "ES"),
-          ("Chen Wei", "chen.wei@example.net", "CN"), ("Dana O'Neil", "dana@example.com", "IE"),
-          ("Emil Novák", "emil.novak@example.cz", "CZ"), ("Fatima Haddad", "fatima@example.com", "MA")]
-ROOMS = [("101", "double", "320.00"), ("214", "suite", "890.50"), ("305", "single", "145.00"),
-         ("118", "double", "410.00"), ("402", "family", "760.00"), ("220", "double", "275.00")]
+GUESTS = [
+    ("Ann Example", "ann@example.com", "GB"),
+    ("Bruno Díaz", "bruno.diaz@example.org", "ES"),
+    ("Chen Wei", "chen.wei@example.net", "CN"),
+    ("Dana O'Neil", "dana@example.com", "IE"),
+    ("Emil Novák", "emil.novak@example.cz", "CZ"),
+    ("Fatima Haddad", "fatima@example.com", "MA"),
+]
+ROOMS = [
+    ("101", "double", "320.00"),
+    ("214", "suite", "890.50"),
+    ("305", "single", "145.00"),
+    ("118", "double", "410.00"),
+    ("402", "family", "760.00"),
+    ("220", "double", "275.00"),
+]
 # loyalty's outage: this many refused requests in a row, which is also what opens its breaker
 BREAKER_THRESHOLD = 15
 
@@ -52,10 +63,10 @@ class Hour:
     """The ids the pages of the hour link to."""
 
     guests: list[int]
-    failed: str        # a CRM delivery that gave up and still waits
-    replayed: str      # a CRM delivery that gave up, was replayed by an operator and delivered
-    crm_event: int     # a CRM event
-    warned: int        # the guest whose profile warns of a failed delivery
+    failed: str  # a CRM delivery that gave up and still waits
+    replayed: str  # a CRM delivery that gave up, was replayed by an operator and delivered
+    crm_event: int  # a CRM event
+    warned: int  # the guest whose profile warns of a failed delivery
     loyalty: int
     analytics: int
 
@@ -75,21 +86,30 @@ async def until(predicate: Callable[[], object], message: str, timeout: float = 
 
 def _settled(stack: Stack) -> bool:
     """Nothing left to send to an enabled endpoint, and analytics disabled by its 410 answer."""
+
     def read() -> bool:
         enabled = Endpoint.select(Endpoint.id).where(Endpoint.enabled == True)  # noqa: E712 - SQL
-        waiting = Delivery.select().where(Delivery.status.in_((PENDING, DELIVERING))
-                                          & Delivery.endpoint_id.in_(enabled)).count()
+        waiting = (
+            Delivery.select()
+            .where(Delivery.status.in_((PENDING, DELIVERING)) & Delivery.endpoint_id.in_(enabled))
+            .count()
+        )
         gone = Endpoint.select().where(Endpoint.disabled_reason == "gone").count()
         return waiting == 0 and gone == 1
+
     return stack.pms_store.call(read)
 
 
 async def _deliver_everything(stack: Stack) -> None:
     """Run a delivery worker until every enabled endpoint's deliveries are settled."""
     # One delivery at a time, so which requests the outage refuses is always the same.
-    settings = delivery_settings(stack.crm_url + "/api/v1/webhooks/pms", retry_schedule=(0, 0),
-                                 breaker_failure_threshold=BREAKER_THRESHOLD, breaker_recovery_seconds=1,
-                                 delivery_concurrency=1)
+    settings = delivery_settings(
+        stack.crm_url + "/api/v1/webhooks/pms",
+        retry_schedule=(0, 0),
+        breaker_failure_threshold=BREAKER_THRESHOLD,
+        breaker_recovery_seconds=1,
+        delivery_concurrency=1,
+    )
     worker = DeliveryWorker(settings, stack.pms_store, timing=FAST).start()
     try:
         await until(lambda: _settled(stack), "every delivery settled")
@@ -101,29 +121,35 @@ def _spread_over_the_hour(stack: Stack) -> None:
     """Move what the worker did back in time, event by event from 55 minutes ago to 5: each
     event's deliveries and attempts, its record at the CRM (and so its guest's profile), and
     the breaker changes and notifications that followed its attempts."""
+
     def offsets() -> list[tuple[str, dt.timedelta]]:
         events = [e.id for e in OutboxEvent.select(OutboxEvent.id).order_by(OutboxEvent.seq)]
-        return [(event_id, dt.timedelta(minutes=55 - n * 50 / max(len(events) - 1, 1), seconds=n * 7 % 40))
-                for n, event_id in enumerate(events)]
+        return [
+            (event_id, dt.timedelta(minutes=55 - n * 50 / max(len(events) - 1, 1), seconds=n * 7 % 40))
+            for n, event_id in enumerate(events)
+        ]
 
     def move_pms(moves: list[tuple[str, dt.timedelta]]) -> None:
-        after_attempt = []     # (when an attempt started, how far it moved), to move what followed it
+        after_attempt = []  # (when an attempt started, how far it moved), to move what followed it
         for event_id, back in moves:
             event = OutboxEvent.get(OutboxEvent.id == event_id)
             OutboxEvent.update(occurred_at=event.occurred_at - back).where(OutboxEvent.id == event_id).execute()
             for delivery in Delivery.select().where(Delivery.event_id == event_id):
-                Delivery.update(created_at=delivery.created_at - back,
-                                delivered_at=delivery.delivered_at and delivery.delivered_at - back) \
-                    .where(Delivery.id == delivery.id).execute()
+                Delivery.update(
+                    created_at=delivery.created_at - back,
+                    delivered_at=delivery.delivered_at and delivery.delivered_at - back,
+                ).where(Delivery.id == delivery.id).execute()
             for attempt in DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id):
                 after_attempt.append((attempt.started_at, back))
-                DeliveryAttempt.update(started_at=attempt.started_at - back) \
-                    .where(DeliveryAttempt.id == attempt.id).execute()
+                DeliveryAttempt.update(started_at=attempt.started_at - back).where(
+                    DeliveryAttempt.id == attempt.id
+                ).execute()
         after_attempt.sort(key=lambda pair: pair[0])
 
         def back_of(moment: dt.datetime) -> dt.timedelta:
             earlier = [back for started, back in after_attempt if started <= moment]
             return earlier[-1] if earlier else after_attempt[0][1]
+
         # never earlier than the one raised before it, so the lists stay in order of time
         latest = None
         for change in BreakerTransition.select().order_by(BreakerTransition.id):
@@ -137,14 +163,17 @@ def _spread_over_the_hour(stack: Stack) -> None:
     def move_crm(moves: list[tuple[str, dt.timedelta]]) -> None:
         for event_id, back in moves:
             for event in CrmEvent.select().where(CrmEvent.webhook_id == event_id):
-                CrmEvent.update(received_at=event.received_at - back,
-                                occurred_at=event.occurred_at and event.occurred_at - back) \
-                    .where(CrmEvent.id == event.id).execute()
+                CrmEvent.update(
+                    received_at=event.received_at - back, occurred_at=event.occurred_at and event.occurred_at - back
+                ).where(CrmEvent.id == event.id).execute()
         for profile in GuestProfile.select():
-            times = [e.received_at for e in CrmEvent.select(CrmEvent.received_at)
-                     .where(CrmEvent.guest_id == profile.guest_id)]
-            GuestProfile.update(created_at=min(times), updated_at=max(times)) \
-                .where(GuestProfile.guest_id == profile.guest_id).execute()
+            times = [
+                e.received_at
+                for e in CrmEvent.select(CrmEvent.received_at).where(CrmEvent.guest_id == profile.guest_id)
+            ]
+            GuestProfile.update(created_at=min(times), updated_at=max(times)).where(
+                GuestProfile.guest_id == profile.guest_id
+            ).execute()
 
     moves = stack.pms_store.call(offsets)
     stack.pms_store.call(move_pms, moves)
@@ -158,21 +187,37 @@ async def _pms(http, stack: Stack, method: str, path: str, body: dict) -> dict:
 
 
 def _latest_event(stack: Stack, guest_id: int) -> str:
-    return stack.pms_store.call(lambda: OutboxEvent.select(OutboxEvent.id).where(
-        (OutboxEvent.type == "guest.updated") & (OutboxEvent.entity_id == guest_id))
-        .order_by(OutboxEvent.seq.desc()).first().id)
+    return stack.pms_store.call(
+        lambda: (
+            OutboxEvent.select(OutboxEvent.id)
+            .where((OutboxEvent.type == "guest.updated") & (OutboxEvent.entity_id == guest_id))
+            .order_by(OutboxEvent.seq.desc())
+            .first()
+            .id
+        )
+    )
 
 
 async def _create_endpoint(stack: Stack, visitor: Visitor, name: str, url: str, event_types: str) -> int:
-    response = await visitor.post("/endpoints/new", {"name": name, "url": url, "event_types": event_types,
-                                                     "enabled": "1", "description": f"{name.title()} service"})
+    response = await visitor.post(
+        "/endpoints/new",
+        {
+            "name": name,
+            "url": url,
+            "event_types": event_types,
+            "enabled": "1",
+            "description": f"{name.title()} service",
+        },
+    )
     assert response.code == 201, response.body
     return stack.pms_store.call(lambda: Endpoint.get(Endpoint.name == name).id)
 
 
 async def live_an_hour(stack: Stack, http, alice: Visitor, bob: Visitor) -> Hour:
-    with Receiver(fail_first(BREAKER_THRESHOLD), "/hooks/guests") as loyalty_rx, \
-            Receiver(always(410), "/ingest") as analytics_rx:
+    with (
+        Receiver(fail_first(BREAKER_THRESHOLD), "/hooks/guests") as loyalty_rx,
+        Receiver(always(410), "/ingest") as analytics_rx,
+    ):
         loyalty = await _create_endpoint(stack, bob, "loyalty", loyalty_rx.url, "guest.*")
         analytics = await _create_endpoint(stack, bob, "analytics", analytics_rx.url, "reservation.*")
         rotated = await bob.post(f"/endpoints/{loyalty}/rotate", {"overlap_seconds": "3600"})
@@ -182,10 +227,22 @@ async def live_an_hour(stack: Stack, http, alice: Visitor, bob: Visitor) -> Hour
             guest = await _pms(http, stack, "POST", "/guests", {"name": name, "email": email, "country": country})
             guests.append(guest["id"])
             room, room_type, total = ROOMS[n]
-            await _pms(http, stack, "POST", "/reservations", {
-                "guest_id": guest["id"], "room_number": room, "room_type": room_type, "total_amount": total,
-                "currency": "EUR", "adults": 2, "check_in": f"2027-03-{n + 10:02d}",
-                "check_out": f"2027-03-{n + 13:02d}"})
+            await _pms(
+                http,
+                stack,
+                "POST",
+                "/reservations",
+                {
+                    "guest_id": guest["id"],
+                    "room_number": room,
+                    "room_type": room_type,
+                    "total_amount": total,
+                    "currency": "EUR",
+                    "adults": 2,
+                    "check_in": f"2027-03-{n + 10:02d}",
+                    "check_out": f"2027-03-{n + 13:02d}",
+                },
+            )
         for guest_id in guests[:3]:
             await _pms(http, stack, "PUT", f"/guests/{guest_id}", {"phone": "+44 20 7946 0958"})
         await _deliver_everything(stack)
@@ -205,24 +262,42 @@ async def live_an_hour(stack: Stack, http, alice: Visitor, bob: Visitor) -> Hour
         await _pms(http, stack, "PUT", f"/guests/{guests[1]}", {"phone": "+34 912 345 678"})
         later = _latest_event(stack, guests[1])
         stack.fail(later, attempts=2, code=422, error="HTTP 422", body='{"error": "email is taken"}')
-        stack.age(failed, minutes=25, endpoint_id=loyalty)    # still pending there: the oldest waiting
+        stack.age(failed, minutes=25, endpoint_id=loyalty)  # still pending there: the oldest waiting
         stack.age(later, minutes=12, endpoint_id=loyalty)
 
     # A change the CRM never got although its delivery says delivered: the reconciliation finds it.
     await _pms(http, stack, "PUT", f"/guests/{guests[5]}", {"name": "Fatima Haddad-Lopez"})
     lost = _latest_event(stack, guests[5])
-    lose(stack.pms_store, stack.pms_store.call(lambda: list(OutboxEvent.select().where(OutboxEvent.id == lost))),
-         as_status="delivered")
+    lose(
+        stack.pms_store,
+        stack.pms_store.call(lambda: list(OutboxEvent.select().where(OutboxEvent.id == lost))),
+        as_status="delivered",
+    )
     runs = reconcile(stack.pms_store, crm_side(stack.crm_store), kinds=("reservation", "guest"))
     assert any(run["drifted"] for run in runs), runs
 
     # Webhooks the CRM refused: a stale timestamp (twice) and a wrong signature.
     for stamp in (1, 2, int(utcnow().timestamp())):
-        await http.fetch(stack.crm_url + "/api/v1/webhooks/pms", method="POST", raise_error=False,
-                         body=b'{"type": "guest.updated"}',
-                         headers={"Content-Type": "application/json", "webhook-id": f"msg_2f9{stamp}",
-                                  "webhook-timestamp": str(stamp), "webhook-signature": "v1,Zm9vYmFy"})
+        await http.fetch(
+            stack.crm_url + "/api/v1/webhooks/pms",
+            method="POST",
+            raise_error=False,
+            body=b'{"type": "guest.updated"}',
+            headers={
+                "Content-Type": "application/json",
+                "webhook-id": f"msg_2f9{stamp}",
+                "webhook-timestamp": str(stamp),
+                "webhook-signature": "v1,Zm9vYmFy",
+            },
+        )
 
     crm_events = json_of(await http.fetch(stack.crm_url + "/api/v1/events?limit=1"))["data"]
-    return Hour(guests=guests, failed=failed, replayed=replayed, crm_event=crm_events[0]["id"],
-                warned=guests[1], loyalty=loyalty, analytics=analytics)
+    return Hour(
+        guests=guests,
+        failed=failed,
+        replayed=replayed,
+        crm_event=crm_events[0]["id"],
+        warned=guests[1],
+        loyalty=loyalty,
+        analytics=analytics,
+    )

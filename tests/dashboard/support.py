@@ -21,7 +21,7 @@ from dashboard.passwords import ScryptParams, hash_password
 from dashboard.users import read_users, write_users
 
 TOKEN = "test-dashboard-token"
-CHEAP = ScryptParams(n=2 ** 10, r=8, p=1)
+CHEAP = ScryptParams(n=2**10, r=8, p=1)
 
 
 def add_operator(users_file: Path, name: str, password: str) -> None:
@@ -68,9 +68,12 @@ class Visitor:
                     self.cookies[name] = morsel.value
 
     async def get(self, path: str, headers: dict | None = None) -> HTTPResponse:
-        response = await self.http.fetch(self.base_url + path,
-                                         headers={"Cookie": self.cookie_header(), **(headers or {})},
-                                         follow_redirects=False, raise_error=False)
+        response = await self.http.fetch(
+            self.base_url + path,
+            headers={"Cookie": self.cookie_header(), **(headers or {})},
+            follow_redirects=False,
+            raise_error=False,
+        )
         self._remember(response)
         return response
 
@@ -83,16 +86,24 @@ class Visitor:
         assert match, "the page has no XSRF field"
         return match.group(1)
 
-    async def post(self, path: str, form: dict | None = None, with_xsrf: bool = True,
-                   headers: dict | None = None) -> HTTPResponse:
+    async def post(
+        self, path: str, form: dict | None = None, with_xsrf: bool = True, headers: dict | None = None
+    ) -> HTTPResponse:
         form = dict(form or {})
         if with_xsrf and "_xsrf" not in form:
             form["_xsrf"] = await self.xsrf()
         response = await self.http.fetch(
-            self.base_url + path, method="POST", body=urlencode(form),
-            headers={"Cookie": self.cookie_header(), "Content-Type": "application/x-www-form-urlencoded",
-                     **(headers or {})},
-            follow_redirects=False, raise_error=False)
+            self.base_url + path,
+            method="POST",
+            body=urlencode(form),
+            headers={
+                "Cookie": self.cookie_header(),
+                "Content-Type": "application/x-www-form-urlencoded",
+                **(headers or {}),
+            },
+            follow_redirects=False,
+            raise_error=False,
+        )
         self._remember(response)
         return response
 

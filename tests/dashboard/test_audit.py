@@ -21,7 +21,7 @@ async def test_the_audit_page_lists_operator_actions_newest_first(visitor, fake_
     assert re.findall(r'<td data-field="operator">([^<]+)</td>', body) == ["bob", "alice"]
     assert "<code>delivery.replay</code>" in body and "<code>6f1c-42</code>" in body
     assert '<a href="/audit" aria-current="page">Audit</a>' in body
-    assert 'href="/audit"' in (await visitor.get("/")).body.decode()   # in the navigation everywhere
+    assert 'href="/audit"' in (await visitor.get("/")).body.decode()  # in the navigation everywhere
 
 
 @pytest.mark.gen_test
@@ -44,7 +44,7 @@ async def test_filters_reach_the_pms_and_older_pages_keep_them(visitor, fake_pms
     assert "operator=alice" in query and "action=delivery.replay" in query and "limit=50" in query
     assert set(re.findall(r'<td data-field="operator">([^<]+)</td>', body)) == {"alice"}
     assert 'value="alice"' in body and 'value="delivery.replay"' in body
-    assert 'rel="next"' not in body    # 30 rows fit one page
+    assert 'rel="next"' not in body  # 30 rows fit one page
     body = (await visitor.get("/audit")).body.decode()
     older = html.unescape(body.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0])
     assert older.startswith("/audit?") and "cursor=" in older

@@ -28,8 +28,17 @@ def form_error(body: bytes) -> str | None:
 
 @pytest.mark.gen_test
 async def test_pages_redirect_to_login_when_not_logged_in(visitor):
-    for path in ("/", "/events", "/events/1", "/profiles", "/profiles/1", "/deliveries",
-                 "/deliveries/abc", "/rejections", "/audit"):
+    for path in (
+        "/",
+        "/events",
+        "/events/1",
+        "/profiles",
+        "/profiles/1",
+        "/deliveries",
+        "/deliveries/abc",
+        "/rejections",
+        "/audit",
+    ):
         response = await visitor.get(path)
         assert response.code == 302, path
         assert response.headers["Location"].startswith("/login?next="), path
@@ -74,13 +83,15 @@ async def test_every_sign_in_gets_its_own_session_id(http_client, base_url, fake
     assert (await stale.get("/")).code == 302
 
 
-
-@pytest.mark.parametrize("form", [
-    {"token": TOKEN},                                   # the first dashboard's form
-    {"username": "", "password": TOKEN},
-    {"username": "ops", "password": TOKEN},
-    {"username": " OPS ", "password": TOKEN},
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"token": TOKEN},  # the first dashboard's form
+        {"username": "", "password": TOKEN},
+        {"username": "ops", "password": TOKEN},
+        {"username": " OPS ", "password": TOKEN},
+    ],
+)
 @pytest.mark.gen_test
 async def test_the_token_signs_in_as_ops(visitor, fake_pms, fake_crm, form):
     response = await visitor.post("/login", form)
@@ -105,9 +116,14 @@ async def test_a_named_operator_signs_in_and_the_header_says_who(visitor, fake_p
 async def test_every_failed_sign_in_gets_the_same_answer(visitor, users_file):
     add_operator(users_file, "alice", "correct horse battery")
     answers = []
-    for username, password in (("alice", "wrong password"), ("nobody", "correct horse battery"),
-                               ("", "not-the-token"), ("ops", "not-the-token"), ("alice", ""),
-                               ("x" * 300, "y")):
+    for username, password in (
+        ("alice", "wrong password"),
+        ("nobody", "correct horse battery"),
+        ("", "not-the-token"),
+        ("ops", "not-the-token"),
+        ("alice", ""),
+        ("x" * 300, "y"),
+    ):
         response = await visitor.post("/login", {"username": username, "password": password})
         answers.append((response.code, form_error(response.body)))
         assert "gs_session" not in visitor.cookies
@@ -139,7 +155,8 @@ async def test_signing_out_ends_only_that_session(http_client, base_url, fake_pm
 
 @pytest.mark.gen_test
 async def test_removing_an_operator_or_changing_their_password_ends_their_sessions(
-        http_client, base_url, fake_pms, fake_crm, users_file):
+    http_client, base_url, fake_pms, fake_crm, users_file
+):
     add_operator(users_file, "alice", "correct horse battery")
     add_operator(users_file, "bob", "bob's long password")
     alice, alice2, bob = (Visitor(http_client, base_url) for _ in range(3))
@@ -148,7 +165,7 @@ async def test_removing_an_operator_or_changing_their_password_ends_their_sessio
     await bob.sign_in("bob", "bob's long password")
     assert {(await v.get("/")).code for v in (alice, alice2, bob)} == {200}
 
-    add_operator(users_file, "alice", "a brand new password")   # the command line changes it
+    add_operator(users_file, "alice", "a brand new password")  # the command line changes it
     assert (await alice.get("/")).code == 302
     assert (await alice2.get("/")).code == 302
     assert (await bob.get("/")).code == 200
@@ -169,7 +186,7 @@ async def test_idle_and_old_sessions_expire(visitor, app, fake_pms, fake_crm):
     sessions.clock = lambda: now[0]
     await visitor.login()
     now[0] += sessions.idle_seconds - 1
-    assert (await visitor.get("/")).code == 200          # a request restarts the idle time
+    assert (await visitor.get("/")).code == 200  # a request restarts the idle time
     now[0] += sessions.idle_seconds - 1
     assert (await visitor.get("/")).code == 200
     now[0] += sessions.idle_seconds + 1
@@ -195,6 +212,7 @@ async def test_logout_is_a_post_only(visitor, fake_pms, fake_crm):
 
 
 # --- throttle ------------------------------------------------------------------------------
+
 
 def use_throttle(app, **options) -> list[float]:
     """Replace the app's throttle with one on a fake clock; returns the clock to move."""
@@ -256,7 +274,7 @@ async def test_parallel_guesses_cannot_slip_past_the_delay(visitor, app, fake_pm
     await visitor.xsrf()
     answers = await asyncio.gather(*(visitor.sign_in("alice", f"guess {i}") for i in range(20)))
     codes = sorted(a.code for a in answers)
-    assert codes == [401] * 5 + [429] * 15   # five free tries, however they are timed
+    assert codes == [401] * 5 + [429] * 15  # five free tries, however they are timed
 
 
 @pytest.mark.gen_test
@@ -271,11 +289,30 @@ async def test_one_address_is_throttled_whatever_name_it_tries(visitor, app):
 # --- where to go after signing in ------------------------------------------------------------
 
 HOSTILE_NEXT = [
-    "//evil.example/", "///evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
-    "/\r\nSet-Cookie: x=1", "\t//evil.example", " //evil.example", "/%09/evil.example", "/%0d%0a/evil",
-    "/\\evil.example", "\\\\evil.example", "/%5Cevil.example", "/%2F%2Fevil.example", "/%2f/evil.example",
-    "https:evil.example", "https://evil.example", "http:/evil.example", "javascript:alert(1)",
-    "/../..//evil.example", "/%2e%2e/%2e%2e//evil.example", "/\x00", "/\u00fcber", "evil.example",
+    "//evil.example/",
+    "///evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\r\nSet-Cookie: x=1",
+    "\t//evil.example",
+    " //evil.example",
+    "/%09/evil.example",
+    "/%0d%0a/evil",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/%5Cevil.example",
+    "/%2F%2Fevil.example",
+    "/%2f/evil.example",
+    "https:evil.example",
+    "https://evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "/../..//evil.example",
+    "/%2e%2e/%2e%2e//evil.example",
+    "/\x00",
+    "/\u00fcber",
+    "evil.example",
 ]
 
 
@@ -311,6 +348,7 @@ async def test_the_login_form_does_not_carry_a_hostile_next(visitor):
 
 # --- forms ---------------------------------------------------------------------------------
 
+
 @pytest.mark.gen_test
 async def test_posts_without_xsrf_are_refused(visitor, fake_pms):
     await visitor.login()
@@ -327,7 +365,10 @@ async def test_posts_without_xsrf_are_refused(visitor, fake_pms):
 @pytest.mark.gen_test
 async def test_posts_from_a_foreign_origin_are_refused(visitor, fake_pms):
     await visitor.login()
-    response = await visitor.post("/deliveries/replay-failed", {"confirm": "1"},
-                                  headers={"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"})
+    response = await visitor.post(
+        "/deliveries/replay-failed",
+        {"confirm": "1"},
+        headers={"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
     assert response.code == 403
     assert fake_pms.replayed_all == 0

@@ -27,8 +27,13 @@ from tests.support.http import call, json_of
 from .support import TOKEN, serve_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--disable-gpu"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+]
 
 if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
     pytestmark = pytest.mark.skip(reason="Chromium is not installed (set CHROMIUM_PATH); CI always runs this")
@@ -47,9 +52,16 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
     pms_settings = delivery_settings(crm_url + "/api/v1/webhooks/pms")
     pms_server, pms_url = serve_app(make_pms_app(pms_settings, store=pms_db.store))
     worker = DeliveryWorker(pms_settings, pms_db.store, timing=FAST).start()
-    dashboard = make_dashboard_app(DashboardSettings(pms_url=pms_url, crm_url=crm_url, token=TOKEN,
-                                                     poll_seconds=0.2, live_linger_seconds=0,
-                                                     users_file=tmp_path / "users.txt"))
+    dashboard = make_dashboard_app(
+        DashboardSettings(
+            pms_url=pms_url,
+            crm_url=crm_url,
+            token=TOKEN,
+            poll_seconds=0.2,
+            live_linger_seconds=0,
+            users_file=tmp_path / "users.txt",
+        )
+    )
     dash_server, dash_url = serve_app(dashboard, host="localhost")
     dialogs: list[str] = []
     try:
@@ -57,8 +69,9 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
             try:
                 page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.on("dialog",
-                        lambda dialog: (dialogs.append(dialog.message), asyncio.ensure_future(dialog.dismiss())))
+                page.on(
+                    "dialog", lambda dialog: (dialogs.append(dialog.message), asyncio.ensure_future(dialog.dismiss()))
+                )
 
                 await page.goto(dash_url + "/")
                 assert "/login" in page.url
@@ -71,8 +84,13 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
                 await page.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
                 await page.evaluate("window.__sameDocument = true")
 
-                created = await call(http_client, pms_url, "POST", "/api/v1/guests",
-                                     {"email": "ann.live@example.com", "name": HOSTILE, "country": "NL"})
+                created = await call(
+                    http_client,
+                    pms_url,
+                    "POST",
+                    "/api/v1/guests",
+                    {"email": "ann.live@example.com", "name": HOSTILE, "country": "NL"},
+                )
                 assert created.code == 201, created.body
                 guest_id = json_of(created)["data"]["id"]
 
@@ -95,7 +113,7 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
                 await page.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
 
                 await page.goto(dash_url + "/deliveries")
-                await page.click('tbody[data-delivery-list] tr a')
+                await page.click("tbody[data-delivery-list] tr a")
                 await page.click("text=Replay")
                 await page.wait_for_selector(".flash-good")
                 await page.screenshot(path=str(tmp_path / "delivery.png"), full_page=True)
@@ -112,16 +130,22 @@ async def test_a_new_guest_appears_on_the_open_overview_without_a_reload(pms_db,
 
 
 @pytest.mark.gen_test(timeout=120)
-async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms, fake_crm, http_server, base_url,
-                                                                        tmp_path):
+async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(
+    fake_pms, fake_crm, http_server, base_url, tmp_path
+):
     from playwright.async_api import async_playwright
 
     from .fakes import now_iso
 
     for minute in range(0, 60, 3):
         for i in range(minute % 7 + 1):
-            fake_pms.add_delivery("guest.updated", "delivered", entity_id=minute * 10 + i,
-                                  created_at=now_iso(-minute * 60 - 2 - i * 3), delivered_at=now_iso(-minute * 60))
+            fake_pms.add_delivery(
+                "guest.updated",
+                "delivered",
+                entity_id=minute * 10 + i,
+                created_at=now_iso(-minute * 60 - 2 - i * 3),
+                delivered_at=now_iso(-minute * 60),
+            )
     fake_pms.add_delivery("reservation.created", "failed", entity_id=77)
     fake_crm.add_event("guest.updated", entity_id=5)
     async with async_playwright() as playwright:
@@ -156,23 +180,34 @@ async def test_the_breaker_opening_shows_at_once_and_the_chart_is_drawn(fake_pms
 
 
 @pytest.mark.gen_test(timeout=120)
-async def test_sign_in_stays_on_this_site_and_a_signed_out_cookie_opens_nothing(fake_pms, fake_crm, http_server,
-                                                                                 base_url, tmp_path):
+async def test_sign_in_stays_on_this_site_and_a_signed_out_cookie_opens_nothing(
+    fake_pms, fake_crm, http_server, base_url, tmp_path
+):
     from playwright.async_api import async_playwright
 
     origin = urlsplit(base_url).netloc
-    hostile = [quote(value, safe="") for value in (
-        "/\t/evil.example", "//evil.example", "/\\evil.example", "https:evil.example",
-        "/%2F%2Fevil.example", "/\r\n/evil.example", "\t//evil.example")]
-    hostile.append("/%09/evil.example")   # as an attacker's link spells it: the tab arrives decoded
+    hostile = [
+        quote(value, safe="")
+        for value in (
+            "/\t/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "https:evil.example",
+            "/%2F%2Fevil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+        )
+    ]
+    hostile.append("/%09/evil.example")  # as an attacker's link spells it: the tab arrives decoded
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         try:
             context = await browser.new_context()
             page = await context.new_page()
             elsewhere: list[str] = []
-            context.on("request", lambda request: urlsplit(request.url).netloc != origin
-                       and elsewhere.append(request.url))
+            context.on(
+                "request", lambda request: urlsplit(request.url).netloc != origin and elsewhere.append(request.url)
+            )
 
             for raw in hostile:
                 await page.goto(base_url + "/login?next=" + raw)
@@ -190,7 +225,7 @@ async def test_sign_in_stays_on_this_site_and_a_signed_out_cookie_opens_nothing(
             await page.fill("#password", TOKEN)
             await page.click("button[type=submit]")
             await page.wait_for_url(base_url + "/")
-            watcher = await context.new_page()   # a second tab with the live feed open
+            watcher = await context.new_page()  # a second tab with the live feed open
             await watcher.goto(base_url + "/deliveries")
             await watcher.wait_for_selector('#live-state[data-state="live"]', timeout=15_000)
             stolen = [c for c in await context.cookies() if c["name"] == "gs_session"]
@@ -201,7 +236,7 @@ async def test_sign_in_stays_on_this_site_and_a_signed_out_cookie_opens_nothing(
             # the other tab's feed is closed by the server and the tab lands on the login page
             await watcher.wait_for_url(lambda url: urlsplit(url).path == "/login", timeout=15_000)
 
-            await context.add_cookies(stolen)   # the old cookie, presented again
+            await context.add_cookies(stolen)  # the old cookie, presented again
             await page.goto(base_url + "/deliveries")
             assert urlsplit(page.url).path == "/login"
             assert await page.locator("#password").count() == 1
@@ -229,7 +264,8 @@ window.Notification = FakeNotification;
 
 @pytest.mark.gen_test(timeout=120)
 async def test_a_notification_is_a_toast_on_every_open_page_and_a_desktop_one_once_allowed(
-        fake_pms, fake_crm, http_server, base_url, tmp_path):
+    fake_pms, fake_crm, http_server, base_url, tmp_path
+):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -239,8 +275,9 @@ async def test_a_notification_is_a_toast_on_every_open_page_and_a_desktop_one_on
             await context.add_init_script(NOTIFICATION_STUB)
             page = await context.new_page()
             dialogs: list[str] = []
-            context.on("dialog", lambda dialog: (dialogs.append(dialog.message),
-                                                 asyncio.ensure_future(dialog.dismiss())))
+            context.on(
+                "dialog", lambda dialog: (dialogs.append(dialog.message), asyncio.ensure_future(dialog.dismiss()))
+            )
             await page.goto(base_url + "/login")
             await page.fill("#password", TOKEN)
             await page.click("button[type=submit]")
@@ -258,20 +295,30 @@ async def test_a_notification_is_a_toast_on_every_open_page_and_a_desktop_one_on
                 await toast.wait_for(timeout=10_000)
                 assert "Failing: endpoint 3" in await toast.inner_text()
                 assert "5 failures in a row" in await toast.inner_text()
-            assert await page.evaluate("window.__desktop") == []   # not allowed yet
+            assert await page.evaluate("window.__desktop") == []  # not allowed yet
 
             await button.click()
             await button.wait_for(state="hidden", timeout=5_000)
             assert await page.evaluate("window.__asked") == 1
-            failed = fake_pms.add_notification("delivery.failed", endpoint_id=1, data={
-                "event_id": "0d9c2f7e-1111-4222-8333-444455556666", "type": "guest.updated",
-                "last_error": HOSTILE, "last_status_code": 500})
+            failed = fake_pms.add_notification(
+                "delivery.failed",
+                endpoint_id=1,
+                data={
+                    "event_id": "0d9c2f7e-1111-4222-8333-444455556666",
+                    "type": "guest.updated",
+                    "last_error": HOSTILE,
+                    "last_status_code": 500,
+                },
+            )
             toast = page.locator(f'#toasts .toast[data-notification-id="{failed["id"]}"]')
             await toast.wait_for(timeout=10_000)
-            assert HOSTILE in await toast.inner_text()              # shown as text, not run
+            assert HOSTILE in await toast.inner_text()  # shown as text, not run
             assert await page.evaluate("window.__desktop") == [
-                {"title": "Guestsync: Delivery failed for good: endpoint 1 (crm)",
-                 "tag": f"guestsync-notification-{failed['id']}"}]
+                {
+                    "title": "Guestsync: Delivery failed for good: endpoint 1 (crm)",
+                    "tag": f"guestsync-notification-{failed['id']}",
+                }
+            ]
             await page.screenshot(path=str(tmp_path / "toasts.png"))
             await toast.locator(".toast-close").click()
             await toast.wait_for(state="detached", timeout=5_000)

@@ -31,8 +31,16 @@ async def sign_in(page, base_url: str) -> None:
 @pytest.fixture
 def one_second_dashboard(io_loop, fake_pms, fake_crm, tmp_path):
     """The dashboard at its default poll interval (1 s), on a name the browser treats as same-site."""
-    app = make_app(DashboardSettings(pms_url=fake_pms.url, crm_url=fake_crm.url, token=TOKEN, poll_seconds=1.0,
-                                     live_linger_seconds=0, users_file=tmp_path / "users.txt"))
+    app = make_app(
+        DashboardSettings(
+            pms_url=fake_pms.url,
+            crm_url=fake_crm.url,
+            token=TOKEN,
+            poll_seconds=1.0,
+            live_linger_seconds=0,
+            users_file=tmp_path / "users.txt",
+        )
+    )
     server, url = serve_app(app, host="localhost")
     yield url
     close_app(app)
@@ -41,7 +49,8 @@ def one_second_dashboard(io_loop, fake_pms, fake_crm, tmp_path):
 
 @pytest.mark.gen_test(timeout=120)
 async def test_a_breaker_opening_shows_in_under_two_seconds_and_a_disabled_endpoint_toasts(
-        fake_pms, fake_crm, one_second_dashboard, tmp_path):
+    fake_pms, fake_crm, one_second_dashboard, tmp_path
+):
     from playwright.async_api import async_playwright
 
     base_url = one_second_dashboard
@@ -54,7 +63,7 @@ async def test_a_breaker_opening_shows_in_under_two_seconds_and_a_disabled_endpo
             await page.evaluate("window.__sameDocument = true")
             tile = page.locator('[data-endpoint-id="2"]')
             assert await tile.locator('[data-field="breaker"] .badge').inner_text() == "closed"
-            await asyncio.sleep(1.2)   # let the feed take its baseline: a change now is a change
+            await asyncio.sleep(1.2)  # let the feed take its baseline: a change now is a change
 
             loyalty["breaker"].update(state="open", failure_count=5, opened_at=now_iso())
             fake_pms.breaker.update(state="open", failure_count=5, opened_at=now_iso())
@@ -102,22 +111,25 @@ async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm,
             failed_bar = page.locator(f'#live-chart g.minute[data-at="{now}"] rect.bar-failed')
             height_before = float(await bar.get_attribute("height"))
             assert float(await failed_bar.get_attribute("height")) == 0
-            await asyncio.sleep(0.3)   # the feed's baseline
+            await asyncio.sleep(0.3)  # the feed's baseline
 
             fake_pms.record_minute(0, delivered=1, failed=4, p50_ms=30, p95_ms=9_000)
             await page.wait_for_function(
                 """(at) => {
                      const r = document.querySelector('#live-chart g.minute[data-at="' + at + '"] rect.bar-failed');
-                     return r && parseFloat(r.getAttribute('height')) > 0; }""", arg=now, timeout=5_000)
-            assert float(await bar.get_attribute("height")) < height_before   # the axis grew with the failures
+                     return r && parseFloat(r.getAttribute('height')) > 0; }""",
+                arg=now,
+                timeout=5_000,
+            )
+            assert float(await bar.get_attribute("height")) < height_before  # the axis grew with the failures
             assert "4 failed" in await page.locator(f'#live-chart g.minute[data-at="{now}"] title').text_content()
             assert await page.locator("#live-chart polyline.p95").count() == 1
 
-            fake_pms.clock_minutes = 1                  # the next minute starts
+            fake_pms.clock_minutes = 1  # the next minute starts
             nxt = fake_pms.record_minute(0, delivered=5)
             await page.locator(f'#live-chart g.minute[data-at="{nxt}"]').wait_for(timeout=5_000)
             assert await minutes.count() == 60
-            assert await page.locator(f'#live-chart g.minute[data-at="{first}"]').count() == 0   # the oldest left
+            assert await page.locator(f'#live-chart g.minute[data-at="{first}"]').count() == 0  # the oldest left
             assert await minutes.last.get_attribute("data-at") == nxt
             assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
             await page.screenshot(path=str(tmp_path / "chart.png"))
@@ -127,7 +139,8 @@ async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm,
 
 @pytest.mark.gen_test(timeout=120)
 async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_in_place(
-        fake_pms, fake_crm, http_server, base_url):
+    fake_pms, fake_crm, http_server, base_url
+):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -137,10 +150,17 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             await sign_in(page, base_url)
             await page.evaluate("window.__sameDocument = true")
             assert "No reconciliation has run yet" in await page.locator('[data-field="sync-run"]').inner_text()
-            await asyncio.sleep(0.3)   # the feed's baseline
+            await asyncio.sleep(0.3)  # the feed's baseline
 
-            warehouse = fake_pms.add_endpoint(4, "warehouse", state="half_open", oldest_pending_at=now_iso(-125),
-                                              success_rate=0.5, attempts=8, p95_ms=2500)
+            warehouse = fake_pms.add_endpoint(
+                4,
+                "warehouse",
+                state="half_open",
+                oldest_pending_at=now_iso(-125),
+                success_rate=0.5,
+                attempts=8,
+                p95_ms=2500,
+            )
             warehouse["deliveries"].update(pending=3, failed=1)
             fake_pms.add_sync_run(drifted=4, repaired=3, unrepairable=1, compared=999)
             fake_pms.record_minute(0, delivered=2, failed=7, p50_ms=15, p95_ms=700)
@@ -162,7 +182,8 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             summary = page.locator('[data-live="overall"]')
             await page.wait_for_function(
                 "() => document.querySelector('[data-live=\"overall\"] [data-field=\"failed\"]').textContent === '7'",
-                timeout=5_000)
+                timeout=5_000,
+            )
             assert await summary.locator('[data-field="p95_ms"]').inner_text() == "700 ms"
             fake_pms.endpoints.remove(warehouse)
             await tile.wait_for(state="detached", timeout=5_000)

@@ -26,8 +26,9 @@ def minutes(**numbers_by_offset) -> list[dict]:
 
 
 def test_points_keep_the_numbers_and_refuse_junk():
-    points = chart_points([{"at": "2026-11-29T12:30:00.000Z", "delivered": 3, "failed": -1, "p50_ms": "x",
-                            "p95_ms": 40}, "not a minute"])
+    points = chart_points(
+        [{"at": "2026-11-29T12:30:00.000Z", "delivered": 3, "failed": -1, "p50_ms": "x", "p95_ms": 40}, "not a minute"]
+    )
     assert points == [{"at": "2026-11-29T12:30:00.000Z", "delivered": 3, "failed": 0, "p50_ms": None, "p95_ms": 40}]
     assert len(chart_points(minutes() + minutes())) == 60
 
@@ -35,7 +36,7 @@ def test_points_keep_the_numbers_and_refuse_junk():
 def test_geometry_stacks_failed_on_delivered_and_scales_both_lines():
     chart = chart_geometry(chart_points(minutes(m0=(3, 1, 20_000, 61_000), m30=(1, 0, 500, 500))))
     assert chart["plot_h"] == 180 and chart["plot_w"] == 980
-    assert chart["max_count"] == 5                          # 4 attempts rounded up to a readable axis
+    assert chart["max_count"] == 5  # 4 attempts rounded up to a readable axis
     last = chart["bars"][-1]
     assert (last["delivered"], last["failed"], last["at"]) == (3, 1, "2026-11-29T12:30:00.000Z")
     assert last["ok_h"] == 108.0 and last["ok_y"] == 12 + 180 - 108.0
@@ -92,7 +93,14 @@ def test_money_lists_every_currency():
 
 def test_ages_read_at_the_precision_ops_need():
     assert [age_text(s) for s in (None, -3, 42, 61, 3599, 3600 + 5 * 60, 2 * 86400 + 3 * 3600)] == [
-        "–", "0 s", "42 s", "1 min", "59 min", "1 h 05 min", "2 d 3 h"]
+        "–",
+        "0 s",
+        "42 s",
+        "1 min",
+        "59 min",
+        "1 h 05 min",
+        "2 d 3 h",
+    ]
     assert age("not a time") == "–"
     assert percent(0.98765) == "98.8 %" and percent(None) == "–"
 

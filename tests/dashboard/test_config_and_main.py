@@ -27,17 +27,37 @@ def test_defaults_follow_the_spec():
 
 
 def test_values_come_from_the_environment():
-    settings = DashboardSettings.from_env({**NO_FILE, "APP_PORT": "9090", "PMS_URL": "https://pms.hotel.test/",
-                                           "CRM_URL": "http://crm:5001", "PMS_API_TOKEN": "p", "CRM_API_TOKEN": "c",
-                                           "DASHBOARD_POLL_SECONDS": "0.5", "DASHBOARD_TOKEN": "letmein"})
-    assert (settings.port, settings.pms_api, settings.crm_api) == (9090, "https://pms.hotel.test/api/v1", "http://crm:5001/api/v1")
+    settings = DashboardSettings.from_env(
+        {
+            **NO_FILE,
+            "APP_PORT": "9090",
+            "PMS_URL": "https://pms.hotel.test/",
+            "CRM_URL": "http://crm:5001",
+            "PMS_API_TOKEN": "p",
+            "CRM_API_TOKEN": "c",
+            "DASHBOARD_POLL_SECONDS": "0.5",
+            "DASHBOARD_TOKEN": "letmein",
+        }
+    )
+    assert (settings.port, settings.pms_api, settings.crm_api) == (
+        9090,
+        "https://pms.hotel.test/api/v1",
+        "http://crm:5001/api/v1",
+    )
     assert (settings.pms_api_token, settings.crm_api_token, settings.poll_seconds) == ("p", "c", 0.5)
     assert settings.token == "letmein" and not settings.token_generated
     assert "letmein" not in repr(settings) and "'p'" not in repr(settings)
 
 
-@pytest.mark.parametrize("name, value", [("PMS_URL", "localhost:4001"), ("DASHBOARD_POLL_SECONDS", "soon"),
-                                          ("APP_PORT", "-1"), ("DASHBOARD_POLL_SECONDS", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("PMS_URL", "localhost:4001"),
+        ("DASHBOARD_POLL_SECONDS", "soon"),
+        ("APP_PORT", "-1"),
+        ("DASHBOARD_POLL_SECONDS", "0"),
+    ],
+)
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         DashboardSettings.from_env({**NO_FILE, name: value})

@@ -41,8 +41,12 @@ async def test_error_pages_and_redirects_are_protected_too(visitor, fake_pms, fa
         "login redirect": (await visitor.login(), 302),
         "404 signed in": (await visitor.get("/nowhere"), 404),
         "405": (await visitor.get("/logout"), 405),
-        "405 other method": (await visitor.http.fetch(visitor.base_url + "/", method="OPTIONS", raise_error=False,
-                                                      headers={"Cookie": visitor.cookie_header()}), 405),
+        "405 other method": (
+            await visitor.http.fetch(
+                visitor.base_url + "/", method="OPTIONS", raise_error=False, headers={"Cookie": visitor.cookie_header()}
+            ),
+            405,
+        ),
         "detail 404": (await visitor.get("/events/999"), 404),
         "logout redirect": (await visitor.logout(), 302),
     }
@@ -78,8 +82,14 @@ async def test_static_assets_are_protected_and_odd_names_are_not_found(visitor):
     css = await visitor.get("/static/dashboard.css")
     assert css.code == 200
     assert_protected(css, "asset", cacheable=True)
-    for path in ("/static/favicon.svg%00.png", "/static/dashboard.css%00", "/static/%00", "/static/x%0A.css",
-                 "/static/..%5Cdashboard.css", "/static/no-such-file.css"):
+    for path in (
+        "/static/favicon.svg%00.png",
+        "/static/dashboard.css%00",
+        "/static/%00",
+        "/static/x%0A.css",
+        "/static/..%5Cdashboard.css",
+        "/static/no-such-file.css",
+    ):
         response = await visitor.get(path)
         assert response.code == 404, path
         assert_protected(response, path, cacheable=True)

@@ -28,9 +28,9 @@ def test_tail_sends_each_row_once_in_id_order():
 def test_tail_catches_a_row_that_commits_after_a_higher_id():
     tail = IdTail(gap_seconds=30, clock=lambda: 100.0)
     tail.baseline([10])
-    assert [r["id"] for r in tail.accept(rows(12, 13))] == [12, 13]   # 11 not visible yet
-    assert tail.since_id() == 13 and tail.gap_since_id() == 10         # re-read from before it
-    assert [r["id"] for r in tail.accept(rows(11, 12, 13))] == [11]   # it commits: sent once, late
+    assert [r["id"] for r in tail.accept(rows(12, 13))] == [12, 13]  # 11 not visible yet
+    assert tail.since_id() == 13 and tail.gap_since_id() == 10  # re-read from before it
+    assert [r["id"] for r in tail.accept(rows(11, 12, 13))] == [11]  # it commits: sent once, late
     assert tail.gap_since_id() is None
 
 
@@ -72,21 +72,27 @@ def test_delivery_watch_sends_new_and_changed_rows_oldest_first():
 
 
 def test_breaker_key_ignores_heartbeats_but_not_state():
-    closed = {"state": "closed", "failure_count": 0, "opened_at": None,
-              "workers": [{"worker_id": "w1", "state": "closed", "failure_count": 0, "opened_at": None,
-                           "updated_at": "t1"}]}
+    closed = {
+        "state": "closed",
+        "failure_count": 0,
+        "opened_at": None,
+        "workers": [{"worker_id": "w1", "state": "closed", "failure_count": 0, "opened_at": None, "updated_at": "t1"}],
+    }
     heartbeat = {**closed, "workers": [{**closed["workers"][0], "updated_at": "t2"}]}
     opened = {**closed, "state": "open", "failure_count": 5}
     assert breaker_key(closed) == breaker_key(heartbeat)
     assert breaker_key(closed) != breaker_key(opened)
 
 
-@pytest.mark.parametrize("event, guest", [
-    ({"type": "guest.updated", "entity_id": 4}, 4),
-    ({"type": "reservation.created", "entity_id": 9, "payload": {"guest_id": 4}}, 4),
-    ({"type": "guest.deleted", "entity_id": 4}, None),
-    ({"type": "loyalty.changed", "entity_id": 4}, None),
-])
+@pytest.mark.parametrize(
+    "event, guest",
+    [
+        ({"type": "guest.updated", "entity_id": 4}, 4),
+        ({"type": "reservation.created", "entity_id": 9, "payload": {"guest_id": 4}}, 4),
+        ({"type": "guest.deleted", "entity_id": 4}, None),
+        ({"type": "loyalty.changed", "entity_id": 4}, None),
+    ],
+)
 def test_profile_guest_id(event, guest):
     assert profile_guest_id(event) == guest
 
@@ -111,7 +117,7 @@ async def test_poller_baselines_then_sends_changes_with_the_services_data(fake_p
     old = fake_pms.add_delivery()
     fake_crm.add_event("guest.created", entity_id=1)
     await poller.poll_once()
-    assert sent.messages == []                       # the page already shows what exists
+    assert sent.messages == []  # the page already shows what exists
 
     new_delivery = fake_pms.add_delivery("guest.updated", entity_id=2)
     old["status"] = "delivered"
@@ -154,17 +160,17 @@ async def test_poller_sends_an_event_that_commits_late_without_holding_back_new_
     poller = Poller(services, sent, interval=1)
     fake_crm.add_event(entity_id=1)
     await poller.poll_once()
-    late_id = fake_crm.reserve_event_id()          # a transaction took this id and has not committed
+    late_id = fake_crm.reserve_event_id()  # a transaction took this id and has not committed
     early = fake_crm.add_event(entity_id=3)
     await poller.poll_once()
     assert sent.messages == [("event", early)]
     newer = fake_crm.add_event(entity_id=4)
-    late = fake_crm.add_event(entity_id=2, event_id=late_id)   # now it commits
+    late = fake_crm.add_event(entity_id=2, event_id=late_id)  # now it commits
     await poller.poll_once()
     assert [d["id"] for k, d in sent.messages if k == "event"] == [early["id"], late_id, newer["id"]]
     assert late in [d for _, d in sent.messages]
     requests_before = fake_crm.state.count("/api/v1/events")
-    await poller.poll_once()                                   # no gap left: one read per tick again
+    await poller.poll_once()  # no gap left: one read per tick again
     assert fake_crm.state.count("/api/v1/events") == requests_before + 1
     assert [d["id"] for k, d in sent.messages if k == "event"] == [early["id"], late_id, newer["id"]]
     services.close()
@@ -177,11 +183,13 @@ async def test_poller_sends_each_new_notification_once_as_the_pms_returned_it(fa
     poller = Poller(services, sent, interval=1)
     fake_pms.add_notification("endpoint.failing", endpoint_id=2)
     await poller.poll_once()
-    assert sent.messages == []                       # older notifications are not toasted again
+    assert sent.messages == []  # older notifications are not toasted again
     disabled = fake_pms.add_notification("endpoint.disabled", endpoint_id=3, data={"reason": "gone"})
-    failed = fake_pms.add_notification("delivery.failed", endpoint_id=1,
-                                       data={"event_id": "e1", "type": "guest.updated", "last_error": "HTTP 500",
-                                             "last_status_code": 500})
+    failed = fake_pms.add_notification(
+        "delivery.failed",
+        endpoint_id=1,
+        data={"event_id": "e1", "type": "guest.updated", "last_error": "HTTP 500", "last_status_code": 500},
+    )
     await poller.poll_once()
     await poller.poll_once()
     assert sent.messages == [("notification", disabled), ("notification", failed)]
@@ -194,7 +202,7 @@ async def test_poller_sends_a_notification_that_commits_late(fake_pms, fake_crm)
     sent = Recorder()
     poller = Poller(services, sent, interval=1)
     await poller.poll_once()
-    late_id = fake_pms.reserve_notification_id()     # raised in a transaction still open
+    late_id = fake_pms.reserve_notification_id()  # raised in a transaction still open
     early = fake_pms.add_notification("endpoint.recovered", endpoint_id=4, data={})
     await poller.poll_once()
     assert sent.messages == [("notification", early)]
@@ -208,7 +216,7 @@ async def test_poller_sends_a_notification_that_commits_late(fake_pms, fake_crm)
 @pytest.mark.gen_test
 async def test_a_pms_without_notifications_leaves_the_rest_of_the_feed_alone(fake_pms, fake_crm):
     fake_pms.notifications = None
-    fake_pms.activity_route = False        # (its tiles would change with the new delivery)
+    fake_pms.activity_route = False  # (its tiles would change with the new delivery)
     services = make_services(fake_pms, fake_crm)
     sent = Recorder()
     poller = Poller(services, sent, interval=1)
@@ -230,7 +238,7 @@ async def test_poller_keeps_going_when_a_service_is_down(fake_pms, fake_crm):
     row = fake_pms.add_delivery()
     await poller.poll_once()
     assert [m for m in sent.messages if m[0] == "delivery"] == [("delivery", row)]
-    assert {k for k, _ in sent.messages} == {"delivery", "endpoint", "overall"}   # the PMS side goes on
+    assert {k for k, _ in sent.messages} == {"delivery", "endpoint", "overall"}  # the PMS side goes on
     fake_crm.state.failing = False
     event = fake_crm.add_event()
     await poller.poll_once()
@@ -256,6 +264,7 @@ async def test_poller_follows_pages_when_many_rows_arrive_in_one_tick(fake_pms, 
 @pytest.mark.gen_test
 async def test_profiles_beyond_the_per_tick_budget_are_sent_on_the_next_ticks(fake_pms, fake_crm):
     from dashboard.live import MAX_PROFILES_PER_TICK
+
     services = make_services(fake_pms, fake_crm)
     sent = Recorder()
     poller = Poller(services, sent, interval=1)
@@ -338,22 +347,23 @@ async def test_poller_sends_a_tile_when_an_endpoint_changes_not_when_a_worker_on
     sent = Recorder()
     poller = Poller(services, sent, interval=1)
     loyalty = fake_pms.add_endpoint(2, "loyalty")
-    loyalty["breaker"]["workers"] = [{"worker_id": "w-1", "state": "closed", "failure_count": 0,
-                                      "opened_at": None, "updated_at": now_iso()}]
+    loyalty["breaker"]["workers"] = [
+        {"worker_id": "w-1", "state": "closed", "failure_count": 0, "opened_at": None, "updated_at": now_iso()}
+    ]
     await poller.poll_once()
     assert sent.messages == []
-    loyalty["breaker"]["workers"][0]["updated_at"] = now_iso(1)     # a heartbeat: nothing to show
-    loyalty["oldest_pending_age_seconds"] = 61.5                     # nor an age growing
+    loyalty["breaker"]["workers"][0]["updated_at"] = now_iso(1)  # a heartbeat: nothing to show
+    loyalty["oldest_pending_age_seconds"] = 61.5  # nor an age growing
     await poller.poll_once()
     assert sent.messages == []
     loyalty.update(enabled=False, disabled_reason="gone")
     loyalty["deliveries"]["held"] = 4
     await poller.poll_once()
     assert sent.messages == [("endpoint", {k: v for k, v in loyalty.items() if k != "minutes"})]
-    fake_pms.add_endpoint(3, "warehouse")                             # a new endpoint gets its tile too
+    fake_pms.add_endpoint(3, "warehouse")  # a new endpoint gets its tile too
     await poller.poll_once()
     assert [(k, d["name"]) for k, d in sent.messages[1:]] == [("endpoint", "warehouse")]
-    fake_pms.endpoints.remove(loyalty)                                # and a deleted one loses it
+    fake_pms.endpoints.remove(loyalty)  # and a deleted one loses it
     await poller.poll_once()
     assert sent.messages[2:] == [("endpoint_removed", {"endpoint_id": 2})]
     services.close()
@@ -366,7 +376,7 @@ async def test_poller_sends_each_chart_minute_whose_numbers_changed(fake_pms, fa
     poller = Poller(services, sent, interval=1)
     fake_pms.record_minute(5, delivered=7)
     await poller.poll_once()
-    assert sent.messages == []                                        # the page drew the hour already
+    assert sent.messages == []  # the page drew the hour already
     await poller.poll_once()
     assert sent.messages == []
     at = fake_pms.record_minute(0, delivered=3, failed=2, p50_ms=40, p95_ms=900)
@@ -395,7 +405,9 @@ async def test_poller_sends_the_newest_reconciliation_run_when_it_changes(fake_p
     await poller.poll_once()
     await poller.poll_once()
     assert [(k, d["status"], d["drifted"]) for k, d in sent.messages] == [
-        ("sync_run", "running", 0), ("sync_run", "completed", 3)]
+        ("sync_run", "running", 0),
+        ("sync_run", "completed", 3),
+    ]
     services.close()
 
 

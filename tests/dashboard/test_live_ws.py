@@ -79,7 +79,7 @@ async def test_signing_out_closes_the_open_live_feed(http_client, base_url, fake
     assert await closed_with(ws) == 4401
     await wait_for(lambda: len(hub.clients) == 1, what="the signed-out client to leave the hub")
     row = fake_pms.add_delivery()
-    assert await next_message(other_ws, "delivery") == row   # the other session's feed goes on
+    assert await next_message(other_ws, "delivery") == row  # the other session's feed goes on
     browser.cookies.update(cookie)
     with pytest.raises(HTTPClientError) as refused:
         await browser.websocket()
@@ -89,7 +89,8 @@ async def test_signing_out_closes_the_open_live_feed(http_client, base_url, fake
 
 @pytest.mark.gen_test
 async def test_removing_an_operator_or_changing_a_password_closes_their_feeds(
-        http_client, base_url, fake_pms, fake_crm, hub, users_file):
+    http_client, base_url, fake_pms, fake_crm, hub, users_file
+):
     add_operator(users_file, "alice", "correct horse battery")
     add_operator(users_file, "bob", "bob's long password")
     alice, bob, ops = (Visitor(http_client, base_url) for _ in range(3))
@@ -159,9 +160,11 @@ async def test_one_poll_per_interval_whatever_the_number_of_clients(visitor, fak
     status_before = fake_pms.state.count("/api/v1/guests/webhook/status")
     await wait_for(lambda: hub.poller.ticks >= ticks_before + 10, what="ten more ticks")
     ticks = hub.poller.ticks - ticks_before
-    for delta in (fake_crm.state.count("/api/v1/events") - events_before,
-                  fake_pms.state.count("/api/v1/webhooks/deliveries") - deliveries_before,
-                  fake_pms.state.count("/api/v1/guests/webhook/status") - status_before):
+    for delta in (
+        fake_crm.state.count("/api/v1/events") - events_before,
+        fake_pms.state.count("/api/v1/webhooks/deliveries") - deliveries_before,
+        fake_pms.state.count("/api/v1/guests/webhook/status") - status_before,
+    ):
         assert ticks - 1 <= delta <= ticks + 1  # one read per tick (one may be in flight), not one per client
     row = fake_pms.add_delivery()
     for ws in sockets:
@@ -177,10 +180,14 @@ async def raw_websocket(visitor: Visitor) -> tuple[asyncio.StreamReader, asyncio
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", int(port)))
     reader, writer = await asyncio.open_connection(sock=sock)
-    writer.write((f"GET /ws/live HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  f"Sec-WebSocket-Version: 13\r\nOrigin: {visitor.base_url}\r\n"
-                  f"Cookie: {visitor.cookie_header()}\r\n\r\n").encode())
+    writer.write(
+        (
+            f"GET /ws/live HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            f"Sec-WebSocket-Version: 13\r\nOrigin: {visitor.base_url}\r\n"
+            f"Cookie: {visitor.cookie_header()}\r\n\r\n"
+        ).encode()
+    )
     await writer.drain()
     status = await reader.readline()
     assert b" 101 " in status, status
@@ -197,8 +204,10 @@ async def test_a_dead_client_does_not_block_the_others(visitor, fake_pms, fake_c
     big = "x" * 100_000
     sent, received = [], []
     for batch in range(12):  # ten large events per tick: far more than the dead socket's buffers hold
-        sent += [fake_crm.add_event("guest.updated", entity_id=batch * 10 + i, payload={"id": i, "notes": big})["id"]
-                 for i in range(10)]
+        sent += [
+            fake_crm.add_event("guest.updated", entity_id=batch * 10 + i, payload={"id": i, "notes": big})["id"]
+            for i in range(10)
+        ]
         while len(received) < len(sent):
             received.append((await next_message(healthy, "event", timeout=30))["id"])
     assert received == sent
@@ -225,8 +234,9 @@ async def test_closing_every_socket_stops_the_poller(visitor, fake_pms, fake_crm
 @pytest.mark.gen_test(timeout=60)
 async def test_a_guest_created_in_the_real_pms_reaches_the_client(pms_db, fake_crm, http_client):
     pms_server, pms_url = serve_app(make_pms_app(PmsSettings(), store=pms_db.store))
-    settings = DashboardSettings(pms_url=pms_url, crm_url=fake_crm.url, token=TOKEN, poll_seconds=0.05,
-                                 live_linger_seconds=0)
+    settings = DashboardSettings(
+        pms_url=pms_url, crm_url=fake_crm.url, token=TOKEN, poll_seconds=0.05, live_linger_seconds=0
+    )
     dashboard = make_app(settings)
     dash_server, dash_url = serve_app(dashboard, host="localhost")
     try:
@@ -234,8 +244,9 @@ async def test_a_guest_created_in_the_real_pms_reaches_the_client(pms_db, fake_c
         await visitor.login()
         ws = await visitor.websocket()
         await baseline_taken(dashboard.settings["hub"])
-        created = await call(http_client, pms_url, "POST", "/api/v1/guests",
-                             {"email": "live@example.com", "name": "<b>Live</b> Guest"})
+        created = await call(
+            http_client, pms_url, "POST", "/api/v1/guests", {"email": "live@example.com", "name": "<b>Live</b> Guest"}
+        )
         assert created.code == 201, created.body
         guest = json_of(created)["data"]
         delivery = await next_message(ws, "delivery")

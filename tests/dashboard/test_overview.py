@@ -32,29 +32,34 @@ async def test_the_overview_shows_every_endpoint_the_hour_reconciliation_and_not
     body = response.body.decode()
     tiles = re.findall(r'<article class="tile" data-endpoint-id="(\d+)" data-enabled="(\w+)">', body)
     assert tiles == [("1", "true"), ("2", "true"), ("3", "false")]
-    loyalty = body[body.index('data-endpoint-id="2"'):body.index('data-endpoint-id="3"')]
+    loyalty = body[body.index('data-endpoint-id="2"') : body.index('data-endpoint-id="3"')]
     assert 'data-status="open"' in loyalty and ">37</dd>" in loyalty and "41.2 %" in loyalty
     assert "1.8 s" in loyalty and "10 s" in loyalty and 'data-age-since="' in loyalty
-    assert "21 min" in loyalty                                   # its oldest waiting delivery
-    analytics = body[body.index('data-endpoint-id="3"'):]
+    assert "21 min" in loyalty  # its oldest waiting delivery
+    analytics = body[body.index('data-endpoint-id="3"') :]
     assert "it answered 410 Gone" in analytics and ">18</dd>" in analytics
-    summary = body[body.index('data-live="overall"'):body.index('class="tiles-section"')]
-    assert "21 min" in summary and "84.2 %" in summary and ">90<" in summary   # failed attempts
+    summary = body[body.index('data-live="overall"') : body.index('class="tiles-section"')]
+    assert "21 min" in summary and "84.2 %" in summary and ">90<" in summary  # failed attempts
     chart = json.loads(attribute(body, "data-chart"))
     assert chart["layout"]["width"] == 1100 and len(chart["points"]) == 60
     assert sum(p["failed"] for p in chart["points"]) == 90
     assert body.count('<rect class="bar-failed"') == 60 and 'class="latency-line p95"' in body
-    sync = body[body.index('data-live="sync-run"'):body.index('aria-labelledby="notices-title"')]
+    sync = body[body.index('data-live="sync-run"') : body.index('aria-labelledby="notices-title"')]
     assert "completed" in sync and "4821" in sync and 'class="drift">2<' in sync
-    notices = body[body.index('data-live-list="notification"'):]
+    notices = body[body.index('data-live-list="notification"') :]
     assert [t for t in re.findall(r'data-type="([a-z.]+)"', notices)][:4] == [
-        "sync.drift", "delivery.failed", "endpoint.disabled", "endpoint.failing"]
+        "sync.drift",
+        "delivery.failed",
+        "endpoint.disabled",
+        "endpoint.failing",
+    ]
     assert "reason: gone" in notices
     assert json.loads(attribute(body, "data-contract")) == for_browser()
     assert '<template id="endpoint-tile-template">' in body
     # one read of every endpoint's activity
     assert [p for m, p, q in fake_pms.state.requests if p.startswith("/api/v1/endpoints")] == [
-        "/api/v1/endpoints/activity"]
+        "/api/v1/endpoints/activity"
+    ]
 
 
 @pytest.mark.gen_test
@@ -103,4 +108,4 @@ async def test_an_outage_of_the_pms_is_one_banner_not_an_error(visitor, fake_pms
     response = await visitor.get("/")
     body = response.body.decode()
     assert response.code == 200
-    assert body.count('data-service="PMS"') == 1 and "data-endpoint-id=\"2\"" not in body
+    assert body.count('data-service="PMS"') == 1 and 'data-endpoint-id="2"' not in body

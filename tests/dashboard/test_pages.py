@@ -14,12 +14,24 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def seed(fake_pms, fake_crm) -> dict:
-    delivered = fake_pms.add_delivery("guest.created", "delivered", entity_id=7,
-                                      created_at=now_iso(-130), delivered_at=now_iso(-128))
+    delivered = fake_pms.add_delivery(
+        "guest.created", "delivered", entity_id=7, created_at=now_iso(-130), delivered_at=now_iso(-128)
+    )
     failed = fake_pms.add_delivery(
-        "reservation.updated", "failed", entity_id=3,
-        attempts=[{"attempt": 1, "started_at": now_iso(-60), "status_code": 503, "duration_ms": 12,
-                   "error": "CRM answered 503", "response_body": '{"error": "down"}'}])
+        "reservation.updated",
+        "failed",
+        entity_id=3,
+        attempts=[
+            {
+                "attempt": 1,
+                "started_at": now_iso(-60),
+                "status_code": 503,
+                "duration_ms": 12,
+                "error": "CRM answered 503",
+                "response_body": '{"error": "down"}',
+            }
+        ],
+    )
     event = fake_crm.add_event("guest.created", entity_id=7, payload={"id": 7, "name": "Ann Example", "version": 1})
     fake_crm.add_event("reservation.created", entity_id=3, payload={"id": 3, "guest_id": 7, "version": 1})
     profile = fake_crm.add_profile(7, name="Ann Example", tier="returning", total=2)
@@ -34,9 +46,9 @@ def pages(ids: dict) -> dict[str, tuple[str, ...]]:
         "/events": ("CRM",),
         f"/events/{ids['event']['id']}": ("CRM",),
         "/profiles": ("CRM",),
-        "/profiles/7": ("CRM", "PMS"),   # the PMS: its failed or held deliveries for the guest
+        "/profiles/7": ("CRM", "PMS"),  # the PMS: its failed or held deliveries for the guest
         "/deliveries": ("PMS",),
-        f"/deliveries/{ids['failed']['id']}": ("PMS", "CRM"),   # the CRM event it produced
+        f"/deliveries/{ids['failed']['id']}": ("PMS", "CRM"),  # the CRM event it produced
         "/rejections": ("CRM",),
     }
 
@@ -105,9 +117,11 @@ async def test_a_refused_api_token_is_reported_without_showing_it(visitor, fake_
 async def test_tokens_are_sent_as_bearer(visitor, fake_pms, fake_crm, app):
     from dashboard.clients import Services
     from dashboard.config import DashboardSettings
+
     fake_pms.state.token, fake_crm.state.token = "pms-secret", "crm-secret"
-    settings = DashboardSettings(pms_url=fake_pms.url, crm_url=fake_crm.url,
-                                 pms_api_token="pms-secret", crm_api_token="crm-secret")
+    settings = DashboardSettings(
+        pms_url=fake_pms.url, crm_url=fake_crm.url, pms_api_token="pms-secret", crm_api_token="crm-secret"
+    )
     services = Services.from_settings(settings)
     try:
         assert (await services.pms.status())["breaker"]["state"] == "closed"
@@ -119,8 +133,11 @@ async def test_tokens_are_sent_as_bearer(visitor, fake_pms, fake_crm, app):
 @pytest.mark.gen_test
 async def test_missing_things_render_not_found_pages(visitor, fake_pms, fake_crm):
     await visitor.login()
-    for path, text in (("/events/999", "No event #999"), ("/profiles/999", "No profile for guest #999"),
-                       ("/deliveries/no-such-id", "No delivery")):
+    for path, text in (
+        ("/events/999", "No event #999"),
+        ("/profiles/999", "No profile for guest #999"),
+        ("/deliveries/no-such-id", "No delivery"),
+    ):
         response = await visitor.get(path)
         assert response.code == 404, path
         assert text in response.body.decode(), path
@@ -170,12 +187,32 @@ async def test_guest_strings_are_escaped_everywhere(visitor, fake_pms, fake_crm)
     fake_crm.add_profile(5, name=HOSTILE, email='x"><img src=x onerror=alert(2)>@example.com')
     event = fake_crm.add_event("guest.created", entity_id=5, payload={"id": 5, "name": HOSTILE})
     fake_crm.add_rejection(HOSTILE, webhook_id=HOSTILE)
-    delivery = fake_pms.add_delivery(HOSTILE, "failed", payload={"name": HOSTILE},
-                                     attempts=[{"attempt": 1, "started_at": now_iso(), "status_code": 500,
-                                                "duration_ms": 3, "error": HOSTILE, "response_body": HOSTILE}])
+    delivery = fake_pms.add_delivery(
+        HOSTILE,
+        "failed",
+        payload={"name": HOSTILE},
+        attempts=[
+            {
+                "attempt": 1,
+                "started_at": now_iso(),
+                "status_code": 500,
+                "duration_ms": 3,
+                "error": HOSTILE,
+                "response_body": HOSTILE,
+            }
+        ],
+    )
     await visitor.login()
-    for path in ("/", "/profiles", "/profiles/5", f"/events/{event['id']}", "/rejections",
-                 "/deliveries", f"/deliveries/{delivery['id']}", "/profiles?q=" + HOSTILE):
+    for path in (
+        "/",
+        "/profiles",
+        "/profiles/5",
+        f"/events/{event['id']}",
+        "/rejections",
+        "/deliveries",
+        f"/deliveries/{delivery['id']}",
+        "/profiles?q=" + HOSTILE,
+    ):
         response = await visitor.get(path)
         body = response.body.decode()
         assert response.code == 200, path
@@ -240,6 +277,7 @@ async def test_static_assets_are_versioned_and_served(visitor, fake_pms, fake_cr
 @pytest.mark.gen_test
 async def test_the_token_never_appears_on_a_page(visitor, fake_pms, fake_crm):
     from .support import TOKEN
+
     seed(fake_pms, fake_crm)
     await visitor.login()
     for path in ("/", "/events", "/deliveries", "/login"):
@@ -261,7 +299,7 @@ async def test_overview_warns_about_a_recent_rejection(visitor, fake_pms, fake_c
 async def test_overview_shows_recent_breaker_changes_when_the_pms_keeps_them(visitor, fake_pms):
     await visitor.login()
     body = (await visitor.get("/")).body.decode()
-    assert "Recent changes" not in body            # a PMS without the history route still renders
+    assert "Recent changes" not in body  # a PMS without the history route still renders
     fake_pms.transitions = [
         {"id": 1, "worker_id": "w", "from": "closed", "to": "open", "failure_count": 5, "at": now_iso(-120)},
         {"id": 2, "worker_id": "w", "from": "open", "to": "half_open", "failure_count": 5, "at": now_iso(-90)},
@@ -273,8 +311,20 @@ async def test_overview_shows_recent_breaker_changes_when_the_pms_keeps_them(vis
     assert body.index('data-status="half_open"') < body.index('data-status="open"', body.index("Recent changes"))
 
 
-ODD_VALUES = ["%00", "%ff", "%0d%0a", "-1", "99999999999999999999999", "%2F%2Fevil", "..%2F..", "%3Cscript%3E",
-              "a" * 3000, "%E2%80%A8", "\\", "%5C"]
+ODD_VALUES = [
+    "%00",
+    "%ff",
+    "%0d%0a",
+    "-1",
+    "99999999999999999999999",
+    "%2F%2Fevil",
+    "..%2F..",
+    "%3Cscript%3E",
+    "a" * 3000,
+    "%E2%80%A8",
+    "\\",
+    "%5C",
+]
 
 
 @pytest.mark.gen_test(timeout=60)

@@ -46,7 +46,12 @@ async def test_metrics_count_live_clients_and_carry_process_collectors(visitor, 
 
 
 def test_serve_help_prints_help_instead_of_refusing():
-    result = subprocess.run([sys.executable, "-m", "dashboard", "serve", "--help"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "serve", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: python -m dashboard") and "serve (the default)" in result.stdout

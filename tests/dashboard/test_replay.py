@@ -57,7 +57,7 @@ async def test_replay_all_failed_first_shows_what_it_would_do(visitor, fake_pms,
     assert fake_pms.replayed_all == 0 and fake_pms.operators == [], "a preview must not act"
     assert 'data-failed-count="25"' in body and "25</strong> failed deliveries will be queued again" in body
     shown = re.findall(r'<tr data-id="([^"]+)"', body)
-    assert shown == [d["id"] for d in reversed(failed)][:20]       # the newest 20, as the PMS lists them
+    assert shown == [d["id"] for d in reversed(failed)][:20]  # the newest 20, as the PMS lists them
     assert "The first 20" in body
     method, path, query = [r for r in fake_pms.state.requests if r[1] == "/api/v1/webhooks/deliveries"][-1]
     assert "status=failed" in query
@@ -129,18 +129,47 @@ async def test_replay_needs_a_login(visitor, fake_pms):
 
 @pytest.mark.gen_test
 async def test_attempts_show_what_triggered_them_and_who_replayed(visitor, fake_pms, fake_crm):
-    row = fake_pms.add_delivery(status="delivered", attempts=[
-        {"attempt": 1, "started_at": now_iso(-60), "status_code": 503, "duration_ms": 9, "error": "CRM answered 503",
-         "response_body": None, "trigger": "schedule", "replayed_by": None},
-        {"attempt": 2, "started_at": now_iso(), "status_code": 204, "duration_ms": 7, "error": None,
-         "response_body": None, "trigger": "replay", "replayed_by": "alice"},
-    ])
-    older = fake_pms.add_delivery(status="failed", attempts=[
-        {"attempt": 1, "started_at": now_iso(), "status_code": 500, "duration_ms": 3, "error": "x",
-         "response_body": None}])
+    row = fake_pms.add_delivery(
+        status="delivered",
+        attempts=[
+            {
+                "attempt": 1,
+                "started_at": now_iso(-60),
+                "status_code": 503,
+                "duration_ms": 9,
+                "error": "CRM answered 503",
+                "response_body": None,
+                "trigger": "schedule",
+                "replayed_by": None,
+            },
+            {
+                "attempt": 2,
+                "started_at": now_iso(),
+                "status_code": 204,
+                "duration_ms": 7,
+                "error": None,
+                "response_body": None,
+                "trigger": "replay",
+                "replayed_by": "alice",
+            },
+        ],
+    )
+    older = fake_pms.add_delivery(
+        status="failed",
+        attempts=[
+            {
+                "attempt": 1,
+                "started_at": now_iso(),
+                "status_code": 500,
+                "duration_ms": 3,
+                "error": "x",
+                "response_body": None,
+            }
+        ],
+    )
     await visitor.login()
     body = (await visitor.get(f"/deliveries/{row['id']}")).body.decode()
-    assert "<th scope=\"col\">Trigger</th>" in body and "<th scope=\"col\">Replayed by</th>" in body
+    assert '<th scope="col">Trigger</th>' in body and '<th scope="col">Replayed by</th>' in body
     assert '<td data-field="trigger"><code>schedule</code></td>' in body
     assert '<td data-field="trigger"><code>replay</code></td>' in body
     assert '<td data-field="replayed_by">alice</td>' in body

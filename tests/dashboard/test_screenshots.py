@@ -46,8 +46,12 @@ SCREENSHOT_PAGES = (
 # What each page must show (some visible element of each selector), so a screenshot of an empty
 # or wrong page fails the test.
 SHOWS = {
-    "overview": ['[data-endpoint-id="{loyalty}"]', '[data-field="sync-run"] [data-field="drifted"]',
-                 "#live-chart rect.bar-failed", '[data-live-list="notification"] li'],
+    "overview": [
+        '[data-endpoint-id="{loyalty}"]',
+        '[data-field="sync-run"] [data-field="drifted"]',
+        "#live-chart rect.bar-failed",
+        '[data-live-list="notification"] li',
+    ],
     "endpoints": ['#endpoints tr[data-id="{analytics}"]', 'a[href="/deliveries?endpoint=1&status=failed"]'],
     "endpoint": ["#transitions tr"],
     "endpoint-new": ['form[action="/endpoints/new"]'],
@@ -78,8 +82,16 @@ def dash_url(stack, tmp_path):
     users = tmp_path / "users.txt"
     for name in ("alice", "bob"):
         add_operator(users, name, PASSWORD)
-    dashboard = make_app(DashboardSettings(pms_url=stack.pms_url, crm_url=stack.crm_url, token=TOKEN,
-                                           poll_seconds=1.0, live_linger_seconds=0, users_file=users))
+    dashboard = make_app(
+        DashboardSettings(
+            pms_url=stack.pms_url,
+            crm_url=stack.crm_url,
+            token=TOKEN,
+            poll_seconds=1.0,
+            live_linger_seconds=0,
+            users_file=users,
+        )
+    )
     server, url = serve_app(dashboard, host="localhost")
     yield url
     close_app(dashboard)
@@ -140,9 +152,12 @@ async def test_a_screenshot_of_every_page(stack, dash_url, http_client, backend,
             assert errors == [], errors
         finally:
             await browser.close()
-    assert [a[:2] for a in stack.audit()] == [("bob", "endpoint.create"), ("bob", "endpoint.create"),
-                                              ("bob", "endpoint.rotate_secret"), ("alice", "delivery.replay")], \
-        "the preview acted"
+    assert [a[:2] for a in stack.audit()] == [
+        ("bob", "endpoint.create"),
+        ("bob", "endpoint.create"),
+        ("bob", "endpoint.rotate_secret"),
+        ("alice", "delivery.replay"),
+    ], "the preview acted"
     assert sorted(taken) == sorted(["login", "replay-preview", *(name for name, _ in SCREENSHOT_PAGES)])
     sizes = {p.stem: p.stat().st_size for p in target.glob("*.png")}
     assert min(sizes[name] for name in taken) > 10_000, sizes

@@ -24,7 +24,7 @@ def test_each_session_has_its_own_unguessable_id():
     store, _ = make()
     ids = {store.start("ops", TOKEN_CREDENTIAL).id for _ in range(1000)}
     assert len(ids) == 1000
-    assert all(len(i) >= 43 for i in ids)   # 32 random bytes
+    assert all(len(i) >= 43 for i in ids)  # 32 random bytes
 
 
 def test_a_revoked_session_is_gone():
@@ -42,7 +42,7 @@ def test_idle_sessions_end_and_requests_keep_them_alive():
     now[0] = 99
     assert store.get(session.id) is not None
     now[0] = 198
-    assert store.get(session.id, touch=False) is not None   # a check that is not a request
+    assert store.get(session.id, touch=False) is not None  # a check that is not a request
     now[0] = 200
     assert store.get(session.id) is None
 
@@ -79,7 +79,7 @@ def test_memory_is_bounded_dropping_the_least_recently_used():
     second = store.start("bob", "h")
     for _ in range(150):
         now[0] += 1
-        store.get(first.id)   # in use
+        store.get(first.id)  # in use
         store.start("someone", "h")
     assert len(store) == 100
     assert store.get(first.id) is not None
@@ -96,7 +96,7 @@ async def test_watchers_hear_of_revocation_and_of_changes_found_by_the_sweep():
     store.watch(bob.id, lambda: ended.append("bob"))
     store.revoke(alice.id)
     assert ended == ["alice"]
-    valid["bob"] = "h2"   # changed elsewhere: only the sweep can notice
+    valid["bob"] = "h2"  # changed elsewhere: only the sweep can notice
     deadline = asyncio.get_running_loop().time() + 5
     while ended != ["alice", "bob"]:
         assert asyncio.get_running_loop().time() < deadline, "the sweep did not end bob's session"
@@ -105,6 +105,7 @@ async def test_watchers_hear_of_revocation_and_of_changes_found_by_the_sweep():
 
 
 # --- the authenticator -----------------------------------------------------------------
+
 
 @pytest.fixture
 def authenticator(tmp_path):
@@ -143,7 +144,7 @@ async def test_an_operator_signs_in_until_their_password_changes_or_they_are_rem
 async def test_a_wrong_name_costs_the_same_hash_as_a_wrong_password(authenticator, tmp_path, monkeypatch):
     users_file = tmp_path / "users.txt"
     users = read_users(users_file)
-    users.set("alice", passwords.hash_password("alice's password"))   # full production cost
+    users.set("alice", passwords.hash_password("alice's password"))  # full production cost
     write_users(users_file, users)
     calls = []
     real = hashlib.scrypt
@@ -156,7 +157,7 @@ async def test_a_wrong_name_costs_the_same_hash_as_a_wrong_password(authenticato
     for name, password in (("alice", "wrong"), ("nobody", "wrong"), ("alice", ""), ("alice", "x" * 5000)):
         calls.clear()
         assert await authenticator.check(name, password) is None
-        assert calls == [(2 ** 15, 8, 1, 32)], name
+        assert calls == [(2**15, 8, 1, 32)], name
     calls.clear()
     assert (await authenticator.check("alice", "alice's password")).name == "alice"
-    assert calls == [(2 ** 15, 8, 1, 32)]
+    assert calls == [(2**15, 8, 1, 32)]

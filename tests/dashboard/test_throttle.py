@@ -64,14 +64,14 @@ def test_success_clears_the_name_and_takes_back_only_its_own_attempt_from_the_ad
     throttle, now = make(free_per_user=3, free_per_address=4)
     throttle.failed("a", "alice")
     throttle.failed("a", "alice")
-    throttle.failed("a", "alice")             # the attempt being checked, counted in advance
+    throttle.failed("a", "alice")  # the attempt being checked, counted in advance
     assert throttle.retry_after("b", "alice") == 1
-    throttle.succeeded("a", "alice")          # ...and it was right
+    throttle.succeeded("a", "alice")  # ...and it was right
     assert throttle.retry_after("b", "alice") is None
     assert throttle.retry_after("a", "carol") is None
     throttle.failed("a", "bob")
     throttle.failed("a", "bob")
-    assert throttle.retry_after("a", "carol") == 1   # the two earlier failures from "a" still count
+    assert throttle.retry_after("a", "carol") == 1  # the two earlier failures from "a" still count
 
 
 def test_many_successes_from_one_address_never_add_up():
@@ -87,7 +87,7 @@ def test_counters_are_forgotten_after_a_quiet_period():
     throttle.failed("a", "alice")
     now[0] += 901
     throttle.failed("a", "alice")
-    assert throttle.retry_after("a", "alice") is None   # the first failure was forgotten
+    assert throttle.retry_after("a", "alice") is None  # the first failure was forgotten
     now[0] += 899
     throttle.failed("a", "alice")
     assert throttle.retry_after("a", "alice") == 1
@@ -100,6 +100,6 @@ def test_memory_stays_bounded_and_the_busiest_counters_survive():
     for i in range(20_000):
         throttle.failed("attacker", f"name-{i}-" + "x" * 500)
         if i % 100 == 0:
-            throttle.failed("attacker", "alice")   # still under attack: still remembered
+            throttle.failed("attacker", "alice")  # still under attack: still remembered
     assert len(throttle) <= 1000
     assert throttle.retry_after("elsewhere", "alice") is not None

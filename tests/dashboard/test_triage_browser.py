@@ -18,8 +18,13 @@ from .stack import start_stack
 from .support import TOKEN, serve_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--disable-gpu"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+]
 
 if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
     pytestmark = pytest.mark.skip(reason="Chromium is not installed (set CHROMIUM_PATH); CI always runs this")
@@ -36,9 +41,16 @@ def stack(io_loop, pms_db, crm_db):
 
 @pytest.fixture
 def dash_url(stack, tmp_path):
-    dashboard = make_app(DashboardSettings(pms_url=stack.pms_url, crm_url=stack.crm_url, token=TOKEN,
-                                           poll_seconds=0.2, live_linger_seconds=0,
-                                           users_file=tmp_path / "users.txt"))
+    dashboard = make_app(
+        DashboardSettings(
+            pms_url=stack.pms_url,
+            crm_url=stack.crm_url,
+            token=TOKEN,
+            poll_seconds=0.2,
+            live_linger_seconds=0,
+            users_file=tmp_path / "users.txt",
+        )
+    )
     server, url = serve_app(dashboard, host="localhost")
     yield url
     close_app(dashboard)
@@ -86,8 +98,10 @@ async def test_a_row_replay_from_the_deliveries_list(stack, dash_url, tmp_path):
             assert page.url == dash_url + "/deliveries"
             replayed = stack.delivery(failed)
             assert (replayed.status, replayed.next_trigger, replayed.replayed_by) == ("pending", "replay", "ops")
-            assert await page.locator(f'#deliveries tr[data-id="{failed}"] [data-field="status"] .badge').inner_text() \
+            assert (
+                await page.locator(f'#deliveries tr[data-id="{failed}"] [data-field="status"] .badge').inner_text()
                 == "pending"
+            )
             await page.screenshot(path=str(tmp_path / "deliveries.png"), full_page=True)
         finally:
             await browser.close()
@@ -114,10 +128,10 @@ async def test_bulk_replay_previews_then_acts_once_confirmed(stack, dash_url, tm
             assert await page.locator("[data-failed-count]").get_attribute("data-failed-count") == "3"
             assert await page.locator("h1").inner_text() == "Replay all failed deliveries?"
             shown = await page.locator("table.rows tbody tr[data-id]").evaluate_all(
-                "rows => rows.map(r => r.getAttribute('data-id'))")
+                "rows => rows.map(r => r.getAttribute('data-id'))"
+            )
             assert sorted(shown) == sorted(failed)
-            assert stack.audit() == [] and {stack.delivery(e).status for e in failed} == {"failed"}, \
-                "the preview acted"
+            assert stack.audit() == [] and {stack.delivery(e).status for e in failed} == {"failed"}, "the preview acted"
             await page.screenshot(path=str(tmp_path / "replay-preview.png"), full_page=True)
 
             await page.click("#confirm-replay button[type=submit]")

@@ -34,9 +34,17 @@ def stack(io_loop, pms_db, crm_db):
 
 @pytest.fixture
 def app(stack, users_file):
-    application = make_app(DashboardSettings(pms_url=stack.pms_url, crm_url=stack.crm_url, token=TOKEN,
-                                             poll_seconds=0.05, live_linger_seconds=0, request_timeout_seconds=5,
-                                             users_file=users_file))
+    application = make_app(
+        DashboardSettings(
+            pms_url=stack.pms_url,
+            crm_url=stack.crm_url,
+            token=TOKEN,
+            poll_seconds=0.05,
+            live_linger_seconds=0,
+            request_timeout_seconds=5,
+            users_file=users_file,
+        )
+    )
     yield application
     close_app(application)
 
@@ -63,10 +71,10 @@ async def test_deliveries_list_filters_columns_and_a_replay_button_per_row(visit
 
     body = await page(visitor, "/deliveries")
     assert rows_of(body, "deliveries") == [reservation, *reversed(guest_events)]
-    assert body.count('<form method="post" action="/deliveries/') == 4 + 2     # a Replay per row, and two bulk forms
+    assert body.count('<form method="post" action="/deliveries/') == 4 + 2  # a Replay per row, and two bulk forms
     failed_row = re.search(rf'<tr data-id="{guest_events[1]}">(.*?)</tr>', body, re.S).group(1)
     assert 'data-field="last_status_code">503</span>' in failed_row
-    assert "CRM answered 503 &lt;b&gt;busy&lt;/b&gt;" in failed_row                 # escaped, never markup
+    assert "CRM answered 503 &lt;b&gt;busy&lt;/b&gt;" in failed_row  # escaped, never markup
     assert '<td class="num" data-field="attempt_count">3</td>' in failed_row
     pending_row = re.search(rf'<tr data-id="{reservation}">(.*?)</tr>', body, re.S).group(1)
     assert '<td data-field="next_attempt_at"><time' in pending_row
@@ -93,7 +101,7 @@ async def test_deliveries_list_filters_columns_and_a_replay_button_per_row(visit
 async def test_pagination_keeps_every_filter(visitor, stack):
     made = [stack.event(entity_id=7, version=n) for n in range(1, 56)]
     other = add_endpoint(stack.pms_store, "mirror", "https://mirror.example/hook")
-    mirrored = stack.event(entity_id=7, version=99)   # the only one the new endpoint got
+    mirrored = stack.event(entity_id=7, version=99)  # the only one the new endpoint got
     await visitor.login()
     first = await page(visitor, "/deliveries?entity_id=7&type=guest.updated")
     older = html.unescape(re.search(r'<a href="([^"]+)" rel="next">', first).group(1))
@@ -116,7 +124,9 @@ async def test_a_row_replay_acts_at_once_in_the_operators_name_and_returns_to_th
 
     listing = "/deliveries?status=failed"
     body = await page(visitor, listing)
-    form = re.search(rf'<form method="post" action="/deliveries/{event_id}/replay"[^>]*>(.*?)</form>', body, re.S).group(1)
+    form = re.search(
+        rf'<form method="post" action="/deliveries/{event_id}/replay"[^>]*>(.*?)</form>', body, re.S
+    ).group(1)
     assert 'name="next" value="/deliveries?status=failed"' in form and 'name="endpoint" value="1"' in form
     response = await visitor.post(f"/deliveries/{event_id}/replay", {"endpoint": "1", "next": listing})
     assert response.code == 302 and response.headers["Location"] == listing
@@ -128,8 +138,10 @@ async def test_a_row_replay_acts_at_once_in_the_operators_name_and_returns_to_th
     response = await visitor.post(f"/deliveries/{second[:8]}/replay", {"endpoint": str(other)})
     assert response.code == 302 and response.headers["Location"] == f"/deliveries/{second[:8]}?endpoint={other}"
     assert stack.delivery(second, other).replayed_by == "alice"
-    assert [(a[0], a[1], a[2]) for a in stack.audit()] == [("alice", "delivery.replay", event_id),
-                                                           ("alice", "delivery.replay", second)]
+    assert [(a[0], a[1], a[2]) for a in stack.audit()] == [
+        ("alice", "delivery.replay", event_id),
+        ("alice", "delivery.replay", second),
+    ]
     # somewhere else is never where a replay returns to
     response = await visitor.post(f"/deliveries/{event_id}/replay", {"next": "//evil.example/"})
     assert response.headers["Location"] == "/"
@@ -137,11 +149,18 @@ async def test_a_row_replay_acts_at_once_in_the_operators_name_and_returns_to_th
 
 @pytest.mark.gen_test(timeout=60)
 async def test_a_delivery_shows_its_destinations_request_attempts_and_crm_event(visitor, stack):
-    add_endpoint(stack.pms_store, "audit-sink", "https://sink:hunter2@audit.example/hook",
-                 secrets=("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",))
+    add_endpoint(
+        stack.pms_store,
+        "audit-sink",
+        "https://sink:hunter2@audit.example/hook",
+        secrets=("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",),
+    )
     event_id = stack.event(entity_id=1, kind="guest", action="created")
-    deliver(stack.pms_store, stack.crm_store, stack.pms_store.call(
-        lambda: list(OutboxEvent.select().where(OutboxEvent.id == event_id))))
+    deliver(
+        stack.pms_store,
+        stack.crm_store,
+        stack.pms_store.call(lambda: list(OutboxEvent.select().where(OutboxEvent.id == event_id))),
+    )
     await visitor.login()
 
     body = await page(visitor, f"/deliveries/{event_id}")
@@ -162,10 +181,12 @@ async def test_an_ambiguous_short_id_says_so_and_lists_the_candidates(visitor, s
 
     def rename():
         from pms_app.models import Delivery
+
         for n, old in enumerate(ids):
             new = f"abcd1234-0000-4000-8000-00000000000{n}"
             OutboxEvent.update(id=new).where(OutboxEvent.id == old).execute()
             Delivery.update(event_id=new).where(Delivery.event_id == old).execute()
+
     stack.pms_store.call(rename)
     await visitor.login()
     body = await page(visitor, "/deliveries/abcd1234", code=409)
@@ -192,15 +213,20 @@ async def test_bulk_replay_per_endpoint_since_a_time_previews_then_acts_once_con
     assert preview.code == 200 and 'data-failed-count="3"' in body
     assert f"deliveries created since {since} will be queued again" in body
     assert set(re.findall(r'<tr data-id="([^"]+)"', body)) == set(recent)
-    confirm = re.search(r'<form method="post" action="/deliveries/replay-failed" class="inline" id="confirm-replay">(.*?)</form>',
-                        body, re.S).group(1)
+    confirm = re.search(
+        r'<form method="post" action="/deliveries/replay-failed" class="inline" id="confirm-replay">(.*?)</form>',
+        body,
+        re.S,
+    ).group(1)
     assert f'name="endpoint" value="{other}"' in confirm and f'name="since" value="{since}"' in confirm
     assert stack.audit() == [], "a preview must not act"
 
     response = await visitor.post("/deliveries/replay-failed", {"endpoint": str(other), "since": since, "confirm": "1"})
     assert response.code == 302 and response.headers["Location"] == f"/deliveries?endpoint={other}"
     assert [(a[0], a[1], a[3]["replayed"]) for a in stack.audit()] == [("bob", "deliveries.recover", 3)]
-    assert stack.delivery(recent[0], other).status == "pending" and stack.delivery(old, other).next_trigger == "scheduled"
+    assert (
+        stack.delivery(recent[0], other).status == "pending" and stack.delivery(old, other).next_trigger == "scheduled"
+    )
 
     # the failed ones of that endpoint: counted exactly, first rows shown
     stack.fail(old, endpoint_id=other)
@@ -218,7 +244,7 @@ async def test_bulk_replay_per_endpoint_since_a_time_previews_then_acts_once_con
 async def test_the_endpoints_page_shows_each_endpoints_health(visitor, stack):
     other = add_endpoint(stack.pms_store, "warehouse", "https://warehouse.example/hook", enabled=False)
     failed = stack.event(entity_id=1)
-    stack.fail(failed)                       # three attempts answered 500 in the last hour
+    stack.fail(failed)  # three attempts answered 500 in the last hour
     stack.age(stack.event(entity_id=2), minutes=12)
     await visitor.login()
     body = await page(visitor, "/endpoints")
@@ -227,7 +253,7 @@ async def test_the_endpoints_page_shows_each_endpoints_health(visitor, stack):
     assert 'data-field="success_rate">0.0% <span class="dim">of 3</span>' in crm
     assert 'data-field="latency">40 / 60 ms' in crm
     assert 'href="/deliveries?endpoint=1&amp;status=failed">1</a>' in crm
-    assert 'data-field="oldest_pending">12 min<' in crm   # past a minute, an age is whole minutes
+    assert 'data-field="oldest_pending">12 min<' in crm  # past a minute, an age is whole minutes
     warehouse = re.search(rf'<tr data-id="{other}"[^>]*>(.*?)</tr>', body, re.S).group(1)
     assert "disabled" in warehouse and "manual" in warehouse and 'class="trouble"' in body
 
@@ -244,16 +270,23 @@ async def test_creating_an_endpoint_shows_its_secret_once_and_refusals_keep_the_
     assert 'id="name-error">must be 1 to 64 of a-z, 0-9 and -' in body and 'id="url-error"' in body
     assert 'value="Bad Name"' in body and 'value="guest.*"' in body
 
-    created = await visitor.post("/endpoints/new", {"name": "loyalty", "url": "https://loyalty.example/in",
-                                                    "event_types": "guest.*, reservation.created", "enabled": "1",
-                                                    "timeout_seconds": "4"})
+    created = await visitor.post(
+        "/endpoints/new",
+        {
+            "name": "loyalty",
+            "url": "https://loyalty.example/in",
+            "event_types": "guest.*, reservation.created",
+            "enabled": "1",
+            "timeout_seconds": "4",
+        },
+    )
     body = created.body.decode()
     assert created.code == 201
     secret = re.search(r'<code class="secret" id="new-secret">(whsec_[^<]+)</code>', body).group(1)
     endpoint = stack.pms_store.call(lambda: Endpoint.get(Endpoint.name == "loyalty"))
     assert endpoint.event_types == ["guest.*", "reservation.created"] and endpoint.timeout_seconds == 4
     detail = await page(visitor, f"/endpoints/{endpoint.id}")
-    assert secret not in detail and secret[:8] in detail          # only its prefix, ever again
+    assert secret not in detail and secret[:8] in detail  # only its prefix, ever again
     assert "gs_flash" not in str(created.headers.get_list("Set-Cookie"))
     assert ("ops", "endpoint.create") == stack.audit()[-1][:2]
 
@@ -276,13 +309,23 @@ async def test_an_endpoints_page_edits_enables_disables_rotates_and_pings(visito
         assert ":***@" in shown_url
 
         # saving with the masked URL untouched keeps the real one (and its password)
-        response = await visitor.post(path, {"name": "pinged", "url": shown_url, "url_shown": shown_url,
-                                             "description": "Loyalty scheme", "event_types": "", "timeout_seconds": ""})
+        response = await visitor.post(
+            path,
+            {
+                "name": "pinged",
+                "url": shown_url,
+                "url_shown": shown_url,
+                "description": "Loyalty scheme",
+                "event_types": "",
+                "timeout_seconds": "",
+            },
+        )
         assert response.code == 302 and response.headers["Location"] == path
         saved = stack.pms_store.call(lambda: Endpoint.get_by_id(endpoint_id))
         assert saved.url.startswith("http://user:pw@") and saved.description == "Loyalty scheme"
-        refused = await visitor.post(path, {"name": "pinged", "url": shown_url, "url_shown": shown_url,
-                                            "timeout_seconds": "soon"})
+        refused = await visitor.post(
+            path, {"name": "pinged", "url": shown_url, "url_shown": shown_url, "timeout_seconds": "soon"}
+        )
         assert refused.code == 422 and 'id="timeout_seconds-error"' in refused.body.decode()
 
         response = await visitor.post(f"{path}/test")
@@ -293,7 +336,7 @@ async def test_an_endpoints_page_edits_enables_disables_rotates_and_pings(visito
         ping = await page(visitor, f"/deliveries/{ping_id}?endpoint={endpoint_id}")
         assert re.search(r'data-field="target_url"><code class="url">http://user:\*\*\*@127\.0\.0\.1:\d+/', ping)
         assert "<code>v1,***</code>" in ping and '<code data-field="trigger">' not in ping
-        assert "<code>test</code>" in ping and "<td data-field=\"replayed_by\">carol</td>" in ping
+        assert "<code>test</code>" in ping and '<td data-field="replayed_by">carol</td>' in ping
 
         await visitor.post(f"{path}/disable")
         assert "Disabled: new deliveries to it are held" in await page(visitor, path)
@@ -306,8 +349,13 @@ async def test_an_endpoints_page_edits_enables_disables_rotates_and_pings(visito
         assert rotated.code == 200 and "never shown again" in body and "valid for 60 seconds" in body
         new_secret = re.search(r'id="new-secret">(whsec_[^<]+)<', body).group(1)
         assert new_secret not in await page(visitor, path)
-    assert [a[1] for a in stack.audit()] == ["endpoint.update", "endpoint.test", "endpoint.disable",
-                                             "endpoint.enable", "endpoint.rotate_secret"]
+    assert [a[1] for a in stack.audit()] == [
+        "endpoint.update",
+        "endpoint.test",
+        "endpoint.disable",
+        "endpoint.enable",
+        "endpoint.rotate_secret",
+    ]
     assert {a[0] for a in stack.audit()} == {"carol"}
     assert (await visitor.get("/endpoints/999")).code == 404
     audit = await page(visitor, "/audit?action=endpoint.rotate_secret")
@@ -318,8 +366,11 @@ async def test_an_endpoints_page_edits_enables_disables_rotates_and_pings(visito
 @pytest.mark.gen_test(timeout=60)
 async def test_a_profile_warns_when_the_pms_holds_undelivered_changes_for_the_guest(visitor, stack):
     created = stack.event(entity_id=8, kind="guest", action="created")
-    deliver(stack.pms_store, stack.crm_store, stack.pms_store.call(
-        lambda: list(OutboxEvent.select().where(OutboxEvent.id == created))))
+    deliver(
+        stack.pms_store,
+        stack.crm_store,
+        stack.pms_store.call(lambda: list(OutboxEvent.select().where(OutboxEvent.id == created))),
+    )
     await visitor.login()
     assert 'id="undelivered"' not in await page(visitor, "/profiles/8")
     stack.fail(stack.event(entity_id=8, version=2))
@@ -331,11 +382,18 @@ async def test_a_profile_warns_when_the_pms_holds_undelivered_changes_for_the_gu
 @pytest.mark.gen_test(timeout=60)
 async def test_rejections_filter_by_reason_and_group_the_last_hour(visitor, stack, http_client):
     for secret_ok in (False, False, True):
-        await http_client.fetch(stack.crm_url + "/api/v1/webhooks/pms", method="POST", raise_error=False,
-                                body=b'{"type": "guest.created"}',
-                                headers={"Content-Type": "application/json", "webhook-id": "wh-1",
-                                         "webhook-timestamp": str(int(utcnow().timestamp()) if secret_ok else 1),
-                                         "webhook-signature": "v1,Zm9v"})
+        await http_client.fetch(
+            stack.crm_url + "/api/v1/webhooks/pms",
+            method="POST",
+            raise_error=False,
+            body=b'{"type": "guest.created"}',
+            headers={
+                "Content-Type": "application/json",
+                "webhook-id": "wh-1",
+                "webhook-timestamp": str(int(utcnow().timestamp()) if secret_ok else 1),
+                "webhook-signature": "v1,Zm9v",
+            },
+        )
     await visitor.login()
     body = await page(visitor, "/rejections")
     groups = re.search(r'id="rejection-groups">(.*?)</table>', body, re.S).group(1)
@@ -350,8 +408,11 @@ async def test_rejections_filter_by_reason_and_group_the_last_hour(visitor, stac
 @pytest.mark.gen_test(timeout=60)
 async def test_notifications_history_filters_and_links(visitor, stack):
     first = stack.notify("endpoint.failing", 1, {"failure_count": 5})
-    second = stack.notify("delivery.failed", 2, {"event_id": "0d9c2f7e-1111-4222-8333-444455556666",
-                                                 "type": "guest.updated", "last_error": "<b>boom</b>"})
+    second = stack.notify(
+        "delivery.failed",
+        2,
+        {"event_id": "0d9c2f7e-1111-4222-8333-444455556666", "type": "guest.updated", "last_error": "<b>boom</b>"},
+    )
     await visitor.login()
     body = await page(visitor, "/notifications")
     assert rows_of(body, "notifications") == [str(second), str(first)]
@@ -365,22 +426,40 @@ async def test_notifications_history_filters_and_links(visitor, stack):
 
 @pytest.mark.gen_test(timeout=60)
 async def test_every_triage_page_says_the_pms_is_down_instead_of_failing(stack, dead_url, http_client, tmp_path):
-    dashboard = make_app(DashboardSettings(pms_url=dead_url, crm_url=stack.crm_url, token=TOKEN, poll_seconds=0.05,
-                                           live_linger_seconds=0, request_timeout_seconds=2,
-                                           users_file=tmp_path / "users.txt"))
+    dashboard = make_app(
+        DashboardSettings(
+            pms_url=dead_url,
+            crm_url=stack.crm_url,
+            token=TOKEN,
+            poll_seconds=0.05,
+            live_linger_seconds=0,
+            request_timeout_seconds=2,
+            users_file=tmp_path / "users.txt",
+        )
+    )
     server, url = serve_app(dashboard)
     try:
         visitor = Visitor(http_client, url)
         await visitor.login()
-        for path in ("/endpoints", "/endpoints/1", "/notifications", "/deliveries?endpoint=2",
-                     "/deliveries/0d9c2f7e?endpoint=2", "/rejections"):
+        for path in (
+            "/endpoints",
+            "/endpoints/1",
+            "/notifications",
+            "/deliveries?endpoint=2",
+            "/deliveries/0d9c2f7e?endpoint=2",
+            "/rejections",
+        ):
             body = await page(visitor, path)
             if path == "/rejections":
                 assert "unavailable." not in body
             else:
                 assert 'data-service="PMS"' in body and "PMS unavailable." in body, path
-        for path, form in (("/endpoints/1/test", {}), ("/endpoints/1/disable", {}), ("/endpoints/1/rotate", {}),
-                           ("/deliveries/0d9c2f7e/replay", {"endpoint": "2"})):
+        for path, form in (
+            ("/endpoints/1/test", {}),
+            ("/endpoints/1/disable", {}),
+            ("/endpoints/1/rotate", {}),
+            ("/deliveries/0d9c2f7e/replay", {"endpoint": "2"}),
+        ):
             response = await visitor.post(path, form)
             assert response.code == 302, path
             assert "is unreachable" in await page(visitor, response.headers["Location"]), path

@@ -48,8 +48,7 @@ class TestBehindATrustedProxy:
     @pytest.mark.gen_test
     async def test_the_proxy_s_forwarded_proto_makes_cookies_secure(self, visitor):
         xsrf = await visitor.xsrf()
-        response = await visitor.post("/login", {"token": TOKEN, "_xsrf": xsrf},
-                                      headers={"X-Forwarded-Proto": "https"})
+        response = await visitor.post("/login", {"token": TOKEN, "_xsrf": xsrf}, headers={"X-Forwarded-Proto": "https"})
         assert response.code == 302
         assert "secure" in session_cookie(visitor)
 

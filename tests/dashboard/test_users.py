@@ -13,8 +13,7 @@ import pytest
 
 from dashboard import users_cli
 from dashboard.config import DashboardSettings, users_file_path
-from dashboard.passwords import (DUMMY_HASH, InvalidHash, ScryptParams, hash_password, parse_hash,
-                                 verify_password)
+from dashboard.passwords import DUMMY_HASH, InvalidHash, ScryptParams, hash_password, parse_hash, verify_password
 from dashboard.users import UserDirectory, parse_users, read_users, write_users
 
 from .support import CHEAP, add_operator
@@ -24,9 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # --- password hashes ---------------------------------------------------------------------
 
+
 def test_a_hash_is_salted_slow_and_says_how_it_was_made():
     first, second = hash_password("correct horse battery"), hash_password("correct horse battery")
-    assert first != second                              # a fresh salt each time
+    assert first != second  # a fresh salt each time
     assert first.startswith("scrypt$n=32768,r=8,p=1$")  # the cost travels with the hash
     assert "correct horse" not in first
     assert verify_password("correct horse battery", first)
@@ -35,18 +35,25 @@ def test_a_hash_is_salted_slow_and_says_how_it_was_made():
 
 
 def test_hashes_made_with_other_parameters_still_verify():
-    for params in (CHEAP, ScryptParams(n=2 ** 12, r=4, p=2)):
+    for params in (CHEAP, ScryptParams(n=2**12, r=4, p=2)):
         encoded = hash_password("pw", params)
         assert parse_hash(encoded)[0] == params
         assert verify_password("pw", encoded) and not verify_password("pW", encoded)
 
 
-@pytest.mark.parametrize("encoded", [
-    "", "plain", "scrypt$n=32768,r=8,p=1$c2FsdA$", "bcrypt$2b$12$abc",
-    "scrypt$n=3,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",        # not a power of two
-    "scrypt$n=1073741824,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  # far too costly
-    "scrypt$n=1024,r=999,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "",
+        "plain",
+        "scrypt$n=32768,r=8,p=1$c2FsdA$",
+        "bcrypt$2b$12$abc",
+        "scrypt$n=3,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  # not a power of two
+        # far too costly
+        "scrypt$n=1073741824,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "scrypt$n=1024,r=999,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ],
+)
 def test_malformed_or_dangerous_hashes_never_verify(encoded):
     with pytest.raises(InvalidHash):
         parse_hash(encoded)
@@ -59,6 +66,7 @@ def test_the_dummy_hash_has_the_production_cost_and_matches_nothing():
 
 
 # --- the file ------------------------------------------------------------------------------
+
 
 def test_the_file_keeps_comments_and_reports_bad_lines_without_dropping_them():
     good = hash_password("pw", CHEAP)
@@ -82,17 +90,17 @@ def test_writing_is_atomic_private_and_keeps_order(tmp_path):
     write_users(path, users)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [line.split(":")[0] for line in path.read_text().splitlines()] == ["# keep me", "bob", "alice"]
-    assert sorted(os.listdir(tmp_path)) == ["users.txt"]   # no temporary file left behind
+    assert sorted(os.listdir(tmp_path)) == ["users.txt"]  # no temporary file left behind
 
 
 def test_the_directory_notices_every_change_even_of_the_same_size(tmp_path):
     path = tmp_path / "users.txt"
     directory = UserDirectory(path)
-    assert directory.password_hash("alice") is None        # no file: no operators
+    assert directory.password_hash("alice") is None  # no file: no operators
     add_operator(path, "alice", "first password")
     first = directory.password_hash("alice")
     assert first
-    add_operator(path, "alice", "other password")          # same length, maybe the same mtime
+    add_operator(path, "alice", "other password")  # same length, maybe the same mtime
     second = directory.password_hash("alice")
     assert second and second != first
     path.unlink()
@@ -117,10 +125,10 @@ def test_a_file_that_cannot_be_read_signs_no_operator_in(tmp_path):
     directory = UserDirectory(path)
     assert directory.password_hash("alice")
     good = path.read_bytes()
-    path.write_bytes(good + b"\xff\xfe not text\n")        # not UTF-8
+    path.write_bytes(good + b"\xff\xfe not text\n")  # not UTF-8
     assert directory.password_hash("alice") is None
     path.unlink()
-    path.mkdir()                                              # not a file
+    path.mkdir()  # not a file
     assert directory.password_hash("alice") is None
 
 
@@ -129,8 +137,14 @@ def test_the_setting_is_relative_to_the_repository(tmp_path):
     assert DashboardSettings.from_env({"ENV_FILE": os.devnull}).users_file == ROOT / "dashboard" / "users.txt"
     assert users_file_path("ops/users.txt") == ROOT / "ops" / "users.txt"
     assert users_file_path(str(tmp_path / "u")) == tmp_path / "u"
-    settings = DashboardSettings.from_env({"ENV_FILE": os.devnull, "DASHBOARD_USERS_FILE": str(tmp_path / "u"),
-                                           "DASHBOARD_SESSION_IDLE_HOURS": "2", "DASHBOARD_SESSION_MAX_DAYS": "1.5"})
+    settings = DashboardSettings.from_env(
+        {
+            "ENV_FILE": os.devnull,
+            "DASHBOARD_USERS_FILE": str(tmp_path / "u"),
+            "DASHBOARD_SESSION_IDLE_HOURS": "2",
+            "DASHBOARD_SESSION_MAX_DAYS": "1.5",
+        }
+    )
     assert settings.users_file == tmp_path / "u"
     assert (settings.session_idle_seconds, settings.session_max_seconds) == (7200, 129600)
 
@@ -141,6 +155,7 @@ def test_the_users_file_is_never_committed():
 
 # --- the command -----------------------------------------------------------------------------
 
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -149,8 +164,9 @@ class Terminal(io.StringIO):
 def run(path: Path, *argv: str, tty: bool = False, answers: tuple[str, ...] = ()) -> tuple[int, str]:
     out = io.StringIO()
     replies = iter(answers)
-    code = users_cli.main(list(argv), path, stdin=Terminal() if tty else io.StringIO(), out=out,
-                          prompt=lambda _prompt: next(replies))
+    code = users_cli.main(
+        list(argv), path, stdin=Terminal() if tty else io.StringIO(), out=out, prompt=lambda _prompt: next(replies)
+    )
     return code, out.getvalue()
 
 
@@ -166,10 +182,13 @@ def test_add_at_a_terminal_asks_twice_and_stores_only_a_hash(tmp_path, capsys):
     assert list(read_users(path).users) == ["alice"]
 
 
-@pytest.mark.parametrize("answers, message", [
-    (("correct horse battery", "correct horse batterY"), "the two passwords differ"),
-    (("short", "short"), "at least 12 characters"),
-])
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        (("correct horse battery", "correct horse batterY"), "the two passwords differ"),
+        (("short", "short"), "at least 12 characters"),
+    ],
+)
 def test_add_refuses_a_bad_password_and_changes_nothing(tmp_path, capsys, answers, message):
     path = tmp_path / "users.txt"
     code, _ = run(path, "add", "alice", tty=True, answers=answers)
@@ -189,9 +208,17 @@ def test_add_generates_and_prints_a_password_once_with_generate_or_without_a_ter
     assert verify_password(password, read_users(path).users["bob"])
 
 
-@pytest.mark.parametrize("name, message", [
-    ("ops", "reserved"), ("Alice", "a-z"), ("al ice", "a-z"), ("a:b", "a-z"), ("", "a-z"), ("x" * 65, "a-z"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("ops", "reserved"),
+        ("Alice", "a-z"),
+        ("al ice", "a-z"),
+        ("a:b", "a-z"),
+        ("", "a-z"),
+        ("x" * 65, "a-z"),
+    ],
+)
 def test_add_refuses_bad_names(tmp_path, capsys, name, message):
     code, _ = run(tmp_path / "users.txt", "add", name)
     assert code == 1 and message in capsys.readouterr().err
@@ -217,12 +244,23 @@ def test_a_missing_folder_is_a_clear_error(tmp_path, capsys):
 
 
 def test_the_command_as_a_process(tmp_path):
-    env = {**os.environ, "ENV_FILE": os.devnull, "PYTHONPATH": str(ROOT),
-           "DASHBOARD_USERS_FILE": str(tmp_path / "users.txt")}
+    env = {
+        **os.environ,
+        "ENV_FILE": os.devnull,
+        "PYTHONPATH": str(ROOT),
+        "DASHBOARD_USERS_FILE": str(tmp_path / "users.txt"),
+    }
 
     def dashboard(*argv: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "dashboard", *argv], cwd=tmp_path, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "dashboard", *argv],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     added = dashboard("users", "add", "alice")
     assert added.returncode == 0, added.stderr

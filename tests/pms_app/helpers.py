@@ -15,9 +15,17 @@ def guest_body(**overrides) -> dict:
 
 
 def reservation_body(guest_id: int, **overrides) -> dict:
-    return {"guest_id": guest_id, "room_number": "101", "room_type": "double",
-            "check_in": "2027-03-01", "check_out": "2027-03-04", "total_amount": "240.00",
-            "currency": "USD", "adults": 2, **overrides}
+    return {
+        "guest_id": guest_id,
+        "room_number": "101",
+        "room_type": "double",
+        "check_in": "2027-03-01",
+        "check_out": "2027-03-04",
+        "total_amount": "240.00",
+        "currency": "USD",
+        "adults": 2,
+        **overrides,
+    }
 
 
 async def create_guest(client, base_url, **overrides) -> dict:
@@ -27,7 +35,6 @@ async def create_guest(client, base_url, **overrides) -> dict:
 
 
 async def create_reservation(client, base_url, guest_id: int, **overrides) -> dict:
-    response = await call(client, base_url, "POST", "/api/v1/reservations",
-                          reservation_body(guest_id, **overrides))
+    response = await call(client, base_url, "POST", "/api/v1/reservations", reservation_body(guest_id, **overrides))
     assert response.code == 201, response.body
     return json_of(response)["data"]

@@ -21,8 +21,13 @@ def pms_settings() -> PmsSettings:
 async def test_every_failure_and_half_of_the_successes_get_a_line(http_client, base_url, caplog):
     caplog.set_level(logging.INFO, logger="guestsync.access")
     for i in range(6):
-        response = await call(http_client, base_url, "POST", "/api/v1/guests",
-                              {"email": f"sampled{i}@example.com", "name": f"Sampled {i}"})
+        response = await call(
+            http_client,
+            base_url,
+            "POST",
+            "/api/v1/guests",
+            {"email": f"sampled{i}@example.com", "name": f"Sampled {i}"},
+        )
         assert response.code == 201
     for _ in range(3):
         assert (await call(http_client, base_url, "GET", "/api/v1/guests/999999")).code == 404

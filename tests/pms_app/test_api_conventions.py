@@ -18,30 +18,39 @@ API = "/api/v1"
 async def test_malformed_json_is_400_invalid_json(http_client, base_url):
     cases = [b"{not json", b"", b"[1, 2]", b'"text"', b"\xff\xfe{}", b'{"a": NaN}', b"[" * 100000]
     for raw in cases:
-        response = await call(http_client, base_url, "POST", f"{API}/guests", raw=raw,
-                              headers={"Content-Type": "application/json"})
+        response = await call(
+            http_client, base_url, "POST", f"{API}/guests", raw=raw, headers={"Content-Type": "application/json"}
+        )
         assert response.code == 400, raw[:20]
         assert json_of(response)["error"]["code"] == "invalid_json"
 
 
 @pytest.mark.parametrize("number", ["1e999", "-1e999", "1E400"])
-@pytest.mark.parametrize("path, method", [("/guests", "POST"), ("/reservations", "POST"),
-                                          ("/guests/1", "PUT")])
+@pytest.mark.parametrize("path, method", [("/guests", "POST"), ("/reservations", "POST"), ("/guests/1", "PUT")])
 @pytest.mark.gen_test
 async def test_a_number_that_overflows_to_infinity_is_invalid_json(http_client, base_url, number, path, method):
     await create_guest(http_client, base_url)
     raw = b'{"email": "inf@example.com", "name": "Inf", "total_amount": %s, "extra": %s}' % (
-        number.encode(), number.encode())
-    response = await call(http_client, base_url, method, API + path, raw=raw,
-                          headers={"Content-Type": "application/json"})
+        number.encode(),
+        number.encode(),
+    )
+    response = await call(
+        http_client, base_url, method, API + path, raw=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.code == 400, response.body
     assert json_of(response)["error"]["code"] == "invalid_json"
 
 
 @pytest.mark.gen_test
 async def test_non_json_content_type_is_415(http_client, base_url):
-    response = await call(http_client, base_url, "POST", f"{API}/guests", raw=b"email=a@b.co",
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await call(
+        http_client,
+        base_url,
+        "POST",
+        f"{API}/guests",
+        raw=b"email=a@b.co",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.code == 415
     assert json_of(response)["error"]["code"] == "unsupported_media_type"
 
@@ -49,8 +58,9 @@ async def test_non_json_content_type_is_415(http_client, base_url):
 @pytest.mark.gen_test
 async def test_huge_body_is_413_before_it_is_read(http_client, base_url):
     raw = b'{"name": "' + b"x" * (1024 * 1024 + 10) + b'"}'
-    response = await call(http_client, base_url, "POST", f"{API}/guests", raw=raw,
-                          headers={"Content-Type": "application/json"})
+    response = await call(
+        http_client, base_url, "POST", f"{API}/guests", raw=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.code == 413
     assert json_of(response)["error"]["code"] == "payload_too_large"
 
@@ -67,6 +77,7 @@ async def test_unknown_route_and_wrong_method_are_json(http_client, base_url):
 async def test_internal_errors_never_leak_a_stack_trace(http_client, base_url, monkeypatch):
     def boom(*_args):
         raise RuntimeError("secret internals: password=hunter2")
+
     monkeypatch.setattr(guest_service, "get_guest", boom)
     response = await call(http_client, base_url, "GET", f"{API}/guests/1")
     assert response.code == 500
@@ -82,8 +93,9 @@ async def test_request_id_is_echoed_or_generated(http_client, base_url):
     assert response.headers["X-Request-ID"] == "abc-123"
     response = await call(http_client, base_url, "GET", f"{API}/guests/0")
     assert len(response.headers["X-Request-ID"]) == 32
-    response = await call(http_client, base_url, "GET", f"{API}/health",
-                          headers={"X-Request-ID": "bad id\twith spaces"})
+    response = await call(
+        http_client, base_url, "GET", f"{API}/health", headers={"X-Request-ID": "bad id\twith spaces"}
+    )
     assert response.headers["X-Request-ID"] != "bad id\twith spaces"
 
 
@@ -147,15 +159,17 @@ async def test_concurrent_requests_do_not_share_a_transaction(http_client, base_
 @pytest.mark.gen_test
 async def test_concurrent_updates_of_one_guest_get_distinct_versions(http_client, base_url, pms_db):
     from pms_app.models import OutboxEvent
+
     guest = await create_guest(http_client, base_url)
-    responses = await asyncio.gather(*[
-        call(http_client, base_url, "PUT", f"{API}/guests/{guest['id']}", {"name": f"Name {i}"})
-        for i in range(10)])
+    responses = await asyncio.gather(
+        *[call(http_client, base_url, "PUT", f"{API}/guests/{guest['id']}", {"name": f"Name {i}"}) for i in range(10)]
+    )
     assert all(r.code == 200 for r in responses)
     versions = sorted(json_of(r)["data"]["version"] for r in responses)
     assert versions == list(range(2, 12))
-    event_versions = pms_db.store.call(lambda: sorted(
-        e.entity_version for e in OutboxEvent.select().where(OutboxEvent.type == "guest.updated")))
+    event_versions = pms_db.store.call(
+        lambda: sorted(e.entity_version for e in OutboxEvent.select().where(OutboxEvent.type == "guest.updated"))
+    )
     assert event_versions == versions
 
 
@@ -170,11 +184,9 @@ class TestAuth:
         assert response.code == 401
         assert json_of(response)["error"]["code"] == "unauthorized"
         assert b"s3cret" not in response.body
-        wrong = await call(http_client, base_url, "GET", f"{API}/guests",
-                           headers={"Authorization": "Bearer nope"})
+        wrong = await call(http_client, base_url, "GET", f"{API}/guests", headers={"Authorization": "Bearer nope"})
         assert wrong.code == 401
-        ok = await call(http_client, base_url, "GET", f"{API}/guests",
-                        headers={"Authorization": "Bearer s3cret-token"})
+        ok = await call(http_client, base_url, "GET", f"{API}/guests", headers={"Authorization": "Bearer s3cret-token"})
         assert ok.code == 200
         assert (await call(http_client, base_url, "GET", f"{API}/health")).code == 200
         assert (await call(http_client, base_url, "GET", "/metrics")).code == 200
@@ -200,16 +212,24 @@ class TestDatabaseDown:
 
 @pytest.mark.gen_test
 async def test_unpaired_surrogate_escape_is_invalid_json(http_client, base_url, pms_db):
-    for raw in (b'{"email": "s@example.com", "name": "\\ud800"}',
-                b'{"email": "s@example.com", "name": "A", "\\udc00": 1}'):
-        response = await call(http_client, base_url, "POST", f"{API}/guests", raw=raw,
-                              headers={"Content-Type": "application/json"})
+    for raw in (
+        b'{"email": "s@example.com", "name": "\\ud800"}',
+        b'{"email": "s@example.com", "name": "A", "\\udc00": 1}',
+    ):
+        response = await call(
+            http_client, base_url, "POST", f"{API}/guests", raw=raw, headers={"Content-Type": "application/json"}
+        )
         assert response.code == 400, response.body
         assert json_of(response)["error"]["code"] == "invalid_json"
-    paired = await call(http_client, base_url, "POST", f"{API}/guests",
-                        raw=b'{"email": "s@example.com", "name": "\\ud83d\\ude00"}',
-                        headers={"Content-Type": "application/json"})
-    assert paired.code == 201 and json_of(paired)["data"]["name"] == "\U0001F600"
+    paired = await call(
+        http_client,
+        base_url,
+        "POST",
+        f"{API}/guests",
+        raw=b'{"email": "s@example.com", "name": "\\ud83d\\ude00"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert paired.code == 201 and json_of(paired)["data"]["name"] == "\U0001f600"
 
 
 @pytest.mark.gen_test

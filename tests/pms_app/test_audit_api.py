@@ -50,15 +50,20 @@ def outbox(store) -> dict[str, Delivery]:
 
 # -- X-Operator ---------------------------------------------------------------------------------
 
+
 @pytest.mark.gen_test
-@pytest.mark.parametrize("bad", ["", "alice smith", "x" * 65, "alice;drop", "<b>alice</b>", "al/ice",
-                                 "\u00e5lice", "ali\tce"])
+@pytest.mark.parametrize(
+    "bad", ["", "alice smith", "x" * 65, "alice;drop", "<b>alice</b>", "al/ice", "\u00e5lice", "ali\tce"]
+)
 async def test_a_malformed_x_operator_is_a_422_and_changes_nothing(http_client, base_url, pms_db, bad):
     store = pms_db.store
     (event_id,) = await failed_events(http_client, base_url, store, 1)
-    for method, path in (("POST", f"/webhooks/deliveries/{event_id}/replay"),
-                         ("POST", "/webhooks/deliveries/replay"),
-                         ("GET", "/audit"), ("GET", "/webhooks/deliveries")):
+    for method, path in (
+        ("POST", f"/webhooks/deliveries/{event_id}/replay"),
+        ("POST", "/webhooks/deliveries/replay"),
+        ("GET", "/audit"),
+        ("GET", "/webhooks/deliveries"),
+    ):
         r = await api(http_client, base_url, method, path, operator=bad)
         assert r.code == 422, (method, path, r.body)
         error = json_of(r)["error"]
@@ -73,8 +78,9 @@ async def test_two_x_operator_headers_are_refused(http_client, base_url, pms_db)
     headers = HTTPHeaders({**AUTH, "Content-Type": "application/json"})
     headers.add("X-Operator", "alice")
     headers.add("X-Operator", "bob")
-    r = await http_client.fetch(base_url + "/api/v1/webhooks/deliveries/replay", method="POST", body=b"",
-                                headers=headers, raise_error=False)
+    r = await http_client.fetch(
+        base_url + "/api/v1/webhooks/deliveries/replay", method="POST", body=b"", headers=headers, raise_error=False
+    )
     assert r.code == 422 and json_of(r)["error"]["details"][0]["field"] == "X-Operator"
     assert audit_rows(pms_db.store) == []
 
@@ -89,24 +95,35 @@ async def test_well_formed_operator_names_are_recorded_as_given(http_client, bas
 
 # -- what a replay records ------------------------------------------------------------------------
 
+
 @pytest.mark.gen_test
 async def test_a_replay_is_audited_and_marks_the_event(http_client, base_url, pms_db):
     store = pms_db.store
     newer, older = await failed_events(http_client, base_url, store, 2)
-    r = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{older}/replay", operator="alice",
-                  headers={"X-Request-ID": "req-replay-1"})
+    r = await api(
+        http_client,
+        base_url,
+        "POST",
+        f"/webhooks/deliveries/{older}/replay",
+        operator="alice",
+        headers={"X-Request-ID": "req-replay-1"},
+    )
     assert r.code == 202 and json_of(r)["data"]["status"] == PENDING
-    r = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{newer}/replay")   # an API client
+    r = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{newer}/replay")  # an API client
     assert r.code == 202
     r = await api(http_client, base_url, "GET", "/audit")
     assert r.code == 200
     body = json_of(r)
     assert body["next_cursor"] is None
-    anonymous, by_alice = body["data"]   # newest first
+    anonymous, by_alice = body["data"]  # newest first
     assert set(by_alice) == ENTRY_KEYS
     assert {k: by_alice[k] for k in ENTRY_KEYS - {"id", "at"}} == {
-        "operator": "alice", "action": "delivery.replay", "target": older,
-        "details": {"previous_status": "failed", "endpoint_id": 1}, "request_id": "req-replay-1"}
+        "operator": "alice",
+        "action": "delivery.replay",
+        "target": older,
+        "details": {"previous_status": "failed", "endpoint_id": 1},
+        "request_id": "req-replay-1",
+    }
     assert by_alice["at"].endswith("Z") and "T" in by_alice["at"]
     assert anonymous["operator"] is None and anonymous["target"] == newer
     assert len(anonymous["request_id"]) == 32 and anonymous["id"] > by_alice["id"]
@@ -135,6 +152,7 @@ async def test_replaying_every_failed_event_is_one_entry_with_the_count(http_cli
 
 # -- atomicity ------------------------------------------------------------------------------------
 
+
 @pytest.mark.gen_test
 async def test_a_replay_that_fails_writes_no_entry(http_client, base_url, pms_db):
     unknown = "6f1c2d1e-0000-4000-8000-000000000000"
@@ -145,7 +163,8 @@ async def test_a_replay_that_fails_writes_no_entry(http_client, base_url, pms_db
 
 @pytest.mark.gen_test
 async def test_an_action_failing_after_its_entry_was_written_rolls_the_entry_back(
-        http_client, base_url, pms_db, monkeypatch):
+    http_client, base_url, pms_db, monkeypatch
+):
     store = pms_db.store
     (event_id,) = await failed_events(http_client, base_url, store, 1)
     written = []
@@ -159,14 +178,13 @@ async def test_an_action_failing_after_its_entry_was_written_rolls_the_entry_bac
         raise RuntimeError("the answer could not be built")
 
     monkeypatch.setattr(deliveries.audit, "record", record_then_note)
-    monkeypatch.setattr(deliveries, "summary", broken_summary)   # runs after the entry is written
+    monkeypatch.setattr(deliveries, "summary", broken_summary)  # runs after the entry is written
     r = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{event_id}/replay", operator="alice")
     assert r.code == 500
-    assert len(written) == 1          # the entry was written inside the unit of work...
-    assert audit_rows(store) == []    # ...and rolled back with it
+    assert len(written) == 1  # the entry was written inside the unit of work...
+    assert audit_rows(store) == []  # ...and rolled back with it
     row = outbox(store)[event_id]
-    assert (row.status, row.next_trigger, row.replayed_by, row.attempts_since_replay) == \
-        (FAILED, SCHEDULED, None, 3)
+    assert (row.status, row.next_trigger, row.replayed_by, row.attempts_since_replay) == (FAILED, SCHEDULED, None, 3)
 
 
 @pytest.mark.gen_test
@@ -179,8 +197,7 @@ async def test_an_entry_that_cannot_be_written_undoes_the_action(http_client, ba
 
     rename("audit_log", "audit_log_away")
     try:
-        single = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{ids[0]}/replay",
-                           operator="alice")
+        single = await api(http_client, base_url, "POST", f"/webhooks/deliveries/{ids[0]}/replay", operator="alice")
         every = await api(http_client, base_url, "POST", "/webhooks/deliveries/replay", operator="alice")
     finally:
         rename("audit_log_away", "audit_log")
@@ -191,12 +208,20 @@ async def test_an_entry_that_cannot_be_written_undoes_the_action(http_client, ba
 
 # -- GET /audit -----------------------------------------------------------------------------------
 
+
 @pytest.mark.gen_test
 async def test_audit_lists_newest_first_with_filters_and_pages(http_client, base_url, pms_db):
     store = pms_db.store
     (event_id,) = await failed_events(http_client, base_url, store, 1)
-    made = [("alice", "single"), ("bob", "all"), ("Alice", "single"), (None, "all"), ("alice", "all"),
-            ("bob", "single"), ("alice", "single")]
+    made = [
+        ("alice", "single"),
+        ("bob", "all"),
+        ("Alice", "single"),
+        (None, "all"),
+        ("alice", "all"),
+        ("bob", "single"),
+        ("alice", "single"),
+    ]
     for operator, kind in made:
         path = f"/webhooks/deliveries/{event_id}/replay" if kind == "single" else "/webhooks/deliveries/replay"
         assert (await api(http_client, base_url, "POST", path, operator=operator)).code == 202
@@ -225,8 +250,9 @@ async def test_audit_lists_newest_first_with_filters_and_pages(http_client, base
     assert walked == ids
 
     # Filters: exact operator names (case counts on every backend), actions, and both at once.
-    assert [e["id"] for e in (await listed("?operator=alice"))["data"]] == \
-        [e["id"] for e in everything if e["operator"] == "alice"]
+    assert [e["id"] for e in (await listed("?operator=alice"))["data"]] == [
+        e["id"] for e in everything if e["operator"] == "alice"
+    ]
     assert [e["operator"] for e in (await listed("?operator=Alice"))["data"]] == ["Alice"]
     assert (await listed("?operator=nobody"))["data"] == []
     singles = (await listed("?action=delivery.replay"))["data"]
@@ -237,8 +263,9 @@ async def test_audit_lists_newest_first_with_filters_and_pages(http_client, base
     assert both["next_cursor"] is None
     filtered_page = await listed("?operator=alice&limit=2")
     rest = await listed(f"?operator=alice&limit=2&cursor={filtered_page['next_cursor']}")
-    assert [e["id"] for e in filtered_page["data"] + rest["data"]] == \
-        [e["id"] for e in everything if e["operator"] == "alice"]
+    assert [e["id"] for e in filtered_page["data"] + rest["data"]] == [
+        e["id"] for e in everything if e["operator"] == "alice"
+    ]
 
     # since_id tails ascending.
     tail = await listed(f"?since_id={ids[3]}")
@@ -246,10 +273,17 @@ async def test_audit_lists_newest_first_with_filters_and_pages(http_client, base
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("query, field", [
-    ("action=delivery.exploded", "action"), ("operator=no%20spaces", "operator"),
-    ("operator=" + "x" * 65, "operator"), ("limit=0", "limit"), ("cursor=zzz", "cursor"),
-    ("since_id=-1", "since_id")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("action=delivery.exploded", "action"),
+        ("operator=no%20spaces", "operator"),
+        ("operator=" + "x" * 65, "operator"),
+        ("limit=0", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("since_id=-1", "since_id"),
+    ],
+)
 async def test_audit_refuses_malformed_arguments(http_client, base_url, pms_db, query, field):
     r = await api(http_client, base_url, "GET", f"/audit?{query}")
     assert r.code == 422

@@ -44,13 +44,13 @@ def fail(b, times=1):
 def test_opens_after_the_threshold_of_consecutive_failures(monkeypatch):
     b, _ = breaker(monkeypatch, threshold=3)
     fail(b, 2)
-    b.record(b.admit(), ok=True)       # a success resets the count
+    b.record(b.admit(), ok=True)  # a success resets the count
     fail(b, 2)
     assert b.state == STATE_CLOSED and b.snapshot().failure_count == 2
     fail(b)
     snap = b.snapshot()
     assert snap.state == STATE_OPEN and snap.failure_count == 3 and snap.opened_at is not None
-    assert b.admit() is None           # open: the send is held back
+    assert b.admit() is None  # open: the send is held back
 
 
 def test_half_open_admits_exactly_one_probe_among_concurrent_callers(monkeypatch):
@@ -92,7 +92,7 @@ def test_a_failed_probe_opens_it_again(monkeypatch):
 
 def test_only_the_probe_decides_while_not_closed(monkeypatch):
     b, clock = breaker(monkeypatch, threshold=2, recovery=30)
-    straggler = b.admit()             # admitted while closed, answers after the breaker opened
+    straggler = b.admit()  # admitted while closed, answers after the breaker opened
     fail(b, 2)
     b.record(straggler, ok=True)
     assert b.state == STATE_OPEN
@@ -100,7 +100,7 @@ def test_only_the_probe_decides_while_not_closed(monkeypatch):
     probe = b.admit()
     b.record(straggler, ok=False)
     assert b.state == STATE_HALF_OPEN
-    b.release(probe)                  # an unused probe ticket lets the next caller probe
+    b.release(probe)  # an unused probe ticket lets the next caller probe
     assert b.admit().probe
 
 
@@ -113,6 +113,7 @@ def test_zero_recovery_is_not_turned_into_thirty_seconds(monkeypatch):
 
 def test_breaker_names_are_unique_per_instance():
     from circuitbreaker import CircuitBreakerMonitor
+
     a = EndpointBreaker("http://crm/hook", 5, 30)
     b = EndpointBreaker("http://crm/hook", 5, 30)
     assert a._cb.name != b._cb.name
@@ -123,12 +124,12 @@ def test_breaker_names_are_unique_per_instance():
 def test_retry_delays():
     schedule = (5, 30, 120)
     assert next_delay(schedule, 1, rand=lambda: 0.0) == 5
-    assert next_delay(schedule, 2, rand=lambda: 1.0) == 33          # up to 10% jitter
-    assert next_delay(schedule, 4) is None                           # schedule exhausted: failed
+    assert next_delay(schedule, 2, rand=lambda: 1.0) == 33  # up to 10% jitter
+    assert next_delay(schedule, 4) is None  # schedule exhausted: failed
     assert next_delay((), 1) is None
     assert next_delay(schedule, 1, retry_after=60, rand=lambda: 0.0) == 60
-    assert next_delay(schedule, 1, retry_after=99999, rand=lambda: 0.0) == 120   # capped
-    assert next_delay(schedule, 2, retry_after=1, rand=lambda: 0.0) == 30        # never shortened
+    assert next_delay(schedule, 1, retry_after=99999, rand=lambda: 0.0) == 120  # capped
+    assert next_delay(schedule, 2, retry_after=1, rand=lambda: 0.0) == 30  # never shortened
     assert parse_retry_after("7") == 7
     assert parse_retry_after("Thu, 01 Jan 2026 00:01:00 GMT", now=1767225600.0) == 60
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
@@ -143,19 +144,30 @@ def test_worker_breaker_opens_probes_once_and_closes(pms_db):
     store = pms_db.store
     with Receiver(always(503)) as receiver:
         ids = [add_event(store, entity_id=i) for i in range(10)]
-        settings = delivery_settings(receiver.url, breaker_failure_threshold=3, breaker_recovery_seconds=2,
-                                     retry_schedule=(0,) * 20, delivery_concurrency=4)
+        settings = delivery_settings(
+            receiver.url,
+            breaker_failure_threshold=3,
+            breaker_recovery_seconds=2,
+            retry_schedule=(0,) * 20,
+            delivery_concurrency=4,
+        )
         with running_worker(settings, store) as worker:
             wait_until(lambda: worker.breaker.state != STATE_CLOSED, message="breaker open")
-            status = wait_until(lambda: (lambda s: s if s["breaker"]["state"] == "open" else None)(
-                store.call(webhook_status, CRM_ENDPOINT_ID)), message="open state in the database")
+            status = wait_until(
+                lambda: (lambda s: s if s["breaker"]["state"] == "open" else None)(
+                    store.call(webhook_status, CRM_ENDPOINT_ID)
+                ),
+                message="open state in the database",
+            )
             assert status["breaker"]["failure_count"] == 3 and status["breaker"]["opened_at"]
             assert [w["worker_id"] for w in status["breaker"]["workers"]] == [worker.worker_id]
             # While open, events wait: none failed, and every attempt counted is one the receiver saw.
             # Claims the breaker held back are handed back as pending, not failed. Both at once: a
             # straggler still on its way to the receiver keeps its event "delivering".
-            wait_until(lambda: set(statuses(store).values()) == {PENDING}
-                       and attempts_made(store) == receiver.count(), message="stragglers recorded, claims back")
+            wait_until(
+                lambda: set(statuses(store).values()) == {PENDING} and attempts_made(store) == receiver.count(),
+                message="stragglers recorded, claims back",
+            )
             before_probe = receiver.count()
             assert 3 <= before_probe <= 6
             wait_until(lambda: receiver.count() == before_probe + 1, timeout=10, message="the probe")
@@ -163,13 +175,15 @@ def test_worker_breaker_opens_probes_once_and_closes(pms_db):
             wait_until(lambda: worker.breaker.state == STATE_OPEN, message="open again after the failed probe")
             # Recovery: the next probe takes 0.3 s to answer; nothing else goes out meanwhile.
             receiver.behaviour = slow(0.3)
-            wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, timeout=15,
-                       message="recovery")
+            wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, timeout=15, message="recovery")
             assert worker.breaker.state == STATE_CLOSED
-            wait_until(lambda: store.call(webhook_status, CRM_ENDPOINT_ID)["breaker"]["state"] == "closed",
-                       message="closed state in the database")
-        history = store.call(lambda: [(t.from_state, t.to_state) for t in
-                                      BreakerTransition.select().order_by(BreakerTransition.id)])
+            wait_until(
+                lambda: store.call(webhook_status, CRM_ENDPOINT_ID)["breaker"]["state"] == "closed",
+                message="closed state in the database",
+            )
+        history = store.call(
+            lambda: [(t.from_state, t.to_state) for t in BreakerTransition.select().order_by(BreakerTransition.id)]
+        )
         assert history[0] == ("closed", "open") and history[-1] == ("half_open", "closed")
         assert ("open", "half_open") in history and ("half_open", "open") in history
         probe, after = receiver.received[before_probe + 1], receiver.received[before_probe + 2]

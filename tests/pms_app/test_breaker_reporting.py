@@ -15,7 +15,7 @@ from pms_app.delivery.breaker import BreakerSnapshot
 from pms_app.delivery.models import BreakerTransition
 from pms_app.models import BreakerState
 
-ENDPOINT = "1"   # breaker rows are keyed by the endpoint's id
+ENDPOINT = "1"  # breaker rows are keyed by the endpoint's id
 
 
 def test_first_transition_and_first_heartbeat_racing_both_land(pms_db):
@@ -29,21 +29,24 @@ def test_first_transition_and_first_heartbeat_racing_both_land(pms_db):
         def run(fn, *args, barrier=barrier, errors=errors) -> None:
             barrier.wait()
             try:
-                store.call(fn, *args, transaction=False)   # the writes set their own isolation
+                store.call(fn, *args, transaction=False)  # the writes set their own isolation
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
         opened = BreakerSnapshot("open", 3, utcnow())
         threads = [
             threading.Thread(target=run, args=(reporting.record_transition, worker_id, ENDPOINT, opened, "closed")),
-            threading.Thread(target=run, args=(reporting.heartbeat, worker_id,
-                                               {ENDPOINT: BreakerSnapshot("closed", 0, None)}, {})),
+            threading.Thread(
+                target=run, args=(reporting.heartbeat, worker_id, {ENDPOINT: BreakerSnapshot("closed", 0, None)}, {})
+            ),
         ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         assert errors == [], errors
-        assert store.call(lambda w=worker_id: BreakerTransition.select()
-                          .where(BreakerTransition.worker_id == w).count()) == 1
+        assert (
+            store.call(lambda w=worker_id: BreakerTransition.select().where(BreakerTransition.worker_id == w).count())
+            == 1
+        )
         assert store.call(lambda w=worker_id: BreakerState.select().where(BreakerState.worker_id == w).count()) == 1

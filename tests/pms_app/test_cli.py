@@ -12,9 +12,19 @@ from pms_app.sync.models import SyncRun
 from tests.support.cli import Cli
 from tests.support.processes import free_port
 
-COMMANDS = [["status"], ["deliveries"], ["deliveries", "list"], ["deliveries", "replay"], ["endpoints"],
-            ["endpoints", "list"], ["endpoints", "add"], ["endpoints", "disable"], ["endpoints", "enable"],
-            ["endpoints", "rotate-secret"], ["reconcile"]]
+COMMANDS = [
+    ["status"],
+    ["deliveries"],
+    ["deliveries", "list"],
+    ["deliveries", "replay"],
+    ["endpoints"],
+    ["endpoints", "list"],
+    ["endpoints", "add"],
+    ["endpoints", "disable"],
+    ["endpoints", "enable"],
+    ["endpoints", "rotate-secret"],
+    ["reconcile"],
+]
 
 
 @pytest.fixture
@@ -43,26 +53,35 @@ def test_top_level_help_names_the_ops_commands(monkeypatch, capsys, tmp_path):
         assert name in outcome.out
 
 
-@pytest.mark.parametrize("argv", [["deliveries"], ["deliveries", "forget"], ["endpoints", "remove", "2"],
-                                  ["status", "--verbose"]])
+@pytest.mark.parametrize(
+    "argv", [["deliveries"], ["deliveries", "forget"], ["endpoints", "remove", "2"], ["status", "--verbose"]]
+)
 def test_bad_arguments_exit_2_like_argparse(monkeypatch, capsys, tmp_path, argv):
     outcome = cli_on(f"sqlite:///{tmp_path}/x.db", monkeypatch, capsys)(*argv)
     assert outcome.status == 2
     assert "error:" in outcome.err.splitlines()[-1]
 
 
-@pytest.mark.parametrize("argv", [["status"], ["deliveries", "list"], ["endpoints", "list"],
-                                  ["endpoints", "disable", "2", "--operator", "alice"],
-                                  ["deliveries", "replay", "--failed", "--operator", "alice"],
-                                  ["reconcile", "--dry-run"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status"],
+        ["deliveries", "list"],
+        ["endpoints", "list"],
+        ["endpoints", "disable", "2", "--operator", "alice"],
+        ["deliveries", "replay", "--failed", "--operator", "alice"],
+        ["reconcile", "--dry-run"],
+    ],
+)
 def test_an_unmigrated_database_is_named_not_used(monkeypatch, capsys, tmp_path, argv):
     cli = cli_on(f"sqlite:///{tmp_path}/empty.db", monkeypatch, capsys)
     outcome = cli(*argv)
     assert outcome.status == 3
     assert outcome.out == ""
     [line] = outcome.err.splitlines()
-    assert line.startswith(f"python -m pms_app {' '.join(a for a in argv[:2] if not a.startswith('-'))}: "
-                           "error: the database lacks ")
+    assert line.startswith(
+        f"python -m pms_app {' '.join(a for a in argv[:2] if not a.startswith('-'))}: error: the database lacks "
+    )
     assert line.endswith("run `python -m pms_app migrate` first")
 
 
@@ -80,14 +99,15 @@ def test_a_database_url_of_unknown_form_is_a_configuration_error(monkeypatch, ca
     outcome = cli_on("postgres://db/pms", monkeypatch, capsys)("status")
     assert outcome.status == 2
     # The settings refuse it before any command runs, as for every other entry point.
-    assert outcome.err.strip() == ("configuration error: DATABASE_URL must look like sqlite:///relative/path.db, "
-                                   "sqlite:////absolute/path.db or mysql://user:pass@host:3306/name, "
-                                   "got 'postgres://db/pms'")
+    assert outcome.err.strip() == (
+        "configuration error: DATABASE_URL must look like sqlite:///relative/path.db, "
+        "sqlite:////absolute/path.db or mysql://user:pass@host:3306/name, "
+        "got 'postgres://db/pms'"
+    )
 
 
 def test_a_real_process_reads_and_changes_the_test_database(pms_db, cli):
-    added = cli.process("endpoints", "add", "billing", "https://billing.example/hook", "--operator", "alice",
-                        "--json")
+    added = cli.process("endpoints", "add", "billing", "https://billing.example/hook", "--operator", "alice", "--json")
     assert added.status == 0, added.err
     assert added.json["data"]["name"] == "billing"
     listed = cli.process("endpoints", "list", "--json")

@@ -12,16 +12,38 @@ import pytest
 from core.db import iso, utcnow
 from core.pagination import PageRequest
 from pms_app.delivery.pacing import WorkerTiming
-from pms_app.models import (CRM_ENDPOINT_ID, DELIVERED, FAILED, HELD, PENDING, REPLAY, AuditEntry, Delivery,
-                            DeliveryAttempt)
+from pms_app.models import (
+    CRM_ENDPOINT_ID,
+    DELIVERED,
+    FAILED,
+    HELD,
+    PENDING,
+    REPLAY,
+    AuditEntry,
+    Delivery,
+    DeliveryAttempt,
+)
 from pms_app.services import audit, deliveries
 from tests.support.cli import Cli
 from tests.support.delivery import add_event, delivery_settings, event, running_worker
 from tests.support.endpoints import add_endpoint
 from tests.support.receivers import Receiver, wait_until
 
-SUMMARY_KEYS = {"id", "seq", "type", "status", "entity_id", "entity_version", "attempt_count", "next_attempt_at",
-                "created_at", "delivered_at", "endpoint_id", "last_error", "last_status_code"}
+SUMMARY_KEYS = {
+    "id",
+    "seq",
+    "type",
+    "status",
+    "entity_id",
+    "entity_version",
+    "attempt_count",
+    "next_attempt_at",
+    "created_at",
+    "delivered_at",
+    "endpoint_id",
+    "last_error",
+    "last_status_code",
+}
 
 
 @pytest.fixture
@@ -30,8 +52,13 @@ def cli(pms_db, monkeypatch, capsys) -> Cli:
 
 
 def set_status(store, event_id: str, status: str, endpoint_id: int = CRM_ENDPOINT_ID, **fields) -> None:
-    store.call(lambda: Delivery.update(status=status, **fields)
-               .where((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id)).execute())
+    store.call(
+        lambda: (
+            Delivery.update(status=status, **fields)
+            .where((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id))
+            .execute()
+        )
+    )
 
 
 def audit_rows(store) -> list[AuditEntry]:
@@ -57,8 +84,16 @@ def test_list_is_the_api_list_newest_first_with_status_filter(pms_db, cli):
     table = cli("deliveries", "list", "--status", "failed")
     assert table.status == 0
     header, row = table.out.splitlines()
-    assert header.split() == ["id", "type", "status", "entity", "attempts", "last_result", "created_at",
-                              "next_attempt_at"]
+    assert header.split() == [
+        "id",
+        "type",
+        "status",
+        "entity",
+        "attempts",
+        "last_result",
+        "created_at",
+        "next_attempt_at",
+    ]
     assert row.split()[:3] == [ids[1], "guest.updated", "failed"]
     assert "HTTP 500" in row
 
@@ -87,8 +122,10 @@ def test_list_of_another_endpoint_and_unknown_endpoint(pms_db, cli):
     assert missing.err.strip() == "python -m pms_app deliveries list: error: endpoint 99 not found"
 
 
-@pytest.mark.parametrize("argv", [["--status", "lost"], ["--limit", "0"], ["--limit", "x"], ["--endpoint", "-1"],
-                                  ["--cursor", "not-a-cursor"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--status", "lost"], ["--limit", "0"], ["--limit", "x"], ["--endpoint", "-1"], ["--cursor", "not-a-cursor"]],
+)
 def test_list_refuses_bad_arguments_with_status_2(pms_db, cli, argv):
     outcome = cli("deliveries", "list", *argv)
     assert outcome.status == 2
@@ -107,8 +144,12 @@ def test_replay_one_records_audit_and_attribution(pms_db, cli):
     assert set(replayed.json["data"]) == SUMMARY_KEYS
 
     delivery = event(pms_db.store, event_id)
-    assert (delivery.status, delivery.next_trigger, delivery.replayed_by, delivery.attempts_since_replay) == \
-        (PENDING, REPLAY, "alice", 0)
+    assert (delivery.status, delivery.next_trigger, delivery.replayed_by, delivery.attempts_since_replay) == (
+        PENDING,
+        REPLAY,
+        "alice",
+        0,
+    )
     [entry] = audit_rows(pms_db.store)
     assert (entry.operator, entry.action, entry.target) == ("alice", audit.DELIVERY_REPLAY, event_id)
     assert entry.details == {"previous_status": FAILED, "endpoint_id": CRM_ENDPOINT_ID}
@@ -158,8 +199,9 @@ def test_replay_to_a_disabled_endpoint_is_held(pms_db, cli):
     assert outcome.json["data"]["status"] == HELD
     set_status(pms_db.store, event_id, FAILED, endpoint_id=other)
     table = cli("deliveries", "replay", event_id, "--endpoint", str(other), "--operator", "alice")
-    assert table.out.strip() == (f"delivery {event_id} to endpoint {other}: held until the endpoint is enabled "
-                                 "(replayed by alice)")
+    assert table.out.strip() == (
+        f"delivery {event_id} to endpoint {other}: held until the endpoint is enabled (replayed by alice)"
+    )
 
 
 def test_replay_failed_with_and_without_since(pms_db, cli):
@@ -178,11 +220,13 @@ def test_replay_failed_with_and_without_since(pms_db, cli):
     every = cli("deliveries", "replay", "--failed", "--operator", "bob")
     assert every.out.strip() == "replayed 1 failed delivery to endpoint 1 (replayed by bob)"
     assert event(pms_db.store, old).status == PENDING
-    assert event(pms_db.store, delivered).status == DELIVERED   # --failed never touches the rest
+    assert event(pms_db.store, delivered).status == DELIVERED  # --failed never touches the rest
 
     entries = audit_rows(pms_db.store)
-    assert [(e.operator, e.action) for e in entries] == [("alice", audit.DELIVERIES_REPLAY_FAILED),
-                                                         ("bob", audit.DELIVERIES_REPLAY_FAILED)]
+    assert [(e.operator, e.action) for e in entries] == [
+        ("alice", audit.DELIVERIES_REPLAY_FAILED),
+        ("bob", audit.DELIVERIES_REPLAY_FAILED),
+    ]
     assert entries[0].details == {"replayed": 1, "endpoint_id": 1, "since": since}
     assert entries[1].details == {"replayed": 1, "endpoint_id": 1}
 
@@ -195,13 +239,17 @@ def test_replay_since_alone_recovers_every_state(pms_db, cli):
     since = iso(utcnow() - dt.timedelta(hours=1))
     outcome = cli("deliveries", "replay", "--since", since, "--endpoint", str(other), "--operator", "alice")
     assert outcome.status == 0, outcome.err
-    assert outcome.out.strip() == (f"replayed 2 deliveries created since {since} to endpoint {other} "
-                                   "(replayed by alice)")
+    assert outcome.out.strip() == (
+        f"replayed 2 deliveries created since {since} to endpoint {other} (replayed by alice)"
+    )
     assert {event(pms_db.store, e, other).status for e in (first, second)} == {PENDING}
-    assert event(pms_db.store, first).status == PENDING   # endpoint 1's untouched (never attempted)
+    assert event(pms_db.store, first).status == PENDING  # endpoint 1's untouched (never attempted)
     [entry] = audit_rows(pms_db.store)
-    assert (entry.action, entry.details["replayed"], entry.details["endpoint_id"]) == \
-        (audit.DELIVERIES_RECOVER, 2, other)
+    assert (entry.action, entry.details["replayed"], entry.details["endpoint_id"]) == (
+        audit.DELIVERIES_RECOVER,
+        2,
+        other,
+    )
 
 
 def test_bulk_replay_of_unknown_endpoint_is_not_found(pms_db, cli):
@@ -222,8 +270,9 @@ def test_replay_needs_one_way_to_choose(pms_db, cli, argv):
 def test_replay_refuses_a_bad_since(pms_db, cli):
     outcome = cli("deliveries", "replay", "--failed", "--since", "yesterday", "--operator", "alice")
     assert outcome.status == 2
-    assert outcome.err.strip() == ("python -m pms_app deliveries replay: error: --since: must be an ISO 8601 "
-                                   "time such as 2026-11-30T10:00:00Z")
+    assert outcome.err.strip() == (
+        "python -m pms_app deliveries replay: error: --since: must be an ISO 8601 time such as 2026-11-30T10:00:00Z"
+    )
 
 
 def test_replay_from_another_process_reaches_a_running_worker(pms_db, cli):
@@ -236,8 +285,11 @@ def test_replay_from_another_process_reaches_a_running_worker(pms_db, cli):
         with running_worker(settings, pms_db.store, timing=WorkerTiming()):
             outcome = cli.process("deliveries", "replay", event_id, "--operator", "night-shift")
             assert outcome.status == 0, outcome.err
-            wait_until(lambda: event(pms_db.store, event_id).status == DELIVERED, timeout=10,
-                       message="the replayed delivery to be delivered")
+            wait_until(
+                lambda: event(pms_db.store, event_id).status == DELIVERED,
+                timeout=10,
+                message="the replayed delivery to be delivered",
+            )
         assert receiver.count() == 1
     attempts = pms_db.store.call(lambda: [a.to_api() for a in DeliveryAttempt.select()])
     assert [(a["trigger"], a["replayed_by"]) for a in attempts] == [("replay", "night-shift")]

@@ -16,9 +16,24 @@ from tests.support.cli import Cli
 from tests.support.delivery import add_event, statuses
 from tests.support.endpoints import add_endpoint
 
-ENDPOINT_KEYS = {"id", "name", "url", "description", "event_types", "enabled", "disabled_reason", "disabled_at",
-                 "retry_schedule", "timeout_seconds", "rate_limit_per_second", "max_in_flight", "breaker",
-                 "secrets", "created_at", "updated_at"}
+ENDPOINT_KEYS = {
+    "id",
+    "name",
+    "url",
+    "description",
+    "event_types",
+    "enabled",
+    "disabled_reason",
+    "disabled_at",
+    "retry_schedule",
+    "timeout_seconds",
+    "rate_limit_per_second",
+    "max_in_flight",
+    "breaker",
+    "secrets",
+    "created_at",
+    "updated_at",
+}
 
 
 @pytest.fixture
@@ -27,13 +42,15 @@ def cli(pms_db, monkeypatch, capsys) -> Cli:
 
 
 def audit_rows(store) -> list[tuple]:
-    return store.call(lambda: [(e.operator, e.action, e.target, e.details)
-                               for e in AuditEntry.select().order_by(AuditEntry.id)])
+    return store.call(
+        lambda: [(e.operator, e.action, e.target, e.details) for e in AuditEntry.select().order_by(AuditEntry.id)]
+    )
 
 
 def test_list_is_the_api_list(pms_db, cli):
-    add_endpoint(pms_db.store, "billing", "https://user:pw@billing.example/hook", event_types=["guest.*"],
-                 enabled=False)
+    add_endpoint(
+        pms_db.store, "billing", "https://user:pw@billing.example/hook", event_types=["guest.*"], enabled=False
+    )
     listed = cli("endpoints", "list", "--json")
     assert listed.status == 0, listed.err
     assert [e["name"] for e in listed.json["data"]] == ["crm", "billing"]
@@ -45,20 +62,50 @@ def test_list_is_the_api_list(pms_db, cli):
 
     table = cli("endpoints", "list").out.splitlines()
     assert table[0].split() == ["id", "name", "state", "event_types", "secrets", "url"]
-    assert table[2].split() == ["2", "billing", "disabled", "(manual)", "guest.*", "1",
-                                "https://user:***@billing.example/hook"]
+    assert table[2].split() == [
+        "2",
+        "billing",
+        "disabled",
+        "(manual)",
+        "guest.*",
+        "1",
+        "https://user:***@billing.example/hook",
+    ]
 
 
 def test_add_prints_the_secret_once_and_records_it(pms_db, cli):
-    added = cli("endpoints", "add", "billing", "https://billing.example/hook", "--event-type", "guest.*",
-                "--event-type", "*.deleted", "--timeout-seconds", "5", "--retry-schedule", "5,30",
-                "--breaker-failure-threshold", "3", "--description", "Billing", "--operator", "alice", "--json")
+    added = cli(
+        "endpoints",
+        "add",
+        "billing",
+        "https://billing.example/hook",
+        "--event-type",
+        "guest.*",
+        "--event-type",
+        "*.deleted",
+        "--timeout-seconds",
+        "5",
+        "--retry-schedule",
+        "5,30",
+        "--breaker-failure-threshold",
+        "3",
+        "--description",
+        "Billing",
+        "--operator",
+        "alice",
+        "--json",
+    )
     assert added.status == 0, added.err
     data = added.json["data"]
     assert set(data) == ENDPOINT_KEYS | {"secret"}
     assert data["secret"].startswith("whsec_")
-    assert (data["event_types"], data["timeout_seconds"], data["retry_schedule"], data["breaker"]["failure_threshold"],
-            data["description"]) == (["guest.*", "*.deleted"], 5.0, [5, 30], 3, "Billing")
+    assert (
+        data["event_types"],
+        data["timeout_seconds"],
+        data["retry_schedule"],
+        data["breaker"]["failure_threshold"],
+        data["description"],
+    ) == (["guest.*", "*.deleted"], 5.0, [5, 30], 3, "Billing")
     assert [s["prefix"] for s in data["secrets"]] == [data["secret"][:8]]
     stored = pms_db.store.call(lambda: [s.secret for s in secrets.valid(data["id"])])
     assert stored == [data["secret"]]
@@ -66,8 +113,17 @@ def test_add_prints_the_secret_once_and_records_it(pms_db, cli):
     # Never again: the list shows its prefix only.
     assert data["secret"] not in cli("endpoints", "list", "--json").out
 
-    table = cli("endpoints", "add", "crm-2", "https://crm2.example/hook", "--secret", "whsec_" + "A" * 44,
-                "--disabled", "--operator", "alice")
+    table = cli(
+        "endpoints",
+        "add",
+        "crm-2",
+        "https://crm2.example/hook",
+        "--secret",
+        "whsec_" + "A" * 44,
+        "--disabled",
+        "--operator",
+        "alice",
+    )
     assert table.status == 0, table.err
     lines = table.out.splitlines()
     assert lines[0].split() == ["id:", "3"]
@@ -76,18 +132,23 @@ def test_add_prints_the_secret_once_and_records_it(pms_db, cli):
     assert "shown this once" in lines[-1]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["Bad_Name", "https://a.example"], "name: must be 1 to 64 of a-z, 0-9 and -"),
-    (["ok", "ftp://a.example"], "url: must be an absolute http or https URL"),
-    (["ok", "http://169.254.169.254/latest"], "url: refused: 169.254.169.254 is a link-local address"),
-    (["ok", "https://a.example", "--timeout-seconds", "500"], "--timeout-seconds: must be between 0.1 and 300"),
-    (["ok", "https://a.example", "--breaker-failure-threshold", "0"],
-     "--breaker-failure-threshold: must be at least 1"),
-    (["ok", "https://a.example", "--secret", "short"], "--secret: must be 8 to 512 characters"),
-    (["ok", "https://a.example", "--event-type", "bad type"], "--event-type: each entry must be a type or glob"),
-    (["ok", "https://a.example", "--retry-schedule", "5,x"], "argument --retry-schedule: must be whole seconds"),
-    (["ok"], "the following arguments are required: url"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["Bad_Name", "https://a.example"], "name: must be 1 to 64 of a-z, 0-9 and -"),
+        (["ok", "ftp://a.example"], "url: must be an absolute http or https URL"),
+        (["ok", "http://169.254.169.254/latest"], "url: refused: 169.254.169.254 is a link-local address"),
+        (["ok", "https://a.example", "--timeout-seconds", "500"], "--timeout-seconds: must be between 0.1 and 300"),
+        (
+            ["ok", "https://a.example", "--breaker-failure-threshold", "0"],
+            "--breaker-failure-threshold: must be at least 1",
+        ),
+        (["ok", "https://a.example", "--secret", "short"], "--secret: must be 8 to 512 characters"),
+        (["ok", "https://a.example", "--event-type", "bad type"], "--event-type: each entry must be a type or glob"),
+        (["ok", "https://a.example", "--retry-schedule", "5,x"], "argument --retry-schedule: must be whole seconds"),
+        (["ok"], "the following arguments are required: url"),
+    ],
+)
 def test_add_refuses_what_the_api_refuses_with_status_2(pms_db, cli, argv, message):
     outcome = cli("endpoints", "add", *argv, "--operator", "alice")
     assert outcome.status == 2

@@ -17,8 +17,11 @@ OTHER = "https://evil.example.net"
 
 @pytest.fixture
 def pms_settings() -> PmsSettings:
-    return PmsSettings(api_token=TOKEN, api_rate_limit=parse_rate_limit("2/minute"),
-                       cors_allowed_origins=parse_allowed_origins(f"{ALLOWED}, http://localhost:3000"))
+    return PmsSettings(
+        api_token=TOKEN,
+        api_rate_limit=parse_rate_limit("2/minute"),
+        cors_allowed_origins=parse_allowed_origins(f"{ALLOWED}, http://localhost:3000"),
+    )
 
 
 def cors_headers(response) -> dict[str, str]:
@@ -26,9 +29,17 @@ def cors_headers(response) -> dict[str, str]:
 
 
 async def preflight(http_client, base_url, origin: str, path: str = "/api/v1/guests", method: str = "POST"):
-    return await call(http_client, base_url, "OPTIONS", path, headers={
-        "Origin": origin, "Access-Control-Request-Method": method,
-        "Access-Control-Request-Headers": "authorization, content-type"})
+    return await call(
+        http_client,
+        base_url,
+        "OPTIONS",
+        path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
 
 
 @pytest.mark.gen_test
@@ -67,8 +78,9 @@ async def test_preflights_are_not_rate_limited(app, http_client, base_url, monke
 
 @pytest.mark.gen_test
 async def test_answers_to_an_allowed_origin_carry_the_origin_and_expose_the_useful_headers(http_client, base_url):
-    ok = await call(http_client, base_url, "GET", "/api/v1/guests",
-                    headers={"Origin": ALLOWED, "Authorization": f"Bearer {TOKEN}"})
+    ok = await call(
+        http_client, base_url, "GET", "/api/v1/guests", headers={"Origin": ALLOWED, "Authorization": f"Bearer {TOKEN}"}
+    )
     assert ok.code == 200
     headers = cors_headers(ok)
     assert headers["Access-Control-Allow-Origin"] == ALLOWED
@@ -92,8 +104,9 @@ async def test_error_answers_to_an_allowed_origin_carry_it_too(http_client, base
 @pytest.mark.gen_test
 async def test_answers_to_another_origin_carry_no_cors_headers(http_client, base_url):
     for headers in ({"Origin": OTHER}, {"Origin": "null"}, {"Origin": ALLOWED + ".evil.net"}, {}):
-        response = await call(http_client, base_url, "GET", "/api/v1/guests/1",
-                              headers={**headers, "Authorization": f"Bearer {TOKEN}"})
+        response = await call(
+            http_client, base_url, "GET", "/api/v1/guests/1", headers={**headers, "Authorization": f"Bearer {TOKEN}"}
+        )
         assert response.code in (404, 429)  # an answer, success or error alike
         assert cors_headers(response) == {}, headers
 

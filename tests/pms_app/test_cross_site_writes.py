@@ -51,8 +51,7 @@ async def test_the_same_post_from_a_script_or_an_allowed_page_acts(http_client, 
 
 @pytest.mark.gen_test
 async def test_a_cross_site_json_write_creates_nothing(http_client, base_url):
-    response = await call(http_client, base_url, "POST", "/api/v1/guests", guest_body(),
-                          headers={"Origin": EVIL})
+    response = await call(http_client, base_url, "POST", "/api/v1/guests", guest_body(), headers={"Origin": EVIL})
     assert response.code == 403
     error = json_of(response)["error"]
     assert error["code"] == "forbidden" and error["request_id"] == response.headers["X-Request-ID"]
@@ -63,8 +62,7 @@ async def test_a_cross_site_json_write_creates_nothing(http_client, base_url):
 @pytest.mark.parametrize("origin", ["null", "https://app.example.com.evil.net", "http://app.example.com"])
 @pytest.mark.gen_test
 async def test_lookalike_and_opaque_origins_are_refused(http_client, base_url, origin):
-    response = await call(http_client, base_url, "PUT", "/api/v1/guests/1", {"name": "x"},
-                          headers={"Origin": origin})
+    response = await call(http_client, base_url, "PUT", "/api/v1/guests/1", {"name": "x"}, headers={"Origin": origin})
     assert response.code == 403
 
 
@@ -72,8 +70,7 @@ async def test_lookalike_and_opaque_origins_are_refused(http_client, base_url, o
 async def test_own_origin_and_allowed_origin_may_write_and_anyone_may_read(http_client, base_url):
     own = "http://" + urlparse(base_url).netloc
     for origin in (own, ALLOWED):
-        response = await call(http_client, base_url, "POST", "/api/v1/guests", guest_body(),
-                              headers={"Origin": origin})
+        response = await call(http_client, base_url, "POST", "/api/v1/guests", guest_body(), headers={"Origin": origin})
         assert response.code == 201, (origin, response.body)
     # A read changes nothing, and without CORS headers the other page cannot see the answer.
     response = await call(http_client, base_url, "GET", "/api/v1/guests", headers={"Origin": EVIL})

@@ -15,14 +15,28 @@ from tests.support.http import call, json_of
 
 TOKEN = "api-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SUMMARY_KEYS = {"id", "seq", "type", "status", "entity_id", "entity_version", "attempt_count",
-                "next_attempt_at", "created_at", "delivered_at", "endpoint_id", "last_error", "last_status_code"}
+SUMMARY_KEYS = {
+    "id",
+    "seq",
+    "type",
+    "status",
+    "entity_id",
+    "entity_version",
+    "attempt_count",
+    "next_attempt_at",
+    "created_at",
+    "delivered_at",
+    "endpoint_id",
+    "last_error",
+    "last_status_code",
+}
 
 
 @pytest.fixture
 def pms_settings() -> PmsSettings:
-    return dataclasses.replace(PmsSettings(), api_token=TOKEN,
-                               crm_webhook_url="http://crm-user:hunter2@crm.internal:5001/api/v1/webhooks/pms")
+    return dataclasses.replace(
+        PmsSettings(), api_token=TOKEN, crm_webhook_url="http://crm-user:hunter2@crm.internal:5001/api/v1/webhooks/pms"
+    )
 
 
 async def api(http_client, base_url, method, path, body=None, headers=AUTH):
@@ -44,8 +58,11 @@ def set_status(store, event_id, status, **fields):
 
 @pytest.mark.gen_test
 async def test_routes_need_the_token(http_client, base_url):
-    for method, path in (("GET", "/guests/webhook/status"), ("GET", "/webhooks/deliveries"),
-                         ("POST", "/webhooks/deliveries/replay")):
+    for method, path in (
+        ("GET", "/guests/webhook/status"),
+        ("GET", "/webhooks/deliveries"),
+        ("POST", "/webhooks/deliveries/replay"),
+    ):
         r = await api(http_client, base_url, method, path, headers={})
         assert r.code == 401 and json_of(r)["error"]["code"] == "unauthorized"
 
@@ -60,26 +77,36 @@ async def test_status_without_workers(http_client, base_url, pms_db):
         "endpoint": "http://crm-user:***@crm.internal:5001/api/v1/webhooks/pms",  # no secret in it
         "breaker": {"state": "closed", "failure_count": 0, "opened_at": None, "workers": []},
         "outbox": {"pending": 2, "delivering": 0, "delivered": 0, "failed": 0},
-        "last_success_at": None, "last_failure_at": None,
-        "sync": {"last_run": None, "next_run_at": None},     # reconciliation (see test_sync_api)
+        "last_success_at": None,
+        "last_failure_at": None,
+        "sync": {"last_run": None, "next_run_at": None},  # reconciliation (see test_sync_api)
     }
 
 
 @pytest.mark.gen_test
 async def test_status_is_the_worst_live_worker(http_client, base_url, pms_db, pms_settings):
     store = pms_db.store
-    endpoint = "1"   # breaker rows are keyed by endpoint id; endpoint 1 is the CRM
+    endpoint = "1"  # breaker rows are keyed by endpoint id; endpoint 1 is the CRM
     opened = utcnow()
-    for worker_id, snap in (("w-closed", BreakerSnapshot("closed", 1, None)),
-                            ("w-open", BreakerSnapshot("open", 5, opened)),
-                            ("w-dead", BreakerSnapshot("open", 9, opened))):
+    for worker_id, snap in (
+        ("w-closed", BreakerSnapshot("closed", 1, None)),
+        ("w-open", BreakerSnapshot("open", 5, opened)),
+        ("w-dead", BreakerSnapshot("open", 9, opened)),
+    ):
         store.call(reporting.register_worker, worker_id)
-        store.call(reporting.heartbeat, worker_id, {endpoint: snap},
-                   {1: (None, opened if worker_id == "w-open" else None)})
+        store.call(
+            reporting.heartbeat, worker_id, {endpoint: snap}, {1: (None, opened if worker_id == "w-open" else None)}
+        )
     # w-dead stopped heartbeating long ago: it no longer counts.
     from pms_app.models import BreakerState
-    store.call(lambda: BreakerState.update(updated_at=utcnow().replace(year=2020))
-               .where(BreakerState.worker_id == "w-dead").execute())
+
+    store.call(
+        lambda: (
+            BreakerState.update(updated_at=utcnow().replace(year=2020))
+            .where(BreakerState.worker_id == "w-dead")
+            .execute()
+        )
+    )
     data = json_of(await api(http_client, base_url, "GET", "/guests/webhook/status"))["data"]
     breaker = data["breaker"]
     assert (breaker["state"], breaker["failure_count"]) == ("open", 5)
@@ -114,13 +141,14 @@ async def test_list_filters_and_pages(http_client, base_url, pms_db):
     assert [e["id"] for e in updated] == [rows[0]["id"]]
 
     page1 = json_of(await api(http_client, base_url, "GET", "/webhooks/deliveries?limit=3"))
-    page2 = json_of(await api(http_client, base_url, "GET",
-                              f"/webhooks/deliveries?limit=3&cursor={page1['next_cursor']}"))
+    page2 = json_of(
+        await api(http_client, base_url, "GET", f"/webhooks/deliveries?limit=3&cursor={page1['next_cursor']}")
+    )
     assert [e["id"] for e in page1["data"] + page2["data"]] == [e["id"] for e in rows]
     assert page2["next_cursor"] is None
 
     tail = json_of(await api(http_client, base_url, "GET", f"/webhooks/deliveries?since_id={rows[2]['seq']}"))
-    assert [e["id"] for e in tail["data"]] == [rows[1]["id"], rows[0]["id"]]   # ascending seq
+    assert [e["id"] for e in tail["data"]] == [rows[1]["id"], rows[0]["id"]]  # ascending seq
 
     for bad in ("status=sent", "type=guest.exploded", "limit=-1", "limit=x", "since_id=a", "cursor=zzz"):
         r = await api(http_client, base_url, "GET", f"/webhooks/deliveries?{bad}")
@@ -142,10 +170,20 @@ async def test_detail_has_payload_and_attempts(http_client, base_url, pms_db):
     assert set(data) == SUMMARY_KEYS | {"payload", "attempts", "request", "destinations"}
     assert data["payload"] == guest
     assert data["attempt_count"] == 1 and data["status"] == "pending"
-    assert data["attempts"] == [{"attempt": 1, "started_at": data["attempts"][0]["started_at"],
-                                 "status_code": 500, "duration_ms": 12, "error": "HTTP 500",
-                                 "response_body": "oops", "trigger": "scheduled", "replayed_by": None,
-                                 "target_url": None, "request_headers": None}]
+    assert data["attempts"] == [
+        {
+            "attempt": 1,
+            "started_at": data["attempts"][0]["started_at"],
+            "status_code": 500,
+            "duration_ms": 12,
+            "error": "HTTP 500",
+            "response_body": "oops",
+            "trigger": "scheduled",
+            "replayed_by": None,
+            "target_url": None,
+            "request_headers": None,
+        }
+    ]
     for unknown in ("6f1c2d1e-0000-4000-8000-000000000000", "nope", "x" * 300):
         r = await api(http_client, base_url, "GET", f"/webhooks/deliveries/{unknown}")
         assert r.code == 404 and json_of(r)["error"]["code"] == "not_found"
@@ -185,7 +223,7 @@ async def test_replay_every_failed_event(http_client, base_url, pms_db):
 @pytest.mark.gen_test
 async def test_breaker_transitions_are_listed_newest_first(http_client, base_url, pms_db):
     store = pms_db.store
-    endpoint = "1"   # the CRM's breaker rows carry its endpoint id
+    endpoint = "1"  # the CRM's breaker rows carry its endpoint id
     opened = utcnow()
     store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("open", 5, opened), "closed")
     store.call(reporting.record_transition, "w-1", endpoint, BreakerSnapshot("half_open", 5, opened), "open")

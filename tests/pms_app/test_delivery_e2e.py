@@ -36,10 +36,18 @@ def make_history(store, n_guests=6):
     for i in range(n_guests):
         guest = store.call(guests.create_guest, {"email": f"e2e{i}@example.com", "name": f"Guest {i}"})
         store.call(guests.update_guest, guest["id"], {"name": f"Guest {i} renamed", "country": "PT"})
-        store.call(reservations.create_reservation, {
-            "guest_id": guest["id"], "check_in": f"2030-01-{1 + i:02d}",
-            "check_out": f"2030-01-{3 + i:02d}", "total_amount": "200.00",
-            "currency": "USD", "adults": 2, "room_number": "10"})
+        store.call(
+            reservations.create_reservation,
+            {
+                "guest_id": guest["id"],
+                "check_in": f"2030-01-{1 + i:02d}",
+                "check_out": f"2030-01-{3 + i:02d}",
+                "total_amount": "200.00",
+                "currency": "USD",
+                "adults": 2,
+                "room_number": "10",
+            },
+        )
         made.append(guest["id"])
     store.call(guests.delete_guest, made[-1])
     return made
@@ -47,17 +55,22 @@ def make_history(store, n_guests=6):
 
 def test_crm_outage_then_recovery_applies_everything_once(pms_db, crm_db, crm):
     store = pms_db.store
-    settings = delivery_settings(crm.url, breaker_failure_threshold=3, breaker_recovery_seconds=1,
-                                 retry_schedule=(0, 1, 1, 1, 1, 1, 1, 1), delivery_concurrency=4)
+    settings = delivery_settings(
+        crm.url,
+        breaker_failure_threshold=3,
+        breaker_recovery_seconds=1,
+        retry_schedule=(0, 1, 1, 1, 1, 1, 1, 1),
+        delivery_concurrency=4,
+    )
     with running_worker(settings, store) as worker:
-        made = make_history(store)          # the CRM is down: nothing answers on its port
+        made = make_history(store)  # the CRM is down: nothing answers on its port
         wait_until(lambda: worker.breaker.state != "closed", message="breaker open during the outage")
         assert DELIVERED not in statuses(store).values()
         crm.start()
         wait_until(all_delivered(store), timeout=30, message="backlog drained after recovery")
     outbox = store.call(lambda: {e.id: e for e in OutboxEvent.select()})
     received = crm_events(crm_db)
-    assert sorted(e["webhook_id"] for e in received) == sorted(outbox)    # each applied exactly once
+    assert sorted(e["webhook_id"] for e in received) == sorted(outbox)  # each applied exactly once
     assert {e["status"] for e in received} <= {"processed", "stale"}
     profiles = crm_db.store.call(lambda: {p.guest_id: p for p in GuestProfile.select()})
     for guest_id in made[:-1]:
@@ -76,11 +89,17 @@ def test_replay_of_a_delivered_event_is_a_duplicate_and_changes_nothing(pms_db, 
         before_events = crm_events(crm_db)
         before_profile = crm_db.store.call(lambda: GuestProfile.get(GuestProfile.guest_id == guest["id"]).__data__)
         store.call(deliveries.replay, Actor(), event_id)
-        wait_until(lambda: event(store, event_id).status == DELIVERED
-                   and store.call(lambda: DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id)
-                                  .count()) == 2, message="replayed delivery")
-    first, second = store.call(lambda: list(DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id)
-                                            .order_by(DeliveryAttempt.id)))
+        wait_until(
+            lambda: (
+                event(store, event_id).status == DELIVERED
+                and store.call(lambda: DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id).count())
+                == 2
+            ),
+            message="replayed delivery",
+        )
+    first, second = store.call(
+        lambda: list(DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id).order_by(DeliveryAttempt.id))
+    )
     assert first.status_code == 202 and json.loads(first.response_body)["data"]["status"] == "accepted"
     assert second.status_code == 200
     assert json.loads(second.response_body)["data"] == {"status": "duplicate", "id": event_id}

@@ -33,8 +33,13 @@ def samples(text: str, name: str) -> dict[tuple, float]:
 
 
 def set_delivery(store, event_id: str, endpoint_id: int, **values) -> None:
-    store.call(lambda: Delivery.update(**values).where((Delivery.event_id == event_id)
-                                                       & (Delivery.endpoint_id == endpoint_id)).execute())
+    store.call(
+        lambda: (
+            Delivery.update(**values)
+            .where((Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id))
+            .execute()
+        )
+    )
 
 
 def backlog(store):
@@ -70,14 +75,21 @@ async def test_the_pms_metrics_serve_them_when_a_worker_runs_in_process(http_cli
     response = await call(http_client, base_url, "GET", "/metrics")
     text = response.body.decode()
     assert samples(text, "pms_deliveries_failed") == {
-        (("endpoint", "crm"),): 2.0, (("endpoint", "quiet"),): 0.0, (("endpoint", "busy"),): 0.0}
+        (("endpoint", "crm"),): 2.0,
+        (("endpoint", "quiet"),): 0.0,
+        (("endpoint", "busy"),): 0.0,
+    }
     ages = samples(text, "pms_delivery_oldest_pending_age_seconds")
     assert ages[(("endpoint", "quiet"),)] == 0.0
     assert 89 <= ages[(("endpoint", "crm"),)] < 120 and 29 <= ages[(("endpoint", "busy"),)] < 60
     # A deleted endpoint's series go with it.
     await pms_db.store.run(lambda: Delivery.delete().where(Delivery.endpoint_id > 1).execute())
-    await pms_db.store.run(lambda: (EndpointSecret.delete().where(EndpointSecret.endpoint > 1).execute(),
-                                    Endpoint.delete().where(Endpoint.id > 1).execute()))
+    await pms_db.store.run(
+        lambda: (
+            EndpointSecret.delete().where(EndpointSecret.endpoint > 1).execute(),
+            Endpoint.delete().where(Endpoint.id > 1).execute(),
+        )
+    )
     text = (await call(http_client, base_url, "GET", "/metrics")).body.decode()
     assert samples(text, "pms_deliveries_failed") == {(("endpoint", "crm"),): 2.0}
 

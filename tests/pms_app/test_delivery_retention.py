@@ -15,12 +15,15 @@ def age(store, event_id, status, days):
     when = utcnow() - dt.timedelta(days=days)
 
     def write():
-        Delivery.update(status=status, delivered_at=when if status == DELIVERED else None,
-                        created_at=when).where(Delivery.event_id == event_id).execute()
+        Delivery.update(status=status, delivered_at=when if status == DELIVERED else None, created_at=when).where(
+            Delivery.event_id == event_id
+        ).execute()
         OutboxEvent.update(created_at=when).where(OutboxEvent.id == event_id).execute()
         delivery = Delivery.get(Delivery.event_id == event_id)
-        DeliveryAttempt.create(event_id=event_id, delivery_id=delivery.id, attempt=1, started_at=when,
-                               status_code=202, duration_ms=3)
+        DeliveryAttempt.create(
+            event_id=event_id, delivery_id=delivery.id, attempt=1, started_at=when, status_code=202, duration_ms=3
+        )
+
     store.call(write)
 
 
@@ -43,7 +46,7 @@ def test_prunes_old_delivered_events_in_batches(pms_db):
         return store.call(fn, *args)
 
     assert retention.prune(counting_call, 7, batch_size=3) == 7
-    assert len(batches) == 5           # deliveries 3 + 3 + 1, then unrouted events, then breaker history
+    assert len(batches) == 5  # deliveries 3 + 3 + 1, then unrouted events, then breaker history
     left = store.call(lambda: {e.id for e in OutboxEvent.select()})
     assert left == {recent, old_failed, old_pending}
     attempts_left = store.call(lambda: {a.event_id for a in DeliveryAttempt.select()})
@@ -79,9 +82,14 @@ def test_the_worker_prunes_periodically(pms_db):
 def test_prunes_old_breaker_history(pms_db):
     store = pms_db.store
     now = utcnow()
-    store.call(lambda: [BreakerTransition.create(worker_id="w", endpoint="e", from_state="closed",
-                                                 to_state="open", at=now - dt.timedelta(days=d))
-                        for d in (30, 9, 1)])
+    store.call(
+        lambda: [
+            BreakerTransition.create(
+                worker_id="w", endpoint="e", from_state="closed", to_state="open", at=now - dt.timedelta(days=d)
+            )
+            for d in (30, 9, 1)
+        ]
+    )
     retention.prune(store.call, 7, batch_size=1)
     left = store.call(lambda: sorted((now - t.at).days for t in BreakerTransition.select()))
     assert left == [1]

@@ -11,15 +11,20 @@ from tests.support.receivers import Receiver, accept, wait_until
 
 
 def attempts(store, event_id):
-    return store.call(lambda: list(DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id)
-                                   .order_by(DeliveryAttempt.id)))
+    return store.call(
+        lambda: list(DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id).order_by(DeliveryAttempt.id))
+    )
 
 
 def test_a_receiver_in_a_denied_network_is_never_connected_to(pms_db):
     store = pms_db.store
     with Receiver(accept) as receiver:
-        settings = delivery_settings(receiver.url, retry_schedule=(0,), breaker_failure_threshold=2,
-                                     endpoint_denied_networks=(ipaddress.ip_network("127.0.0.0/8"),))
+        settings = delivery_settings(
+            receiver.url,
+            retry_schedule=(0,),
+            breaker_failure_threshold=2,
+            endpoint_denied_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+        )
         event_id = add_event(store)
         with running_worker(settings, store) as worker:
             wait_until(lambda: event(store, event_id).status == FAILED, message="failed")

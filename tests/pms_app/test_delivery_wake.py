@@ -15,8 +15,7 @@ from tests.support.delivery import delivery_settings, running_worker
 from tests.support.receivers import Receiver
 
 # A worker that, left alone, would look for work only once a minute.
-SLEEPY = WorkerTiming(poll_min=60, poll_max=60, busy_window=0, heartbeat=0.1, retention_every=3600,
-                      db_retry=0.05)
+SLEEPY = WorkerTiming(poll_min=60, poll_max=60, busy_window=0, heartbeat=0.1, retention_every=3600, db_retry=0.05)
 
 
 @pytest.fixture

@@ -16,19 +16,24 @@ def test_two_workers_claim_each_event_once(pms_db):
         ids = [add_event(store, entity_id=i) for i in range(500)]
         settings = delivery_settings(receiver.url, delivery_concurrency=4)
         with running_worker(settings, store) as first, running_worker(settings, store) as second:
-            wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, timeout=60,
-                       message="500 events delivered")
+            wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, timeout=60, message="500 events delivered")
         assert sorted(receiver.hits) == sorted(ids)
-        assert set(receiver.hits.values()) == {1}           # each sent exactly once
+        assert set(receiver.hits.values()) == {1}  # each sent exactly once
     by_worker = store.call(lambda: {a.worker_id for a in DeliveryAttempt.select(DeliveryAttempt.worker_id)})
     assert by_worker == {first.worker_id, second.worker_id}
     assert store.call(lambda: DeliveryAttempt.select().count()) == 500
 
 
 def worker_env(pms_db, receiver, **extra) -> dict:
-    return {"DATABASE_URL": pms_db.url, "CRM_WEBHOOK_URL": receiver.url, "CRM_WEBHOOK_SECRET": SECRET,
-            "DELIVERY_LEASE_SECONDS": "2", "DELIVERY_TIMEOUT_SECONDS": "30",
-            "WEBHOOK_RETRY_SCHEDULE": "0,0", **extra}
+    return {
+        "DATABASE_URL": pms_db.url,
+        "CRM_WEBHOOK_URL": receiver.url,
+        "CRM_WEBHOOK_SECRET": SECRET,
+        "DELIVERY_LEASE_SECONDS": "2",
+        "DELIVERY_TIMEOUT_SECONDS": "30",
+        "WEBHOOK_RETRY_SCHEDULE": "0,0",
+        **extra,
+    }
 
 
 def test_a_worker_killed_mid_delivery_is_taken_over(pms_db, tmp_path):
@@ -53,7 +58,7 @@ def test_a_worker_killed_mid_delivery_is_taken_over(pms_db, tmp_path):
         finally:
             if successor.poll() is None:
                 successor.kill()
-        assert receiver.hits_of(event_id) == 2               # at least once: sent again after the lease
+        assert receiver.hits_of(event_id) == 2  # at least once: sent again after the lease
     row = event(store, event_id)
     assert row.attempt_count == 1 and row.claimed_by is None
     log = (tmp_path / "b.log").read_text()
@@ -68,21 +73,25 @@ def test_serve_runs_a_worker_in_process(pms_db, tmp_path):
 
     port = free_port()
     with Receiver() as receiver:
-        process = start_module(["pms_app"], {**worker_env(pms_db, receiver), "APP_PORT": str(port)},
-                               str(tmp_path / "pms.log"))
+        process = start_module(
+            ["pms_app"], {**worker_env(pms_db, receiver), "APP_PORT": str(port)}, str(tmp_path / "pms.log")
+        )
         try:
             wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", process)
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/v1/guests", method="POST",
+                f"http://127.0.0.1:{port}/api/v1/guests",
+                method="POST",
                 data=json.dumps({"email": "inproc@example.com", "name": "In Process"}).encode(),
-                headers={"Content-Type": "application/json"})
+                headers={"Content-Type": "application/json"},
+            )
             with urllib.request.urlopen(request, timeout=10) as response:
                 guest = json.loads(response.read())["data"]
             wait_until(lambda: receiver.count() == 1, timeout=20, message="delivery by the in-process worker")
 
             def status_with_worker():
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/guests/webhook/status",
-                                            timeout=10) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/guests/webhook/status", timeout=10
+                ) as response:
                     data = json.loads(response.read())["data"]
                 return data if data["breaker"]["workers"] else None
 

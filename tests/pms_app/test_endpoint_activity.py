@@ -21,21 +21,36 @@ async def api(http_client, base_url, method, path, body=None):
 
 
 def test_the_summary_takes_nearest_rank_percentiles_and_none_without_durations():
-    assert last_hour(0, 0, []) == {"attempts": 0, "succeeded": 0, "failed": 0, "success_rate": None,
-                                   "p50_ms": None, "p95_ms": None}
+    assert last_hour(0, 0, []) == {
+        "attempts": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "success_rate": None,
+        "p50_ms": None,
+        "p95_ms": None,
+    }
     assert last_hour(1, 1, [7])["p95_ms"] == 7
     summary = last_hour(4, 3, [40, 10, 30, 20])
     assert (summary["p50_ms"], summary["p95_ms"], summary["failed"], summary["success_rate"]) == (20, 40, 1, 0.75)
 
 
 def attempt(delivery: Delivery, started_at: dt.datetime, code: int | None, ms: int, error: str | None = None):
-    DeliveryAttempt.create(event_id=delivery.event_id, delivery_id=delivery.id, attempt=1, started_at=started_at,
-                           status_code=code, duration_ms=ms, error=error)
+    DeliveryAttempt.create(
+        event_id=delivery.event_id,
+        delivery_id=delivery.id,
+        attempt=1,
+        started_at=started_at,
+        status_code=code,
+        duration_ms=ms,
+        error=error,
+    )
 
 
 @pytest.mark.gen_test
 async def test_activity_of_every_endpoint_over_the_last_hour(http_client, base_url, pms_db):
-    made = await api(http_client, base_url, "POST", "/endpoints", {"name": "loyalty", "url": "https://loyalty.example.com/h"})
+    made = await api(
+        http_client, base_url, "POST", "/endpoints", {"name": "loyalty", "url": "https://loyalty.example.com/h"}
+    )
     assert made.code == 201, made.body
     loyalty = json_of(made)["data"]["id"]
     events = [add_event(pms_db.store, entity_id=i) for i in range(1, 6)]
@@ -50,17 +65,22 @@ async def test_activity_of_every_endpoint_over_the_last_hour(http_client, base_u
             attempt(crm[event_id], minute + dt.timedelta(seconds=1), 202, ms)
         attempt(crm[events[3]], minute - dt.timedelta(seconds=30), 500, 30, "HTTP 500")
         attempt(crm[events[4]], minute - dt.timedelta(minutes=61), 202, 5)
+
         def to_crm(*event_ids):
             return Delivery.event_id.in_(event_ids) & (Delivery.endpoint_id == 1)
+
         Delivery.update(status=DELIVERED).where(to_crm(*events[:3])).execute()
         Delivery.update(status=FAILED).where(to_crm(events[3])).execute()
         Delivery.update(status=DELIVERING, created_at=now - dt.timedelta(minutes=7)).where(to_crm(events[4])).execute()
         # loyalty: refused by a timeout (no status code), and two held deliveries
         attempt(other[events[0]], minute + dt.timedelta(seconds=2), None, 10_000, "timed out")
         Delivery.update(status=HELD).where(
-            Delivery.event_id.in_(events[1:3]) & (Delivery.endpoint_id == loyalty)).execute()
-        BreakerState.create(worker_id="w-1", endpoint=str(loyalty), state="open", failure_count=5, opened_at=now,
-                            updated_at=now)
+            Delivery.event_id.in_(events[1:3]) & (Delivery.endpoint_id == loyalty)
+        ).execute()
+        BreakerState.create(
+            worker_id="w-1", endpoint=str(loyalty), state="open", failure_count=5, opened_at=now, updated_at=now
+        )
+
     pms_db.store.call(arrange)
 
     r = await api(http_client, base_url, "GET", "/endpoints/activity")
@@ -68,9 +88,19 @@ async def test_activity_of_every_endpoint_over_the_last_hour(http_client, base_u
     activity = json_of(r)["data"]
     crm, other = activity["endpoints"]
     assert {k: crm[k] for k in ("endpoint_id", "name", "enabled", "disabled_reason")} == {
-        "endpoint_id": 1, "name": "crm", "enabled": True, "disabled_reason": None}
-    assert crm["last_hour"] == {"attempts": 4, "succeeded": 3, "failed": 1, "success_rate": 0.75,
-                                "p50_ms": 20, "p95_ms": 400}
+        "endpoint_id": 1,
+        "name": "crm",
+        "enabled": True,
+        "disabled_reason": None,
+    }
+    assert crm["last_hour"] == {
+        "attempts": 4,
+        "succeeded": 3,
+        "failed": 1,
+        "success_rate": 0.75,
+        "p50_ms": 20,
+        "p95_ms": 400,
+    }
     assert crm["deliveries"] == {"pending": 0, "delivering": 1, "held": 0, "failed": 1}
     assert crm["oldest_pending_at"] is not None and 419 <= crm["oldest_pending_age_seconds"] < 480
     assert crm["breaker"]["state"] == "closed"
@@ -82,7 +112,10 @@ async def test_activity_of_every_endpoint_over_the_last_hour(http_client, base_u
     assert (at[before]["delivered"], at[before]["failed"]) == (0, 1)
     assert other["breaker"]["state"] == "open" and other["breaker"]["failure_count"] == 5
     assert (other["last_hour"]["attempts"], other["last_hour"]["success_rate"], other["last_hour"]["p95_ms"]) == (
-        1, 0.0, 10_000)
+        1,
+        0.0,
+        10_000,
+    )
     assert other["deliveries"][HELD] == 2 and other["deliveries"][PENDING] == 3
     overall = activity["overall"]
     assert (overall["last_hour"]["attempts"], overall["last_hour"]["failed"]) == (5, 2)
@@ -94,8 +127,14 @@ async def test_activity_of_every_endpoint_over_the_last_hour(http_client, base_u
 async def test_activity_with_nothing_sent_yet(http_client, base_url, pms_db):
     activity = json_of(await api(http_client, base_url, "GET", "/endpoints/activity"))["data"]
     (crm,) = activity["endpoints"]
-    assert crm["last_hour"] == {"attempts": 0, "succeeded": 0, "failed": 0, "success_rate": None,
-                                "p50_ms": None, "p95_ms": None}
+    assert crm["last_hour"] == {
+        "attempts": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "success_rate": None,
+        "p50_ms": None,
+        "p95_ms": None,
+    }
     assert (crm["oldest_pending_at"], crm["oldest_pending_age_seconds"]) == (None, None)
     assert [m["delivered"] for m in activity["overall"]["minutes"]] == [0] * 60
 

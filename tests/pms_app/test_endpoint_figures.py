@@ -26,8 +26,10 @@ def arrange(store) -> dict:
 
     def write():
         def on(event_id, endpoint_id, **values):
-            Delivery.update(**values).where((Delivery.event_id == event_id)
-                                            & (Delivery.endpoint_id == endpoint_id)).execute()
+            Delivery.update(**values).where(
+                (Delivery.event_id == event_id) & (Delivery.endpoint_id == endpoint_id)
+            ).execute()
+
         on(ids[0], 1, status=HELD, created_at=now - dt.timedelta(minutes=30))
         on(ids[1], 1, status=DELIVERING, created_at=now - dt.timedelta(minutes=20))
         on(ids[2], 1, status=PENDING, created_at=now - dt.timedelta(minutes=10))
@@ -37,11 +39,19 @@ def arrange(store) -> dict:
         on(ids[0], spare, status=FAILED)
         crm_delivery = Delivery.get((Delivery.event_id == ids[3]) & (Delivery.endpoint_id == 1))
         for seconds, code, ms in ((50, 200, 10), (40, 200, 30), (30, 503, 200)):
-            DeliveryAttempt.create(event_id=ids[3], delivery_id=crm_delivery.id, attempt=1, status_code=code,
-                                   started_at=now - dt.timedelta(seconds=seconds), duration_ms=ms,
-                                   error=None if code == 200 else f"HTTP {code}")
-        BreakerState.create(worker_id="w-1", endpoint=str(spare), state="open", failure_count=3, opened_at=now,
-                            updated_at=now)
+            DeliveryAttempt.create(
+                event_id=ids[3],
+                delivery_id=crm_delivery.id,
+                attempt=1,
+                status_code=code,
+                started_at=now - dt.timedelta(seconds=seconds),
+                duration_ms=ms,
+                error=None if code == 200 else f"HTTP {code}",
+            )
+        BreakerState.create(
+            worker_id="w-1", endpoint=str(spare), state="open", failure_count=3, opened_at=now, updated_at=now
+        )
+
     store.call(write)
     return {"spare": spare, "empty": empty, "queued": now - dt.timedelta(minutes=20)}
 
@@ -61,8 +71,14 @@ def test_every_view_reads_the_same_figures(pms_db):
     # The in-flight delivery is older than the pending one; the held one, older still, does not count.
     assert by_id[1]["oldest_pending_at"] == iso(setup["queued"])
     assert by_id[spare]["oldest_pending_at"] is None and by_id[empty]["oldest_pending_at"] is None
-    assert by_id[1]["last_hour"] == {"attempts": 3, "succeeded": 2, "failed": 1, "success_rate": 0.6667,
-                                     "p50_ms": 30, "p95_ms": 200}
+    assert by_id[1]["last_hour"] == {
+        "attempts": 3,
+        "succeeded": 2,
+        "failed": 1,
+        "success_rate": 0.6667,
+        "p50_ms": 30,
+        "p95_ms": 200,
+    }
     assert by_id[spare]["breaker"]["state"] == "open"
 
     for view in (activity["endpoints"], every):

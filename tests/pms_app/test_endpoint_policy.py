@@ -17,8 +17,9 @@ from tests.support.receivers import Receiver, accept, always, slow, wait_until
 
 
 def test_exponential_schedule_and_retry_after_cap():
-    schedule = schedule_of({"exponential": {"initial_seconds": 2, "factor": 3, "max_seconds": 60,
-                                            "max_retries": 5}}, (5,))
+    schedule = schedule_of(
+        {"exponential": {"initial_seconds": 2, "factor": 3, "max_seconds": 60, "max_retries": 5}}, (5,)
+    )
     assert schedule == (2, 6, 18, 54, 60)
     assert schedule_of(None, (5, 30)) == (5, 30) and schedule_of([1, 2], (5,)) == (1, 2)
     # 10% jitter at most, then give up after the last retry.
@@ -57,8 +58,9 @@ def test_max_in_flight_bounds_concurrent_attempts_to_one_endpoint(pms_db):
         for i in range(8):
             add_event(store, entity_id=i)
         with running_worker(delivery_settings(crm.url, delivery_concurrency=8), store):
-            wait_until(lambda: set(statuses(store, narrow).values()) == {DELIVERED}, timeout=20,
-                       message="all delivered")
+            wait_until(
+                lambda: set(statuses(store, narrow).values()) == {DELIVERED}, timeout=20, message="all delivered"
+            )
         starts = sorted(r.at for r in narrow_rx.received)
     # Never a third attempt while two are in flight (each takes 0.3 s).
     assert len(starts) == 8
@@ -93,8 +95,13 @@ def test_rate_limit_holds_across_two_worker_processes(pms_db, tmp_path):
         store.call(lambda: Endpoint.update(enabled=False).where(Endpoint.id == 1).execute())  # only one target
         for i in range(events):
             add_event(store, entity_id=i)
-        env = {"DATABASE_URL": pms_db.url, "CRM_WEBHOOK_URL": crm.url, "CRM_WEBHOOK_SECRET": SECRET,
-               "DELIVERY_CONCURRENCY": "8", "LOG_LEVEL": "WARNING"}
+        env = {
+            "DATABASE_URL": pms_db.url,
+            "CRM_WEBHOOK_URL": crm.url,
+            "CRM_WEBHOOK_SECRET": SECRET,
+            "DELIVERY_CONCURRENCY": "8",
+            "LOG_LEVEL": "WARNING",
+        }
         workers = [start_module(["pms_app", "worker"], env, str(tmp_path / f"w{n}.log")) for n in range(2)]
         try:
             wait_until(lambda: limited_rx.count() >= events, timeout=60, interval=0.2, message="all sent")
@@ -108,7 +115,7 @@ def test_rate_limit_holds_across_two_worker_processes(pms_db, tmp_path):
     # Over any 10-second window, at most the rate (10% tolerance), both processes together.
     worst = max(sum(1 for t in starts[i:] if t < start + 10.0) for i, start in enumerate(starts))
     assert worst <= rate * 10 * 1.1
-    assert starts[-1] - starts[0] >= (events - rate) / rate * 0.9   # and it did not just stall
+    assert starts[-1] - starts[0] >= (events - rate) / rate * 0.9  # and it did not just stall
     assert set(statuses(store, limited).values()) == {DELIVERED}
 
 
@@ -118,8 +125,11 @@ def test_a_rate_limited_endpoint_does_not_hold_the_others_back(pms_db):
         limited = add_endpoint(store, "limited", slow_rx.url, rate_limit_per_second=5)
         ids = [add_event(store, entity_id=i) for i in range(40)]
         with running_worker(delivery_settings(crm.url), store):
-            wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, timeout=10,
-                       message="the CRM's copies, at full speed")
+            wait_until(
+                lambda: set(statuses(store).values()) == {DELIVERED},
+                timeout=10,
+                message="the CRM's copies, at full speed",
+            )
             # Meanwhile the limited endpoint has had about its burst plus 5 a second.
             assert slow_rx.count() < 20
             assert PENDING in set(statuses(store, limited).values())

@@ -18,9 +18,24 @@ from tests.support.delivery import add_event, delivery_settings, running_worker,
 from tests.support.http import call, json_of
 from tests.support.receivers import Receiver, accept, always, wait_until
 
-ENDPOINT_KEYS = {"id", "name", "url", "description", "event_types", "enabled", "disabled_reason",
-                 "disabled_at", "retry_schedule", "timeout_seconds", "rate_limit_per_second",
-                 "max_in_flight", "breaker", "secrets", "created_at", "updated_at"}
+ENDPOINT_KEYS = {
+    "id",
+    "name",
+    "url",
+    "description",
+    "event_types",
+    "enabled",
+    "disabled_reason",
+    "disabled_at",
+    "retry_schedule",
+    "timeout_seconds",
+    "rate_limit_per_second",
+    "max_in_flight",
+    "breaker",
+    "secrets",
+    "created_at",
+    "updated_at",
+}
 
 
 async def api(http_client, base_url, method, path, body=None, operator="alice", raw=None):
@@ -49,7 +64,10 @@ async def test_create_answers_the_secret_once_and_never_again(http_client, base_
     assert [s["prefix"] for s in made["secrets"]] == [secret[:8]]
     # The service defaults apply to what the endpoint did not set.
     assert (made["timeout_seconds"], made["max_in_flight"], made["breaker"]) == (
-        10.0, 8, {"failure_threshold": 5, "recovery_seconds": 30})
+        10.0,
+        8,
+        {"failure_threshold": 5, "recovery_seconds": 30},
+    )
     assert (made["enabled"], made["disabled_reason"], made["retry_schedule"]) == (True, None, None)
     r = await api(http_client, base_url, "GET", f"/endpoints/{made['id']}")
     assert r.code == 200 and secret not in r.body.decode()
@@ -65,33 +83,59 @@ async def test_create_answers_the_secret_once_and_never_again(http_client, base_
 
 @pytest.mark.gen_test
 async def test_invalid_fields_get_one_detail_each(http_client, base_url, pms_db):
-    r = await api(http_client, base_url, "POST", "/endpoints", {
-        "name": "Not Valid!", "url": "ftp://example.com/x", "event_types": "guest.*",
-        "retry_schedule": [5, -1], "timeout_seconds": 0, "rate_limit_per_second": "fast",
-        "max_in_flight": 0, "breaker": {"failure_threshold": 0}, "secret": "short"})
+    r = await api(
+        http_client,
+        base_url,
+        "POST",
+        "/endpoints",
+        {
+            "name": "Not Valid!",
+            "url": "ftp://example.com/x",
+            "event_types": "guest.*",
+            "retry_schedule": [5, -1],
+            "timeout_seconds": 0,
+            "rate_limit_per_second": "fast",
+            "max_in_flight": 0,
+            "breaker": {"failure_threshold": 0},
+            "secret": "short",
+        },
+    )
     assert r.code == 422
     error = json_of(r)["error"]
     assert error["code"] == "validation_error"
-    assert sorted(d["field"] for d in error["details"]) == sorted([
-        "name", "url", "event_types", "retry_schedule", "timeout_seconds", "rate_limit_per_second",
-        "max_in_flight", "breaker.failure_threshold", "secret"])
+    assert sorted(d["field"] for d in error["details"]) == sorted(
+        [
+            "name",
+            "url",
+            "event_types",
+            "retry_schedule",
+            "timeout_seconds",
+            "rate_limit_per_second",
+            "max_in_flight",
+            "breaker.failure_threshold",
+            "secret",
+        ]
+    )
     r = await api(http_client, base_url, "POST", "/endpoints", {})
     assert sorted(d["field"] for d in json_of(r)["error"]["details"]) == ["name", "url"]
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("url, ok", [
-    ("https://example.com/hook", True),
-    ("http://127.0.0.1:9000/hook?x=1", True),
-    ("https://example.com/" + "a" * 1980, True),              # 2,000 characters
-    ("https://example.com/" + "a" * 1981, False),             # 2,001
-    ("example.com/hook", False),
-    ("/relative/path", False),
-    ("javascript:alert(1)", False),
-    ("http:///nohost", False),
-    ("https://example.com:99999/", False),
-    ("https://exa mple.com/", False),
-])
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://example.com/hook", True),
+        ("http://127.0.0.1:9000/hook?x=1", True),
+        ("https://example.com/" + "a" * 1980, True),  # 2,000 characters
+        ("https://example.com/" + "a" * 1981, False),  # 2,001
+        ("example.com/hook", False),
+        ("/relative/path", False),
+        ("javascript:alert(1)", False),
+        ("http:///nohost", False),
+        ("https://example.com:99999/", False),
+        ("https://exa mple.com/", False),
+    ],
+)
 async def test_url_checks(http_client, base_url, pms_db, url, ok):
     r = await api(http_client, base_url, "POST", "/endpoints", {"name": "u", "url": url})
     assert r.code == (201 if ok else 422), r.body
@@ -103,13 +147,24 @@ async def test_url_checks(http_client, base_url, pms_db, url, ok):
 async def test_exponential_retry_schedule_is_accepted_and_checked(http_client, base_url, pms_db):
     schedule = {"exponential": {"initial_seconds": 2, "factor": 3, "max_seconds": 600, "max_retries": 6}}
     made = await create(http_client, base_url, retry_schedule=schedule)
-    assert made["retry_schedule"] == {"exponential": {"initial_seconds": 2.0, "factor": 3.0,
-                                                      "max_seconds": 600.0, "max_retries": 6}}
-    r = await api(http_client, base_url, "POST", "/endpoints", {
-        "name": "bad", "url": "https://x.example/", "retry_schedule": {"exponential": {"initial_seconds": 9,
-                                                                                        "max_seconds": 3}}})
+    assert made["retry_schedule"] == {
+        "exponential": {"initial_seconds": 2.0, "factor": 3.0, "max_seconds": 600.0, "max_retries": 6}
+    }
+    r = await api(
+        http_client,
+        base_url,
+        "POST",
+        "/endpoints",
+        {
+            "name": "bad",
+            "url": "https://x.example/",
+            "retry_schedule": {"exponential": {"initial_seconds": 9, "max_seconds": 3}},
+        },
+    )
     assert sorted(d["field"] for d in json_of(r)["error"]["details"]) == [
-        "retry_schedule.exponential.factor", "retry_schedule.exponential.max_retries"]
+        "retry_schedule.exponential.factor",
+        "retry_schedule.exponential.max_retries",
+    ]
 
 
 @pytest.mark.gen_test
@@ -123,14 +178,23 @@ async def test_names_are_unique(http_client, base_url, pms_db):
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/endpoints/999"), ("PUT", "/endpoints/999"), ("DELETE", "/endpoints/999"),
-    ("POST", "/endpoints/999/secret/rotate"), ("POST", "/endpoints/999/enable"),
-    ("POST", "/endpoints/999/disable"), ("GET", "/endpoints/999/status"),
-    ("GET", "/endpoints/999/deliveries"), ("POST", "/endpoints/999/deliveries/replay"),
-    ("POST", "/endpoints/999/deliveries/abc/replay"), ("POST", "/endpoints/999/test"),
-    ("GET", "/endpoints/99999999999999999999999"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/endpoints/999"),
+        ("PUT", "/endpoints/999"),
+        ("DELETE", "/endpoints/999"),
+        ("POST", "/endpoints/999/secret/rotate"),
+        ("POST", "/endpoints/999/enable"),
+        ("POST", "/endpoints/999/disable"),
+        ("GET", "/endpoints/999/status"),
+        ("GET", "/endpoints/999/deliveries"),
+        ("POST", "/endpoints/999/deliveries/replay"),
+        ("POST", "/endpoints/999/deliveries/abc/replay"),
+        ("POST", "/endpoints/999/test"),
+        ("GET", "/endpoints/99999999999999999999999"),
+    ],
+)
 async def test_unknown_endpoint_is_404(http_client, base_url, pms_db, method, path):
     body = {"name": "x"} if method == "PUT" else None
     r = await api(http_client, base_url, method, path, body)
@@ -140,18 +204,28 @@ async def test_unknown_endpoint_is_404(http_client, base_url, pms_db, method, pa
 @pytest.mark.gen_test
 async def test_partial_update_and_endpoint_1_stops_following_the_configuration(http_client, base_url, pms_db):
     made = await create(http_client, base_url, event_types=["guest.*"], timeout_seconds=3)
-    r = await api(http_client, base_url, "PUT", f"/endpoints/{made['id']}",
-                  {"description": "now with a description", "breaker": {"failure_threshold": 2}})
+    r = await api(
+        http_client,
+        base_url,
+        "PUT",
+        f"/endpoints/{made['id']}",
+        {"description": "now with a description", "breaker": {"failure_threshold": 2}},
+    )
     assert r.code == 200
     data = json_of(r)["data"]
     assert (data["description"], data["event_types"], data["timeout_seconds"]) == (
-        "now with a description", ["guest.*"], 3.0)
+        "now with a description",
+        ["guest.*"],
+        3.0,
+    )
     assert data["breaker"] == {"failure_threshold": 2, "recovery_seconds": 30}
     r = await api(http_client, base_url, "PUT", "/endpoints/1", {"url": "https://crm.example.com/hook"})
     assert r.code == 200
     pms_db.store.call(crm.sync, "http://from-the-environment/", ("s1",))
-    assert json_of(await api(http_client, base_url, "GET", "/endpoints/1"))["data"]["url"] == \
-        "https://crm.example.com/hook"
+    assert (
+        json_of(await api(http_client, base_url, "GET", "/endpoints/1"))["data"]["url"]
+        == "https://crm.example.com/hook"
+    )
     assert ("alice", "endpoint.update", "1") in await audit_actions(http_client, base_url)
 
 
@@ -160,12 +234,17 @@ async def test_delete_drops_pending_deliveries_and_keeps_history(http_client, ba
     store = pms_db.store
     made = await create(http_client, base_url)
     done, waiting = add_event(store, entity_id=1), add_event(store, entity_id=2)
-    store.call(lambda: Delivery.update(status=DELIVERED).where(
-        (Delivery.event_id == done) & (Delivery.endpoint_id == made["id"])).execute())
+    store.call(
+        lambda: (
+            Delivery.update(status=DELIVERED)
+            .where((Delivery.event_id == done) & (Delivery.endpoint_id == made["id"]))
+            .execute()
+        )
+    )
     r = await api(http_client, base_url, "DELETE", f"/endpoints/{made['id']}")
     assert r.code == 204 and not r.body
     assert statuses(store, made["id"]) == {done: DELIVERED}
-    assert set(statuses(store)) == {done, waiting}          # the CRM's deliveries are untouched
+    assert set(statuses(store)) == {done, waiting}  # the CRM's deliveries are untouched
     assert (await api(http_client, base_url, "GET", f"/endpoints/{made['id']}")).code == 404
     r = await api(http_client, base_url, "DELETE", "/endpoints/1")
     assert r.code == 409
@@ -191,16 +270,14 @@ async def test_rotation_signs_with_both_secrets_while_both_are_valid(http_client
             wait_until(lambda: statuses(store, made["id"]).get(event_id) == DELIVERED, message="delivered")
         (request,) = receiver.received
         assert request.headers["webhook-signature"].count("v1,") == 2
-        for secret in (old, new):       # a receiver on either secret accepts it
+        for secret in (old, new):  # a receiver on either secret accepts it
             assert Webhook(secret).verify(request.body, request.headers)["idempotency_key"] == event_id
         # Overlap 0: the old secrets stop at once and are gone.
-        r = await api(http_client, base_url, "POST", f"/endpoints/{made['id']}/secret/rotate",
-                      {"overlap_seconds": 0})
+        r = await api(http_client, base_url, "POST", f"/endpoints/{made['id']}/secret/rotate", {"overlap_seconds": 0})
         newest = json_of(r)["data"]["secret"]
         shown = json_of(await api(http_client, base_url, "GET", f"/endpoints/{made['id']}"))["data"]["secrets"]
         assert [s["prefix"] for s in shown] == [newest[:8]]
-    r = await api(http_client, base_url, "POST", f"/endpoints/{made['id']}/secret/rotate",
-                  {"overlap_seconds": -1})
+    r = await api(http_client, base_url, "POST", f"/endpoints/{made['id']}/secret/rotate", {"overlap_seconds": -1})
     assert r.code == 422 and json_of(r)["error"]["details"][0]["field"] == "overlap_seconds"
     actions = await audit_actions(http_client, base_url)
     assert actions.count(("alice", "endpoint.rotate_secret", str(made["id"]))) == 2
@@ -216,7 +293,7 @@ async def test_disabled_endpoint_holds_and_enable_sends_in_order(http_client, ba
         assert r.code == 200
         assert (json_of(r)["data"]["enabled"], json_of(r)["data"]["disabled_reason"]) == (False, "manual")
         later = [add_event(store, entity_id=5, version=v) for v in range(2, 6)]
-        assert set(statuses(store, made["id"]).values()) == {HELD}     # the pending one too
+        assert set(statuses(store, made["id"]).values()) == {HELD}  # the pending one too
         with running_worker(delivery_settings(crm_rx.url), store):
             wait_until(lambda: set(statuses(store).values()) == {DELIVERED}, message="the CRM's copies")
             assert receiver.count() == 0
@@ -228,18 +305,27 @@ async def test_disabled_endpoint_holds_and_enable_sends_in_order(http_client, ba
     assert versions == [1, 2, 3, 4, 5] and set(receiver.hits) == {first, *later}
     actions = await audit_actions(http_client, base_url)
     assert [a for a in actions if a[1] in ("endpoint.disable", "endpoint.enable")] == [
-        ("alice", "endpoint.disable", str(made["id"])), ("alice", "endpoint.enable", str(made["id"]))]
+        ("alice", "endpoint.disable", str(made["id"])),
+        ("alice", "endpoint.enable", str(made["id"])),
+    ]
 
 
 @pytest.mark.gen_test
 async def test_status_and_deliveries_of_one_endpoint(http_client, base_url, pms_db):
     made = await create(http_client, base_url, event_types=["guest.*"])
-    guest = json_of(await api(http_client, base_url, "POST", "/guests",
-                              {"email": "g@example.com", "name": "G"}))["data"]
-    other = json_of(await api(http_client, base_url, "POST", "/guests",
-                              {"email": "h@example.com", "name": "H"}))["data"]
-    r = await api(http_client, base_url, "POST", "/reservations", {
-        "guest_id": guest["id"], "check_in": "2030-01-01", "check_out": "2030-01-03"})
+    guest = json_of(await api(http_client, base_url, "POST", "/guests", {"email": "g@example.com", "name": "G"}))[
+        "data"
+    ]
+    other = json_of(await api(http_client, base_url, "POST", "/guests", {"email": "h@example.com", "name": "H"}))[
+        "data"
+    ]
+    r = await api(
+        http_client,
+        base_url,
+        "POST",
+        "/reservations",
+        {"guest_id": guest["id"], "check_in": "2030-01-01", "check_out": "2030-01-03"},
+    )
     assert r.code == 201
     status = json_of(await api(http_client, base_url, "GET", f"/endpoints/{made['id']}/status"))["data"]
     assert status["endpoint"] == "https://loyalty.example.com/hooks"
@@ -251,8 +337,9 @@ async def test_status_and_deliveries_of_one_endpoint(http_client, base_url, pms_
     by_entity = json_of(await api(http_client, base_url, "GET", f"{path}?entity_id={other['id']}"))["data"]
     assert [d["entity_id"] for d in by_entity] == [other["id"]]
     # ?guest_id= on the CRM's deliveries: the guest's own events and its reservation's.
-    crm_rows = json_of(await api(http_client, base_url, "GET",
-                                 f"/endpoints/1/deliveries?guest_id={guest['id']}"))["data"]
+    crm_rows = json_of(await api(http_client, base_url, "GET", f"/endpoints/1/deliveries?guest_id={guest['id']}"))[
+        "data"
+    ]
     assert [d["type"] for d in crm_rows] == ["reservation.created", "guest.created"]
     future = json_of(await api(http_client, base_url, "GET", f"{path}?since=2100-01-01T00:00:00Z"))["data"]
     past = json_of(await api(http_client, base_url, "GET", f"{path}?until=2000-01-01T00:00:00Z"))["data"]
@@ -269,15 +356,20 @@ async def test_per_endpoint_replays(http_client, base_url, pms_db):
     made = await create(http_client, base_url)
     ids = [add_event(store, entity_id=i) for i in range(1, 4)]
     store.call(lambda: Delivery.update(status=FAILED).where(Delivery.endpoint_id == made["id"]).execute())
-    store.call(lambda: Delivery.update(status=DELIVERED).where(
-        (Delivery.endpoint_id == made["id"]) & (Delivery.event_id == ids[0])).execute())
+    store.call(
+        lambda: (
+            Delivery.update(status=DELIVERED)
+            .where((Delivery.endpoint_id == made["id"]) & (Delivery.event_id == ids[0]))
+            .execute()
+        )
+    )
     path = f"/endpoints/{made['id']}/deliveries"
     r = await api(http_client, base_url, "POST", f"{path}/{ids[1]}/replay")
     assert r.code == 202 and json_of(r)["data"]["status"] == PENDING
     r = await api(http_client, base_url, "POST", f"{path}/replay")
     assert r.code == 202 and json_of(r) == {"data": {"replayed": 1}}
     assert statuses(store, made["id"]) == {ids[0]: DELIVERED, ids[1]: PENDING, ids[2]: PENDING}
-    assert set(statuses(store).values()) == {PENDING}               # the CRM's were not touched
+    assert set(statuses(store).values()) == {PENDING}  # the CRM's were not touched
     # "since": every delivery created since then, whatever its state (a recovery).
     r = await api(http_client, base_url, "POST", f"{path}/replay", {"since": "2000-01-01T00:00:00Z"})
     assert json_of(r) == {"data": {"replayed": 3}}
@@ -311,8 +403,15 @@ async def test_ping_is_sent_now_and_answers_its_attempt(http_client, base_url, p
     assert ("bob", "endpoint.test", str(made["id"])) in await audit_actions(http_client, base_url)
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "http://0xa9fea9fe/x",
-                                 "https://[fe80::1]/hook", "http://[::ffff:169.254.169.254]/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://0xa9fea9fe/x",
+        "https://[fe80::1]/hook",
+        "http://[::ffff:169.254.169.254]/x",
+    ],
+)
 @pytest.mark.gen_test
 async def test_a_url_to_a_metadata_or_link_local_address_is_refused(http_client, base_url, pms_db, url):
     r = await api(http_client, base_url, "POST", "/endpoints", {"name": "sneaky", "url": url})
@@ -327,10 +426,12 @@ async def test_a_url_to_a_metadata_or_link_local_address_is_refused(http_client,
 async def test_a_name_resolving_into_a_denied_network_is_refused(http_client, base_url, pms_db, app):
     app.settings["config"] = dataclasses.replace(
         app.settings["config"],
-        endpoint_denied_networks=parse_networks("127.0.0.0/8,::1/128", "ENDPOINT_DENIED_NETWORKS"))
+        endpoint_denied_networks=parse_networks("127.0.0.0/8,::1/128", "ENDPOINT_DENIED_NETWORKS"),
+    )
     r = await api(http_client, base_url, "POST", "/endpoints", {"name": "inside", "url": "http://localhost:9/hook"})
     assert r.code == 422, r.body
     assert "localhost" in json_of(r)["error"]["details"][0]["message"]
     # A name that does not resolve (yet) is accepted: every attempt checks it again.
-    assert (await api(http_client, base_url, "POST", "/endpoints",
-                      {"name": "later", "url": "http://not-yet.invalid/hook"})).code == 201
+    assert (
+        await api(http_client, base_url, "POST", "/endpoints", {"name": "later", "url": "http://not-yet.invalid/hook"})
+    ).code == 201

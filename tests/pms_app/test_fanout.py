@@ -16,21 +16,29 @@ from tests.support.delivery import add_event, delivery_settings, running_worker,
 from tests.support.endpoints import add_endpoint, new_secret
 from tests.support.receivers import Receiver, accept, always, wait_until
 
-EVENTS = [("guest", "created"), ("guest", "deleted"), ("reservation", "created"),
-          ("reservation", "deleted"), ("guest", "updated")]
+EVENTS = [
+    ("guest", "created"),
+    ("guest", "deleted"),
+    ("reservation", "created"),
+    ("reservation", "deleted"),
+    ("guest", "updated"),
+]
 
 
-@pytest.mark.parametrize("patterns, event_type, expected", [
-    ([], "guest.created", True),
-    (["guest.*"], "guest.deleted", True),
-    (["guest.*"], "reservation.created", False),
-    (["*.deleted"], "reservation.deleted", True),
-    (["*.deleted"], "reservation.updated", False),
-    (["reservation.created", "guest.updated"], "guest.updated", True),
-    (["guest.created"], "guest.createdx", False),
-    (["guest?created"], "guest.created", False),   # only * is special
-    (["*"], "endpoint.ping", True),
-])
+@pytest.mark.parametrize(
+    "patterns, event_type, expected",
+    [
+        ([], "guest.created", True),
+        (["guest.*"], "guest.deleted", True),
+        (["guest.*"], "reservation.created", False),
+        (["*.deleted"], "reservation.deleted", True),
+        (["*.deleted"], "reservation.updated", False),
+        (["reservation.created", "guest.updated"], "guest.updated", True),
+        (["guest.created"], "guest.createdx", False),
+        (["guest?created"], "guest.created", False),  # only * is special
+        (["*"], "endpoint.ping", True),
+    ],
+)
 def test_event_type_globs(patterns, event_type, expected):
     assert matches(patterns, event_type) is expected
 
@@ -39,16 +47,29 @@ def test_three_endpoints_each_get_exactly_their_events_signed_with_their_own_sec
     store = pms_db.store
     secrets = {"guests": new_secret(), "deletions": new_secret(), "everything": new_secret()}
     filters = {"guests": ["guest.*"], "deletions": ["*.deleted"], "everything": []}
-    with Receiver(accept) as guests_rx, Receiver(accept) as deletions_rx, Receiver(accept) as all_rx, \
-            Receiver(accept) as crm:
+    with (
+        Receiver(accept) as guests_rx,
+        Receiver(accept) as deletions_rx,
+        Receiver(accept) as all_rx,
+        Receiver(accept) as crm,
+    ):
         receivers = {"guests": guests_rx, "deletions": deletions_rx, "everything": all_rx}
-        ids = {name: add_endpoint(store, name, receivers[name].url, filters[name], secrets=[secrets[name]])
-               for name in receivers}
-        made = {add_event(store, entity_id=i + 1, kind=kind, action=action): f"{kind}.{action}"
-                for i, (kind, action) in enumerate(EVENTS)}
+        ids = {
+            name: add_endpoint(store, name, receivers[name].url, filters[name], secrets=[secrets[name]])
+            for name in receivers
+        }
+        made = {
+            add_event(store, entity_id=i + 1, kind=kind, action=action): f"{kind}.{action}"
+            for i, (kind, action) in enumerate(EVENTS)
+        }
         with running_worker(delivery_settings(crm.url), store):
-            wait_until(lambda: all(set(statuses(store, ids[n]).values()) == {DELIVERED} for n in ids)
-                       and set(statuses(store).values()) == {DELIVERED}, message="every delivery made")
+            wait_until(
+                lambda: (
+                    all(set(statuses(store, ids[n]).values()) == {DELIVERED} for n in ids)
+                    and set(statuses(store).values()) == {DELIVERED}
+                ),
+                message="every delivery made",
+            )
         assert set(crm.hits) == set(made)
         for name, receiver in receivers.items():
             wanted = {e for e, t in made.items() if matches(filters[name], t)}
@@ -102,11 +123,15 @@ def test_per_entity_order_is_per_endpoint(pms_db):
     # Version 1 to the CRM failed and waits out a retry delay: version 2 still waits behind it.
     later = claims.AttemptRecord(claim.lease_until, 500, 3, "HTTP 500", None, False)
     import datetime as dt
+
     assert store.call(claims.record_attempt, claim, later, claim.lease_until + dt.timedelta(hours=1))
     assert store.call(claims.claim_due, "w", 10, 30, transaction=False) == []
     # Once it failed for good, it no longer blocks.
-    store.call(lambda: Delivery.update(status=FAILED).where((Delivery.event_id == first)
-                                                             & (Delivery.endpoint_id == 1)).execute())
+    store.call(
+        lambda: (
+            Delivery.update(status=FAILED).where((Delivery.event_id == first) & (Delivery.endpoint_id == 1)).execute()
+        )
+    )
     (next_claim,) = store.call(claims.claim_due, "w", 10, 30, transaction=False)
     assert (next_claim.id, next_claim.endpoint_id) == (second, 1)
 
@@ -118,6 +143,7 @@ def test_deliveries_show_endpoint_and_last_outcome(pms_db):
         with running_worker(delivery_settings(receiver.url, retry_schedule=()), store):
             wait_until(lambda: statuses(store).get(event_id) == FAILED, message="failed")
     from pms_app.services.deliveries import get_delivery
+
     detail = store.call(get_delivery, event_id)
     assert (detail["endpoint_id"], detail["last_status_code"], detail["last_error"]) == (1, 418, "HTTP 418")
     assert json.loads(json.dumps(detail))["attempts"][0]["status_code"] == 418
@@ -131,8 +157,9 @@ def test_endpoint_1_follows_the_configuration_until_edited_through_the_api(pms_d
 
     def endpoint_1():
         row = Endpoint.get_by_id(1)
-        secrets = [s.secret for s in EndpointSecret.select().where(EndpointSecret.endpoint == 1)
-                   .order_by(EndpointSecret.id)]
+        secrets = [
+            s.secret for s in EndpointSecret.select().where(EndpointSecret.endpoint == 1).order_by(EndpointSecret.id)
+        ]
         return row.name, row.url, secrets
 
     with Receiver(accept) as receiver:

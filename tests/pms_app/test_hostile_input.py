@@ -19,8 +19,9 @@ def error_fields(response) -> list[str]:
 @pytest.mark.gen_test
 async def test_an_amount_past_what_a_decimal_can_hold_is_422(http_client, base_url, amount):
     guest = await create_guest(http_client, base_url)
-    response = await call(http_client, base_url, "POST", f"{API}/reservations",
-                          reservation_body(guest["id"], total_amount=amount))
+    response = await call(
+        http_client, base_url, "POST", f"{API}/reservations", reservation_body(guest["id"], total_amount=amount)
+    )
     assert response.code == 422, response.body
     assert error_fields(response) == ["total_amount"]
 
@@ -28,8 +29,13 @@ async def test_an_amount_past_what_a_decimal_can_hold_is_422(http_client, base_u
 @pytest.mark.gen_test
 async def test_an_amount_of_zero_with_a_huge_exponent_is_zero(http_client, base_url):
     guest = await create_guest(http_client, base_url)
-    response = await call(http_client, base_url, "POST", f"{API}/reservations",
-                          reservation_body(guest["id"], total_amount="0e999999999999999999"))
+    response = await call(
+        http_client,
+        base_url,
+        "POST",
+        f"{API}/reservations",
+        reservation_body(guest["id"], total_amount="0e999999999999999999"),
+    )
     assert response.code == 201, response.body
     assert json_of(response)["data"]["total_amount"] == "0.00"
 
@@ -52,8 +58,14 @@ async def test_an_email_whose_lower_case_outgrows_the_column_is_422(http_client,
 @pytest.mark.gen_test
 async def test_a_path_id_of_thousands_of_digits_is_404(http_client, base_url, digits):
     # Python refuses to convert more than 4300 digits to an int: that was a 500.
-    for method, path in (("GET", "guests"), ("PUT", "guests"), ("DELETE", "guests"),
-                         ("GET", "reservations"), ("PUT", "reservations"), ("DELETE", "reservations")):
+    for method, path in (
+        ("GET", "guests"),
+        ("PUT", "guests"),
+        ("DELETE", "guests"),
+        ("GET", "reservations"),
+        ("PUT", "reservations"),
+        ("DELETE", "reservations"),
+    ):
         body = {"name": "X"} if method == "PUT" else None
         response = await call(http_client, base_url, method, f"{API}/{path}/{digits}", body)
         assert response.code == 404, (method, path, response.body[:200])
@@ -73,7 +85,8 @@ async def test_a_path_id_with_leading_zeros_is_the_same_id(http_client, base_url
 async def test_a_deeply_nested_body_with_a_surrogate_escape_is_invalid_json(http_client, base_url, depth):
     # The search for unpaired surrogates walked the value recursively: a RecursionError, a 500.
     raw = b'{"name": ' + b"[" * depth + b'"\\ud800"' + b"]" * depth + b"}"
-    response = await call(http_client, base_url, "POST", f"{API}/guests", raw=raw,
-                          headers={"Content-Type": "application/json"})
+    response = await call(
+        http_client, base_url, "POST", f"{API}/guests", raw=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.code == 400, response.body[:300]
     assert json_of(response)["error"]["code"] == "invalid_json"

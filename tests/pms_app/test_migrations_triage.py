@@ -36,14 +36,17 @@ def crm_at_008(backend, tmp_path):
 def test_attempts_gain_their_index_and_request_columns_and_lose_them_on_rollback(pms_at_018):
     database = pms_at_018.database
     with database.connection_context():
-        database.execute_sql("INSERT INTO delivery_attempt (event_id, delivery_id, attempt, started_at, status_code, "
-                             f"duration_ms, trigger_kind) VALUES ('e-1', 1, 1, '{T0}', 500, 3, 'scheduled')")
+        database.execute_sql(
+            "INSERT INTO delivery_attempt (event_id, delivery_id, attempt, started_at, status_code, "
+            f"duration_ms, trigger_kind) VALUES ('e-1', 1, 1, '{T0}', 500, 3, 'scheduled')"
+        )
         assert migrate(database, "pms") == ["019_attempt_started_index", "020_attempt_request"]
         assert ("started_at",) in indexed(database, "delivery_attempt")
         assert {"target_url", "signatures"} <= columns(database, "delivery_attempt")
         # the attempt made before keeps its row, with nothing recorded about its request
-        assert list(database.execute_sql("SELECT target_url, signatures, status_code FROM delivery_attempt").fetchall()) \
-            == [(None, None, 500)]
+        assert list(
+            database.execute_sql("SELECT target_url, signatures, status_code FROM delivery_attempt").fetchall()
+        ) == [(None, None, 500)]
         rollback(database, "pms")
         rollback(database, "pms")
         assert not {"target_url", "signatures"} & columns(database, "delivery_attempt")

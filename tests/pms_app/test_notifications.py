@@ -22,6 +22,7 @@ def notes(store, endpoint_id=None) -> list[tuple]:
         if endpoint_id is not None:
             query = query.where(Notification.endpoint_id == endpoint_id)
         return [(n.type, n.data) for n in query]
+
     return store.call(read)
 
 
@@ -29,15 +30,19 @@ def test_a_flapping_breaker_notifies_once_per_incident(pms_db):
     store = pms_db.store
     with Receiver(always(503)) as receiver:
         add_event(store)
-        settings = delivery_settings(receiver.url, breaker_failure_threshold=2, breaker_recovery_seconds=0.2,
-                                     retry_schedule=(0,) * 50)
+        settings = delivery_settings(
+            receiver.url, breaker_failure_threshold=2, breaker_recovery_seconds=0.2, retry_schedule=(0,) * 50
+        )
         with running_worker(settings, store):
             # Several probes fail: the breaker opens again each time.
             wait_until(lambda: receiver.count() >= 5, timeout=15, message="probes")
             assert [t for t, _ in notes(store, 1)] == ["endpoint.failing"]
             receiver.behaviour = lambda n, req: Reply()
-            wait_until(lambda: [t for t, _ in notes(store, 1)] == ["endpoint.failing", "endpoint.recovered"],
-                       timeout=15, message="recovered")
+            wait_until(
+                lambda: [t for t, _ in notes(store, 1)] == ["endpoint.failing", "endpoint.recovered"],
+                timeout=15,
+                message="recovered",
+            )
     # A second incident is told again.
     assert store.call(raising.breaker_opened, 1, 3) is True
     assert store.call(raising.breaker_opened, 1, 3) is False
@@ -61,8 +66,12 @@ def test_a_delivery_that_gives_up_is_notified(pms_db):
         with running_worker(delivery_settings(receiver.url, retry_schedule=(0,)), store):
             wait_until(lambda: statuses(store)[event_id] == "failed", message="failed")
             wait_until(lambda: notes(store, 1), message="notified")
-    assert notes(store, 1) == [("delivery.failed", {"event_id": event_id, "type": "guest.updated",
-                                                    "last_error": "HTTP 500", "last_status_code": 500})]
+    assert notes(store, 1) == [
+        (
+            "delivery.failed",
+            {"event_id": event_id, "type": "guest.updated", "last_error": "HTTP 500", "last_status_code": 500},
+        )
+    ]
 
 
 def test_notifications_are_pushed_signed_to_the_ops_webhook_with_retries(pms_db):
@@ -71,15 +80,18 @@ def test_notifications_are_pushed_signed_to_the_ops_webhook_with_retries(pms_db)
     # The ops webhook fails twice, then takes them.
     with Receiver(lambda n, req: Reply(status=500) if n < 2 else Reply()) as ops_rx, Receiver(accept) as crm:
         store.call(raising.endpoint_disabled, 1, "manual")
-        settings = dataclasses.replace(delivery_settings(crm.url, retry_schedule=(0, 0, 0)),
-                                       ops_webhook_url=ops_rx.url, ops_webhook_secrets=(secret,))
+        settings = dataclasses.replace(
+            delivery_settings(crm.url, retry_schedule=(0, 0, 0)),
+            ops_webhook_url=ops_rx.url,
+            ops_webhook_secrets=(secret,),
+        )
         with running_worker(settings, store):
             wait_until(lambda: store.call(lambda: Notification.get().ops_status) == OPS_SENT, message="pushed")
         first, second, third = ops_rx.received
     body = Webhook(secret).verify(third.body, third.headers)
     assert body["type"] == "endpoint.disabled" and body["payload"]["data"] == {"reason": "manual"}
     assert third.webhook_id == first.webhook_id == second.webhook_id
-    assert len(notes(store)) == 1          # the failing ops webhook raised nothing
+    assert len(notes(store)) == 1  # the failing ops webhook raised nothing
 
 
 @pytest.mark.gen_test

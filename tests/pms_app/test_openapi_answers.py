@@ -23,8 +23,12 @@ OPERATOR = {"X-Operator": "alice"}
 def populate(store) -> dict:
     """Endpoint 1 with a live open breaker, a second endpoint with a password in its URL and two
     secrets, a third deleted after delivering; attempts with and without their request recorded."""
-    sink = add_endpoint(store, "sink", "https://sink:hunter2@sink.example/hook",
-                        secrets=("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"))
+    sink = add_endpoint(
+        store,
+        "sink",
+        "https://sink:hunter2@sink.example/hook",
+        secrets=("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"),
+    )
     gone = add_endpoint(store, "gone", "https://gone.example/hook")
     ids = [add_event(store, entity_id=n) for n in (1, 2, 3)]
     now = utcnow()
@@ -33,23 +37,42 @@ def populate(store) -> dict:
         def rename(old, new):
             OutboxEvent.update(id=new).where(OutboxEvent.id == old).execute()
             Delivery.update(event_id=new).where(Delivery.event_id == old).execute()
+
         rename(ids[0], "abcd1234-0000-4000-8000-000000000001")
         rename(ids[1], "abcd1234-0000-4000-8000-000000000002")
         first = "abcd1234-0000-4000-8000-000000000001"
         Delivery.update(status=DELIVERED, delivered_at=now).where(
-            (Delivery.event_id == first) & (Delivery.endpoint_id == gone)).execute()
+            (Delivery.event_id == first) & (Delivery.endpoint_id == gone)
+        ).execute()
         crm = Delivery.get((Delivery.event_id == first) & (Delivery.endpoint_id == 1))
         crm.status, crm.attempt_count, crm.last_error, crm.last_status_code = FAILED, 2, "HTTP 503", 503
         crm.save()
-        DeliveryAttempt.create(event_id=first, delivery_id=crm.id, attempt=1, started_at=now - dt.timedelta(minutes=5),
-                               status_code=None, duration_ms=None, error="connection refused")
-        DeliveryAttempt.create(event_id=first, delivery_id=crm.id, attempt=2, started_at=now, status_code=503,
-                               duration_ms=120, error="HTTP 503", response_body="busy",
-                               target_url="https://crm.example/hook", signatures=2)
-        BreakerState.create(worker_id="w1", endpoint="1", state="open", failure_count=5, opened_at=now,
-                            updated_at=now)
-        BreakerTransition.create(worker_id="w1", endpoint="1", from_state="closed", to_state="open",
-                                 failure_count=5, at=now)
+        DeliveryAttempt.create(
+            event_id=first,
+            delivery_id=crm.id,
+            attempt=1,
+            started_at=now - dt.timedelta(minutes=5),
+            status_code=None,
+            duration_ms=None,
+            error="connection refused",
+        )
+        DeliveryAttempt.create(
+            event_id=first,
+            delivery_id=crm.id,
+            attempt=2,
+            started_at=now,
+            status_code=503,
+            duration_ms=120,
+            error="HTTP 503",
+            response_body="busy",
+            target_url="https://crm.example/hook",
+            signatures=2,
+        )
+        BreakerState.create(worker_id="w1", endpoint="1", state="open", failure_count=5, opened_at=now, updated_at=now)
+        BreakerTransition.create(
+            worker_id="w1", endpoint="1", from_state="closed", to_state="open", failure_count=5, at=now
+        )
+
     store.call(write)
     return {"sink": sink, "gone": gone, "event": "abcd1234-0000-4000-8000-000000000001", "other": ids[2]}
 
@@ -80,10 +103,12 @@ async def test_the_triage_answers_match_the_document(http_client, base_url, pms_
     shown = (await answer(f"/endpoints/{made['sink']}/deliveries/{made['other'][:8]}"))["data"]
     assert shown["request"]["url"] == "https://sink:***@sink.example/hook"
 
-    for method, path in (("GET", "/webhooks/deliveries/abcd1234"),
-                         ("POST", "/webhooks/deliveries/abcd1234/replay"),
-                         ("GET", "/endpoints/1/deliveries/abcd"),
-                         ("POST", "/endpoints/1/deliveries/abcd/replay")):
+    for method, path in (
+        ("GET", "/webhooks/deliveries/abcd1234"),
+        ("POST", "/webhooks/deliveries/abcd1234/replay"),
+        ("GET", "/endpoints/1/deliveries/abcd"),
+        ("POST", "/endpoints/1/deliveries/abcd/replay"),
+    ):
         conflict = await answer(path, status=409, method=method)
         assert conflict["error"]["code"] == "conflict"
 

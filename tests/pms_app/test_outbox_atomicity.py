@@ -18,6 +18,7 @@ def test_failing_event_write_rolls_back_the_change(pms_db, monkeypatch):
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("outbox write failed")
+
     monkeypatch.setattr("pms_app.services.guests.record_event", broken)
     monkeypatch.setattr("pms_app.services.reservations.record_event", broken)
     with pytest.raises(RuntimeError):
@@ -25,8 +26,10 @@ def test_failing_event_write_rolls_back_the_change(pms_db, monkeypatch):
     with pytest.raises(RuntimeError):
         store.call(guests.update_guest, guest["id"], {"name": "Changed"})
     with pytest.raises(RuntimeError):
-        store.call(reservations.create_reservation,
-                   {"guest_id": guest["id"], "check_in": "2027-01-01", "check_out": "2027-01-02"})
+        store.call(
+            reservations.create_reservation,
+            {"guest_id": guest["id"], "check_in": "2027-01-01", "check_out": "2027-01-02"},
+        )
     with pytest.raises(RuntimeError):
         store.call(guests.delete_guest, guest["id"])
     assert counts(store) == (1, 0, 1)
@@ -36,8 +39,9 @@ def test_failing_event_write_rolls_back_the_change(pms_db, monkeypatch):
 def test_failing_change_writes_no_event(pms_db, monkeypatch):
     store = pms_db.store
     guest = store.call(guests.create_guest, validate_guest({"email": "a@example.com", "name": "A"}))
-    store.call(reservations.create_reservation,
-               {"guest_id": guest["id"], "check_in": "2027-01-01", "check_out": "2027-01-02"})
+    store.call(
+        reservations.create_reservation, {"guest_id": guest["id"], "check_in": "2027-01-01", "check_out": "2027-01-02"}
+    )
     calls = []
     original = outbox.record_event
 
@@ -47,6 +51,7 @@ def test_failing_change_writes_no_event(pms_db, monkeypatch):
         if args[0] == "guest.deleted":
             raise RuntimeError("crash after the last event of the unit of work")
         return event
+
     monkeypatch.setattr("pms_app.services.guests.record_event", record_then_fail_later)
     monkeypatch.setattr("pms_app.services.reservations.record_event", record_then_fail_later)
     with pytest.raises(RuntimeError):

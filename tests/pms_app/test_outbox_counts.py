@@ -25,10 +25,10 @@ def test_counts_are_exact_below_the_limit_and_cached_above_it(pms_db):
     mark(store, DELIVERED, ids[:3])
     mark(store, FAILED, ids[8:])
     assert store.call(counts.read) == {"pending": 5, "delivering": 0, "delivered": 3, "failed": 1}
-    mark(store, DELIVERED, ids[3:5])                      # 5 delivered: past the exact limit
-    assert store.call(counts.read)["delivered"] == 5      # counted in full, then cached
+    mark(store, DELIVERED, ids[3:5])  # 5 delivered: past the exact limit
+    assert store.call(counts.read)["delivered"] == 5  # counted in full, then cached
     mark(store, DELIVERED, ids[5:7])
     cached = store.call(counts.read)
-    assert cached["delivered"] == 5 and cached["pending"] == 1   # small sets are always exact
+    assert cached["delivered"] == 5 and cached["pending"] == 1  # small sets are always exact
     clock.now += 31
     assert store.call(counts.read)["delivered"] == 7

@@ -28,8 +28,9 @@ def test_serve_stops_cleanly_on_signal(tmp_path, stop_signal):
     url = f"sqlite:///{tmp_path}/pms.db"
     assert run_module("pms_app", "migrate", env={**os.environ, "DATABASE_URL": url}).returncode == 0
     port = free_port()
-    process = start_module(["pms_app", "--no-worker"], {"DATABASE_URL": url, "APP_PORT": str(port)},
-                           str(tmp_path / "pms.log"))
+    process = start_module(
+        ["pms_app", "--no-worker"], {"DATABASE_URL": url, "APP_PORT": str(port)}, str(tmp_path / "pms.log")
+    )
     try:
         wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", process)
         process.send_signal(stop_signal)
@@ -44,8 +45,7 @@ def test_serve_stops_cleanly_on_signal(tmp_path, stop_signal):
 def _cut_short_requests(port: int) -> None:
     """Two requests refused while their bodies are read: a client that hangs up mid-body, and
     one that breaks the chunked framing (answered with a bare 400 and a closed connection)."""
-    head = (f"POST /api/v1/guests HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "Content-Type: application/json\r\n").encode()
+    head = (f"POST /api/v1/guests HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n").encode()
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(head + b"Content-Length: 1000\r\n\r\n" + b'{"name": "')
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
@@ -60,8 +60,9 @@ def test_sigterm_after_requests_cut_short_mid_body_stops_promptly(tmp_path):
     url = f"sqlite:///{tmp_path}/pms.db"
     assert run_module("pms_app", "migrate", env={**os.environ, "DATABASE_URL": url}).returncode == 0
     port = free_port()
-    process = start_module(["pms_app", "--no-worker"], {"DATABASE_URL": url, "APP_PORT": str(port)},
-                           str(tmp_path / "pms.log"))
+    process = start_module(
+        ["pms_app", "--no-worker"], {"DATABASE_URL": url, "APP_PORT": str(port)}, str(tmp_path / "pms.log")
+    )
     try:
         wait_until_answers(f"http://127.0.0.1:{port}/api/v1/health", process)
         _cut_short_requests(port)

@@ -20,8 +20,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def pms_settings() -> PmsSettings:
-    return PmsSettings(api_token=TOKEN, api_rate_limit=parse_rate_limit("3/minute"),
-                       trusted_proxies=TrustedProxies.parse("127.0.0.1/32"))
+    return PmsSettings(
+        api_token=TOKEN,
+        api_rate_limit=parse_rate_limit("3/minute"),
+        trusted_proxies=TrustedProxies.parse("127.0.0.1/32"),
+    )
 
 
 @pytest.fixture
@@ -126,7 +129,10 @@ async def test_errors_carry_the_headers_too(http_client, base_url, clock):
     invalid = await call(http_client, base_url, "POST", "/api/v1/guests", body={"email": "x"}, headers=AUTH)
     unknown = await get(http_client, base_url, "/api/v1/nowhere", headers=AUTH)
     assert [(r.code, r.headers.get("RateLimit-Remaining")) for r in (not_found, invalid, unknown)] == [
-        (404, "2"), (422, "1"), (404, "0")]
+        (404, "2"),
+        (422, "1"),
+        (404, "0"),
+    ]
     assert {r.headers.get("RateLimit-Limit") for r in (not_found, invalid, unknown)} == {"3"}
 
 

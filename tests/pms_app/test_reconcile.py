@@ -39,13 +39,16 @@ def new_guest(store, n: int) -> dict:
 
 
 def new_reservation(store, guest_id: int) -> dict:
-    return store.call(reservations.create_reservation, {
-        "guest_id": guest_id, "check_in": "2031-05-01", "check_out": "2031-05-04", "total_amount": "300.00"})
+    return store.call(
+        reservations.create_reservation,
+        {"guest_id": guest_id, "check_in": "2031-05-01", "check_out": "2031-05-04", "total_amount": "300.00"},
+    )
 
 
 def outbox(store) -> list[tuple]:
-    return store.call(lambda: [(e.type, e.entity_id, e.entity_version) for e in
-                               OutboxEvent.select().order_by(OutboxEvent.seq)])
+    return store.call(
+        lambda: [(e.type, e.entity_id, e.entity_version) for e in OutboxEvent.select().order_by(OutboxEvent.seq)]
+    )
 
 
 def crm_sends(crm_store, event_type: str, payload: dict) -> str:
@@ -66,7 +69,7 @@ def test_digests_of_both_services_agree_exactly_where_they_hold_the_same(stores)
     pms, crm = stores
     made = [new_guest(pms, n) for n in range(1, 9)]
     deliver_pending(pms, crm)
-    digest = lambda side: side.digest("guest", 1, 8, 4)          # noqa: E731
+    digest = lambda side: side.digest("guest", 1, 8, 4)  # noqa: E731
     assert digest(pms_side(pms)) == digest(crm_side(crm))
     # One version differs: only the bucket holding that guest differs.
     pms.call(guests.update_guest, made[2]["id"], {"name": "Moved on"})
@@ -94,23 +97,35 @@ def test_lost_changes_are_repaired_with_the_current_state(stores):
     pms.call(reservations.update_reservation, booking["id"], {"room_number": "909"})
     pms.call(reservations.delete_reservation, cancelled["id"])
     pms.call(guests.delete_guest, gone["id"])
-    lose(pms, pending_events(pms))                 # all of those failed for good
+    lose(pms, pending_events(pms))  # all of those failed for good
     # The CRM also never got guest 4's own event, only its reservation: a profile with no version.
-    crm.call(lambda: GuestProfile.update(version=None, email=None, name=None)
-             .where(GuestProfile.guest_id == only_reservation["id"]).execute())
+    crm.call(
+        lambda: (
+            GuestProfile.update(version=None, email=None, name=None)
+            .where(GuestProfile.guest_id == only_reservation["id"])
+            .execute()
+        )
+    )
     assert not in_step(pms, crm)
     before = len(outbox(pms))
 
     runs = reconcile(pms, crm_side(crm))
 
     assert [(r["kind"], r["status"], r["drifted"], r["repaired"], r["unrepairable"]) for r in runs] == [
-        ("guest", "completed", 3, 3, 0), ("reservation", "completed", 2, 2, 0)]
+        ("guest", "completed", 3, 3, 0),
+        ("reservation", "completed", 2, 2, 0),
+    ]
     assert runs[0]["compared"] == 4 and runs[1]["compared"] == 3
     repairs = outbox(pms)[before:]
-    assert sorted(repairs) == sorted([
-        ("guest.updated", renamed["id"], 2), ("guest.deleted", gone["id"], 2),
-        ("guest.updated", only_reservation["id"], 1),
-        ("reservation.updated", booking["id"], 2), ("reservation.deleted", cancelled["id"], 2)])
+    assert sorted(repairs) == sorted(
+        [
+            ("guest.updated", renamed["id"], 2),
+            ("guest.deleted", gone["id"], 2),
+            ("guest.updated", only_reservation["id"], 1),
+            ("reservation.updated", booking["id"], 2),
+            ("reservation.deleted", cancelled["id"], 2),
+        ]
+    )
     events = {(e.type, e.entity_id): e for e in pending_events(pms)}
     assert events[("guest.updated", renamed["id"])].payload == pms.call(guests.get_guest, renamed["id"])
     tomb = events[("reservation.deleted", cancelled["id"])].payload
@@ -128,7 +143,7 @@ def test_a_run_that_finds_drift_notifies_ops_once_per_kind_and_one_in_step_does_
     made = [new_guest(pms, n) for n in range(1, 4)]
     new_reservation(pms, made[0]["id"])
     deliver_pending(pms, crm)
-    assert reconcile(pms, crm_side(crm)) and notifications(pms) == []      # in step: nothing to tell
+    assert reconcile(pms, crm_side(crm)) and notifications(pms) == []  # in step: nothing to tell
 
     pms.call(guests.update_guest, made[1]["id"], {"name": "Lost update"})
     lose(pms, pending_events(pms))
@@ -136,8 +151,14 @@ def test_a_run_that_finds_drift_notifies_ops_once_per_kind_and_one_in_step_does_
 
     (told,) = notifications(pms)
     assert (told.type, told.endpoint_id) == ("sync.drift", 1)
-    assert told.data == {"run_id": run["id"], "kind": "guest", "drifted": 1, "repaired": 1,
-                         "unrepairable": 0, "dry_run": False}
+    assert told.data == {
+        "run_id": run["id"],
+        "kind": "guest",
+        "drifted": 1,
+        "repaired": 1,
+        "unrepairable": 0,
+        "dry_run": False,
+    }
 
 
 def notifications(store) -> list[Notification]:
@@ -163,19 +184,27 @@ def test_what_the_crm_holds_beyond_the_pms_is_reported_and_left_alone(stores):
     pms, crm = stores
     ahead, erased, fine = (new_guest(pms, n) for n in range(1, 4))
     deliver_pending(pms, crm)
-    assert crm_sends(crm, "guest.updated", guest(ahead["id"], 5)) == "accepted"       # a version the PMS never had
-    assert crm_sends(crm, "guest.deleted", deleted(erased["id"], 1)) == "accepted"    # a tombstone the PMS has not
-    assert crm_sends(crm, "guest.created", guest(999)) == "accepted"                   # an id the PMS never gave
+    assert crm_sends(crm, "guest.updated", guest(ahead["id"], 5)) == "accepted"  # a version the PMS never had
+    assert crm_sends(crm, "guest.deleted", deleted(erased["id"], 1)) == "accepted"  # a tombstone the PMS has not
+    assert crm_sends(crm, "guest.created", guest(999)) == "accepted"  # an id the PMS never gave
     before_pms, before_crm = outbox(pms), manifests(crm_side(crm))
 
     (run,) = reconcile(pms, crm_side(crm), ["guest"])
 
     assert (run["status"], run["drifted"], run["repaired"], run["unrepairable"]) == ("completed", 3, 0, 3)
     assert run["unrepairable_entities"] == [
-        {"id": ahead["id"], "reason": "newer_in_crm", "pms": {"version": 1, "deleted": False},
-         "crm": {"version": 5, "deleted": False}},
-        {"id": erased["id"], "reason": "deleted_in_crm", "pms": {"version": 1, "deleted": False},
-         "crm": {"version": 1, "deleted": True}},
+        {
+            "id": ahead["id"],
+            "reason": "newer_in_crm",
+            "pms": {"version": 1, "deleted": False},
+            "crm": {"version": 5, "deleted": False},
+        },
+        {
+            "id": erased["id"],
+            "reason": "deleted_in_crm",
+            "pms": {"version": 1, "deleted": False},
+            "crm": {"version": 1, "deleted": True},
+        },
         {"id": 999, "reason": "unknown_to_pms", "pms": None, "crm": {"version": 1, "deleted": False}},
     ]
     assert outbox(pms) == before_pms and manifests(crm_side(crm)) == before_crm
@@ -185,7 +214,7 @@ def test_what_the_crm_holds_beyond_the_pms_is_reported_and_left_alone(stores):
 def test_an_entity_whose_event_is_still_on_its_way_is_left_to_it(stores):
     pms, crm = stores
     made = [new_guest(pms, n) for n in range(1, 4)]
-    deliver(pms, crm, pending_events(pms)[:1])        # the other two creates are still pending
+    deliver(pms, crm, pending_events(pms)[:1])  # the other two creates are still pending
     before = outbox(pms)
     (run,) = reconcile(pms, crm_side(crm), ["guest"])
     assert (run["in_flight"], run["drifted"], run["repaired"]) == (2, 0, 0)
@@ -244,8 +273,11 @@ CRM_TOKEN = "crm-reconcile-token"
 
 @pytest.fixture
 def crm_app(crm_db):
-    served = ServedApp(lambda: make_crm_app(
-        dataclasses.replace(CrmSettings(webhook_secrets=(SECRET,)), api_token=CRM_TOKEN), store=crm_db.store))
+    served = ServedApp(
+        lambda: make_crm_app(
+            dataclasses.replace(CrmSettings(webhook_secrets=(SECRET,)), api_token=CRM_TOKEN), store=crm_db.store
+        )
+    )
     served.start()
     yield served
     served.stop()
@@ -263,21 +295,31 @@ def test_the_command_reads_the_crm_over_http_with_its_token(stores, crm_app):
     pms.call(guests.update_guest, made[1]["id"], {"country": "NO"})
     lose(pms, pending_events(pms))
     settings = PmsSettings(crm_webhook_url=crm_app.url, crm_api_token=CRM_TOKEN)
-    assert settings.crm_api_base == crm_app.origin + "/api/v1"   # derived from CRM_WEBHOOK_URL
+    assert settings.crm_api_base == crm_app.origin + "/api/v1"  # derived from CRM_WEBHOOK_URL
     out = io.StringIO()
 
     assert run_command(settings, pms, cli_args("--json"), out) == 0
 
     runs = json.loads(out.getvalue())["data"]
     assert [(r["kind"], r["trigger"], r["drifted"], r["repaired"]) for r in runs] == [
-        ("guest", "command", 1, 1), ("reservation", "command", 0, 0)]
-    assert all(r["requests"] >= 2 for r in runs)          # the tail and the root digest at least
+        ("guest", "command", 1, 1),
+        ("reservation", "command", 0, 0),
+    ]
+    assert all(r["requests"] >= 2 for r in runs)  # the tail and the root digest at least
     deliver_pending(pms, crm)
     out = io.StringIO()
     assert run_command(settings, pms, cli_args("--kind", "guest"), out) == 0
     table = out.getvalue().splitlines()
-    assert table[0].split() == ["kind", "status", "compared", "drifted", "repaired", "unrepairable",
-                                "in_flight", "requests"]
+    assert table[0].split() == [
+        "kind",
+        "status",
+        "compared",
+        "drifted",
+        "repaired",
+        "unrepairable",
+        "in_flight",
+        "requests",
+    ]
     assert table[1].split()[:5] == ["guest", "completed", "5", "0", "0"]
 
 

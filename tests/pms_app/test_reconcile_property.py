@@ -24,8 +24,16 @@ from pms_app.sync.models import SyncLease, SyncRun, Tombstone
 from pms_app.sync.service import reconcile
 from tests.support.sync import crm_side, deliver, lose, manifests, pending_events, pms_side
 
-OPERATIONS = ("create_guest", "create_guest", "update_guest", "delete_guest", "create_reservation",
-              "create_reservation", "update_reservation", "delete_reservation")
+OPERATIONS = (
+    "create_guest",
+    "create_guest",
+    "update_guest",
+    "delete_guest",
+    "create_reservation",
+    "create_reservation",
+    "update_reservation",
+    "delete_reservation",
+)
 FATES = ("deliver", "deliver", "deliver", "give_up", "lost_after_ack")
 PMS_TABLES = (DeliveryAttempt, OutboxEvent, Reservation, Guest, Tombstone, SyncRun, SyncLease, WorkerRecord)
 CRM_TABLES = (Event, ReservationMirror, GuestProfile)
@@ -44,44 +52,64 @@ class History:
     def __init__(self, store):
         self.store = store
         self.guests: list[int] = []
-        self.reservations: dict[int, int] = {}      # reservation id -> guest id
+        self.reservations: dict[int, int] = {}  # reservation id -> guest id
         self.n = 0
 
     def apply(self, operation: str, pick: int) -> None:
         self.n += 1
         call = self.store.call
         if operation == "create_guest" or not self.guests:
-            self.guests.append(call(guests.create_guest, {"email": f"p{self.n}-{pick}@example.com",
-                                                          "name": f"Guest {self.n}"})["id"])
+            self.guests.append(
+                call(guests.create_guest, {"email": f"p{self.n}-{pick}@example.com", "name": f"Guest {self.n}"})["id"]
+            )
         elif operation == "update_guest":
-            call(guests.update_guest, self.guests[pick % len(self.guests)],
-                 {"name": f"Renamed {self.n}", "phone": "+14155550100" if pick % 2 else None})
+            call(
+                guests.update_guest,
+                self.guests[pick % len(self.guests)],
+                {"name": f"Renamed {self.n}", "phone": "+14155550100" if pick % 2 else None},
+            )
         elif operation == "delete_guest":
             guest_id = self.guests.pop(pick % len(self.guests))
             call(guests.delete_guest, guest_id)
             self.reservations = {r: g for r, g in self.reservations.items() if g != guest_id}
         elif operation == "create_reservation":
             guest_id = self.guests[pick % len(self.guests)]
-            made = call(reservations.create_reservation, {
-                "guest_id": guest_id, "check_in": "2031-01-10", "check_out": f"2031-01-{11 + pick % 9:02d}",
-                "total_amount": f"{100 + pick}.00"})
+            made = call(
+                reservations.create_reservation,
+                {
+                    "guest_id": guest_id,
+                    "check_in": "2031-01-10",
+                    "check_out": f"2031-01-{11 + pick % 9:02d}",
+                    "total_amount": f"{100 + pick}.00",
+                },
+            )
             self.reservations[made["id"]] = guest_id
         elif self.reservations:
             reservation_id = sorted(self.reservations)[pick % len(self.reservations)]
             if operation == "update_reservation":
                 new_guest = self.guests[pick % len(self.guests)]
-                call(reservations.update_reservation, reservation_id,
-                     {"status": ("confirmed", "checked_in", "cancelled")[pick % 3], "guest_id": new_guest})
+                call(
+                    reservations.update_reservation,
+                    reservation_id,
+                    {"status": ("confirmed", "checked_in", "cancelled")[pick % 3], "guest_id": new_guest},
+                )
                 self.reservations[reservation_id] = new_guest
             else:
                 call(reservations.delete_reservation, reservation_id)
                 del self.reservations[reservation_id]
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 10_000)), min_size=1, max_size=30),
-       data=st.data())
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 10_000)), min_size=1, max_size=30),
+    data=st.data(),
+)
 def test_one_run_and_its_delivery_leave_both_sides_equal(pms_db, crm_db, steps, data):
     pms, crm = pms_db.store, crm_db.store
     reset(pms, crm)

@@ -17,8 +17,7 @@ API = "/api/v1"
 
 async def replay(http_client, base_url, event_id: str | None = None, operator: str | None = None):
     path = f"{API}/webhooks/deliveries/{event_id}/replay" if event_id else f"{API}/webhooks/deliveries/replay"
-    response = await call(http_client, base_url, "POST", path,
-                          headers={"X-Operator": operator} if operator else None)
+    response = await call(http_client, base_url, "POST", path, headers={"X-Operator": operator} if operator else None)
     assert response.code == 202, response.body
     return json_of(response)["data"]
 
@@ -54,12 +53,17 @@ async def test_the_attempt_after_a_replay_says_who_asked(http_client, base_url, 
             wait_until(settled_after(store, event_id, FAILED, 3), message="three failed attempts")
             await replay(http_client, base_url, event_id, operator="alice")
             wait_until(settled_after(store, event_id, DELIVERED, 4), message="the replay delivered")
-            await replay(http_client, base_url, event_id)       # an API client naming nobody
+            await replay(http_client, base_url, event_id)  # an API client naming nobody
             wait_until(settled_after(store, event_id, DELIVERED, 5), message="the second replay")
         assert receiver.hits_of(event_id) == 5
     data = await detail(http_client, base_url, event_id)
-    assert trail(data) == [(1, "scheduled", None, 500), (2, "scheduled", None, 500), (3, "scheduled", None, 500),
-                           (4, "replay", "alice", 202), (5, "replay", None, 202)]
+    assert trail(data) == [
+        (1, "scheduled", None, 500),
+        (2, "scheduled", None, 500),
+        (3, "scheduled", None, 500),
+        (4, "replay", "alice", 202),
+        (5, "replay", None, 202),
+    ]
     assert data["attempt_count"] == 5
 
 
@@ -76,8 +80,13 @@ async def test_a_replay_restarts_the_schedule_while_attempt_count_keeps_counting
         assert receiver.hits_of(event_id) == 6
     data = await detail(http_client, base_url, event_id)
     assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == [
-        (1, "scheduled", None), (2, "scheduled", None), (3, "scheduled", None),
-        (4, "replay", "bob"), (5, "scheduled", None), (6, "scheduled", None)]
+        (1, "scheduled", None),
+        (2, "scheduled", None),
+        (3, "scheduled", None),
+        (4, "replay", "bob"),
+        (5, "scheduled", None),
+        (6, "scheduled", None),
+    ]
     assert data["attempt_count"] == 6 and data["status"] == FAILED
     listed = json_of(await call(http_client, base_url, "GET", f"{API}/webhooks/deliveries"))["data"]
     assert [(d["id"], d["attempt_count"]) for d in listed] == [(event_id, 6)]
@@ -95,7 +104,7 @@ async def test_a_send_the_breaker_held_back_keeps_the_replay_for_the_real_attemp
     await replay(http_client, base_url, event_id, operator="carol")
     (held,) = store.call(claims.claim_due, "w1", 1, 30, transaction=False)
     assert (held.trigger, held.replayed_by, held.attempts_since_replay) == ("replay", "carol", 0)
-    assert store.call(claims.release, held) is True           # the breaker opened: no attempt
+    assert store.call(claims.release, held) is True  # the breaker opened: no attempt
     (sent,) = store.call(claims.claim_due, "w1", 1, 30, transaction=False)
     assert (sent.trigger, sent.replayed_by) == ("replay", "carol")
     assert store.call(claims.record_attempt, sent, failure, utcnow()) is True
@@ -103,8 +112,7 @@ async def test_a_send_the_breaker_held_back_keeps_the_replay_for_the_real_attemp
     assert (after.trigger, after.replayed_by, after.attempts_since_replay) == ("scheduled", None, 1)
 
     data = await detail(http_client, base_url, event_id)
-    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == \
-        [(1, "scheduled", None), (2, "replay", "carol")]
+    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == [(1, "scheduled", None), (2, "replay", "carol")]
     assert data["attempt_count"] == 2
 
 
@@ -122,7 +130,6 @@ async def test_a_replay_during_an_attempt_marks_the_next_one(http_client, base_u
     (replayed,) = store.call(claims.claim_due, "w2", 1, 30, transaction=False)
     assert store.call(claims.record_attempt, replayed, success, None) is True
     data = await detail(http_client, base_url, event_id)
-    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == \
-        [(1, "scheduled", None), (2, "replay", "dave")]
+    assert [(n, trigger, by) for n, trigger, by, _ in trail(data)] == [(1, "scheduled", None), (2, "replay", "dave")]
     assert "result discarded" in data["attempts"][0]["error"]
     assert (data["status"], data["attempt_count"]) == (DELIVERED, 2)

@@ -38,10 +38,19 @@ LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
 def claim(event_id: str | None = None) -> Claim:
     now = utcnow()
-    return Claim(seq=1, id=event_id or str(uuid.uuid4()), endpoint_id=1, type="guest.updated",
-                 payload={"id": 1, "name": "Ann", "version": 2}, occurred_at=now, attempts_since_replay=0,
-                 worker_id="test", lease_until=now + dt.timedelta(seconds=60),
-                 trigger="scheduled", replayed_by=None)
+    return Claim(
+        seq=1,
+        id=event_id or str(uuid.uuid4()),
+        endpoint_id=1,
+        type="guest.updated",
+        payload={"id": 1, "name": "Ann", "version": 2},
+        occurred_at=now,
+        attempts_since_replay=0,
+        worker_id="test",
+        lease_until=now + dt.timedelta(seconds=60),
+        trigger="scheduled",
+        replayed_by=None,
+    )
 
 
 @pytest.fixture
@@ -60,10 +69,12 @@ def senders():
 
 def resolving_to(*addresses: str, calls: list | None = None):
     """A resolver that answers ``addresses`` for any name (and notes what it was asked)."""
+
     def resolve(host: str, port: int):
         if calls is not None:
             calls.append((host, port))
         return [ipaddress.ip_address(a) for a in addresses]
+
     return resolve
 
 
@@ -72,6 +83,7 @@ def no_resolver(host: str, port: int):
 
 
 # -- the whole-attempt deadline ---------------------------------------------------------------
+
 
 def test_an_answer_dripping_one_byte_at_a_time_is_cut_off_at_the_deadline(senders):
     # 40 bytes, 0.1 s apart: each read is quick, the whole answer takes 4 s against a 1 s limit.
@@ -99,6 +111,7 @@ def test_an_answer_that_never_starts_times_out_at_the_limit(senders):
 
 # -- the 64 KiB read cap ----------------------------------------------------------------------
 
+
 def test_a_huge_chunked_answer_is_read_to_64_kib_and_its_200_still_counts(senders):
     size = 64 * 1024 * 1024
     with Receiver(endless(size, status=200)) as receiver:
@@ -108,8 +121,8 @@ def test_a_huge_chunked_answer_is_read_to_64_kib_and_its_200_still_counts(sender
         answer = receiver.answers[0]
     assert result.record.ok and result.record.status_code == 200 and result.record.error is None
     assert not result.trips_breaker
-    assert len(result.record.response_body) == 2048          # attempts keep the first 2 KiB
-    assert answer.closed_early and answer.sent < size         # the sender hung up early
+    assert len(result.record.response_body) == 2048  # attempts keep the first 2 KiB
+    assert answer.closed_early and answer.sent < size  # the sender hung up early
 
 
 @pytest.mark.parametrize("size, truncated", [(8 * 1024 * 1024, True), (64 * 1024, False), (100, False)])
@@ -117,8 +130,9 @@ def test_the_transport_reads_64_kib_and_no_further(size, truncated):
     transport = CurlTransport()
     try:
         with Receiver(endless(size)) as receiver:
-            response = transport.post(receiver.url, b"{}", ["Content-Type: application/json"], [LOOPBACK],
-                                      receiver.port, time.monotonic() + 5)
+            response = transport.post(
+                receiver.url, b"{}", ["Content-Type: application/json"], [LOOPBACK], receiver.port, time.monotonic() + 5
+            )
     finally:
         transport.close()
     assert response.status == 200 and response.error is None
@@ -133,6 +147,7 @@ def test_a_huge_error_answer_is_capped_and_still_a_failure(senders):
 
 
 # -- answers the outcome depends on ----------------------------------------------------------
+
 
 def test_a_redirect_is_not_followed_and_names_its_target(senders):
     with Receiver(accept) as target, Receiver(redirect(target.url, status=302)) as receiver:
@@ -166,7 +181,7 @@ def test_one_connection_is_reused_across_sends(senders):
 
 
 def test_a_refused_connection_is_a_failure(senders):
-    receiver = Receiver(accept)   # bound, never started, then closed: connecting is refused
+    receiver = Receiver(accept)  # bound, never started, then closed: connecting is refused
     url = receiver.url
     receiver._sock.close()
     result = senders(url).send(claim())
@@ -179,7 +194,7 @@ def test_credentials_in_the_url_are_sent_as_basic_auth(senders):
         url = receiver.url.replace("http://", "http://hook:s%40cret@")
         assert senders(url).send(claim()).record.ok
         (req,) = receiver.received
-    assert req.headers["authorization"] == "Basic aG9vazpzQGNyZXQ="   # hook:s@cret
+    assert req.headers["authorization"] == "Basic aG9vazpzQGNyZXQ="  # hook:s@cret
 
 
 def test_each_attempt_records_where_it_went_with_the_password_masked(senders):
@@ -193,6 +208,7 @@ def test_each_attempt_records_where_it_went_with_the_password_masked(senders):
 
 # -- the checked address is the address connected to -----------------------------------------
 
+
 def test_the_connection_goes_to_the_address_that_passed_the_check(senders):
     calls: list = []
     with Receiver(accept) as receiver:
@@ -202,7 +218,7 @@ def test_the_connection_goes_to_the_address_that_passed_the_check(senders):
         (req,) = receiver.received
     assert result.record.ok, result.record.error
     assert calls == [("hooks.example.invalid", receiver.port)]
-    assert req.headers["host"] == f"hooks.example.invalid:{receiver.port}"   # the URL's host
+    assert req.headers["host"] == f"hooks.example.invalid:{receiver.port}"  # the URL's host
 
 
 def test_the_next_checked_address_is_tried_when_the_first_refuses(senders):
@@ -214,8 +230,13 @@ def test_the_next_checked_address_is_tried_when_the_first_refuses(senders):
     assert result.record.ok, result.record.error
 
 
-@pytest.mark.parametrize("host, problem", [("hooks.example.invalid", "no alternative certificate subject name"),
-                                           ("foo.example.com", "self-signed certificate")])
+@pytest.mark.parametrize(
+    "host, problem",
+    [
+        ("hooks.example.invalid", "no alternative certificate subject name"),
+        ("foo.example.com", "self-signed certificate"),
+    ],
+)
 def test_tls_names_the_url_host_and_checks_its_certificate_on_the_pinned_connection(senders, host, problem):
     # Tornado's self-signed test certificate for foo.example.com: for another name the name check
     # fails, for its own name the chain check does (no trusted CA signed it).
@@ -233,7 +254,7 @@ def test_tls_names_the_url_host_and_checks_its_certificate_on_the_pinned_connect
             try:
                 context.wrap_socket(conn, server_side=True)
             except (ssl.SSLError, OSError):
-                pass   # the client refused our certificate, as it should
+                pass  # the client refused our certificate, as it should
 
     server = threading.Thread(target=serve_one, daemon=True)
     server.start()
@@ -254,14 +275,25 @@ def test_a_name_resolving_to_the_metadata_address_is_refused_without_connecting(
         # One good address is not enough: every address the name resolves to must pass.
         result = senders(url, resolver=resolving_to("127.0.0.1", "169.254.169.254")).send(claim())
         assert receiver.count() == 0
-    assert result.record.error == ("refused: metadata.example.invalid resolves to 169.254.169.254, "
-                                   "a link-local address")
+    assert result.record.error == (
+        "refused: metadata.example.invalid resolves to 169.254.169.254, a link-local address"
+    )
     assert result.record.status_code is None and not result.record.ok and result.trips_breaker
 
 
-@pytest.mark.parametrize("host", ["169.254.169.254", "2852039166", "0xa9fea9fe", "169.254.43518",
-                                  "0251.0376.0251.0376", "[::ffff:169.254.169.254]", "[fe80::1%25eth0]",
-                                  "[fd00:ec2::254]"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "169.254.169.254",
+        "2852039166",
+        "0xa9fea9fe",
+        "169.254.43518",
+        "0251.0376.0251.0376",
+        "[::ffff:169.254.169.254]",
+        "[fe80::1%25eth0]",
+        "[fd00:ec2::254]",
+    ],
+)
 def test_a_literal_metadata_address_is_refused_in_any_spelling(senders, host):
     result = senders(f"http://{host}/latest/meta-data/", resolver=no_resolver).send(claim())
     assert result.record.error.startswith("refused: ") and result.trips_breaker
@@ -278,13 +310,15 @@ def test_denied_networks_are_refused_too(senders):
 def test_a_name_that_does_not_resolve_is_a_connection_error(senders):
     def fails(host, port):
         raise OSError("Name or service not known")
+
     result = senders("http://nowhere.example.invalid/hook", resolver=fails).send(claim())
     assert result.record.error == "ConnectionError: cannot resolve nowhere.example.invalid: Name or service not known"
     assert result.trips_breaker
 
 
-@pytest.mark.parametrize("url", ["ftp://127.0.0.1/hook", "file:///etc/passwd", "gopher://127.0.0.1:70/x",
-                                 "http:///no-host"])
+@pytest.mark.parametrize(
+    "url", ["ftp://127.0.0.1/hook", "file:///etc/passwd", "gopher://127.0.0.1:70/x", "http:///no-host"]
+)
 def test_only_http_and_https_urls_are_sent(senders, url):
     result = senders(url, resolver=no_resolver).send(claim())
     assert result.record.error.startswith("refused: ") and result.trips_breaker

@@ -46,8 +46,12 @@ async def make(http_client, base_url, guests=3, reservations_each=1) -> list[dic
 
 
 def tombstones(store) -> list[tuple]:
-    return store.call(lambda: [(t.kind, t.entity_id, t.version, t.guest_id)
-                               for t in Tombstone.select().order_by(Tombstone.kind, Tombstone.entity_id)])
+    return store.call(
+        lambda: [
+            (t.kind, t.entity_id, t.version, t.guest_id)
+            for t in Tombstone.select().order_by(Tombstone.kind, Tombstone.entity_id)
+        ]
+    )
 
 
 @pytest.mark.gen_test
@@ -56,8 +60,11 @@ async def test_deletes_leave_tombstones_in_their_transaction(http_client, base_u
     await api(http_client, base_url, "PUT", f"/guests/{guest['id']}", {"name": "Renamed"})
     assert (await api(http_client, base_url, "DELETE", f"/guests/{guest['id']}")).code == 204
     # Each reservation goes at its next version, then the guest at its next (renamed: v2 -> v3).
-    assert tombstones(pms_db.store) == [("guest", guest["id"], 3, None),
-                                        ("reservation", 1, 2, guest["id"]), ("reservation", 2, 2, guest["id"])]
+    assert tombstones(pms_db.store) == [
+        ("guest", guest["id"], 3, None),
+        ("reservation", 1, 2, guest["id"]),
+        ("reservation", 2, 2, guest["id"]),
+    ]
     other = (await make(http_client, base_url, guests=1))[0]
     assert (await api(http_client, base_url, "DELETE", "/reservations/3")).code == 204
     assert ("reservation", 3, 2, other["id"]) in tombstones(pms_db.store)
@@ -69,6 +76,7 @@ async def test_a_failed_delete_leaves_no_tombstone(http_client, base_url, pms_db
 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox write failed")
+
     monkeypatch.setattr("pms_app.services.guests.record_event", broken)
     assert (await api(http_client, base_url, "DELETE", f"/guests/{guest['id']}")).code == 500
     assert tombstones(pms_db.store) == []
@@ -82,13 +90,14 @@ async def test_digest_hashes_live_rows_and_tombstones(http_client, base_url, pms
     await api(http_client, base_url, "PUT", f"/guests/{made[2]['id']}", {"name": "Two"})
     body = await data_of(http_client, base_url, "/sync/digest?kind=guest&from_id=1&to_id=4&buckets=2")
     lines = [b"1:1:0\n2:2:1\n", b"3:2:0\n4:1:0\n"]
-    assert body == {"data": [
-        {"from_id": 1, "to_id": 2, "count": 2, "hash": hashlib.sha256(lines[0]).hexdigest()},
-        {"from_id": 3, "to_id": 4, "count": 2, "hash": hashlib.sha256(lines[1]).hexdigest()},
-    ]}
+    assert body == {
+        "data": [
+            {"from_id": 1, "to_id": 2, "count": 2, "hash": hashlib.sha256(lines[0]).hexdigest()},
+            {"from_id": 3, "to_id": 4, "count": 2, "hash": hashlib.sha256(lines[1]).hexdigest()},
+        ]
+    }
     empty = await data_of(http_client, base_url, "/sync/digest?kind=reservation")
-    assert empty["data"] == [{"from_id": 1, "to_id": 2**63 - 1, "count": 0,
-                              "hash": hashlib.sha256(b"").hexdigest()}]
+    assert empty["data"] == [{"from_id": 1, "to_id": 2**63 - 1, "count": 0, "hash": hashlib.sha256(b"").hexdigest()}]
 
 
 @pytest.mark.gen_test
@@ -105,8 +114,9 @@ async def test_manifest_pages_walk_every_entity_once(http_client, base_url, pms_
             break
         after = body["next_cursor"]
     assert pages == 3
-    assert seen == [{"id": g["id"], "version": 2 if i % 3 == 0 else 1, "deleted": i % 3 == 0}
-                    for i, g in enumerate(made)]
+    assert seen == [
+        {"id": g["id"], "version": 2 if i % 3 == 0 else 1, "deleted": i % 3 == 0} for i, g in enumerate(made)
+    ]
     # A list client that passes next_cursor back as ?cursor= walks the same pages.
     first = await data_of(http_client, base_url, "/sync/manifest?kind=guest&limit=3")
     second = await data_of(http_client, base_url, f"/sync/manifest?kind=guest&limit=3&cursor={first['next_cursor']}")
@@ -121,18 +131,21 @@ async def test_manifest_limit_is_capped_not_refused(http_client, base_url, pms_d
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("path, fields", [
-    ("/sync/digest", ["kind"]),
-    ("/sync/digest?kind=profile", ["kind"]),
-    ("/sync/digest?kind=guest&from_id=5&to_id=4", ["to_id"]),
-    ("/sync/digest?kind=guest&buckets=0&from_id=x", ["from_id", "buckets"]),
-    ("/sync/digest?kind=guest&to_id=-1", ["to_id"]),
-    ("/sync/manifest?kind=guests", ["kind"]),
-    ("/sync/manifest?kind=guest&after=-1&limit=0", ["after", "limit"]),
-    ("/sync/manifest?kind=guest&limit=ten", ["limit"]),
-    ("/sync/runs?kind=all", ["kind"]),
-    ("/sync/runs?limit=0", ["limit"]),
-])
+@pytest.mark.parametrize(
+    "path, fields",
+    [
+        ("/sync/digest", ["kind"]),
+        ("/sync/digest?kind=profile", ["kind"]),
+        ("/sync/digest?kind=guest&from_id=5&to_id=4", ["to_id"]),
+        ("/sync/digest?kind=guest&buckets=0&from_id=x", ["from_id", "buckets"]),
+        ("/sync/digest?kind=guest&to_id=-1", ["to_id"]),
+        ("/sync/manifest?kind=guests", ["kind"]),
+        ("/sync/manifest?kind=guest&after=-1&limit=0", ["after", "limit"]),
+        ("/sync/manifest?kind=guest&limit=ten", ["limit"]),
+        ("/sync/runs?kind=all", ["kind"]),
+        ("/sync/runs?limit=0", ["limit"]),
+    ],
+)
 async def test_bad_parameters_are_422_naming_the_field(http_client, base_url, pms_db, path, fields):
     response = await api(http_client, base_url, "GET", path)
     assert response.code == 422
@@ -156,13 +169,24 @@ def record_run(store, kind, status, drifted=0, **counts):
 
 @pytest.mark.gen_test
 async def test_runs_are_listed_newest_first_with_keyset_pages(http_client, base_url, pms_db):
-    ids = [record_run(pms_db.store, kind, COMPLETED, compared=10 * n)
-           for n, kind in enumerate(["guest", "reservation"] * 3)]
+    ids = [
+        record_run(pms_db.store, kind, COMPLETED, compared=10 * n)
+        for n, kind in enumerate(["guest", "reservation"] * 3)
+    ]
     first = await data_of(http_client, base_url, "/sync/runs?limit=4")
     assert [r["id"] for r in first["data"]] == ids[::-1][:4]
     run = first["data"][0]
-    assert {"id", "started_at", "finished_at", "kind", "compared", "drifted", "repaired", "unrepairable",
-            "status"} <= set(run)
+    assert {
+        "id",
+        "started_at",
+        "finished_at",
+        "kind",
+        "compared",
+        "drifted",
+        "repaired",
+        "unrepairable",
+        "status",
+    } <= set(run)
     assert run["status"] == "completed" and run["compared"] == 50 and run["finished_at"].endswith("Z")
     rest = await data_of(http_client, base_url, f"/sync/runs?limit=4&cursor={first['next_cursor']}")
     assert [r["id"] for r in rest["data"]] == ids[::-1][4:] and rest["next_cursor"] is None
@@ -189,7 +213,7 @@ def gauge(text: str, kind: str) -> float | None:
 @pytest.mark.gen_test
 async def test_drift_gauge_follows_the_latest_completed_run_of_each_kind(http_client, base_url, pms_db):
     metrics = (await call(http_client, base_url, "GET", "/metrics")).body.decode()
-    assert gauge(metrics, "guest") is None                  # never reconciled: no sample
+    assert gauge(metrics, "guest") is None  # never reconciled: no sample
     record_run(pms_db.store, "guest", COMPLETED, drifted=7)
     record_run(pms_db.store, "reservation", COMPLETED, drifted=3)
     record_run(pms_db.store, "guest", FAILED, drifted=99)  # a failed run says nothing about drift
@@ -204,6 +228,7 @@ async def test_drift_gauge_follows_the_latest_completed_run_of_each_kind(http_cl
 async def test_metrics_still_answer_when_the_database_is_down(http_client, base_url, pms_db, monkeypatch):
     def down(*args):
         raise RuntimeError("database unavailable")
+
     monkeypatch.setattr("pms_app.sync.metrics.latest_completed", down)
     response = await call(http_client, base_url, "GET", "/metrics")
     assert response.code == 200 and b"http_requests_total" in response.body

@@ -15,10 +15,14 @@ from core.sync import KINDS
 from crm_app.services.sync_source import CrmSyncSource
 from pms_app.sync.source import PmsSyncSource
 
-PMS_INDEXES = {"guest": ["guest_id_version", "tombstone_kind_entity_id_version"],
-               "reservation": ["reservation_id_version", "tombstone_kind_entity_id_version"]}
-CRM_INDEXES = {"guest": ["guest_profile_guest_id_version_deleted"],
-               "reservation": ["reservation_mirror_reservation_id_version_deleted"]}
+PMS_INDEXES = {
+    "guest": ["guest_id_version", "tombstone_kind_entity_id_version"],
+    "reservation": ["reservation_id_version", "tombstone_kind_entity_id_version"],
+}
+CRM_INDEXES = {
+    "guest": ["guest_profile_guest_id_version_deleted"],
+    "reservation": ["reservation_mirror_reservation_id_version_deleted"],
+}
 
 
 def plan_of(database, sql: str, params: tuple) -> str:

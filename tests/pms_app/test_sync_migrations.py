@@ -9,14 +9,19 @@ from tests.support import databases
 
 # service -> (migrations of reconciliation, newest last; tables they create; indexes they add)
 MIGRATIONS = {
-    "pms": (["008_tombstone", "009_sync_run", "010_sync_lease", "011_guest_sync_index",
-             "012_reservation_sync_index"],
-            {"tombstone", "sync_run", "sync_lease"},
-            {("guest", "guest_id_version"), ("reservation", "reservation_id_version")}),
-    "crm": (["006_guest_profile_sync_index", "007_reservation_mirror_sync_index"],
-            set(),
-            {("guest_profile", "guest_profile_guest_id_version_deleted"),
-             ("reservation_mirror", "reservation_mirror_reservation_id_version_deleted")}),
+    "pms": (
+        ["008_tombstone", "009_sync_run", "010_sync_lease", "011_guest_sync_index", "012_reservation_sync_index"],
+        {"tombstone", "sync_run", "sync_lease"},
+        {("guest", "guest_id_version"), ("reservation", "reservation_id_version")},
+    ),
+    "crm": (
+        ["006_guest_profile_sync_index", "007_reservation_mirror_sync_index"],
+        set(),
+        {
+            ("guest_profile", "guest_profile_guest_id_version_deleted"),
+            ("reservation_mirror", "reservation_mirror_reservation_id_version_deleted"),
+        },
+    ),
 }
 
 

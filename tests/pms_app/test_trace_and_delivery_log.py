@@ -25,8 +25,7 @@ def stored_traceparent(store, entity_id: int) -> str | None:
 
 @pytest.mark.gen_test
 async def test_the_request_trace_is_kept_on_the_outbox_row(http_client, base_url, pms_db):
-    response = await call(http_client, base_url, "POST", f"{API}/guests", guest_body(),
-                          headers={"traceparent": PARENT})
+    response = await call(http_client, base_url, "POST", f"{API}/guests", guest_body(), headers={"traceparent": PARENT})
     assert response.code == 201
     stored = parse_traceparent(stored_traceparent(pms_db.store, json_of(response)["data"]["id"]))
     # The same trace, under the span of this request (a child of the caller's).
@@ -34,12 +33,13 @@ async def test_the_request_trace_is_kept_on_the_outbox_row(http_client, base_url
 
 
 @pytest.mark.gen_test
-@pytest.mark.parametrize("header", [None, "garbage", "00-" + "0" * 32 + "-00f067aa0ba902b7-01",
-                                    PARENT.upper(), "ff" + PARENT[2:]])
+@pytest.mark.parametrize(
+    "header", [None, "garbage", "00-" + "0" * 32 + "-00f067aa0ba902b7-01", PARENT.upper(), "ff" + PARENT[2:]]
+)
 async def test_without_a_valid_traceparent_a_new_trace_starts(http_client, base_url, pms_db, header):
     headers = {"traceparent": header} if header is not None else {}
     response = await call(http_client, base_url, "POST", f"{API}/guests", guest_body(), headers=headers)
-    assert response.code == 201   # an invalid traceparent is ignored, never an error
+    assert response.code == 201  # an invalid traceparent is ignored, never an error
     stored = parse_traceparent(stored_traceparent(pms_db.store, json_of(response)["data"]["id"]))
     assert stored is not None and stored.trace_id != TRACE_ID
 
@@ -96,8 +96,9 @@ def test_an_event_made_outside_a_request_is_traced_by_its_webhook_id(pms_db):
 
 def test_a_send_the_open_breaker_holds_back_is_logged(pms_db):
     store = pms_db.store
-    settings = delivery_settings("http://127.0.0.1:9/nowhere", breaker_failure_threshold=1,
-                                 breaker_recovery_seconds=3600, delivery_concurrency=1)
+    settings = delivery_settings(
+        "http://127.0.0.1:9/nowhere", breaker_failure_threshold=1, breaker_recovery_seconds=3600, delivery_concurrency=1
+    )
     with json_lines("guestsync.delivery") as log:
         first = add_event(store, entity_id=1)
         second = add_event(store, entity_id=2)
@@ -107,5 +108,5 @@ def test_a_send_the_open_breaker_holds_back_is_logged(pms_db):
     held = [line for line in log.about(second) if line["outcome"] == "held_back"]
     assert held, log.about(second)
     assert held[0]["endpoint"] == "crm" and "circuit breaker is open" in held[0]["msg"]
-    assert held[0]["trace_id"] == second.replace("-", "")   # made outside a request: named by its id
+    assert held[0]["trace_id"] == second.replace("-", "")  # made outside a request: named by its id
     assert log.about(first)[0]["outcome"] == "retry"

@@ -10,37 +10,63 @@ import pytest
 from core.config import ConfigError
 from pms_app.config import PmsSettings
 from pms_app.delivery.resolver import CachingResolver
-from pms_app.delivery.url_safety import (CheckedHost, Target, UnsafeUrl, check_addresses, check_configured_url,
-                                         denial, literal_address, parse_target)
+from pms_app.delivery.url_safety import (
+    CheckedHost,
+    Target,
+    UnsafeUrl,
+    check_addresses,
+    check_configured_url,
+    denial,
+    literal_address,
+    parse_target,
+)
 
 ip = ipaddress.ip_address
 METADATA = ip("169.254.169.254")
 
 
-@pytest.mark.parametrize("host", ["169.254.169.254", "2852039166", "0xa9fea9fe", "0XA9FEA9FE", "169.254.43518",
-                                  "0251.0376.0251.0376", "0xa9.0xfe.0xa9.0xfe", "169.16689662", "0251.0xfe.43518",
-                                  "169.254.169.254."])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "169.254.169.254",
+        "2852039166",
+        "0xa9fea9fe",
+        "0XA9FEA9FE",
+        "169.254.43518",
+        "0251.0376.0251.0376",
+        "0xa9.0xfe.0xa9.0xfe",
+        "169.16689662",
+        "0251.0xfe.43518",
+        "169.254.169.254.",
+    ],
+)
 def test_every_ipv4_spelling_of_the_metadata_address_is_read_as_it(host):
     assert literal_address(host) == METADATA
     assert denial(literal_address(host)) == "a link-local address"
 
 
-@pytest.mark.parametrize("host, expected, why", [
-    ("[::ffff:169.254.169.254]", "::ffff:a9fe:a9fe", "a link-local address"),
-    ("::ffff:a9fe:a9fe", "::ffff:a9fe:a9fe", "a link-local address"),
-    ("fe80::1%eth0", "fe80::1%eth0", "a link-local address"),      # zone ids arrive unquoted
-    ("[FE80::abcd]", "fe80::abcd", "a link-local address"),
-    ("[fd00:ec2::254]", "fd00:ec2::254", "a cloud metadata address"),
-    ("64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "a link-local address"),   # NAT64
-    ("2002:a9fe:a9fe::1", "2002:a9fe:a9fe::1", "a link-local address")])    # 6to4
+@pytest.mark.parametrize(
+    "host, expected, why",
+    [
+        ("[::ffff:169.254.169.254]", "::ffff:a9fe:a9fe", "a link-local address"),
+        ("::ffff:a9fe:a9fe", "::ffff:a9fe:a9fe", "a link-local address"),
+        ("fe80::1%eth0", "fe80::1%eth0", "a link-local address"),  # zone ids arrive unquoted
+        ("[FE80::abcd]", "fe80::abcd", "a link-local address"),
+        ("[fd00:ec2::254]", "fd00:ec2::254", "a cloud metadata address"),
+        ("64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "a link-local address"),  # NAT64
+        ("2002:a9fe:a9fe::1", "2002:a9fe:a9fe::1", "a link-local address"),
+    ],
+)  # 6to4
 def test_ipv6_forms_of_refused_addresses_are_refused(host, expected, why):
     address = literal_address(host)
     assert address == ip(expected)
     assert denial(address) == why
 
 
-@pytest.mark.parametrize("host", ["hooks.example.com", "localhost", "1.2.3.4.5", "256.1.1.1", "08.1.1.1",
-                                  "1..2", "example.123", "::zz", "[::1", ""])
+@pytest.mark.parametrize(
+    "host",
+    ["hooks.example.com", "localhost", "1.2.3.4.5", "256.1.1.1", "08.1.1.1", "1..2", "example.123", "::zz", "[::1", ""],
+)
 def test_names_and_malformed_numbers_are_not_literal_addresses(host):
     assert literal_address(host) is None
 
@@ -49,13 +75,25 @@ def test_short_forms_follow_the_url_standard():
     assert literal_address("0x") == ip("0.0.0.0")
     assert literal_address("127.1") == ip("127.0.0.1")
     assert literal_address("10.1.65535") == ip("10.1.255.255")
-    assert literal_address("10.1.65536") is None           # the last part overflows its room
+    assert literal_address("10.1.65536") is None  # the last part overflows its room
     assert literal_address("4294967295") == ip("255.255.255.255")
     assert literal_address("4294967296") is None
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.5", "8.8.8.8", "::1", "2001:db8::1", "fd00:ec2::253",
-                                     "169.253.255.255", "169.255.0.0", "fec0::1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.0.0.5",
+        "8.8.8.8",
+        "::1",
+        "2001:db8::1",
+        "fd00:ec2::253",
+        "169.253.255.255",
+        "169.255.0.0",
+        "fec0::1",
+    ],
+)
 def test_ordinary_addresses_pass_by_default(address):
     assert denial(ip(address)) is None
 
@@ -75,9 +113,17 @@ def test_parse_target_reads_scheme_host_and_port():
     assert parse_target("http://[fe80::1%25eth0]:81/") == Target("http", "fe80::1%eth0", 81)
 
 
-@pytest.mark.parametrize("url, why", [("ftp://h/x", "only http and https"), ("file:///etc/passwd", "only http"),
-                                      ("h/x", "only http"), ("http:///x", "no host"),
-                                      ("http://h:99999/", "not a valid URL"), ("http://[::1/", "not a valid URL")])
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("ftp://h/x", "only http and https"),
+        ("file:///etc/passwd", "only http"),
+        ("h/x", "only http"),
+        ("http:///x", "no host"),
+        ("http://h:99999/", "not a valid URL"),
+        ("http://[::1/", "not a valid URL"),
+    ],
+)
 def test_parse_target_refuses_what_is_not_an_http_url(url, why):
     with pytest.raises(UnsafeUrl, match=why):
         parse_target(url)
@@ -131,6 +177,7 @@ def test_the_resolver_cache_keeps_answers_for_its_ttl_only():
 
 # -- start-up checks ------------------------------------------------------------------------
 
+
 def settings(**env) -> PmsSettings:
     return PmsSettings.from_env({"ENV_FILE": "/nonexistent", **env})
 
@@ -138,7 +185,10 @@ def settings(**env) -> PmsSettings:
 def test_denied_networks_are_read_from_the_environment():
     assert settings().endpoint_denied_networks == ()
     assert settings(ENDPOINT_DENIED_NETWORKS=" 10.0.0.0/8, fd00::/8,192.0.2.7 ").endpoint_denied_networks == (
-        ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"), ipaddress.ip_network("192.0.2.7/32"))
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("fd00::/8"),
+        ipaddress.ip_network("192.0.2.7/32"),
+    )
 
 
 @pytest.mark.parametrize("value", ["10.0.0.0/33", "10.1.2.3/8", "ten/8", "10.0.0.0/8;11.0.0.0/8"])
@@ -147,8 +197,17 @@ def test_malformed_denied_networks_stop_the_start(value):
         settings(ENDPOINT_DENIED_NETWORKS=value)
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/hook", "http://2852039166/hook", "http://[fe80::1%25eth0]/",
-                                 "http://[::ffff:169.254.169.254]/", "ftp://crm.example/hook", "http:///hook"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/hook",
+        "http://2852039166/hook",
+        "http://[fe80::1%25eth0]/",
+        "http://[::ffff:169.254.169.254]/",
+        "ftp://crm.example/hook",
+        "http:///hook",
+    ],
+)
 def test_a_crm_url_that_can_never_be_delivered_to_stops_the_start(url):
     with pytest.raises(ConfigError, match="^CRM_WEBHOOK_URL: refused: "):
         settings(CRM_WEBHOOK_URL=url)

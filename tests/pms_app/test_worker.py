@@ -19,8 +19,9 @@ from tests.support.receivers import Receiver, Reply, accept, rate_limited, redir
 
 
 def attempts(store, event_id):
-    return store.call(lambda: list(DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id)
-                                   .order_by(DeliveryAttempt.id)))
+    return store.call(
+        lambda: list(DeliveryAttempt.select().where(DeliveryAttempt.event_id == event_id).order_by(DeliveryAttempt.id))
+    )
 
 
 def settled(store, event_id, status):
@@ -40,8 +41,12 @@ def test_delivers_a_signed_envelope_that_standard_webhooks_verifies(pms_db):
     assert req.headers["content-type"] == "application/json"
     envelope = json.loads(req.body)
     occurred_ms = int(stored.occurred_at.replace(tzinfo=dt.UTC).timestamp() * 1000)
-    assert envelope == {"type": "guest.updated", "idempotency_key": event_id,
-                        "timestamp": occurred_ms, "payload": stored.payload}
+    assert envelope == {
+        "type": "guest.updated",
+        "idempotency_key": event_id,
+        "timestamp": occurred_ms,
+        "payload": stored.payload,
+    }
     # A Standard Webhooks library verifies it (a plain secret's key is its UTF-8 bytes).
     webhook = Webhook(base64.b64encode(SECRET.encode()).decode())
     assert webhook.verify(req.body, req.headers) == envelope
@@ -93,13 +98,13 @@ def test_failures_follow_the_schedule_then_the_event_is_failed(pms_db):
         event_id = add_event(store)
         with running_worker(delivery_settings(receiver.url, retry_schedule=(0, 0, 0)), store):
             wait_until(settled(store, event_id, FAILED), message="failed")
-        assert receiver.hits_of(event_id) == 4   # the first attempt and three retries
+        assert receiver.hits_of(event_id) == 4  # the first attempt and three retries
     row = event(store, event_id)
     assert row.attempt_count == 4 and row.last_error == "HTTP 500" and row.delivered_at is None
     rows = attempts(store, event_id)
     assert [a.attempt for a in rows] == [1, 2, 3, 4]
     assert all(a.status_code == 500 and a.error == "HTTP 500" for a in rows)
-    assert all(len(a.response_body) == 2048 for a in rows)   # cut to 2 KiB
+    assert all(len(a.response_body) == 2048 for a in rows)  # cut to 2 KiB
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(pms_db):
@@ -128,7 +133,7 @@ def test_a_timeout_is_a_failure(pms_db):
 
 def test_a_connection_error_is_a_failure(pms_db):
     store = pms_db.store
-    receiver = Receiver(accept)   # bound but never started: the port refuses nothing, then is closed
+    receiver = Receiver(accept)  # bound but never started: the port refuses nothing, then is closed
     url = receiver.url
     receiver._sock.close()
     event_id = add_event(store)
@@ -160,8 +165,11 @@ def test_events_of_one_entity_go_out_in_order(pms_db):
         reservation = add_event(store, entity_id=5, version=1, kind="reservation")
         with running_worker(delivery_settings(receiver.url, delivery_concurrency=8), store):
             wait_until(lambda: all(s == DELIVERED for s in statuses(store).values()), message="all delivered")
-        versions = [e["payload"]["version"] for e in receiver.envelopes()
-                    if e["type"].startswith("guest.") and e["payload"]["id"] == 5]
+        versions = [
+            e["payload"]["version"]
+            for e in receiver.envelopes()
+            if e["type"].startswith("guest.") and e["payload"]["id"] == 5
+        ]
     assert versions == list(range(1, 16))
     assert receiver.hits.keys() == set(ids + others + [reservation])
 
@@ -210,7 +218,7 @@ def test_graceful_stop_finishes_in_flight_attempts(pms_db):
         worker_ctx.__exit__(None, None, None)
         assert worker.stopping
     assert {event(store, i).status for i in ids} == {DELIVERED}
-    assert store.call(lambda: BreakerState.select().count()) == 0   # it left the status
+    assert store.call(lambda: BreakerState.select().count()) == 0  # it left the status
 
 
 def test_graceful_stop_releases_what_it_could_not_send(pms_db):
@@ -223,7 +231,7 @@ def test_graceful_stop_releases_what_it_could_not_send(pms_db):
         worker._stopping.set()
         worker._in_flight = 1
         worker._deliver(claim, worker.breaker.admit())
-        worker._dispatch_loop()   # settles what the sender handed back, then leaves: all settled
+        worker._dispatch_loop()  # settles what the sender handed back, then leaves: all settled
         assert receiver.count() == 0
     row = event(store, event_id)
     assert row.status == PENDING and row.claimed_by is None and row.lease_until is None

@@ -56,7 +56,7 @@ class Cli:
         self.capsys.readouterr()
         try:
             status = main(list(argv))
-        except SystemExit as exc:   # argparse: --help (0) and bad arguments (2)
+        except SystemExit as exc:  # argparse: --help (0) and bad arguments (2)
             status = exc.code if isinstance(exc.code, int) else 1
         finally:
             root.handlers[:] = handlers
@@ -68,7 +68,13 @@ class Cli:
 
     def process(self, *argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> Outcome:
         """The same command as a real process (``python -m pms_app ...``)."""
-        done = subprocess.run([sys.executable, "-m", "pms_app", *argv], check=False, cwd=REPO_ROOT,
-                              env={**os.environ, **self.env, **(env or {})},
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "pms_app", *argv],
+            check=False,
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return Outcome(done.returncode, done.stdout, done.stderr)

@@ -37,9 +37,14 @@ class MySQLServer:
     def connect(self, database: str | None = None) -> pymysql.connections.Connection:
         """An autocommit connection, to ``database`` or to none (for administration)."""
         parsed = urlparse(self.server_url)
-        return pymysql.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 3306,
-                               user=parsed.username or "root", password=parsed.password or "",
-                               database=database, autocommit=True)
+        return pymysql.connect(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 3306,
+            user=parsed.username or "root",
+            password=parsed.password or "",
+            database=database,
+            autocommit=True,
+        )
 
     def create(self, label: str) -> str:
         """A new empty database (utf8mb4, as the services expect); its name."""
@@ -67,7 +72,7 @@ class MySQLServer:
 class TestDatabase:
     """One migrated database for one service on one backend (migrated up to ``upto``, when given)."""
 
-    __test__ = False   # a helper, not a test class, when a test module imports it
+    __test__ = False  # a helper, not a test class, when a test module imports it
 
     def __init__(self, service: str, backend: str, tmp_dir: str, threads: int = 8, upto: str | None = None):
         self.service = service
@@ -97,12 +102,13 @@ class TestDatabase:
                     self.database.execute_sql(f'DELETE FROM "{table}"')
                 self.database.execute_sql("DELETE FROM sqlite_sequence")
                 self.database.execute_sql("PRAGMA foreign_keys=ON")
+
         self.store.call(wipe, transaction=False)
         if self.service == "pms":
             from pms_app.models import db
+
             db.initialize(self.database)
             self.store.call(_seed_crm_endpoint)
-
 
     def drop(self) -> None:
         self.store.close()

@@ -17,15 +17,23 @@ SECRET = "test-secret-one"
 
 
 def delivery_settings(url: str, **overrides) -> PmsSettings:
-    base = PmsSettings(crm_webhook_url=url, crm_webhook_secrets=(SECRET,), retry_schedule=(0, 0),
-                       delivery_timeout_seconds=2.0, delivery_lease_seconds=30, delivery_concurrency=4,
-                       breaker_failure_threshold=50, breaker_recovery_seconds=1)
+    base = PmsSettings(
+        crm_webhook_url=url,
+        crm_webhook_secrets=(SECRET,),
+        retry_schedule=(0, 0),
+        delivery_timeout_seconds=2.0,
+        delivery_lease_seconds=30,
+        delivery_concurrency=4,
+        breaker_failure_threshold=50,
+        breaker_recovery_seconds=1,
+    )
     return dataclasses.replace(base, **overrides)
 
 
 @contextlib.contextmanager
-def running_worker(settings: PmsSettings, store: Store, timing: WorkerTiming = FAST,
-                   **kwargs) -> Iterator[DeliveryWorker]:
+def running_worker(
+    settings: PmsSettings, store: Store, timing: WorkerTiming = FAST, **kwargs
+) -> Iterator[DeliveryWorker]:
     worker = DeliveryWorker(settings, store, timing=timing, **kwargs).start()
     try:
         yield worker
@@ -33,14 +41,19 @@ def running_worker(settings: PmsSettings, store: Store, timing: WorkerTiming = F
         worker.stop()
 
 
-def add_event(store: Store, entity_id: int = 1, version: int = 1, kind: str = "guest",
-              action: str = "updated") -> str:
+def add_event(store: Store, entity_id: int = 1, version: int = 1, kind: str = "guest", action: str = "updated") -> str:
     """Write one outbox event the way a committed change does; returns its id."""
+
     def write() -> str:
         now = utcnow()
-        payload = {"id": entity_id, "email": f"g{entity_id}@example.com", "name": f"Guest {entity_id}",
-                   "version": version}
+        payload = {
+            "id": entity_id,
+            "email": f"g{entity_id}@example.com",
+            "name": f"Guest {entity_id}",
+            "version": version,
+        }
         return record_event(f"{kind}.{action}", entity_id, version, payload, now).id
+
     return store.call(write)
 
 
@@ -51,5 +64,9 @@ def event(store: Store, event_id: str, endpoint_id: int = CRM_ENDPOINT_ID) -> De
 
 def statuses(store: Store, endpoint_id: int = CRM_ENDPOINT_ID) -> dict[str, str]:
     """Status of each event's delivery to one endpoint (the CRM unless told otherwise)."""
-    return store.call(lambda: {d.event_id: d.status for d in Delivery.select(Delivery.event_id, Delivery.status)
-                               .where(Delivery.endpoint_id == endpoint_id)})
+    return store.call(
+        lambda: {
+            d.event_id: d.status
+            for d in Delivery.select(Delivery.event_id, Delivery.status).where(Delivery.endpoint_id == endpoint_id)
+        }
+    )

@@ -15,14 +15,29 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 
-def add_endpoint(store: Store, name: str, url: str, event_types: Sequence[str] = (), enabled: bool = True,
-                 secrets: Sequence[str] = (), **policy) -> int:
+def add_endpoint(
+    store: Store,
+    name: str,
+    url: str,
+    event_types: Sequence[str] = (),
+    enabled: bool = True,
+    secrets: Sequence[str] = (),
+    **policy,
+) -> int:
     def write() -> int:
         now = utcnow()
-        endpoint = Endpoint.create(name=name, url=url, event_types=list(event_types), enabled=enabled,
-                                   disabled_reason=None if enabled else "manual", created_at=now,
-                                   updated_at=now, **policy)
+        endpoint = Endpoint.create(
+            name=name,
+            url=url,
+            event_types=list(event_types),
+            enabled=enabled,
+            disabled_reason=None if enabled else "manual",
+            created_at=now,
+            updated_at=now,
+            **policy,
+        )
         for secret in secrets or (new_secret(),):
             EndpointSecret.create(endpoint=endpoint.id, secret=secret, created_at=now)
         return endpoint.id
+
     return store.call(write)

@@ -13,8 +13,9 @@ from tests.support.http import call, json_of
 GRAPHQL = "/api/v1/graphql"
 
 
-async def gql(client, base_url: str, query: str, variables: dict | None = None,
-              headers: dict | None = None) -> tuple[int, dict]:
+async def gql(
+    client, base_url: str, query: str, variables: dict | None = None, headers: dict | None = None
+) -> tuple[int, dict]:
     body: dict[str, Any] = {"query": query}
     if variables is not None:
         body["variables"] = variables
@@ -28,8 +29,12 @@ def camel(value: Any) -> Any:
     if isinstance(value, list):
         return [camel(v) for v in value]
     if isinstance(value, dict):
-        return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), k):
-                (v if k in ("payload", "lifetime_value") else camel(v)) for k, v in value.items()}
+        return {
+            re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), k): (
+                v if k in ("payload", "lifetime_value") else camel(v)
+            )
+            for k, v in value.items()
+        }
     return value
 
 

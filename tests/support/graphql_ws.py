@@ -17,9 +17,13 @@ PATH = "/api/v1/graphql/ws"
 PROTOCOL = "graphql-transport-ws"
 
 
-async def connect(base_url: str, protocols: tuple[str, ...] = (PROTOCOL,), headers: dict | None = None,
-                  ) -> WebSocketClientConnection:
+async def connect(
+    base_url: str,
+    protocols: tuple[str, ...] = (PROTOCOL,),
+    headers: dict | None = None,
+) -> WebSocketClientConnection:
     from tornado.httpclient import HTTPRequest
+
     request = HTTPRequest(base_url.replace("http", "ws", 1) + PATH, headers=headers or {})
     return await websocket_connect(request, subprotocols=list(protocols))
 
@@ -64,9 +68,13 @@ class StalledClient:
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
         reader, writer = await asyncio.open_connection(sock=sock)
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write((f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"Sec-WebSocket-Protocol: {PROTOCOL}\r\n\r\n").encode())
+        writer.write(
+            (
+                f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Protocol: {PROTOCOL}\r\n\r\n"
+            ).encode()
+        )
         head = await reader.readuntil(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 101"), head
         return cls(reader, writer)

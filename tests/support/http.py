@@ -10,8 +10,15 @@ from urllib.parse import urlparse
 from tornado.httpclient import AsyncHTTPClient, HTTPResponse
 
 
-async def call(client: AsyncHTTPClient, base_url: str, method: str, path: str, body: Any = None,
-               headers: dict | None = None, raw: bytes | None = None) -> HTTPResponse:
+async def call(
+    client: AsyncHTTPClient,
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict | None = None,
+    raw: bytes | None = None,
+) -> HTTPResponse:
     """One request that never raises on 4xx/5xx; ``body`` is sent as JSON, and so is declared
     an empty POST/PUT body."""
     headers = dict(headers or {})
@@ -24,8 +31,9 @@ async def call(client: AsyncHTTPClient, base_url: str, method: str, path: str, b
         # Tornado's client declares a form for a POST without a type, which the APIs refuse (415);
         # send byte-exact requests with ``raw_exchange`` to test what has no Content-Type at all.
         headers.setdefault("Content-Type", "application/json")
-    return await client.fetch(base_url + path, method=method, body=data, headers=headers,
-                              raise_error=False, allow_nonstandard_methods=True)
+    return await client.fetch(
+        base_url + path, method=method, body=data, headers=headers, raise_error=False, allow_nonstandard_methods=True
+    )
 
 
 def json_of(response: HTTPResponse) -> Any:

@@ -39,18 +39,27 @@ def start_module(args: list[str], env: Mapping[str, str | None], log_path: str |
     """``python -m <args>`` from the repository root, output to ``log_path``."""
     log = open(log_path, "ab")
     try:
-        return subprocess.Popen([sys.executable, "-m", *args], cwd=REPO_ROOT, env=module_env(env),
-                                stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=REPO_ROOT, env=module_env(env), stdout=log, stderr=subprocess.STDOUT
+        )
     finally:
-        log.close()   # the child holds its own descriptor
+        log.close()  # the child holds its own descriptor
 
 
-def run_module(*args: str, env: Mapping[str, str | None], timeout: float = 120.0,
-               check: bool = False) -> subprocess.CompletedProcess:
+def run_module(
+    *args: str, env: Mapping[str, str | None], timeout: float = 120.0, check: bool = False
+) -> subprocess.CompletedProcess:
     """``python -m <args>`` to completion (``migrate``, a probe, ...), its output captured as text;
     ``check`` raises ``CalledProcessError`` on a non-zero exit."""
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO_ROOT, env=module_env(env),
-                          capture_output=True, text=True, timeout=timeout, check=check)
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=REPO_ROOT,
+        env=module_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )
 
 
 def wait_until_answers(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:

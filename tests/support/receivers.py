@@ -34,8 +34,8 @@ class Reply:
     body: bytes = b'{"data":{"status":"accepted"}}'
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
-    drip: float = 0.0        # > 0: send ``body`` one byte at a time, this many seconds apart
-    stream: int = 0          # > 0: after ``body``, send this many more bytes in 16 KiB chunks
+    drip: float = 0.0  # > 0: send ``body`` one byte at a time, this many seconds apart
+    stream: int = 0  # > 0: after ``body``, send this many more bytes in 16 KiB chunks
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,15 @@ class Received:
     headers: dict
     body: bytes
     at: float
-    peer: tuple | None = None   # the client's (address, port): one per connection
+    peer: tuple | None = None  # the client's (address, port): one per connection
 
 
 @dataclass
 class Answer:
     """How a dripping or streaming answer went, from the receiver's side."""
 
-    sent: int = 0                # body bytes written to the connection
-    closed_early: bool = False   # the client hung up before the answer was complete
+    sent: int = 0  # body bytes written to the connection
+    closed_early: bool = False  # the client hung up before the answer was complete
     finished: bool = False
 
 
@@ -77,11 +77,12 @@ def redirect(location: str = "http://127.0.0.1:9/elsewhere", status: int = 302) 
 
 def rate_limited(retry_after: str, times: int = 1, status: int = 429) -> Behaviour:
     """``status`` with ``Retry-After`` for the first ``times`` requests, then accept."""
+
     def behave(n: int, req: Received) -> Reply:
         if n < times:
-            return Reply(status=status, body=b'{"error":{"code":"rate_limited"}}',
-                         headers={"Retry-After": retry_after})
+            return Reply(status=status, body=b'{"error":{"code":"rate_limited"}}', headers={"Retry-After": retry_after})
         return Reply()
+
     return behave
 
 
@@ -122,7 +123,7 @@ class _Handler(tornado.web.RequestHandler):
         answer = self.receiver._answer()
         chunk = b"y" * 16384
         try:
-            await self.flush()   # the status line and headers go out at once
+            await self.flush()  # the status line and headers go out at once
             if reply.drip:
                 for byte in reply.body:
                     await asyncio.sleep(reply.drip)
@@ -130,7 +131,7 @@ class _Handler(tornado.web.RequestHandler):
                     await self.flush()
                     answer.sent += 1
             while answer.sent < len(reply.body) + reply.stream:
-                piece = chunk[:len(reply.body) + reply.stream - answer.sent]
+                piece = chunk[: len(reply.body) + reply.stream - answer.sent]
                 self.write(piece)
                 await self.flush()
                 answer.sent += len(piece)
@@ -164,8 +165,9 @@ class Receiver:
     def _record(self, request) -> Received:
         headers = {k.lower(): v for k, v in request.headers.get_all()}
         peer = getattr(getattr(request.connection, "context", None), "address", None)
-        req = Received(headers.get("webhook-id", ""), headers, request.body, time.monotonic(),
-                       tuple(peer) if peer else None)
+        req = Received(
+            headers.get("webhook-id", ""), headers, request.body, time.monotonic(), tuple(peer) if peer else None
+        )
         with self._lock:
             n = next(self._counter)
             self.received.append(req)
@@ -226,8 +228,9 @@ class Receiver:
             return self.hits[webhook_id]
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02,
-               message: str = "condition") -> object:
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02, message: str = "condition"
+) -> object:
     """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:

@@ -17,16 +17,23 @@ API = "/api/v1"
 @dataclass(frozen=True)
 class Service:
     name: str
-    json_route: str                       # a POST that takes a JSON body
-    writes: tuple[tuple[str, str], ...]   # every (method, path) that takes a body
-    list_route: str                       # a list (GET only)
+    json_route: str  # a POST that takes a JSON body
+    writes: tuple[tuple[str, str], ...]  # every (method, path) that takes a body
+    list_route: str  # a list (GET only)
 
 
 SERVICES = {
-    "pms": Service("pms", f"{API}/guests",
-                   (("POST", f"{API}/guests"), ("PUT", f"{API}/guests/1"),
-                    ("POST", f"{API}/reservations"), ("PUT", f"{API}/reservations/1")),
-                   f"{API}/webhooks/deliveries"),
+    "pms": Service(
+        "pms",
+        f"{API}/guests",
+        (
+            ("POST", f"{API}/guests"),
+            ("PUT", f"{API}/guests/1"),
+            ("POST", f"{API}/reservations"),
+            ("PUT", f"{API}/reservations/1"),
+        ),
+        f"{API}/webhooks/deliveries",
+    ),
     "crm": Service("crm", f"{API}/webhooks/pms", (("POST", f"{API}/webhooks/pms"),), f"{API}/events"),
 }
 
@@ -42,11 +49,13 @@ def app(request, api_service, backend):
     if api_service.name == "pms":
         from pms_app.app import make_app
         from pms_app.config import PmsSettings
+
         database = request.getfixturevalue("pms_db")
         return make_app(PmsSettings(), store=database.store)
     from crm_app.app import make_app
     from crm_app.config import CrmSettings
     from tests.crm_app.webhook_factory import SECRET
+
     database = request.getfixturevalue("crm_db")
     return make_app(CrmSettings(webhook_secrets=(SECRET,)), store=database.store)
 

@@ -26,24 +26,43 @@ from pms_app.sync.source import PmsSyncSource
 
 def pending_events(pms_store: Store) -> list[OutboxEvent]:
     """The events whose delivery to the CRM (endpoint 1) is pending, oldest first."""
-    return pms_store.call(lambda: list(
-        OutboxEvent.select().join(Delivery, on=(Delivery.event_seq == OutboxEvent.seq))
-        .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & (Delivery.status == PENDING))
-        .order_by(OutboxEvent.seq)))
+    return pms_store.call(
+        lambda: list(
+            OutboxEvent.select()
+            .join(Delivery, on=(Delivery.event_seq == OutboxEvent.seq))
+            .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & (Delivery.status == PENDING))
+            .order_by(OutboxEvent.seq)
+        )
+    )
 
 
 def _mark(pms_store: Store, seqs: list[int], status: str) -> None:
-    pms_store.call(lambda: Delivery.update(status=status, delivered_at=utcnow() if status == DELIVERED else None)
-                   .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & Delivery.event_seq.in_(seqs)).execute())
+    pms_store.call(
+        lambda: (
+            Delivery.update(status=status, delivered_at=utcnow() if status == DELIVERED else None)
+            .where((Delivery.endpoint_id == CRM_ENDPOINT_ID) & Delivery.event_seq.in_(seqs))
+            .execute()
+        )
+    )
 
 
 def deliver(pms_store: Store, crm_store: Store, events: Iterable[OutboxEvent]) -> list[str]:
     """Apply each event at the CRM, in the given order; returns the receiver's answers."""
     answers = []
     for event in events:
-        claim = Claim(seq=event.seq, id=event.id, endpoint_id=1, type=event.type, payload=event.payload,
-                      occurred_at=event.occurred_at, worker_id="test", lease_until=utcnow(),
-                      attempts_since_replay=0, trigger="scheduled", replayed_by=None)
+        claim = Claim(
+            seq=event.seq,
+            id=event.id,
+            endpoint_id=1,
+            type=event.type,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+            worker_id="test",
+            lease_until=utcnow(),
+            attempts_since_replay=0,
+            trigger="scheduled",
+            replayed_by=None,
+        )
         incoming = parse_webhook(json.loads(envelope_body(claim)), event.id)
         answers.append(crm_store.call(receive_one, incoming, transaction=False).status)
         _mark(pms_store, [event.seq], DELIVERED)
