@@ -21,7 +21,7 @@ from core.db import iso, utcnow
 
 from ..endpoints.models import Endpoint
 from ..models import Delivery, DeliveryAttempt
-from .endpoint_health import age_seconds, breaker_of, delivery_counts, is_success, last_hour, oldest_undelivered
+from .endpoint_health import age_seconds, delivery_counts, health_item, is_success, last_hour, oldest_undelivered
 
 WINDOW_MINUTES = 60
 MAX_ENDPOINTS = 200
@@ -170,24 +170,9 @@ def endpoints_activity(history: AttemptMinutes, default_timeout: float, now: dt.
     oldest_overall = min(oldest_of.values(), default=None)
     rows = []
     for endpoint in endpoints:
-        oldest = oldest_of.get(endpoint.id)
         window = per_endpoint[endpoint.id]
-        rows.append(
-            {
-                "endpoint_id": endpoint.id,
-                "name": endpoint.name,
-                "enabled": bool(endpoint.enabled),
-                "disabled_reason": endpoint.disabled_reason,
-                "breaker": breaker_of(endpoint.id, now),
-                "deliveries": counts[endpoint.id],
-                "oldest_pending_at": iso(oldest),
-                "oldest_pending_age_seconds": age_seconds(oldest, now),
-                "last_hour": window.window.summary(),
-                "last_success_at": iso(endpoint.last_success_at),
-                "last_failure_at": iso(endpoint.last_failure_at),
-                "minutes": window.minutes(),
-            }
-        )
+        item = health_item(endpoint, counts[endpoint.id], oldest_of.get(endpoint.id), window.window.summary(), now)
+        rows.append({**item, "minutes": window.minutes()})
     return {
         "generated_at": iso(now),
         "overall": {

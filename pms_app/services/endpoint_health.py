@@ -192,23 +192,28 @@ def endpoints_health(endpoints: Sequence[Endpoint], now: dt.datetime) -> list[di
     rows = []
     for endpoint in endpoints:
         made, succeeded = attempts.get(endpoint.id, (0, 0))
-        queued = oldest.get(endpoint.id)
-        rows.append(
-            {
-                "endpoint_id": endpoint.id,
-                "name": endpoint.name,
-                "enabled": bool(endpoint.enabled),
-                "disabled_reason": endpoint.disabled_reason,
-                "breaker": breaker_of(endpoint.id, now),
-                "deliveries": counts[endpoint.id],
-                "oldest_pending_at": iso(queued),
-                "oldest_pending_age_seconds": age_seconds(queued, now),
-                "last_hour": last_hour(made, succeeded, latencies(endpoint.id, since) if made else []),
-                "last_success_at": iso(endpoint.last_success_at),
-                "last_failure_at": iso(endpoint.last_failure_at),
-            }
-        )
+        hour = last_hour(made, succeeded, latencies(endpoint.id, since) if made else [])
+        rows.append(health_item(endpoint, counts[endpoint.id], oldest.get(endpoint.id), hour, now))
     return rows
+
+
+def health_item(
+    endpoint: Endpoint, counts: dict[str, int], oldest: dt.datetime | None, hour: dict, now: dt.datetime
+) -> dict:
+    """One endpoint's health as every view shows it, from figures read for many endpoints at once."""
+    return {
+        "endpoint_id": endpoint.id,
+        "name": endpoint.name,
+        "enabled": bool(endpoint.enabled),
+        "disabled_reason": endpoint.disabled_reason,
+        "breaker": breaker_of(endpoint.id, now),
+        "deliveries": counts,
+        "oldest_pending_at": iso(oldest),
+        "oldest_pending_age_seconds": age_seconds(oldest, now),
+        "last_hour": hour,
+        "last_success_at": iso(endpoint.last_success_at),
+        "last_failure_at": iso(endpoint.last_failure_at),
+    }
 
 
 def list_health(page: PageRequest, now: dt.datetime | None = None) -> tuple[list[dict], str | None]:
