@@ -1,4 +1,5 @@
-"""Fixtures for the dashboard: fake PMS and CRM servers, and the dashboard app over them.
+"""Fixtures for the dashboard: fake PMS and CRM servers, and the dashboard app over them; or
+the real PMS and CRM (``stack``) for the pages that act on them.
 
 ``outage`` (parametrised indirectly with "pms" or "crm") points that service's URL at a
 port where nothing listens.
@@ -14,11 +15,20 @@ from dashboard.live import Hub
 from tests.support.processes import free_port
 
 from .fakes import FakeCrm, FakePms
+from .stack import start_stack
 from .support import TOKEN, Visitor, serve_app
 
 
 def _serve(io_loop, application):
     return serve_app(application)
+
+
+@pytest.fixture
+def stack(io_loop, pms_db, crm_db):
+    """The real PMS and CRM APIs on the test databases, served in this process."""
+    running = start_stack(pms_db.store, crm_db.store)
+    yield running
+    running.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from core.db import utcnow
 from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
 
-from .stack import start_stack
 from .support import TOKEN, serve_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -30,13 +29,6 @@ if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
     pytestmark = pytest.mark.skip(reason="Chromium is not installed (set CHROMIUM_PATH); CI always runs this")
 else:
     pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def stack(io_loop, pms_db, crm_db):
-    running = start_stack(pms_db.store, crm_db.store)
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -21,15 +21,7 @@ from tests.support.endpoints import add_endpoint
 from tests.support.receivers import Receiver, always
 from tests.support.sync import deliver
 
-from .stack import start_stack
 from .support import TOKEN, Visitor, add_operator, serve_app
-
-
-@pytest.fixture
-def stack(io_loop, pms_db, crm_db):
-    running = start_stack(pms_db.store, crm_db.store)
-    yield running
-    running.stop()
 
 
 @pytest.fixture
