@@ -14,26 +14,7 @@ from pms_app.models import HELD, PENDING, AuditEntry
 from pms_app.services import audit, endpoints
 from tests.support.cli import Cli
 from tests.support.delivery import add_event, statuses
-from tests.support.endpoints import add_endpoint
-
-ENDPOINT_KEYS = {
-    "id",
-    "name",
-    "url",
-    "description",
-    "event_types",
-    "enabled",
-    "disabled_reason",
-    "disabled_at",
-    "retry_schedule",
-    "timeout_seconds",
-    "rate_limit_per_second",
-    "max_in_flight",
-    "breaker",
-    "secrets",
-    "created_at",
-    "updated_at",
-}
+from tests.support.endpoints import ENDPOINT_KEYS, add_endpoint
 
 
 @pytest.fixture

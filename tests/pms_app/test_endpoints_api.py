@@ -15,27 +15,9 @@ from core.db import utcnow
 from pms_app.endpoints import crm
 from pms_app.models import DELIVERED, FAILED, HELD, PENDING, Delivery
 from tests.support.delivery import add_event, delivery_settings, running_worker, statuses
+from tests.support.endpoints import ENDPOINT_KEYS
 from tests.support.http import call, json_of
 from tests.support.receivers import Receiver, accept, always, wait_until
-
-ENDPOINT_KEYS = {
-    "id",
-    "name",
-    "url",
-    "description",
-    "event_types",
-    "enabled",
-    "disabled_reason",
-    "disabled_at",
-    "retry_schedule",
-    "timeout_seconds",
-    "rate_limit_per_second",
-    "max_in_flight",
-    "breaker",
-    "secrets",
-    "created_at",
-    "updated_at",
-}
 
 
 async def api(http_client, base_url, method, path, body=None, operator="alice", raw=None):

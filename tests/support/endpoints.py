@@ -9,6 +9,26 @@ from collections.abc import Sequence
 from core.db import Store, utcnow
 from pms_app.endpoints.models import Endpoint, EndpointSecret
 
+# The fields of an endpoint as the API and the command line show it (the secret only once, apart).
+ENDPOINT_KEYS = {
+    "id",
+    "name",
+    "url",
+    "description",
+    "event_types",
+    "enabled",
+    "disabled_reason",
+    "disabled_at",
+    "retry_schedule",
+    "timeout_seconds",
+    "rate_limit_per_second",
+    "max_in_flight",
+    "breaker",
+    "secrets",
+    "created_at",
+    "updated_at",
+}
+
 
 def new_secret() -> str:
     """A Standard Webhooks secret: ``whsec_`` and the base64 of random key bytes."""
