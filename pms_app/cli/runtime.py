@@ -116,7 +116,7 @@ def execute(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sy
     store = None
     try:
         actor = Actor(operator_name(args.operator)) if hasattr(args, "operator") else None
-        store = _open_store(settings)
+        store = make_store(settings)  # the URL's form was checked with the settings
         _check_database(store)
         return args.command_fn(Context(args, settings, store, actor, out))
     except CommandError as exc:
@@ -135,13 +135,6 @@ def execute(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sy
     finally:
         if store is not None:
             store.close()
-
-
-def _open_store(settings: PmsSettings) -> Store:
-    try:
-        return make_store(settings)
-    except ValueError as exc:  # a database URL of an unknown form
-        raise CommandError(f"configuration error: DATABASE_URL: {exc}", EXIT_USAGE) from None
 
 
 def _check_database(store: Store) -> None:
