@@ -4,7 +4,6 @@ slow subscriber being dropped without holding anyone else back."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 
@@ -14,6 +13,7 @@ from tests.crm_app.webhook_factory import guest, reservation
 from tests.support.graphql import camel
 from tests.support.graphql_ws import StalledClient, close_code, connect, initialised, receive, send
 from tests.support.http import call, json_of
+from tests.support.receivers import wait_for
 
 EVENT = "id webhookId type status entityId entityVersion occurredAt receivedAt payload"
 PROFILE = (
@@ -21,13 +21,6 @@ PROFILE = (
     "totalReservations activeReservations cancelledReservations totalNights averageNights "
     "lifetimeValue firstCheckIn lastCheckOut nextCheckIn }"
 )
-
-
-async def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def rest(http_client, base_url, path):

@@ -1,4 +1,5 @@
-"""A cookie-keeping test client for the dashboard: logs in, sends forms with the XSRF token.
+"""A cookie-keeping test client for the dashboard: logs in, sends forms with the XSRF token;
+and ``served_dashboard``, the dashboard served for a browser.
 
 ``add_operator`` writes an operator into a users file with a cheap hash, so tests that sign
 in by name do not pay the production cost of scrypt on every run.
@@ -6,7 +7,10 @@ in by name do not pay the production cost of scrypt on every run.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
+from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -17,6 +21,8 @@ from tornado.testing import bind_unused_port
 from tornado.websocket import websocket_connect
 
 from core.server import make_http_server
+from dashboard.app import close_app, make_app
+from dashboard.live import Hub
 from dashboard.passwords import ScryptParams, hash_password
 from dashboard.users import read_users, write_users
 
@@ -42,6 +48,25 @@ def serve_app(application, host: str = "127.0.0.1") -> tuple[HTTPServer, str]:
     server = make_http_server(application)
     server.add_socket(sock)
     return server, f"http://{host}:{port}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServedDashboard:
+    url: str  # its origin
+    hub: Hub  # its live feed, whose ``poller.ticks`` say when the feed has read the services
+
+
+@contextlib.contextmanager
+def served_dashboard(settings, host: str = "localhost") -> Iterator[ServedDashboard]:
+    """The dashboard app for ``settings`` served on the current IOLoop, then its feed and its
+    server stopped."""
+    application = make_app(settings)
+    server, url = serve_app(application, host=host)
+    try:
+        yield ServedDashboard(url, application.settings["hub"])
+    finally:
+        close_app(application)
+        server.stop()
 
 
 class Visitor:

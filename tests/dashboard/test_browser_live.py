@@ -6,16 +6,15 @@ real services, in test_screenshots.py.)
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
-from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
+from tests.support.receivers import wait_for
 
 from .fakes import now_iso
-from .support import TOKEN, serve_app
+from .support import TOKEN, served_dashboard
 from .test_browser import CHROMIUM, LAUNCH_ARGS, pytestmark  # noqa: F401 - the same skip/mark rule
 
 VIEWPORT = {"width": 1366, "height": 900}
@@ -31,7 +30,7 @@ async def sign_in(page, base_url: str) -> None:
 @pytest.fixture
 def one_second_dashboard(io_loop, fake_pms, fake_crm, tmp_path):
     """The dashboard at its default poll interval (1 s), on a name the browser treats as same-site."""
-    app = make_app(
+    with served_dashboard(
         DashboardSettings(
             pms_url=fake_pms.url,
             crm_url=fake_crm.url,
@@ -40,11 +39,8 @@ def one_second_dashboard(io_loop, fake_pms, fake_crm, tmp_path):
             live_linger_seconds=0,
             users_file=tmp_path / "users.txt",
         )
-    )
-    server, url = serve_app(app, host="localhost")
-    yield url
-    close_app(app)
-    server.stop()
+    ) as served:
+        yield served
 
 
 @pytest.mark.gen_test(timeout=120)
@@ -53,7 +49,7 @@ async def test_a_breaker_opening_shows_in_under_two_seconds_and_a_disabled_endpo
 ):
     from playwright.async_api import async_playwright
 
-    base_url = one_second_dashboard
+    base_url = one_second_dashboard.url
     loyalty = fake_pms.add_endpoint(2, "loyalty")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
@@ -63,7 +59,8 @@ async def test_a_breaker_opening_shows_in_under_two_seconds_and_a_disabled_endpo
             await page.evaluate("window.__sameDocument = true")
             tile = page.locator('[data-endpoint-id="2"]')
             assert await tile.locator('[data-field="breaker"] .badge').inner_text() == "closed"
-            await asyncio.sleep(1.2)  # let the feed take its baseline: a change now is a change
+            # Changes count from the feed's first read (its baseline), which the page's socket started.
+            await wait_for(lambda: one_second_dashboard.hub.poller.ticks >= 1, message="the feed's baseline")
 
             loyalty["breaker"].update(state="open", failure_count=5, opened_at=now_iso())
             fake_pms.breaker.update(state="open", failure_count=5, opened_at=now_iso())
@@ -94,7 +91,7 @@ async def test_a_breaker_opening_shows_in_under_two_seconds_and_a_disabled_endpo
 
 
 @pytest.mark.gen_test(timeout=120)
-async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm, http_server, base_url, tmp_path):
+async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm, hub, http_server, base_url, tmp_path):
     from playwright.async_api import async_playwright
 
     first = fake_pms.record_minute(59, delivered=2)
@@ -111,7 +108,8 @@ async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm,
             failed_bar = page.locator(f'#live-chart g.minute[data-at="{now}"] rect.bar-failed')
             height_before = float(await bar.get_attribute("height"))
             assert float(await failed_bar.get_attribute("height")) == 0
-            await asyncio.sleep(0.3)  # the feed's baseline
+            # Changes count from the feed's first read (its baseline), which the page's socket started.
+            await wait_for(lambda: hub.poller.ticks >= 1, message="the feed's baseline")
 
             fake_pms.record_minute(0, delivered=1, failed=4, p50_ms=30, p95_ms=9_000)
             await page.wait_for_function(
@@ -139,7 +137,7 @@ async def test_the_chart_grows_and_moves_on_without_a_reload(fake_pms, fake_crm,
 
 @pytest.mark.gen_test(timeout=120)
 async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_in_place(
-    fake_pms, fake_crm, http_server, base_url
+    fake_pms, fake_crm, hub, http_server, base_url
 ):
     from playwright.async_api import async_playwright
 
@@ -150,7 +148,8 @@ async def test_a_new_endpoint_a_reconciliation_run_and_the_hour_figures_arrive_i
             await sign_in(page, base_url)
             await page.evaluate("window.__sameDocument = true")
             assert "No reconciliation has run yet" in await page.locator('[data-field="sync-run"]').inner_text()
-            await asyncio.sleep(0.3)  # the feed's baseline
+            # Changes count from the feed's first read (its baseline), which the page's socket started.
+            await wait_for(lambda: hub.poller.ticks >= 1, message="the feed's baseline")
 
             warehouse = fake_pms.add_endpoint(
                 4,

@@ -15,16 +15,9 @@ from dashboard.config import DashboardSettings
 from pms_app.app import make_app as make_pms_app
 from pms_app.config import PmsSettings
 from tests.support.http import call, json_of
+from tests.support.receivers import wait_for
 
 from .support import TOKEN, Visitor, add_operator, remove_operator, serve_app
-
-
-async def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 async def next_message(ws: WebSocketClientConnection, kind: str, timeout: float = 10.0) -> dict:
@@ -44,7 +37,7 @@ async def next_message(ws: WebSocketClientConnection, kind: str, timeout: float 
 
 async def baseline_taken(hub) -> None:
     start = hub.poller.ticks
-    await wait_for(lambda: hub.poller.ticks >= start + 1, what="the poller's first tick")
+    await wait_for(lambda: hub.poller.ticks >= start + 1, message="the poller's first tick")
 
 
 @pytest.mark.gen_test
@@ -74,10 +67,10 @@ async def test_signing_out_closes_the_open_live_feed(http_client, base_url, fake
     await other.login()
     ws, other_ws = await browser.websocket(), await other.websocket()
     cookie = dict(browser.cookies)
-    await wait_for(lambda: len(hub.clients) == 2, what="both clients")
+    await wait_for(lambda: len(hub.clients) == 2, message="both clients")
     await browser.logout()
     assert await closed_with(ws) == 4401
-    await wait_for(lambda: len(hub.clients) == 1, what="the signed-out client to leave the hub")
+    await wait_for(lambda: len(hub.clients) == 1, message="the signed-out client to leave the hub")
     row = fake_pms.add_delivery()
     assert await next_message(other_ws, "delivery") == row  # the other session's feed goes on
     browser.cookies.update(cookie)
@@ -98,7 +91,7 @@ async def test_removing_an_operator_or_changing_a_password_closes_their_feeds(
     await bob.sign_in("bob", "bob's long password")
     await ops.login()
     alice_ws, bob_ws, ops_ws = await alice.websocket(), await bob.websocket(), await ops.websocket()
-    await wait_for(lambda: len(hub.clients) == 3, what="three clients")
+    await wait_for(lambda: len(hub.clients) == 3, message="three clients")
     # changed from the command line: no request of alice's comes in, the feed alone must notice
     add_operator(users_file, "alice", "a brand new password")
     assert await closed_with(alice_ws) == 4401
@@ -153,12 +146,12 @@ async def test_one_poll_per_interval_whatever_the_number_of_clients(visitor, fak
     await visitor.login()
     sockets = [await visitor.websocket() for _ in range(8)]
     await baseline_taken(hub)
-    await wait_for(lambda: hub.poller.ticks >= 3, what="three ticks")
+    await wait_for(lambda: hub.poller.ticks >= 3, message="three ticks")
     ticks_before = hub.poller.ticks
     events_before = fake_crm.state.count("/api/v1/events")
     deliveries_before = fake_pms.state.count("/api/v1/webhooks/deliveries")
     status_before = fake_pms.state.count("/api/v1/guests/webhook/status")
-    await wait_for(lambda: hub.poller.ticks >= ticks_before + 10, what="ten more ticks")
+    await wait_for(lambda: hub.poller.ticks >= ticks_before + 10, message="ten more ticks")
     ticks = hub.poller.ticks - ticks_before
     for delta in (
         fake_crm.state.count("/api/v1/events") - events_before,
@@ -199,7 +192,7 @@ async def test_a_dead_client_does_not_block_the_others(visitor, fake_pms, fake_c
     await visitor.login()
     healthy = await visitor.websocket()
     _, dead_writer = await raw_websocket(visitor)
-    await wait_for(lambda: len(hub.clients) == 2, what="both clients")
+    await wait_for(lambda: len(hub.clients) == 2, message="both clients")
     await baseline_taken(hub)
     big = "x" * 100_000
     sent, received = [], []
@@ -211,7 +204,7 @@ async def test_a_dead_client_does_not_block_the_others(visitor, fake_pms, fake_c
         while len(received) < len(sent):
             received.append((await next_message(healthy, "event", timeout=30))["id"])
     assert received == sent
-    await wait_for(lambda: len(hub.clients) == 1, what="the dead client to be dropped")
+    await wait_for(lambda: len(hub.clients) == 1, message="the dead client to be dropped")
     later = fake_crm.add_event("guest.created", entity_id=999)
     assert (await next_message(healthy, "event"))["id"] == later["id"]
     dead_writer.close()
@@ -222,9 +215,9 @@ async def test_a_dead_client_does_not_block_the_others(visitor, fake_pms, fake_c
 async def test_closing_every_socket_stops_the_poller(visitor, fake_pms, fake_crm, hub):
     await visitor.login()
     ws = await visitor.websocket()
-    await wait_for(lambda: hub.running, what="the poller to start")
+    await wait_for(lambda: hub.running, message="the poller to start")
     ws.close()
-    await wait_for(lambda: not hub.running, what="the poller to stop")
+    await wait_for(lambda: not hub.running, message="the poller to stop")
     await asyncio.sleep(0.05)  # a read the cancelled tick had already sent may still land
     polls = fake_crm.state.count("/api/v1/events")
     await asyncio.sleep(0.2)  # several poll intervals: nothing may be asked meanwhile

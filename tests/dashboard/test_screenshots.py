@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
 
 from .hour import BREAKER_THRESHOLD, live_an_hour
 from .stack import start_stack
-from .support import TOKEN, Visitor, add_operator, serve_app
+from .support import TOKEN, Visitor, add_operator, served_dashboard
 from .test_browser import CHROMIUM, LAUNCH_ARGS, pytestmark  # noqa: F401 - the same skip/mark rule
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -82,7 +81,7 @@ def dash_url(stack, tmp_path):
     users = tmp_path / "users.txt"
     for name in ("alice", "bob"):
         add_operator(users, name, PASSWORD)
-    dashboard = make_app(
+    with served_dashboard(
         DashboardSettings(
             pms_url=stack.pms_url,
             crm_url=stack.crm_url,
@@ -91,11 +90,8 @@ def dash_url(stack, tmp_path):
             live_linger_seconds=0,
             users_file=users,
         )
-    )
-    server, url = serve_app(dashboard, host="localhost")
-    yield url
-    close_app(dashboard)
-    server.stop()
+    ) as served:
+        yield served.url
 
 
 @pytest.mark.gen_test(timeout=240)

@@ -11,10 +11,9 @@ import shutil
 import pytest
 
 from core.db import utcnow
-from dashboard.app import close_app, make_app
 from dashboard.config import DashboardSettings
 
-from .support import TOKEN, serve_app
+from .support import TOKEN, served_dashboard
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -33,7 +32,7 @@ else:
 
 @pytest.fixture
 def dash_url(stack, tmp_path):
-    dashboard = make_app(
+    with served_dashboard(
         DashboardSettings(
             pms_url=stack.pms_url,
             crm_url=stack.crm_url,
@@ -42,11 +41,8 @@ def dash_url(stack, tmp_path):
             live_linger_seconds=0,
             users_file=tmp_path / "users.txt",
         )
-    )
-    server, url = serve_app(dashboard, host="localhost")
-    yield url
-    close_app(dashboard)
-    server.stop()
+    ) as served:
+        yield served.url
 
 
 async def signed_in_page(browser, dash_url):

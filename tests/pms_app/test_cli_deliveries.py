@@ -25,25 +25,9 @@ from pms_app.models import (
 )
 from pms_app.services import audit, deliveries
 from tests.support.cli import Cli
-from tests.support.delivery import add_event, delivery_settings, event, running_worker
+from tests.support.delivery import SUMMARY_KEYS, add_event, delivery_settings, event, running_worker
 from tests.support.endpoints import add_endpoint
 from tests.support.receivers import Receiver, wait_until
-
-SUMMARY_KEYS = {
-    "id",
-    "seq",
-    "type",
-    "status",
-    "entity_id",
-    "entity_version",
-    "attempt_count",
-    "next_attempt_at",
-    "created_at",
-    "delivered_at",
-    "endpoint_id",
-    "last_error",
-    "last_status_code",
-}
 
 
 @pytest.fixture

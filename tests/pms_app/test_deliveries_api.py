@@ -11,25 +11,11 @@ from pms_app.config import PmsSettings
 from pms_app.delivery import claims, reporting
 from pms_app.delivery.breaker import BreakerSnapshot
 from pms_app.models import DELIVERED, FAILED, PENDING, Delivery
+from tests.support.delivery import SUMMARY_KEYS
 from tests.support.http import call, json_of
 
 TOKEN = "api-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-SUMMARY_KEYS = {
-    "id",
-    "seq",
-    "type",
-    "status",
-    "entity_id",
-    "entity_version",
-    "attempt_count",
-    "next_attempt_at",
-    "created_at",
-    "delivered_at",
-    "endpoint_id",
-    "last_error",
-    "last_status_code",
-}
 
 
 @pytest.fixture

@@ -15,6 +15,23 @@ from pms_app.outbox import record_event
 FAST = WorkerTiming(poll_min=0.002, poll_max=0.02, heartbeat=0.1, retention_every=3600, db_retry=0.05)
 SECRET = "test-secret-one"
 
+# The fields of a delivery summary, as the API and the command line list it.
+SUMMARY_KEYS = {
+    "id",
+    "seq",
+    "type",
+    "status",
+    "entity_id",
+    "entity_version",
+    "attempt_count",
+    "next_attempt_at",
+    "created_at",
+    "delivered_at",
+    "endpoint_id",
+    "last_error",
+    "last_status_code",
+}
+
 
 def delivery_settings(url: str, **overrides) -> PmsSettings:
     base = PmsSettings(

@@ -242,6 +242,20 @@ def wait_until(
         time.sleep(interval)
 
 
+async def wait_for(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01, message: str = "condition"
+) -> object:
+    """``wait_until`` for a coroutine: polls without blocking the IOLoop the servers under test run on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        await asyncio.sleep(interval)
+
+
 class ServedApp:
     """A real Tornado application (the CRM, say) served on its own thread and a fixed port.
 
