@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.db import utcnow
@@ -32,7 +30,7 @@ from pms_app.notifications.models import Notification
 from pms_app.sync.service import reconcile
 from tests.support.delivery import FAST, delivery_settings
 from tests.support.http import call, json_of
-from tests.support.receivers import Receiver, Reply, always
+from tests.support.receivers import Receiver, Reply, always, wait_for
 from tests.support.sync import crm_side, lose
 
 from .stack import Stack
@@ -76,14 +74,6 @@ def fail_first(n: int):
     return lambda i, request: Reply(status=503, body=b'{"error": "maintenance"}') if i < n else Reply()
 
 
-async def until(predicate: Callable[[], object], message: str, timeout: float = 30.0) -> None:
-    """Poll without blocking the IOLoop (the CRM the worker sends to is served on it)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {message}"
-        await asyncio.sleep(0.05)
-
-
 def _settled(stack: Stack) -> bool:
     """Nothing left to send to an enabled endpoint, and analytics disabled by its 410 answer."""
 
@@ -112,7 +102,7 @@ async def _deliver_everything(stack: Stack) -> None:
     )
     worker = DeliveryWorker(settings, stack.pms_store, timing=FAST).start()
     try:
-        await until(lambda: _settled(stack), "every delivery settled")
+        await wait_for(lambda: _settled(stack), timeout=30.0, message="every delivery settled")
     finally:
         await asyncio.get_running_loop().run_in_executor(None, worker.stop)
 
